@@ -1,0 +1,57 @@
+import { Command, CommanderError } from 'commander';
+import { defaultContext, write, type CliContext } from './cli-context.js';
+import { register as registerList } from './commands/list.js';
+import { register as registerRun } from './commands/run.js';
+import { register as registerSchema } from './commands/schema.js';
+import { register as registerValidate } from './commands/validate.js';
+import { virtbenchVersion } from './environment.js';
+import { EXIT, InputError, formatProblem } from './errors.js';
+
+type Registrar = (program: Command, context: CliContext, setExit: (code: number) => void) => void;
+
+/** Every subcommand, by name. A new command is one module and one line here. */
+export const COMMANDS: Readonly<Record<string, Registrar>> = {
+  run: registerRun,
+  validate: registerValidate,
+  list: registerList,
+  schema: registerSchema,
+};
+
+/** Runs the CLI and returns its exit code: 0 success, 1 a claim or gate failed, 2 bad input. */
+export async function main(argv: readonly string[], context: CliContext = defaultContext()): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const setExit = (code: number): void => {
+    exitCode = Math.max(exitCode, code);
+  };
+  const program = new Command('virtbench')
+    .description('Benchmark virtual machines and containers side by side, modeled and measured.')
+    .version(virtbenchVersion())
+    .exitOverride()
+    .showHelpAfterError('(run virtbench --help for usage)')
+    .configureOutput({
+      writeOut: (text) => context.stdout.write(text),
+      writeErr: (text) => context.stderr.write(text),
+    });
+  for (const registerCommand of Object.values(COMMANDS)) registerCommand(program, context, setExit);
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+      if (error.code === 'commander.executeSubCommandAsync') return EXIT.ok;
+      return EXIT.badInput;
+    }
+    if (error instanceof InputError) {
+      for (const problem of error.problems) write(context.stderr, `error: ${formatProblem(problem)}`);
+      return EXIT.badInput;
+    }
+    // An unexpected failure is a bug in virtbench, not in the input: say so briefly, no stack trace
+    // unless asked for.
+    const message = error instanceof Error ? error.message : String(error);
+    write(context.stderr, `virtbench: internal error: ${message}`);
+    if (context.env.VIRTBENCH_DEBUG) write(context.stderr, error instanceof Error ? (error.stack ?? '') : '');
+    return EXIT.failed;
+  }
+}

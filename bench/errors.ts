@@ -1,0 +1,51 @@
+/** Exit codes every command shares. */
+export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const;
+
+export interface SourceLocation {
+  readonly file: string;
+  readonly line?: number;
+  readonly column?: number;
+}
+
+/** One problem with the user's input, located as precisely as the input allows. */
+export interface InputProblem {
+  readonly location: SourceLocation;
+  /** Field path such as engines[1].memoryMiB; empty for the document itself. */
+  readonly path: string;
+  readonly message: string;
+  readonly expected?: string;
+  readonly hint?: string;
+}
+
+/**
+ * Bad input: an invalid scenario, an unknown engine, a wrong flag. The CLI prints it without a
+ * stack trace and exits 2, before anything is written.
+ */
+export class InputError extends Error {
+  readonly problems: readonly InputProblem[];
+  constructor(problems: readonly InputProblem[] | InputProblem, options?: { cause?: unknown }) {
+    const list = Array.isArray(problems) ? problems : [problems as InputProblem];
+    super(list.map(formatProblem).join('\n'), options);
+    this.name = 'InputError';
+    this.problems = list;
+  }
+}
+
+export function formatLocation(location: SourceLocation): string {
+  if (location.line === undefined) return location.file;
+  return `${location.file}:${location.line}:${location.column ?? 1}`;
+}
+
+export function formatProblem(problem: InputProblem): string {
+  const where = formatLocation(problem.location);
+  const field = problem.path ? ` ${problem.path}:` : '';
+  let text = `${where}:${field} ${problem.message}`;
+  if (problem.expected) text += `\n  expected: ${problem.expected}`;
+  if (problem.hint) text += `\n  hint: ${problem.hint}`;
+  return text;
+}
+
+/** A problem that is not tied to a file position, such as a bad command-line flag. */
+export function usageError(message: string, hint?: string): InputError {
+  return new InputError({ location: { file: 'command line' }, path: '', message, hint });
+}

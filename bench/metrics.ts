@@ -1,0 +1,119 @@
+import type { DensityResource, Driver, EngineKind, Measurement } from '../engines/types.js';
+import { roundSignificant, summarize, type Summary } from './stats.js';
+
+/** The metric families a scenario can ask for; each expands to one or more metric ids. */
+export const METRIC_FAMILIES = ['boot_time', 'image_size', 'density', 'overhead', 'isolation'] as const;
+export type MetricFamily = (typeof METRIC_FAMILIES)[number];
+
+export interface MetricInfo {
+  readonly family: MetricFamily;
+  readonly unit: string;
+  readonly description: string;
+  /** Whether a smaller value is better, for charts and regression direction. */
+  readonly lowerIsBetter: boolean;
+}
+
+const FIXED: Readonly<Record<string, MetricInfo>> = {
+  boot_time: { family: 'boot_time', unit: 'ms', description: 'Time from start request to application ready, the sum of its phases', lowerIsBetter: true },
+  image_size: { family: 'image_size', unit: 'MiB', description: 'What one instance boots from, as stored on the host', lowerIsBetter: true },
+  'image_size.compressed': { family: 'image_size', unit: 'MiB', description: 'Registry (compressed) size of a container image', lowerIsBetter: true },
+  'image_size.fleet': { family: 'image_size', unit: 'MiB', description: 'Storage for the scenario\'s fleet of instances, sharing what can be shared', lowerIsBetter: true },
+  density: { family: 'density', unit: 'instances', description: 'Instances that fit on the host: the minimum over memory, CPU and storage', lowerIsBetter: false },
+  'density.memory': { family: 'density', unit: 'instances', description: 'Instances host memory alone allows', lowerIsBetter: false },
+  'density.cpu': { family: 'density', unit: 'instances', description: 'Instances host CPU alone allows', lowerIsBetter: false },
+  'density.storage': { family: 'density', unit: 'instances', description: 'Instances host storage alone allows', lowerIsBetter: false },
+  'density.memory_per_instance': { family: 'density', unit: 'MiB', description: 'Host memory one instance takes', lowerIsBetter: true },
+  overhead_cpu: { family: 'overhead', unit: '%', description: 'Compute and system calls, percent slower than native', lowerIsBetter: true },
+  overhead_memory: { family: 'overhead', unit: '%', description: 'Memory bandwidth and random access, percent slower than native', lowerIsBetter: true },
+  overhead_disk: { family: 'overhead', unit: '%', description: 'Sequential and random disk I/O, percent slower than native', lowerIsBetter: true },
+  overhead_network: { family: 'overhead', unit: '%', description: 'Bulk transfer and request/response, percent slower than native', lowerIsBetter: true },
+  overhead_total: { family: 'overhead', unit: '%', description: 'The whole workload, percent slower than native', lowerIsBetter: true },
+  isolation: { family: 'isolation', unit: 'instances', description: 'Instances one fault in the kernel an instance talks to takes down', lowerIsBetter: true },
+  'isolation.shared_kernel': { family: 'isolation', unit: 'flag', description: '1 when instances make system calls into the shared host kernel', lowerIsBetter: true },
+};
+
+/** What a metric id means. Boot phases (boot_time.<phase>) are open-ended, so they are derived. */
+export function metricInfo(metric: string): MetricInfo {
+  const fixed = FIXED[metric];
+  if (fixed) return fixed;
+  if (metric.startsWith('boot_time.')) {
+    return { family: 'boot_time', unit: 'ms', description: `Boot phase ${metric.slice('boot_time.'.length)}`, lowerIsBetter: true };
+  }
+  throw new Error(`unknown metric id "${metric}"`);
+}
+
+export function isKnownMetric(metric: string): boolean {
+  return Object.hasOwn(FIXED, metric) || /^boot_time\.[a-z][a-z0-9_]*$/.test(metric);
+}
+
+export function fixedMetricIds(): string[] {
+  return Object.keys(FIXED);
+}
+
+/** One engine × metric × sweep point: the unit of every report. */
+export interface ResultRow extends Summary {
+  readonly scenario: string;
+  readonly engine: string;
+  readonly kind: EngineKind;
+  readonly driver: Driver;
+  readonly hardware: string;
+  readonly metric: string;
+  readonly unit: string;
+  /** Non-numeric fact, such as which resource binds density. */
+  readonly detail: string;
+  readonly params: Readonly<Record<string, string | number | boolean>>;
+}
+
+export interface RowContext {
+  readonly scenario: string;
+  readonly engine: string;
+  readonly kind: EngineKind;
+  readonly driver: Driver;
+  readonly hardware: string;
+  readonly params: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** Summarizes an engine's raw samples into rows, keeping only the requested metric families. */
+export function rowsFromMeasurement(
+  measurement: Measurement,
+  context: RowContext,
+  families: readonly MetricFamily[],
+): ResultRow[] {
+  const rows: ResultRow[] = [];
+  for (const metric of orderedMetrics(Object.keys(measurement.samples))) {
+    const info = metricInfo(metric);
+    if (!families.includes(info.family)) continue;
+    const samples = measurement.samples[metric]!;
+    if (samples.length === 0) continue;
+    const summary = roundSummary(summarize(samples));
+    const detail = metric === 'density' && measurement.densityBinding ? `binding: ${measurement.densityBinding}` : '';
+    rows.push({ ...context, metric, unit: info.unit, detail, ...summary });
+  }
+  return rows;
+}
+
+function roundSummary(summary: Summary): Summary {
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(summary)) out[key] = key === 'n' ? value : roundSignificant(value);
+  return out as unknown as Summary;
+}
+
+/**
+ * Metric ids in report order: families in catalogue order, the headline metric of each family
+ * first, then its parts in the order the engine produced them (boot phases run in time order).
+ */
+export function orderedMetrics(metrics: readonly string[]): string[] {
+  const familyRank = (m: string): number => METRIC_FAMILIES.indexOf(metricInfo(m).family);
+  const isHeadline = (m: string): boolean => m === metricInfo(m).family;
+  return metrics
+    .map((metric, index) => ({ metric, index }))
+    .sort((a, b) => {
+      const byFamily = familyRank(a.metric) - familyRank(b.metric);
+      if (byFamily !== 0) return byFamily;
+      const byHeadline = Number(isHeadline(b.metric)) - Number(isHeadline(a.metric));
+      return byHeadline !== 0 ? byHeadline : a.index - b.index;
+    })
+    .map((entry) => entry.metric);
+}
+
+export type { DensityResource };

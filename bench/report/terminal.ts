@@ -1,0 +1,185 @@
+import asciichart from 'asciichart';
+import { createColors } from 'picocolors';
+import { metricInfo, type ResultRow } from '../metrics.js';
+import type { RunResult } from '../results.js';
+import { formatNumber, formatValue } from './format.js';
+
+export interface TerminalOptions {
+  readonly color: boolean;
+  /** Width of bar charts, in characters. */
+  readonly barWidth?: number;
+}
+
+type Colors = ReturnType<typeof createColors>;
+
+/** The rows of the comparison table: the classic VM-vs-container table, with numbers. */
+const TABLE_ROWS: readonly { label: string; metric: string }[] = [
+  { label: 'Boot time (p50)', metric: 'boot_time' },
+  { label: 'Image size', metric: 'image_size' },
+  { label: 'Image, registry (compressed)', metric: 'image_size.compressed' },
+  { label: 'Density (instances/host)', metric: 'density' },
+  { label: 'Memory per instance', metric: 'density.memory_per_instance' },
+  { label: 'Overhead: CPU', metric: 'overhead_cpu' },
+  { label: 'Overhead: memory', metric: 'overhead_memory' },
+  { label: 'Overhead: disk', metric: 'overhead_disk' },
+  { label: 'Overhead: network', metric: 'overhead_network' },
+  { label: 'Overhead: total', metric: 'overhead_total' },
+  { label: 'Shares host kernel', metric: 'isolation.shared_kernel' },
+  { label: 'Kernel fault takes down', metric: 'isolation' },
+];
+
+/** Headline metrics that get a bar chart each. */
+const CHARTED = ['boot_time', 'image_size', 'density', 'overhead_total'] as const;
+
+export function renderTerminal(result: RunResult, options: TerminalOptions): string {
+  const c = createColors(options.color);
+  const out: string[] = [];
+  const hw = result.hardware;
+  out.push(
+    c.bold(`virtbench · ${result.scenario.name}`) +
+      c.dim(
+        ` · ${hw.id} (${hw.cpu.sockets}x${hw.cpu.coresPerSocket}x${hw.cpu.threadsPerCore} @ ${hw.cpu.ghz} GHz, ${hw.memory.gib} GiB)` +
+          ` · seed ${result.seed} · ${result.repetitions} repetitions`,
+      ),
+  );
+  if (result.scenario.description) out.push(c.dim(result.scenario.description.trim()));
+  out.push('');
+
+  const firstPoint = result.rows[0] ? JSON.stringify(result.rows[0].params) : '{}';
+  const pointRows = result.rows.filter((r) => JSON.stringify(r.params) === firstPoint);
+  if (result.sweepParameters.length > 0) out.push(c.dim(`Table at the first sweep point ${firstPoint}; curves below.`));
+  out.push(comparisonTable(result, pointRows, c));
+
+  if (result.claims.length > 0) {
+    out.push('', c.bold('Claims'));
+    for (const claim of result.claims) {
+      const mark = claim.holds === null ? c.yellow('–') : claim.holds ? c.green('✓') : c.red('✗');
+      out.push(`${mark} ${claim.text}${claim.holds === null ? c.dim(' (not applicable)') : ''}`);
+      for (const line of claim.evidence) out.push(c.dim(`    ${line}`));
+    }
+  }
+
+  for (const metric of CHARTED) {
+    const chart = barChart(result, pointRows, metric, options.barWidth ?? 40, c);
+    if (chart) out.push('', chart);
+  }
+
+  for (const chart of sweepCharts(result, c)) out.push('', chart);
+
+  if (result.skipped.length > 0) {
+    out.push('', c.bold('Skipped'));
+    for (const s of result.skipped) out.push(c.yellow(`  ${s.engine}${pointLabel(s.params)}: ${s.reasons.join('; ')}`));
+  }
+  if (result.notes.length > 0) {
+    out.push('', c.bold('Notes'));
+    for (const note of result.notes) out.push(c.dim(`  ${note}`));
+  }
+  return out.join('\n') + '\n';
+}
+
+function pointLabel(params: Readonly<Record<string, unknown>>): string {
+  const entries = Object.entries(params);
+  return entries.length === 0 ? '' : ` [${entries.map(([k, v]) => `${k}=${String(v)}`).join(' ')}]`;
+}
+
+function comparisonTable(result: RunResult, rows: readonly ResultRow[], c: Colors): string {
+  const engines = result.engines.filter((e) => rows.some((r) => r.engine === e.id));
+  const cell = (engine: string, metric: string): string => {
+    const row = rows.find((r) => r.engine === engine && r.metric === metric);
+    if (!row) return '—';
+    return formatValue(row.p50, row.unit);
+  };
+  const lines: string[][] = [];
+  lines.push(['', ...engines.map((e) => e.id)]);
+  lines.push(['kind', ...engines.map((e) => e.kind)]);
+  lines.push(['Boots a guest kernel', ...engines.map((e) => (rows.some((r) => r.engine === e.id && r.metric === 'boot_time.kernel_init') ? 'yes' : 'no'))]);
+  for (const { label, metric } of TABLE_ROWS) {
+    if (!rows.some((r) => r.metric === metric)) continue;
+    lines.push([label, ...engines.map((e) => cell(e.id, metric))]);
+    if (metric === 'density') {
+      lines.push([
+        '  binding resource',
+        ...engines.map((e) => rows.find((r) => r.engine === e.id && r.metric === 'density')?.detail.replace('binding: ', '') ?? '—'),
+      ]);
+    }
+  }
+  const widths = lines[0]!.map((_, col) => Math.max(...lines.map((line) => line[col]!.length)));
+  return lines
+    .map((line, i) => {
+      const text = line.map((value, col) => (col === 0 ? value.padEnd(widths[col]!) : value.padStart(widths[col]!))).join('  ');
+      return i === 0 ? c.bold(text) : i === 1 ? c.dim(text) : text;
+    })
+    .join('\n');
+}
+
+/** One horizontal bar per engine; a log scale when values span two decades or more. */
+export function barChart(result: RunResult, rows: readonly ResultRow[], metric: string, width: number, c: Colors): string | undefined {
+  const data = result.engines
+    .map((e) => ({ id: e.id, row: rows.find((r) => r.engine === e.id && r.metric === metric) }))
+    .filter((d): d is { id: string; row: ResultRow } => d.row !== undefined);
+  if (data.length === 0) return undefined;
+  const values = data.map((d) => d.row.p50);
+  const positive = values.filter((v) => v > 0);
+  const max = Math.max(...values.map(Math.abs));
+  const minPositive = positive.length > 0 ? Math.min(...positive) : 0;
+  const logScale = positive.length === values.length && minPositive > 0 && max / minPositive >= 100;
+  const scale = (v: number): number => {
+    if (max <= 0) return 0;
+    if (!logScale) return Math.abs(v) / max;
+    // Map [min/2, max] logarithmically onto the bar so the smallest value still shows.
+    const floor = Math.log10(minPositive / 2);
+    return (Math.log10(v) - floor) / (Math.log10(max) - floor);
+  };
+  const info = metricInfo(metric);
+  const label = Math.max(...data.map((d) => d.id.length));
+  const lines = [c.bold(`${metric} (${info.unit}, p50${logScale ? ', log scale' : ''})`)];
+  for (const d of data) {
+    const length = Math.max(0, Math.round(scale(d.row.p50) * width));
+    lines.push(`${d.id.padEnd(label)} ${c.cyan('█'.repeat(length))}${length === 0 ? '▏' : ''} ${formatValue(d.row.p50, d.row.unit)}`);
+  }
+  return lines.join('\n');
+}
+
+const SERIES_COLORS = [
+  asciichart.blue, asciichart.green, asciichart.red, asciichart.yellow, asciichart.magenta,
+  asciichart.cyan, asciichart.lightblue, asciichart.lightgreen, asciichart.lightred, asciichart.lightmagenta,
+];
+
+/**
+ * A line chart per swept numeric parameter and headline metric: one series per engine, with the
+ * other sweep parameters held at their first value.
+ */
+export function sweepCharts(result: RunResult, c: Colors): string[] {
+  const charts: string[] = [];
+  for (const parameter of result.sweepParameters) {
+    const xs = [...new Set(result.rows.map((r) => r.params[parameter]))].filter((x): x is number => typeof x === 'number');
+    if (xs.length < 2) continue;
+    const others = result.sweepParameters.filter((p) => p !== parameter);
+    const firstOf = Object.fromEntries(others.map((p) => [p, result.rows.find((r) => r.params[p] !== undefined)?.params[p]]));
+    const onLine = (r: ResultRow) => others.every((p) => r.params[p] === firstOf[p]);
+    for (const metric of CHARTED) {
+      const series = result.engines
+        .map((e) => ({
+          id: e.id,
+          ys: xs.map((x) => result.rows.find((r) => r.engine === e.id && r.metric === metric && r.params[parameter] === x && onLine(r))?.p50),
+        }))
+        .filter((s): s is { id: string; ys: number[] } => s.ys.every((y) => y !== undefined));
+      if (series.length === 0) continue;
+      const colors = series.map((_, i) => SERIES_COLORS[i % SERIES_COLORS.length]!);
+      const plot = asciichart.plot(
+        series.map((s) => s.ys),
+        { height: 10, colors: c.isColorSupported ? colors : undefined, format: (y: number) => formatNumber(y).padStart(9) },
+      );
+      const legend = series.map((s, i) => (c.isColorSupported ? `${colors[i]}■${asciichart.reset} ${s.id}` : `${i + 1}:${s.id}`)).join('  ');
+      charts.push(
+        [
+          c.bold(`${metric} (${metricInfo(metric).unit}, p50) vs ${parameter}`),
+          plot,
+          c.dim(`  x: ${xs.join(', ')}`),
+          `  ${legend}`,
+        ].join('\n'),
+      );
+    }
+  }
+  return charts;
+}

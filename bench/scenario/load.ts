@@ -1,0 +1,373 @@
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { findHardware, hardwareIds } from '../../engines/hardware/index.js';
+import { findImage, imageIds } from '../../engines/images.js';
+import type { ModeledEngine } from '../../engines/modeled/define.js';
+import { buildEngineFromProfile, engineProfileSchema } from '../../engines/profile.js';
+import { engineIds, engineShapeProblems, hasEngine, loadEngine } from '../../engines/registry.js';
+import type { App, DensityPolicy, Engine, EngineOptions, HardwareProfile, Workload } from '../../engines/types.js';
+import { InputError, type InputProblem } from '../errors.js';
+import { isKnownMetric, type MetricFamily } from '../metrics.js';
+import { problemsFromIssues } from './issues.js';
+import { formatPath, locate, type PathSegment } from './locate.js';
+import { OPTION_DEFAULTS, scenarioSchema, type ClaimSpec, type EngineEntry, type ScenarioDocument } from './schema.js';
+import { didYouMean } from './suggest.js';
+
+/** One engine as a scenario runs it: the engine itself and the options its entry sets. */
+export interface ScenarioEngine {
+  readonly engine: Engine;
+  readonly options: EngineOptions;
+}
+
+/** A validated scenario with every reference resolved: ready to run. */
+export interface Scenario {
+  readonly file: string;
+  readonly name: string;
+  readonly description: string;
+  readonly hardware: HardwareProfile;
+  readonly seed: number;
+  readonly repetitions: number;
+  readonly app: App;
+  readonly workload: Workload;
+  readonly density: DensityPolicy;
+  readonly engines: readonly ScenarioEngine[];
+  readonly metrics: readonly MetricFamily[];
+  readonly sweep: Readonly<Record<string, readonly (string | number | boolean)[]>>;
+  readonly claims: readonly ClaimSpec[];
+  /** The validated document, for commands that read blocks the runner does not use. */
+  readonly document: ScenarioDocument;
+}
+
+/** Command-line overrides, applied after validation. */
+export interface ScenarioOverrides {
+  readonly seed?: number;
+  readonly repetitions?: number;
+  /** Run exactly these engines: entries of the scenario with these ids, or built-ins with defaults. */
+  readonly engines?: readonly string[];
+}
+
+interface ParsedSource {
+  readonly file: string;
+  readonly doc: Document;
+  readonly lines: LineCounter;
+  readonly data: unknown;
+}
+
+/** Reads a YAML (or JSON, which is YAML) file keeping source positions; syntax errors are InputErrors. */
+export async function parseSourceFile(file: string): Promise<ParsedSource> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InputError(
+      {
+        location: { file },
+        path: '',
+        message: code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? String(error)})`,
+        hint: code === 'ENOENT' ? 'check the path; `virtbench list scenarios` shows the bundled ones' : undefined,
+      },
+      { cause: error },
+    );
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new InputError(
+      doc.errors.map((error) => {
+        const position = error.linePos?.[0];
+        return {
+          location: { file, line: position?.line, column: position?.col },
+          path: '',
+          message: `YAML syntax error: ${error.message.split('\n')[0]}`,
+          expected: 'valid YAML',
+          hint: error.code === 'DUPLICATE_KEY' ? 'remove one of the two keys' : 'check indentation and quoting near this position',
+        } satisfies InputProblem;
+      }),
+    );
+  }
+  return { file, doc, lines, data: doc.toJS() };
+}
+
+function validate<T>(schema: z.ZodType<T>, source: ParsedSource): T {
+  const result = schema.safeParse(source.data);
+  if (result.success) return result.data;
+  throw new InputError(
+    problemsFromIssues(result.error.issues, { ...source, input: source.data, schema: schema as z.ZodType }),
+  );
+}
+
+/** Loads, validates and resolves a scenario file. Throws InputError for anything wrong with it. */
+export async function loadScenario(file: string, overrides: ScenarioOverrides = {}): Promise<Scenario> {
+  const source = await parseSourceFile(file);
+  const document = validate(scenarioSchema, source);
+  const problems: InputProblem[] = [];
+  const problem = (path: PathSegment[], message: string, expected?: string, hint?: string, key?: string): void => {
+    const position = locate(source.doc, source.lines, path, key);
+    problems.push({
+      location: { file, line: position?.line, column: position?.column },
+      path: formatPath(key ? [...path, key] : path),
+      message,
+      expected,
+      hint,
+    });
+  };
+
+  const hardware = resolveHardware(document, problem);
+  const defaults: EngineOptions = { ...OPTION_DEFAULTS, ...document.defaults };
+  checkImage(defaults.image, ['defaults', 'image'], problem);
+
+  const entries = selectEntries(document.engines, overrides.engines, problems);
+  const engines: ScenarioEngine[] = [];
+  for (const { entry, index } of entries) {
+    const path: PathSegment[] = index === undefined ? [] : ['engines', index];
+    const engine = await resolveEngine(entry, path, dirname(file), problem, problems);
+    if (!engine) continue;
+    const options: EngineOptions = { ...defaults, ...(typeof entry === 'string' ? {} : optionsOf(entry)) };
+    if (typeof entry !== 'string' && entry.image) checkImage(entry.image, [...path, 'image'], problem);
+    if (engines.some((e) => e.engine.id === engine.id)) {
+      problem(path, `engine "${engine.id}" appears twice`, 'each engine once', 'remove the duplicate entry');
+      continue;
+    }
+    engines.push({ engine, options });
+  }
+
+  checkSweep(document, problem);
+  checkClaims(document, problem);
+  if (problems.length > 0) throw new InputError(problems);
+
+  return {
+    file,
+    name: document.name ?? basename(file, extname(file)),
+    description: document.description,
+    hardware: hardware!,
+    seed: overrides.seed ?? document.seed,
+    repetitions: overrides.repetitions ?? document.repetitions,
+    app: document.app,
+    workload: document.workload,
+    density: document.density,
+    engines,
+    metrics: document.metrics,
+    sweep: document.sweep,
+    claims: document.claims,
+    document,
+  };
+}
+
+type ProblemSink = (path: PathSegment[], message: string, expected?: string, hint?: string, key?: string) => void;
+
+function resolveHardware(document: ScenarioDocument, problem: ProblemSink): HardwareProfile | undefined {
+  if (typeof document.hardware !== 'string') return document.hardware;
+  const found = findHardware(document.hardware);
+  if (!found) {
+    problem(
+      ['hardware'],
+      `unknown hardware profile "${document.hardware}"`,
+      `one of ${hardwareIds().join(', ')}, or an inline profile`,
+      didYouMean(document.hardware, hardwareIds()) ?? 'run `virtbench list hardware`',
+    );
+  }
+  return found;
+}
+
+function checkImage(image: string, path: PathSegment[], problem: ProblemSink): void {
+  if (!findImage(image)) {
+    problem(path, `unknown image "${image}"`, `one of ${imageIds().join(', ')}`, didYouMean(image, imageIds()) ?? 'run `virtbench list images`');
+  }
+}
+
+function optionsOf(entry: Exclude<EngineEntry, string>): Partial<EngineOptions> {
+  const { id: _id, module: _module, profile: _profile, ...options } = entry;
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+}
+
+function entryId(entry: EngineEntry): string | undefined {
+  return typeof entry === 'string' ? entry : entry.id;
+}
+
+function selectEntries(
+  entries: readonly EngineEntry[],
+  only: readonly string[] | undefined,
+  problems: InputProblem[],
+): { entry: EngineEntry; index?: number }[] {
+  const all = entries.map((entry, index) => ({ entry, index }));
+  if (!only) return all;
+  const selected: { entry: EngineEntry; index?: number }[] = [];
+  for (const id of only) {
+    const inScenario = all.find(({ entry }) => entryId(entry) === id);
+    if (inScenario) selected.push(inScenario);
+    else if (hasEngine(id)) selected.push({ entry: id });
+    else {
+      problems.push({
+        location: { file: 'command line' },
+        path: '--engines',
+        message: `unknown engine "${id}"`,
+        expected: `one of ${engineIds().join(', ')}`,
+        hint: didYouMean(id, engineIds()) ?? 'run `virtbench list engines`',
+      });
+    }
+  }
+  return selected;
+}
+
+async function resolveEngine(
+  entry: EngineEntry,
+  path: PathSegment[],
+  baseDir: string,
+  problem: ProblemSink,
+  problems: InputProblem[],
+): Promise<Engine | undefined> {
+  if (typeof entry !== 'string') {
+    const sources = [entry.id, entry.module, entry.profile].filter((s) => s !== undefined);
+    if (sources.length !== 1) {
+      problem(path, 'an engine entry needs exactly one of id, module or profile', 'one of id, module, profile', 'for a built-in engine write just its id');
+      return undefined;
+    }
+    if (entry.module) return loadEngineModule(entry.module, [...path, 'module'], baseDir, problem);
+    if (entry.profile) return loadEngineProfile(entry.profile, [...path, 'profile'], baseDir, problem, problems);
+  }
+  const id = entryId(entry)!;
+  if (!hasEngine(id)) {
+    problem(
+      typeof entry === 'string' ? path : [...path, 'id'],
+      `unknown engine "${id}"`,
+      `one of ${engineIds().join(', ')}`,
+      didYouMean(id, engineIds()) ?? 'run `virtbench list engines`, or load your own with `module:` or `profile:`',
+    );
+    return undefined;
+  }
+  return loadEngine(id);
+}
+
+function resolveFrom(baseDir: string, specifier: string): string {
+  if (specifier.startsWith('.') || isAbsolute(specifier)) return pathToFileURL(resolve(baseDir, specifier)).href;
+  return specifier;
+}
+
+async function loadEngineModule(
+  specifier: string,
+  path: PathSegment[],
+  baseDir: string,
+  problem: ProblemSink,
+): Promise<Engine | undefined> {
+  let loaded: Record<string, unknown>;
+  try {
+    loaded = (await import(resolveFrom(baseDir, specifier))) as Record<string, unknown>;
+  } catch (error) {
+    const cause = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    problem(path, `engine module "${specifier}" failed to load: ${cause}`, 'a path (relative to the scenario) or package name of an ES module', 'check the path and that the module runs under `node`');
+    return undefined;
+  }
+  const candidate = loaded.default ?? loaded.engine;
+  const shape = engineShapeProblems(candidate);
+  if (shape.length > 0) {
+    problem(path, `engine module "${specifier}" does not export an Engine: ${shape.join('; ')}`, 'a default or `engine` export implementing Engine', 'see the README section "Adding an engine"');
+    return undefined;
+  }
+  return candidate as Engine;
+}
+
+async function loadEngineProfile(
+  specifier: string,
+  path: PathSegment[],
+  baseDir: string,
+  problem: ProblemSink,
+  problems: InputProblem[],
+): Promise<Engine | undefined> {
+  const file = resolve(baseDir, specifier);
+  let profileSource: ParsedSource;
+  let profile;
+  try {
+    profileSource = await parseSourceFile(file);
+    profile = validate(engineProfileSchema, profileSource);
+  } catch (error) {
+    if (error instanceof InputError) {
+      problems.push(...error.problems);
+      return undefined;
+    }
+    throw error;
+  }
+  let base: ModeledEngine | undefined;
+  if (profile.base) {
+    if (!hasEngine(profile.base)) {
+      const position = locate(profileSource.doc, profileSource.lines, ['base']);
+      problems.push({
+        location: { file, line: position?.line, column: position?.column },
+        path: 'base',
+        message: `unknown base engine "${profile.base}"`,
+        expected: `one of ${engineIds().join(', ')}`,
+        hint: didYouMean(profile.base, engineIds()) ?? 'run `virtbench list engines`',
+      });
+      return undefined;
+    }
+    const loaded = await loadEngine(profile.base);
+    if (loaded.driver !== 'model' || !('spec' in loaded)) {
+      problem(path, `base engine "${profile.base}" is not a modeled engine`, 'a modeled engine id');
+      return undefined;
+    }
+    base = loaded as ModeledEngine;
+  }
+  const built = buildEngineFromProfile(profile, base?.spec, specifier);
+  for (const p of built.problems) {
+    const segments = p.path.split('.');
+    const position = locate(profileSource.doc, profileSource.lines, segments);
+    problems.push({
+      location: { file, line: position?.line, column: position?.column },
+      path: p.path,
+      message: p.message,
+      hint: 'see `virtbench list engines --params` for every parameter of the built-in engines',
+    });
+  }
+  return built.engine;
+}
+
+/** Top-level sections of a cell that a sweep may vary, with the engine's options under `options`. */
+export const SWEEPABLE_ROOTS = ['hardware', 'app', 'workload', 'density', 'options'] as const;
+
+function checkSweep(document: ScenarioDocument, problem: ProblemSink): void {
+  const example = {
+    hardware: typeof document.hardware === 'string' ? findHardware(document.hardware) : document.hardware,
+    app: document.app,
+    workload: document.workload,
+    density: document.density,
+    options: { ...OPTION_DEFAULTS, ...document.defaults },
+  };
+  for (const [key, values] of Object.entries(document.sweep)) {
+    const segments = key.split('.');
+    const root = segments[0]!;
+    if (!(SWEEPABLE_ROOTS as readonly string[]).includes(root)) {
+      problem(['sweep'], `sweep parameter "${key}" does not start with a sweepable section`, `a path under ${SWEEPABLE_ROOTS.join(', ')}`, didYouMean(root, SWEEPABLE_ROOTS) ?? 'for example hardware.memory.gib or options.vcpus', key);
+      continue;
+    }
+    let node: unknown = example;
+    for (const segment of segments) node = node && typeof node === 'object' ? (node as Record<string, unknown>)[segment] : undefined;
+    if (node === undefined || (typeof node === 'object' && node !== null)) {
+      problem(['sweep'], `sweep parameter "${key}" names no single field`, 'a path to a number, string or boolean field', 'for example hardware.memory.gib or options.vcpus', key);
+      continue;
+    }
+    values.forEach((value, i) => {
+      if (typeof value !== typeof node) {
+        problem(['sweep', key, i], `sweep value ${JSON.stringify(value)} has the wrong type`, `a ${typeof node} like the field it replaces`);
+      }
+    });
+  }
+}
+
+function checkClaims(document: ScenarioDocument, problem: ProblemSink): void {
+  document.claims.forEach((claim, c) => {
+    claim.checks.forEach((check, k) => {
+      const path: PathSegment[] = ['claims', c, 'checks', k];
+      for (const [metric, at] of [[check.metric, 'metric'], [check.than?.metric, 'than']] as const) {
+        if (metric !== undefined && !isKnownMetric(metric)) {
+          problem(at === 'metric' ? [...path, 'metric'] : [...path, 'than', 'metric'], `unknown metric "${metric}"`, 'a metric id such as boot_time, image_size, density, overhead_total', 'run `virtbench list metrics`');
+        }
+      }
+      if (check.op !== 'absent' && check.value === undefined && check.than === undefined) {
+        problem(path, `check with op "${check.op}" has nothing to compare with`, 'a `value:` or a `than:` block', 'add value: <number>');
+      }
+    });
+  });
+}

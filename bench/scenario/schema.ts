@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import { ENGINE_KINDS } from '../../engines/types.js';
+import { METRIC_FAMILIES } from '../metrics.js';
+
+/**
+ * The scenario file format. Keys are camelCase and mirror the engine types one to one, so a
+ * sweep path such as hardware.memory.gib addresses the same field in the file and in the model.
+ */
+
+const positive = z.number().positive();
+const nonNegative = z.number().nonnegative();
+const count = z.number().int().nonnegative();
+
+export const hardwareSchema = z.strictObject({
+  id: z.string().min(1),
+  description: z.string().default('inline hardware profile'),
+  source: z.string().default('defined in the scenario file'),
+  cpu: z.strictObject({
+    sockets: z.number().int().positive(),
+    coresPerSocket: z.number().int().positive(),
+    threadsPerCore: z.number().int().positive(),
+    ghz: positive,
+    virtualization: z.boolean().default(true),
+    nestedPaging: z.boolean().default(true),
+    syscallNs: positive.default(100),
+  }),
+  memory: z.strictObject({ gib: positive, bandwidthGBs: positive, randomAccessNs: positive }),
+  storage: z.strictObject({
+    capacityGiB: positive,
+    seqReadMBs: positive,
+    seqWriteMBs: positive,
+    randReadIops: positive,
+    randWriteIops: positive,
+    latencyUs: positive,
+  }),
+  network: z.strictObject({ gbits: positive, rttUs: positive }),
+});
+
+export const appSchema = z.strictObject({
+  name: z.string().min(1).default('web-service'),
+  sizeMiB: nonNegative.default(60),
+  startMcycles: nonNegative.default(100),
+  workingSetMiB: positive.default(64),
+  demandCores: nonNegative.default(0.1),
+  writtenMiB: nonNegative.default(100),
+});
+
+export const workloadSchema = z.strictObject({
+  name: z.string().min(1).default('custom'),
+  computeGcycles: nonNegative.default(0),
+  threads: z.number().int().positive().default(1),
+  memoryGB: nonNegative.default(0),
+  randomAccessesM: nonNegative.default(0),
+  syscallsM: nonNegative.default(0),
+  diskSeqReadMB: nonNegative.default(0),
+  diskSeqWriteMB: nonNegative.default(0),
+  diskRandReadK: nonNegative.default(0),
+  diskRandWriteK: nonNegative.default(0),
+  diskQueueDepth: z.number().int().positive().default(1),
+  networkMB: nonNegative.default(0),
+  roundTripsK: nonNegative.default(0),
+});
+
+const optionFields = {
+  memoryMiB: z.number().int().positive(),
+  vcpus: z.number().int().positive(),
+  image: z.string().min(1),
+  imageCached: z.boolean(),
+  network: z.enum(['host', 'bridge']),
+  pinning: z.boolean(),
+  linkedClones: z.boolean(),
+};
+
+export const OPTION_DEFAULTS = {
+  memoryMiB: 2048,
+  vcpus: 2,
+  image: 'ubuntu-24.04',
+  imageCached: true,
+  network: 'bridge',
+  pinning: false,
+  linkedClones: false,
+} as const;
+
+export const optionsSchema = z.strictObject(optionFields).partial();
+
+export const engineEntrySchema = z.union([
+  z.string().min(1).describe('a built-in engine id'),
+  z.strictObject({
+    id: z.string().min(1).optional().describe('a built-in engine id'),
+    module: z.string().min(1).optional().describe('path or package of a module whose default (or `engine`) export is an Engine'),
+    profile: z.string().min(1).optional().describe('path of a YAML/JSON engine profile that reuses a built-in kind with its own costs'),
+    ...optionsSchema.shape,
+  }),
+]);
+
+export const densitySchema = z.strictObject({
+  targetCpuUtilization: z.number().gt(0).max(1).default(0.8),
+  vcpuOvercommit: positive.default(4),
+  memoryOvercommit: positive.default(1),
+  pageSharing: z.boolean().default(false),
+  fleetSize: z.number().int().positive().default(100),
+});
+
+const STATS = ['mean', 'p50', 'p95', 'p99', 'min', 'max'] as const;
+export type StatName = (typeof STATS)[number];
+
+const selectorFields = {
+  engines: z.array(z.string().min(1)).min(1).optional(),
+  kinds: z.array(z.enum(ENGINE_KINDS as [string, ...string[]])).min(1).optional(),
+};
+
+export const claimCheckSchema = z.strictObject({
+  metric: z.string().min(1),
+  ...selectorFields,
+  stat: z.enum(STATS).default('p50'),
+  op: z.enum(['<', '<=', '>', '>=', '==', 'absent']),
+  value: z.number().optional(),
+  than: z
+    .strictObject({
+      ...selectorFields,
+      metric: z.string().min(1).optional(),
+      stat: z.enum(STATS).optional(),
+      factor: positive.default(1),
+    })
+    .optional(),
+});
+
+export const claimSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
+  text: z.string().min(1),
+  checks: z.array(claimCheckSchema).min(1),
+});
+
+const sweepValue = z.union([z.number(), z.string(), z.boolean()]);
+
+export const scenarioSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
+  description: z.string().default(''),
+  hardware: z.union([z.string().min(1), hardwareSchema]),
+  seed: z.number().int().nonnegative().default(1),
+  repetitions: z.number().int().min(1).max(100000).default(30),
+  app: appSchema.default(appSchema.parse({})),
+  workload: workloadSchema.default(workloadSchema.parse({})),
+  defaults: optionsSchema.default({}),
+  density: densitySchema.default(densitySchema.parse({})),
+  engines: z.array(engineEntrySchema).min(1),
+  metrics: z.array(z.enum(METRIC_FAMILIES)).min(1).default([...METRIC_FAMILIES]),
+  sweep: z.record(z.string().min(1), z.array(sweepValue).min(1)).default({}),
+  claims: z.array(claimSchema).default([]),
+});
+
+export type ScenarioDocument = z.infer<typeof scenarioSchema>;
+export type EngineEntry = z.infer<typeof engineEntrySchema>;
+export type ClaimSpec = z.infer<typeof claimSchema>;
+export type ClaimCheckSpec = z.infer<typeof claimCheckSchema>;
+
+/** The JSON Schema editors use to validate and complete scenario files. */
+export function scenarioJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return { ...schema, $id: 'virtbench-scenario.schema.json', title: 'virtbench scenario' };
+}

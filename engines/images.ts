@@ -1,0 +1,64 @@
+import { assumed, param, read } from './param.js';
+import type { OsImage } from './types.js';
+
+/**
+ * Operating-system images. One entry describes a distribution both ways: as a container base
+ * image (layers) and as an installed VM guest (disk, kernel, services). Container figures cite
+ * engines/data/published.csv rows; VM figures are marked recalled or assumed where no published
+ * row exists.
+ */
+
+export const ubuntu2404: OsImage = {
+  id: 'ubuntu-24.04',
+  description: 'Ubuntu 24.04 LTS: container base image, or a server cloud image with systemd and cloud-init',
+  containerCompressedMiB: read(29.8 / 1.048576, 'img-ubuntu-compressed (29.8 MB)'),
+  containerUnpackedMiB: read(78.16 / 1.048576, 'img-ubuntu-disk (78.16 MB)'),
+  containerLayers: read(1, 'docker-library/repo-info repos/ubuntu/remote/24.04.md lists one layer'),
+  vmInstalledMiB: param(2150, 'recalled', 'df on a fresh Ubuntu 24.04 server cloud instance: about 2.1 GiB used; img-ubuntu-cloud-qcow2 (600 MB) is the compressed, sparse download of it'),
+  kernelCompressedMiB: param(14 + 62, 'recalled', 'Ubuntu generic kernel: /boot/vmlinuz about 14 MiB plus initrd.img about 62 MiB'),
+  kernelUncompressedMiB: param(42, 'recalled', 'vmlinux built from the Ubuntu generic config, about 42 MiB'),
+  kernelInitMcycles: assumed(1100, 'guest kernel init of a generic distribution kernel takes about 0.45 s at 2.4 GHz before device probing'),
+  bootServices: param(38, 'recalled', 'systemd-analyze blame on an Ubuntu server cloud image lists about 38 units on the critical boot path'),
+  serviceMcycles: assumed(75, 'systemd-analyze on a 2.4 GHz guest: cloud-init and friends total about 1.2 s of CPU over 38 units'),
+  guestOsMemoryMiB: param(220, 'recalled', 'free -m on an idle Ubuntu server guest after boot: about 220 MiB used'),
+};
+
+export const alpine322: OsImage = {
+  id: 'alpine-3.22',
+  description: 'Alpine Linux 3.22: container base image, or the virt flavour with OpenRC as a VM guest',
+  containerCompressedMiB: read(3.8 / 1.048576, 'img-alpine-compressed (3.8 MB)'),
+  containerUnpackedMiB: read(8.3 / 1.048576, 'img-alpine-disk (8.3 MB)'),
+  containerLayers: read(1, 'docker-library/repo-info repos/alpine/remote/3.22.md lists one layer'),
+  vmInstalledMiB: param(180, 'recalled', 'alpine-virt installed to disk with linux-virt: about 180 MiB'),
+  kernelCompressedMiB: param(7 + 9, 'recalled', 'linux-virt vmlinuz about 7 MiB plus initramfs-virt about 9 MiB'),
+  kernelUncompressedMiB: param(22, 'recalled', 'vmlinux built from the linux-virt config, about 22 MiB'),
+  kernelInitMcycles: assumed(600, 'a virt-only kernel config has fewer initcalls than a generic one: about half its init work'),
+  bootServices: param(9, 'recalled', 'rc-status on alpine-virt: about 9 services in the default and boot runlevels'),
+  serviceMcycles: assumed(30, 'OpenRC services are small shell-driven daemons'),
+  guestOsMemoryMiB: param(45, 'recalled', 'free -m on an idle alpine-virt guest: about 45 MiB used'),
+};
+
+export const debian13: OsImage = {
+  id: 'debian-13',
+  description: 'Debian 13: container base image, or a generic cloud image with systemd',
+  containerCompressedMiB: assumed(48, 'img-debian-disk scaled by the compression ratio of img-ubuntu (29.8 / 78.16)'),
+  containerUnpackedMiB: read(119.92 / 1.048576, 'img-debian-disk (119.92 MB)'),
+  containerLayers: read(1, 'docker-library/repo-info repos/debian/local/13.md lists one layer'),
+  vmInstalledMiB: param(1400, 'recalled', 'df on a fresh Debian genericcloud instance: about 1.4 GiB used'),
+  kernelCompressedMiB: param(9 + 30, 'recalled', 'Debian cloud kernel vmlinuz about 9 MiB plus initrd about 30 MiB'),
+  kernelUncompressedMiB: param(30, 'recalled', 'vmlinux built from the Debian cloud config, about 30 MiB'),
+  kernelInitMcycles: assumed(800, 'the cloud flavour drops most hardware drivers, so init work sits between generic and virt kernels'),
+  bootServices: param(25, 'recalled', 'systemd-analyze blame on a Debian genericcloud image: about 25 units'),
+  serviceMcycles: assumed(60, 'fewer, lighter units than the Ubuntu image'),
+  guestOsMemoryMiB: param(130, 'recalled', 'free -m on an idle Debian cloud guest: about 130 MiB used'),
+};
+
+export const BUILTIN_IMAGES: readonly OsImage[] = [ubuntu2404, alpine322, debian13];
+
+export function findImage(id: string): OsImage | undefined {
+  return BUILTIN_IMAGES.find((image) => image.id === id);
+}
+
+export function imageIds(): string[] {
+  return BUILTIN_IMAGES.map((image) => image.id);
+}

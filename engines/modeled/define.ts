@@ -1,0 +1,83 @@
+import { bootPhases } from '../model/boot.js';
+import { density } from '../model/density.js';
+import { imageFootprint } from '../model/image.js';
+import { faultBlastRadius, sharesHostKernel } from '../model/isolation.js';
+import { engineTimes, nativeTimes, OVERHEAD_DIMENSIONS, overheadPercent } from '../model/overhead.js';
+import type { ModeledEngineSpec } from '../model/params.js';
+import { createRandom, noiseFactor } from '../model/random.js';
+import { unsuitability } from '../model/suitability.js';
+import type { Cell, Engine, Measurement } from '../types.js';
+
+export interface ModeledEngine<S extends ModeledEngineSpec = ModeledEngineSpec> extends Engine {
+  readonly driver: 'model';
+  readonly spec: S;
+}
+
+/**
+ * Turns an engine's parameters into an Engine: the kind picks the mechanism in engines/model/,
+ * the parameters set its costs, and seeded noise gives repetitions a distribution.
+ */
+export function defineModeledEngine<const S extends ModeledEngineSpec>(spec: S): ModeledEngine<S> {
+  return {
+    id: spec.id,
+    title: spec.title,
+    kind: spec.kind,
+    driver: 'model',
+    spec,
+    measure: async (cell) => predict(spec, cell),
+  };
+}
+
+/** The model's prediction for one cell, synchronously, for callers that need no engine object. */
+export function predict(spec: ModeledEngineSpec, cell: Cell): Measurement {
+  const reasons = unsuitability(spec, cell);
+  if (reasons.length > 0) return { samples: {}, unsuitable: reasons };
+  const random = createRandom(cell.seed);
+  const samples: Record<string, number[]> = {};
+  const push = (metric: string, value: number): void => {
+    (samples[metric] ??= []).push(value);
+  };
+
+  const phases = bootPhases(spec, cell);
+  const bootCov = spec.noise.bootCov.value;
+  for (let rep = 0; rep < cell.repetitions; rep++) {
+    let total = 0;
+    for (const phase of phases) {
+      const ms = phase.ms * noiseFactor(random, bootCov);
+      push(`boot_time.${phase.name}`, ms);
+      total += ms;
+    }
+    push('boot_time', total);
+  }
+
+  const image = imageFootprint(spec, cell);
+  push('image_size', image.onDiskMiB);
+  if (image.compressedMiB !== undefined) push('image_size.compressed', image.compressedMiB);
+  push('image_size.fleet', image.fleetMiB);
+
+  const fit = density(spec, cell);
+  push('density', fit.instances);
+  for (const [resource, limit] of Object.entries(fit.limits)) {
+    if (Number.isFinite(limit)) push(`density.${resource}`, limit);
+  }
+  push('density.memory_per_instance', fit.memoryPerInstanceMiB);
+
+  const native = nativeTimes(cell);
+  const engine = engineTimes(spec, cell);
+  const nativeTotal = OVERHEAD_DIMENSIONS.reduce((sum, d) => sum + native[d], 0);
+  const runCov = spec.noise.runCov.value;
+  for (let rep = 0; rep < cell.repetitions; rep++) {
+    let engineTotal = 0;
+    for (const dimension of OVERHEAD_DIMENSIONS) {
+      const seconds = engine[dimension] * noiseFactor(random, runCov);
+      engineTotal += seconds;
+      push(`overhead_${dimension}`, overheadPercent(seconds, native[dimension]));
+    }
+    push('overhead_total', overheadPercent(engineTotal, nativeTotal));
+  }
+
+  push('isolation', faultBlastRadius(spec.kind, fit.instances));
+  push('isolation.shared_kernel', sharesHostKernel(spec.kind) ? 1 : 0);
+
+  return { samples, densityBinding: fit.binding };
+}

@@ -1,0 +1,42 @@
+import { assumed, derived, read } from '../param.js';
+import { defineModeledEngine } from './define.js';
+import { kvm } from './kvm.js';
+
+const kvmCosts = kvm.spec.costs;
+
+/** Firecracker: a minimal KVM VMM that loads vmlinux directly, with three virtio-mmio devices. */
+export const firecracker = defineModeledEngine({
+  id: 'firecracker',
+  title: 'Firecracker microVM',
+  kind: 'microvm',
+  requiresVirtualization: true,
+  boot: {
+    vmmStartMs: read(12, 'fc-vmm-start: VMM process start to API socket'),
+    firmwareMs: assumed(0, 'no firmware: the VMM enters the kernel directly'),
+    bootloaderMs: assumed(0, 'no boot loader'),
+    devices: assumed(3, 'virtio-mmio block, net and the serial console'),
+    deviceProbeMs: assumed(2, 'virtio-mmio probing has no PCI enumeration'),
+  },
+  memory: {
+    instanceOverheadMiB: read(5, 'fc-mem-overhead: at most 5 MiB per microVM'),
+    hostReserveMiB: kvm.spec.memory.hostReserveMiB,
+    pageSharingFraction: kvm.spec.memory.pageSharingFraction,
+  },
+  costs: {
+    // Guest code runs on KVM exactly as under QEMU, so compute and paging costs are KVM's.
+    cpuFraction: kvmCosts.cpuFraction,
+    unpinnedParallelFraction: kvmCosts.unpinnedParallelFraction,
+    memoryBandwidthFraction: kvmCosts.memoryBandwidthFraction,
+    randomAccessExtraNs: kvmCosts.randomAccessExtraNs,
+    syscallExtraNs: kvmCosts.syscallExtraNs,
+    diskSeqFraction: assumed(0.02, 'virtio-block emulated in the VMM thread without vhost'),
+    diskIoPathUs: assumed(30, 'each virtio-block request is handled serially by the VMM thread'),
+    networkPacketUs: derived(0.467, 'fc-net-throughput: 25 Gbit/s of 1460-byte payloads per host core = 2.14 Mpps'),
+    networkRoundTripExtraUs: derived(123, 'fc-ping-microvm 0.321 ms - fc-ping-native 0.198 ms'),
+    emulationFraction: assumed(0, 'never used: Firecracker refuses to start without KVM (see requiresVirtualization)'),
+  },
+  noise: {
+    bootCov: assumed(0.05, 'a short, CPU-bound boot'),
+    runCov: kvm.spec.noise.runCov,
+  },
+});

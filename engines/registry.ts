@@ -1,0 +1,51 @@
+import type { Engine } from './types.js';
+
+/**
+ * Every built-in engine, by id. Each entry loads its module on first use, so listing engines or
+ * running one of them does not load the rest. Adding an engine is one file plus one line here.
+ */
+export const ENGINE_LOADERS: Readonly<Record<string, () => Promise<Engine>>> = {
+  native: async () => (await import('./modeled/native.js')).native,
+  docker: async () => (await import('./modeled/docker.js')).docker,
+  gvisor: async () => (await import('./modeled/gvisor.js')).gvisor,
+  firecracker: async () => (await import('./modeled/firecracker.js')).firecracker,
+  kvm: async () => (await import('./modeled/kvm.js')).kvm,
+  esxi: async () => (await import('./modeled/esxi.js')).esxi,
+  xen: async () => (await import('./modeled/xen.js')).xen,
+  hyperv: async () => (await import('./modeled/hyperv.js')).hyperv,
+  virtualbox: async () => (await import('./modeled/virtualbox.js')).virtualbox,
+  'vmware-workstation': async () => (await import('./modeled/vmware-workstation.js')).vmwareWorkstation,
+};
+
+export function engineIds(): string[] {
+  return Object.keys(ENGINE_LOADERS);
+}
+
+export function hasEngine(id: string): boolean {
+  return Object.hasOwn(ENGINE_LOADERS, id);
+}
+
+export async function loadEngine(id: string): Promise<Engine> {
+  const loader = ENGINE_LOADERS[id];
+  if (!loader) throw new Error(`unknown engine "${id}"; known engines: ${engineIds().join(', ')}`);
+  return loader();
+}
+
+/** Checks that a value from outside (a plugin module) has the shape of an Engine. */
+export function engineShapeProblems(value: unknown): string[] {
+  if (typeof value !== 'object' || value === null) return ['expected an object implementing Engine'];
+  const candidate = value as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const field of ['id', 'title', 'kind', 'driver'] as const) {
+    if (typeof candidate[field] !== 'string') problems.push(`"${field}" must be a string`);
+  }
+  if (typeof candidate.measure !== 'function') problems.push('"measure" must be a function (cell) => Promise<Measurement>');
+  const kinds = ['native', 'container', 'sandbox', 'microvm', 'type1', 'type2'];
+  if (typeof candidate.kind === 'string' && !kinds.includes(candidate.kind)) {
+    problems.push(`"kind" must be one of ${kinds.join(', ')}`);
+  }
+  if (typeof candidate.driver === 'string' && !['model', 'real'].includes(candidate.driver)) {
+    problems.push('"driver" must be "model" or "real"');
+  }
+  return problems;
+}

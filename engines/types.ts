@@ -1,0 +1,206 @@
+/**
+ * The vocabulary every engine speaks: the modeled machine, what runs on it, and what comes back.
+ * The scenario loader produces these shapes and engines consume them; nothing here knows about
+ * files, the CLI or reports.
+ */
+
+/** How trustworthy a parameter's value is, using the same words as engines/data/published.csv. */
+export type Verification = 'read' | 'derived' | 'recalled' | 'partly recalled' | 'unverified' | 'measured' | 'assumed';
+
+/** A model parameter and the place its value comes from. */
+export interface Param {
+  readonly value: number;
+  /** A published-row id (engines/data/published.csv), a document, or the reasoning behind an assumption. */
+  readonly source: string;
+  readonly verified: Verification;
+}
+
+/**
+ * The mechanism family. It decides which boot phases exist, whether a guest kernel boots and
+ * whether the host kernel is shared; the engine's parameters set the costs.
+ */
+export type EngineKind = 'native' | 'container' | 'sandbox' | 'microvm' | 'type1' | 'type2';
+
+export const ENGINE_KINDS: readonly EngineKind[] = ['native', 'container', 'sandbox', 'microvm', 'type1', 'type2'];
+
+export type Driver = 'model' | 'real';
+
+/** A modeled machine. All engines in one run share one of these. */
+export interface HardwareProfile {
+  readonly id: string;
+  readonly description: string;
+  readonly source: string;
+  readonly cpu: {
+    readonly sockets: number;
+    readonly coresPerSocket: number;
+    readonly threadsPerCore: number;
+    readonly ghz: number;
+    /** Hardware virtualization extensions (VT-x/AMD-V). Without them a hypervisor must emulate or binary-translate. */
+    readonly virtualization: boolean;
+    /** Second-level address translation (EPT/NPT). */
+    readonly nestedPaging: boolean;
+    /** Cost of a null system call on this CPU, in ns. */
+    readonly syscallNs: number;
+  };
+  readonly memory: {
+    readonly gib: number;
+    /** Sustained STREAM-like bandwidth for the whole host, GB/s. */
+    readonly bandwidthGBs: number;
+    /** Effective time per dependent random access that misses the caches and TLB, in ns. */
+    readonly randomAccessNs: number;
+  };
+  readonly storage: {
+    readonly capacityGiB: number;
+    readonly seqReadMBs: number;
+    readonly seqWriteMBs: number;
+    readonly randReadIops: number;
+    readonly randWriteIops: number;
+    /** Device latency for one 4 KiB access, in µs. */
+    readonly latencyUs: number;
+  };
+  readonly network: {
+    readonly gbits: number;
+    /** Round-trip time of a small request/response between two hosts on this network, in µs. */
+    readonly rttUs: number;
+  };
+}
+
+/** The operating system an instance runs: a container base image or a VM's installed distribution. */
+export interface OsImage {
+  readonly id: string;
+  readonly description: string;
+  /** Container base image: compressed (registry) size and unpacked size, MiB. */
+  readonly containerCompressedMiB: Param;
+  readonly containerUnpackedMiB: Param;
+  readonly containerLayers: Param;
+  /** VM disk: the installed distribution with kernel, modules and init system, MiB. */
+  readonly vmInstalledMiB: Param;
+  /** Compressed kernel image (bzImage) plus initramfs that a bootloader reads, MiB. */
+  readonly kernelCompressedMiB: Param;
+  /** Uncompressed kernel (vmlinux) that a microVM loads directly, MiB. */
+  readonly kernelUncompressedMiB: Param;
+  /** Guest-kernel init work apart from device probing (memory setup, initcalls, unpacking the initramfs), Mcycles. */
+  readonly kernelInitMcycles: Param;
+  /** Services the init system starts before the application can run. */
+  readonly bootServices: Param;
+  /** CPU work to start one of those services, Mcycles. */
+  readonly serviceMcycles: Param;
+  /** Resident memory of the guest OS itself (kernel, init, daemons) inside a VM, MiB. */
+  readonly guestOsMemoryMiB: Param;
+}
+
+/** The application under test, the same for every engine in a run. */
+export interface App {
+  readonly name: string;
+  /** Size the application adds to an image, MiB. */
+  readonly sizeMiB: number;
+  /** CPU work to start the application up to readiness, in millions of cycles. */
+  readonly startMcycles: number;
+  /** Resident working set of one running instance, MiB. */
+  readonly workingSetMiB: number;
+  /** Average CPU cores one running instance keeps busy. */
+  readonly demandCores: number;
+  /** Data each instance writes to its own disk or writable layer, MiB. */
+  readonly writtenMiB: number;
+}
+
+/**
+ * One unit of the application's work in the model's terms. Each term has a native cost on the
+ * modeled hardware and a per-operation extra cost on each engine; overhead is the ratio.
+ */
+export interface Workload {
+  readonly name: string;
+  /** Pure user-mode compute, in billions of cycles. */
+  readonly computeGcycles: number;
+  /** Threads the compute is spread over (capped by the instance's vCPUs). */
+  readonly threads: number;
+  /** Bytes streamed through memory, GB. */
+  readonly memoryGB: number;
+  /** Cache- and TLB-missing random memory accesses, millions. */
+  readonly randomAccessesM: number;
+  /** System calls, millions. */
+  readonly syscallsM: number;
+  /** Sequential disk reads and writes, MB. */
+  readonly diskSeqReadMB: number;
+  readonly diskSeqWriteMB: number;
+  /** Random 4 KiB disk reads and writes, thousands of operations, at this queue depth. */
+  readonly diskRandReadK: number;
+  readonly diskRandWriteK: number;
+  readonly diskQueueDepth: number;
+  /** Bulk network transfer, MB. */
+  readonly networkMB: number;
+  /** Small request/response exchanges over the network, thousands. */
+  readonly roundTripsK: number;
+}
+
+/** Per-engine options a scenario may set. Engines ignore what does not apply to their kind. */
+export interface EngineOptions {
+  /** Guest RAM for VMs, MiB. */
+  readonly memoryMiB: number;
+  readonly vcpus: number;
+  /** OS image id (see engines/images.ts). */
+  readonly image: string;
+  /** Whether the container image is already in the local store, so no pull is needed. */
+  readonly imageCached: boolean;
+  /** Container networking: the host's network namespace, or a bridge with NAT. */
+  readonly network: 'host' | 'bridge';
+  /** VMs: vCPUs pinned to host cores with the host topology exposed to the guest. */
+  readonly pinning: boolean;
+  /** VMs: instance disks as linked clones of one base image rather than full copies. */
+  readonly linkedClones: boolean;
+}
+
+/** How densely instances are packed on the host. */
+export interface DensityPolicy {
+  /** Share of host CPU that instances may use. */
+  readonly targetCpuUtilization: number;
+  /** vCPUs per host thread that a hypervisor may hand out. */
+  readonly vcpuOvercommit: number;
+  /** Guest memory per host memory that a hypervisor may hand out. */
+  readonly memoryOvercommit: number;
+  /** Same-page merging between guests (KSM / transparent page sharing). */
+  readonly pageSharing: boolean;
+  /** Instance count used for the fleet storage figure. */
+  readonly fleetSize: number;
+}
+
+/** Everything one engine needs to produce its metrics for one point of a scenario. */
+export interface Cell {
+  readonly scenario: string;
+  readonly hardware: HardwareProfile;
+  readonly os: OsImage;
+  readonly app: App;
+  readonly workload: Workload;
+  readonly density: DensityPolicy;
+  readonly options: EngineOptions;
+  readonly repetitions: number;
+  /** Seed for this cell alone, derived from the scenario seed and the cell's coordinates. */
+  readonly seed: number;
+}
+
+/** Which host resource limits how many instances fit. */
+export type DensityResource = 'memory' | 'cpu' | 'storage';
+
+/**
+ * What an engine returns for a cell: raw samples per metric id (one per repetition for noisy
+ * metrics, one for deterministic ones) and facts that are not numbers.
+ */
+export interface Measurement {
+  readonly samples: Readonly<Record<string, readonly number[]>>;
+  /** Why the engine cannot run this cell at all; samples are then empty. */
+  readonly unsuitable?: readonly string[];
+  readonly densityBinding?: DensityResource;
+  /** Free-form facts worth reporting, for example which accelerator a real VM used. */
+  readonly notes?: readonly string[];
+}
+
+/** The one interface that modeled engines and real drivers both implement. */
+export interface Engine {
+  readonly id: string;
+  readonly title: string;
+  readonly kind: EngineKind;
+  readonly driver: Driver;
+  /** For real drivers: the modeled engine whose prediction is shown beside the measurement. */
+  readonly modeledCounterpart?: string;
+  measure(cell: Cell): Promise<Measurement>;
+}
