@@ -1,4 +1,4 @@
-import type { Engine } from './types.js';
+import type { Driver, Engine } from './types.js';
 
 /**
  * Every built-in engine, by id. Each entry loads its module on first use, so listing engines or
@@ -17,17 +17,27 @@ export const ENGINE_LOADERS: Readonly<Record<string, () => Promise<Engine>>> = {
   'vmware-workstation': async () => (await import('./modeled/vmware-workstation.js')).vmwareWorkstation,
 };
 
-export function engineIds(): string[] {
-  return Object.keys(ENGINE_LOADERS);
+/**
+ * Real drivers, by id: the same kinds of engine measured on this host. An id may name both a
+ * modeled engine and a real driver (docker); a scenario entry picks one with `driver:`.
+ */
+export const REAL_DRIVER_LOADERS: Readonly<Record<string, () => Promise<Engine>>> = {};
+
+function loadersFor(driver: Driver): Readonly<Record<string, () => Promise<Engine>>> {
+  return driver === 'real' ? REAL_DRIVER_LOADERS : ENGINE_LOADERS;
 }
 
-export function hasEngine(id: string): boolean {
-  return Object.hasOwn(ENGINE_LOADERS, id);
+export function engineIds(driver: Driver = 'model'): string[] {
+  return Object.keys(loadersFor(driver));
 }
 
-export async function loadEngine(id: string): Promise<Engine> {
-  const loader = ENGINE_LOADERS[id];
-  if (!loader) throw new Error(`unknown engine "${id}"; known engines: ${engineIds().join(', ')}`);
+export function hasEngine(id: string, driver: Driver = 'model'): boolean {
+  return Object.hasOwn(loadersFor(driver), id);
+}
+
+export async function loadEngine(id: string, driver: Driver = 'model'): Promise<Engine> {
+  const loader = loadersFor(driver)[id];
+  if (!loader) throw new Error(`unknown ${driver} engine "${id}"; known: ${engineIds(driver).join(', ')}`);
   return loader();
 }
 

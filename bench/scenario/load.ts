@@ -128,8 +128,8 @@ export async function loadScenario(file: string, overrides: ScenarioOverrides = 
     if (!engine) continue;
     const options: EngineOptions = { ...defaults, ...(typeof entry === 'string' ? {} : optionsOf(entry)) };
     if (typeof entry !== 'string' && entry.image) checkImage(entry.image, [...path, 'image'], problem);
-    if (engines.some((e) => e.engine.id === engine.id)) {
-      problem(path, `engine "${engine.id}" appears twice`, 'each engine once', 'remove the duplicate entry');
+    if (engines.some((e) => e.engine.id === engine.id && e.engine.driver === engine.driver)) {
+      problem(path, `engine "${engine.id}" (${engine.driver}) appears twice`, 'each engine once per driver', 'remove the duplicate entry');
       continue;
     }
     engines.push({ engine, options });
@@ -180,7 +180,7 @@ function checkImage(image: string, path: PathSegment[], problem: ProblemSink): v
 }
 
 function optionsOf(entry: Exclude<EngineEntry, string>): Partial<EngineOptions> {
-  const { id: _id, module: _module, profile: _profile, ...options } = entry;
+  const { id: _id, module: _module, profile: _profile, driver: _driver, ...options } = entry;
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
 }
 
@@ -230,16 +230,21 @@ async function resolveEngine(
     if (entry.profile) return loadEngineProfile(entry.profile, [...path, 'profile'], baseDir, problem, problems);
   }
   const id = entryId(entry)!;
-  if (!hasEngine(id)) {
+  const driver = typeof entry === 'string' ? 'model' : entry.driver;
+  if (!hasEngine(id, driver)) {
+    const known = engineIds(driver);
+    const other = driver === 'model' ? 'real' : 'model';
     problem(
       typeof entry === 'string' ? path : [...path, 'id'],
-      `unknown engine "${id}"`,
-      `one of ${engineIds().join(', ')}`,
-      didYouMean(id, engineIds()) ?? 'run `virtbench list engines`, or load your own with `module:` or `profile:`',
+      `unknown ${driver} engine "${id}"`,
+      `one of ${known.join(', ') || '(none registered)'}`,
+      hasEngine(id, other)
+        ? `"${id}" is a ${other} engine: write { id: ${id}, driver: ${other} }`
+        : (didYouMean(id, known) ?? 'run `virtbench list engines`, or load your own with `module:` or `profile:`'),
     );
     return undefined;
   }
-  return loadEngine(id);
+  return loadEngine(id, driver);
 }
 
 function resolveFrom(baseDir: string, specifier: string): string {

@@ -87,6 +87,7 @@ export const engineEntrySchema = z.union([
   z.string().min(1).describe('a built-in engine id'),
   z.strictObject({
     id: z.string().min(1).optional().describe('a built-in engine id'),
+    driver: z.enum(['model', 'real']).default('model').describe('model: the calibrated model; real: measured on this host'),
     module: z.string().min(1).optional().describe('path or package of a module whose default (or `engine`) export is an Engine'),
     profile: z.string().min(1).optional().describe('path of a YAML/JSON engine profile that reuses a built-in kind with its own costs'),
     ...optionsSchema.shape,
