@@ -62,6 +62,8 @@ export interface ResultRow extends Summary {
   /** Non-numeric fact, such as which resource binds density. */
   readonly detail: string;
   readonly params: Readonly<Record<string, string | number | boolean>>;
+  /** The raw samples, kept in the JSON result so gates can run permutation tests on them. */
+  readonly samples: readonly number[];
 }
 
 export interface RowContext {
@@ -87,7 +89,7 @@ export function rowsFromMeasurement(
     if (samples.length === 0) continue;
     const summary = roundSummary(summarize(samples));
     const detail = metric === 'density' && measurement.densityBinding ? `binding: ${measurement.densityBinding}` : '';
-    rows.push({ ...context, metric, unit: info.unit, detail, ...summary });
+    rows.push({ ...context, metric, unit: info.unit, detail, ...summary, samples: samples.map((v) => roundSignificant(v)) });
   }
   return rows;
 }
