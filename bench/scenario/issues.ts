@@ -42,7 +42,7 @@ function problemsFromIssue(issue: Issue, prefix: readonly PathSegment[], context
     }
     case 'invalid_union': {
       const branch = mostRelevantBranch(issue.errors);
-      if (branch) return branch.flatMap((inner) => problemsFromIssue(inner, prefix, context));
+      if (branch) return branch.flatMap((inner) => problemsFromIssue(inner, path, context));
       const expected = issue.errors
         .map((branchIssues) => branchIssues.find((i) => i.code === 'invalid_type'))
         .map((i) => (i && i.code === 'invalid_type' ? article(i.expected) : undefined))

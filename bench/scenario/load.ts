@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
@@ -74,7 +74,7 @@ export async function parseSourceFile(file: string): Promise<ParsedSource> {
     );
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new InputError(
       doc.errors.map((error) => {
@@ -82,7 +82,7 @@ export async function parseSourceFile(file: string): Promise<ParsedSource> {
         return {
           location: { file, line: position?.line, column: position?.col },
           path: '',
-          message: `YAML syntax error: ${error.message.split('\n')[0]}`,
+          message: `YAML syntax error: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
           expected: 'valid YAML',
           hint: error.code === 'DUPLICATE_KEY' ? 'remove one of the two keys' : 'check indentation and quoting near this position',
         } satisfies InputProblem;
@@ -282,7 +282,7 @@ async function loadEngineProfile(
   problem: ProblemSink,
   problems: InputProblem[],
 ): Promise<Engine | undefined> {
-  const file = resolve(baseDir, specifier);
+  const file = relative(process.cwd(), resolve(baseDir, specifier));
   let profileSource: ParsedSource;
   let profile;
   try {

@@ -1,0 +1,57 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { main } from '../bench/cli.js';
+import type { CliContext } from '../bench/cli-context.js';
+import { loadScenario, type Scenario } from '../bench/scenario/load.js';
+import type { Cell } from '../engines/types.js';
+import { buildCell } from '../bench/runner.js';
+
+export class Capture extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in-process with captured output and no colour. */
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const context: CliContext = { stdout, stderr, env: { NO_COLOR: '1', ...env }, cwd: process.cwd() };
+  const code = await main(argv, context);
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'virtbench-test-'));
+  try {
+    return await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export const SEED_SCENARIO = 'scenarios/seed-comparison.yaml';
+
+let seedScenario: Promise<Scenario> | undefined;
+export function loadSeedScenario(): Promise<Scenario> {
+  seedScenario ??= loadScenario(SEED_SCENARIO);
+  return seedScenario;
+}
+
+/** The seed scenario's cell for one engine, for model tests that vary one input at a time. */
+export async function seedCell(engineId: string): Promise<Cell> {
+  const scenario = await loadSeedScenario();
+  const entry = scenario.engines.find((e) => e.engine.id === engineId);
+  if (!entry) throw new Error(`engine ${engineId} is not in the seed scenario`);
+  return buildCell(scenario, entry, {});
+}

@@ -1,0 +1,112 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../bench/errors.js';
+import { loadScenario } from '../bench/scenario/load.js';
+import { runCli, withTempDir } from './helpers.js';
+
+const fixture = (name: string) => join('test/fixtures', name);
+
+async function problemsOf(name: string) {
+  try {
+    await loadScenario(fixture(name));
+  } catch (error) {
+    if (error instanceof InputError) return error.problems;
+    throw error;
+  }
+  throw new Error(`${name} loaded without errors`);
+}
+
+describe('scenario validation', () => {
+  it('locates an unknown key and suggests the intended one', async () => {
+    const [problem] = await problemsOf('typo-key.yaml');
+    expect(problem).toMatchObject({
+      location: { file: fixture('typo-key.yaml'), line: 2, column: 1 },
+      path: 'repetitons',
+      message: 'unknown key "repetitons"',
+      hint: 'did you mean "repetitions"?',
+    });
+  });
+
+  it('locates a wrong type by field path inside a list', async () => {
+    const [problem] = await problemsOf('wrong-type.yaml');
+    expect(problem).toMatchObject({
+      location: { line: 5, column: 16 },
+      path: 'engines[1].memoryMiB',
+      message: 'found the string "lots"',
+      expected: 'a number',
+    });
+  });
+
+  it('reports YAML syntax errors with their position', async () => {
+    const problems = await problemsOf('bad-syntax.yaml');
+    expect(problems[0]!.location.line).toBeGreaterThanOrEqual(2);
+    expect(problems[0]!.message).toMatch(/YAML syntax error/);
+  });
+
+  it('suggests a known engine for a mistyped id', async () => {
+    const [problem] = await problemsOf('unknown-engine.yaml');
+    expect(problem).toMatchObject({ location: { line: 4, column: 5 }, path: 'engines[1]', hint: 'did you mean "kvm"?' });
+  });
+
+  it('suggests a known hardware profile', async () => {
+    const [problem] = await problemsOf('unknown-hardware.yaml');
+    expect(problem).toMatchObject({ path: 'hardware', hint: 'did you mean "felter2015-x3650m4"?' });
+    expect(problem!.expected).toContain('felter2015-x3650m4');
+  });
+
+  it('says which required field is missing', async () => {
+    const [problem] = await problemsOf('missing-engines.yaml');
+    expect(problem).toMatchObject({ path: 'engines', message: 'required field is missing', expected: 'a list' });
+  });
+
+  it('suggests keys in nested maps', async () => {
+    const [problem] = await problemsOf('nested-typo.yaml');
+    expect(problem).toMatchObject({ path: 'density.targetCpuUtilisation', location: { line: 4, column: 3 }, hint: 'did you mean "targetCpuUtilization"?' });
+  });
+
+  it('rejects a sweep path that names no field', async () => {
+    const [problem] = await problemsOf('bad-sweep.yaml');
+    expect(problem).toMatchObject({ path: 'sweep.hardware.memory.gibs', location: { line: 4, column: 3 } });
+  });
+
+  it('reports a missing file without a stack trace', async () => {
+    const [problem] = await problemsOf('no-such-file.yaml');
+    expect(problem).toMatchObject({ message: 'file not found' });
+  });
+});
+
+describe('the CLI on bad input', () => {
+  it('exits 2, prints file:line:column and the field path, and writes nothing', async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'out');
+      const run = await runCli(['run', fixture('wrong-type.yaml'), '--out', out]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`${fixture('wrong-type.yaml')}:5:16: engines[1].memoryMiB:`);
+      expect(run.stderr).toContain('expected: a number');
+      expect(run.stderr).toContain('hint:');
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+      expect(existsSync(out)).toBe(false);
+    });
+  });
+
+  it('exits 2 for an unknown --engines id', async () => {
+    const run = await runCli(['validate', fixture('plugins.yaml')]);
+    expect(run.code).toBe(0);
+    const bad = await runCli(['run', '--engines', 'docker,kvn', '--out', '/nonexistent/never-written']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('did you mean "kvm"?');
+  });
+
+  it('exits 2 for a malformed flag value', async () => {
+    const run = await runCli(['run', '--repetitions', 'many']);
+    expect(run.code).toBe(2);
+  });
+
+  it('validate exits 2 when any file is invalid', async () => {
+    const run = await runCli(['validate', 'scenarios/seed-comparison.yaml', fixture('typo-key.yaml')]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain('ok scenarios/seed-comparison.yaml');
+    expect(run.stderr).toContain('typo-key.yaml:2:1: repetitons: unknown key');
+  });
+});
