@@ -110,3 +110,11 @@ describe('the CLI on bad input', () => {
     expect(run.stderr).toContain('typo-key.yaml:2:1: repetitons: unknown key');
   });
 });
+
+describe('sweep values', () => {
+  it('are validated as if written in place', async () => {
+    const [problem] = await problemsOf('invalid-sweep-value.yaml');
+    expect(problem).toMatchObject({ path: 'sweep.hardware.memory.gib[1]', location: { line: 4, column: 29 } });
+    expect(problem!.message).toContain('-8');
+  });
+});

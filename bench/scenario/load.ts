@@ -13,7 +13,7 @@ import { InputError, type InputProblem } from '../errors.js';
 import { isKnownMetric, type MetricFamily } from '../metrics.js';
 import { problemsFromIssues } from './issues.js';
 import { formatPath, locate, type PathSegment } from './locate.js';
-import { OPTION_DEFAULTS, scenarioSchema, type ClaimSpec, type EngineEntry, type ScenarioDocument } from './schema.js';
+import { OPTION_DEFAULTS, appSchema, densitySchema, hardwareSchema, optionsSchema, scenarioSchema, workloadSchema, type ClaimSpec, type EngineEntry, type ScenarioDocument } from './schema.js';
 import { didYouMean } from './suggest.js';
 
 /** One engine as a scenario runs it: the engine itself and the options its entry sets. */
@@ -353,12 +353,40 @@ function checkSweep(document: ScenarioDocument, problem: ProblemSink): void {
       problem(['sweep'], `sweep parameter "${key}" names no single field`, 'a path to a number, string or boolean field', 'for example hardware.memory.gib or options.vcpus', key);
       continue;
     }
+    const sectionSchema = SECTION_SCHEMAS[root as (typeof SWEEPABLE_ROOTS)[number]];
     values.forEach((value, i) => {
       if (typeof value !== typeof node) {
         problem(['sweep', key, i], `sweep value ${JSON.stringify(value)} has the wrong type`, `a ${typeof node} like the field it replaces`);
+        return;
+      }
+      // The swept value must be valid where it lands, exactly as if it were written there.
+      let section: unknown = (example as Record<string, unknown>)[root];
+      section = setPath(section, segments.slice(1), value);
+      const checked = sectionSchema.safeParse(section);
+      if (!checked.success) {
+        const issue = checked.error.issues[0]!;
+        problem(['sweep', key, i], `sweep value ${JSON.stringify(value)} is invalid for ${key}: ${issue.message}`, undefined, 'the same rules apply as for the field itself');
+      } else if (key === 'options.image' && !findImage(String(value))) {
+        problem(['sweep', key, i], `unknown image "${String(value)}"`, `one of ${imageIds().join(', ')}`, didYouMean(String(value), imageIds()));
       }
     });
   }
+}
+
+const SECTION_SCHEMAS = {
+  hardware: hardwareSchema,
+  app: appSchema,
+  workload: workloadSchema,
+  density: densitySchema,
+  options: optionsSchema,
+} as const;
+
+function setPath(node: unknown, path: readonly string[], value: unknown): unknown {
+  if (path.length === 0) return value;
+  const [head, ...rest] = path as [string, ...string[]];
+  const copy = { ...(node as Record<string, unknown>) };
+  copy[head] = setPath(copy[head], rest, value);
+  return copy;
 }
 
 function checkClaims(document: ScenarioDocument, problem: ProblemSink): void {
