@@ -8,6 +8,7 @@ import { renderTerminal } from '../report/terminal.js';
 import { writeAtomically } from '../report/write.js';
 import { runScenario } from '../runner.js';
 import { loadScenario } from '../scenario/load.js';
+import { parseShard, shardFileBase, startShard, type ShardSpec } from '../shard.js';
 
 export interface RunFlags {
   out: string;
@@ -16,6 +17,7 @@ export interface RunFlags {
   engines?: string[];
   quiet?: boolean;
   color?: boolean;
+  shard?: ShardSpec;
 }
 
 export function register(program: Command, context: CliContext, setExit: (code: number) => void): void {
@@ -27,14 +29,17 @@ export function register(program: Command, context: CliContext, setExit: (code: 
     .option('--seed <n>', 'override the scenario seed', parseCount('--seed'))
     .option('-r, --repetitions <n>', 'override the repetitions per cell', parseCount('--repetitions', 1))
     .option('-e, --engines <ids>', 'comma-separated engine ids to run instead of the scenario list', parseList)
+    .option('--shard <i/n>', 'run only shard i of n of the cells (write <name>.shard-i-of-n.*; combine with `virtbench merge`)', parseShard)
     .option('-q, --quiet', 'print only where the reports went')
     .option('--color', 'force colour')
     .option('--no-color', 'no colour')
     .action(async (scenarioArg: string | undefined, flags: RunFlags) => {
       const file = resolveScenarioPath(scenarioArg, context);
       const scenario = await loadScenario(file, { seed: flags.seed, repetitions: flags.repetitions, engines: flags.engines });
-      const result = await runScenario(scenario);
-      const base = join(flags.out, scenario.name);
+      const shard = flags.shard ? startShard(scenario, flags.shard) : undefined;
+      const ran = await runScenario(scenario, shard ? shard.options() : {});
+      const result = shard ? shard.finish(ran) : ran;
+      const base = join(flags.out, shard ? shardFileBase(scenario.name, shard.spec) : scenario.name);
       await writeAtomically([
         { path: `${base}.csv`, content: renderCsv(result) },
         { path: `${base}.json`, content: renderJson(result) },

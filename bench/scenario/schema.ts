@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ENGINE_KINDS } from '../../engines/types.js';
-import { METRIC_FAMILIES } from '../metrics.js';
+import { fixedMetricIds, isKnownMetric, METRIC_FAMILIES } from '../metrics.js';
 
 /**
  * The scenario file format. Keys are camelCase and mirror the engine types one to one, so a
@@ -132,6 +132,49 @@ export const claimSchema = z.strictObject({
   checks: z.array(claimCheckSchema).min(1),
 });
 
+/** A metric id; an unknown one gets the located did-you-mean of any other enum value. */
+const gatedMetric = z.string().min(1).superRefine((metric, ctx) => {
+  if (!isKnownMetric(metric)) {
+    ctx.addIssue({ code: 'invalid_value', values: [...fixedMetricIds(), 'boot_time.<phase>'], input: metric });
+  }
+});
+
+/** A/B settings: the gate-wide defaults, and each check's overrides of them. */
+const abTestFields = {
+  statistic: z.enum(['mean', 'median']).optional().describe('statistic whose difference the permutation test checks (default mean)'),
+  alpha: z.number().gt(0).lt(1).optional().describe('significance level after family-wise correction (default 0.01)'),
+  threshold: z.number().nonnegative().optional().describe('noise threshold: smallest change in percent that may fail (default 5)'),
+  direction: z.enum(['worse', 'either']).optional().describe('worse: only regressions fail (default); either: any change fails'),
+};
+
+export const gateBandSchema = z.strictObject({
+  stat: z.enum(['mean', 'p50', 'p95', 'cov']),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  mid: z.number().optional().describe('centre of a percent band; the baseline value when absent'),
+  percent: z.number().positive().optional(),
+  side: z.enum(['both', 'upper', 'lower']).optional().describe('edges of a percent band that apply (default both)'),
+});
+
+export const gateCheckSchema = z
+  .strictObject({ metric: gatedMetric, ...selectorFields, band: gateBandSchema.optional(), ...abTestFields })
+  .superRefine((check, ctx) => {
+    if (check.band === undefined) return;
+    for (const key of Object.keys(abTestFields)) {
+      if (check[key as keyof typeof abTestFields] !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `"${key}" is an A/B setting and this check is a band`, input: check });
+      }
+    }
+  });
+
+export const gatesSchema = z.strictObject({
+  ...abTestFields,
+  correction: z.enum(['holm', 'bh', 'none']).optional().describe('family-wise control across the gate (default holm)'),
+  resamples: z.number().int().min(9999).optional().describe('permutation resamples (default 9999, raised as checks grow)'),
+  seed: z.number().int().nonnegative().optional().describe('seed of the permutation and bootstrap resampling'),
+  checks: z.array(gateCheckSchema).min(1).optional(),
+});
+
 const sweepValue = z.union([z.number(), z.string(), z.boolean()]);
 
 export const scenarioSchema = z.strictObject({
@@ -148,12 +191,15 @@ export const scenarioSchema = z.strictObject({
   metrics: z.array(z.enum(METRIC_FAMILIES)).min(1).default([...METRIC_FAMILIES]),
   sweep: z.record(z.string().min(1), z.array(sweepValue).min(1)).default({}),
   claims: z.array(claimSchema).default([]),
+  gates: gatesSchema.optional(),
 });
 
 export type ScenarioDocument = z.infer<typeof scenarioSchema>;
 export type EngineEntry = z.infer<typeof engineEntrySchema>;
 export type ClaimSpec = z.infer<typeof claimSchema>;
 export type ClaimCheckSpec = z.infer<typeof claimCheckSchema>;
+export type GatesSpec = z.infer<typeof gatesSchema>;
+export type GateCheckSpec = z.infer<typeof gateCheckSchema>;
 
 /** The JSON Schema editors use to validate and complete scenario files. */
 export function scenarioJsonSchema(): Record<string, unknown> {

@@ -1,0 +1,136 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { InputError } from '../errors.js';
+import { RESULT_SCHEMA_VERSION, type RunResult } from '../results.js';
+import { problemsFromIssues } from '../scenario/issues.js';
+import { parseSourceFile } from '../scenario/load.js';
+
+/**
+ * Reading JSON results back: a baseline, a run to gate, or a shard to merge. Results come from
+ * other machines and older versions, so they are validated like scenario files, with the
+ * problem's line and column.
+ */
+
+const paramValue = z.union([z.string(), z.number(), z.boolean()]);
+const finite = z.number();
+
+const rowSchema = z.looseObject({
+  scenario: z.string(),
+  engine: z.string().min(1),
+  kind: z.string(),
+  driver: z.enum(['model', 'real']),
+  hardware: z.string(),
+  metric: z.string().min(1),
+  unit: z.string(),
+  detail: z.string(),
+  params: z.record(z.string(), paramValue),
+  n: z.number().int().nonnegative(),
+  mean: finite,
+  p50: finite,
+  p95: finite,
+  p99: finite,
+  min: finite,
+  max: finite,
+  stddev: finite,
+  ci95Low: finite,
+  ci95High: finite,
+  samples: z.array(finite).min(1),
+});
+
+export const runResultSchema = z.looseObject({
+  schemaVersion: z.literal(RESULT_SCHEMA_VERSION),
+  scenario: z.looseObject({ name: z.string().min(1), file: z.string(), description: z.string() }),
+  seed: z.number(),
+  repetitions: z.number().int().positive(),
+  environment: z.looseObject({
+    virtbench: z.string(),
+    node: z.string(),
+    os: z.string(),
+    arch: z.string(),
+    cpu: z.string(),
+    cores: z.number(),
+  }),
+  hardware: z.looseObject({ id: z.string() }),
+  sweepParameters: z.array(z.string()),
+  engines: z.array(z.looseObject({ id: z.string(), title: z.string(), kind: z.string(), driver: z.enum(['model', 'real']) })),
+  rows: z.array(rowSchema),
+  skipped: z.array(z.unknown()),
+  notes: z.array(z.string()),
+  claims: z.array(z.unknown()),
+});
+
+/** A result as read from disk, with the file it came from for messages. */
+export interface LoadedResult {
+  readonly file: string;
+  readonly result: RunResult;
+  /** The parsed JSON, including fields a RunResult does not declare (a shard's plan). */
+  readonly raw: Record<string, unknown>;
+}
+
+/** Line and column of a character offset, both 1-based. */
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, column: offset - before.lastIndexOf('\n') };
+}
+
+const RESULT_HINT = 'pass a .json file written by `virtbench run`, `virtbench merge` or `virtbench baseline update`';
+
+/** Reads and validates a JSON result. Throws InputError (exit 2) for anything that is not one. */
+export async function readResultFile(file: string): Promise<LoadedResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InputError(
+      {
+        location: { file },
+        path: '',
+        message: code === 'ENOENT' ? 'result file not found' : `cannot read result file (${code ?? String(error)})`,
+        hint: code === 'ENOENT' ? RESULT_HINT : undefined,
+      },
+      { cause: error },
+    );
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const offset = /position (\d+)/.exec(message)?.[1];
+    const where = offset === undefined ? {} : lineColumn(text, Number(offset));
+    throw new InputError({
+      location: { file, ...where },
+      path: '',
+      message: `not valid JSON: ${message.split('\n')[0]}`,
+      expected: 'a virtbench JSON result',
+      hint: RESULT_HINT,
+    });
+  }
+  if (typeof data === 'object' && data !== null && 'schemaVersion' in data && data.schemaVersion !== RESULT_SCHEMA_VERSION) {
+    throw new InputError({
+      location: { file },
+      path: 'schemaVersion',
+      message: `result schema version ${String(data.schemaVersion)} is not the version this virtbench reads`,
+      expected: `schemaVersion ${RESULT_SCHEMA_VERSION}`,
+      hint: 'produce both results with the same virtbench version, or update the baseline with `virtbench baseline update`',
+    });
+  }
+  const parsed = runResultSchema.safeParse(data);
+  if (!parsed.success) {
+    // Only now pay for a position-keeping parse, to point at the offending field.
+    const source = await parseSourceFile(file);
+    const problems = problemsFromIssues(parsed.error.issues, {
+      ...source,
+      input: data,
+      schema: runResultSchema as z.ZodType,
+    }).map((problem) =>
+      problem.path.endsWith('samples')
+        ? { ...problem, hint: 'results written before raw samples were kept cannot be A/B tested: re-run the scenario' }
+        : { ...problem, hint: RESULT_HINT },
+    );
+    throw new InputError(problems);
+  }
+  return { file, result: data as RunResult, raw: data as Record<string, unknown> };
+}
