@@ -25,7 +25,7 @@ export const PARAM_GROUPS = {
     container: ['daemonMs', 'runtimeStartMs', 'namespacesMs', 'networkNamespaceMs', 'cgroupMs', 'layerMountMs', 'sandboxKernelStartMs'],
     vm: ['vmmStartMs', 'firmwareMs', 'bootloaderMs', 'devices', 'deviceProbeMs'],
   },
-  memory: ['instanceOverheadMiB', 'hostReserveMiB', 'pageSharingFraction'],
+  memory: ['instanceOverheadMiB', 'hostReserveMiB', 'pageSharingFraction', 'workingSetOverheadFraction'],
   costs: [
     'cpuFraction',
     'unpinnedParallelFraction',
@@ -34,6 +34,7 @@ export const PARAM_GROUPS = {
     'syscallExtraNs',
     'diskSeqFraction',
     'diskIoPathUs',
+    'diskWritePathUs',
     'networkPacketUs',
     'networkRoundTripExtraUs',
     'emulationFraction',

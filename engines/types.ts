@@ -44,7 +44,10 @@ export interface HardwareProfile {
   };
   readonly memory: {
     readonly gib: number;
-    /** Sustained STREAM-like bandwidth for the whole host, GB/s. */
+    /**
+     * Sustained DRAM traffic for the whole host, GB/s, counting the cache-line reads that writes
+     * allocate (so STREAM triad reports 3/4 of it and copy 2/3).
+     */
     readonly bandwidthGBs: number;
     /** Effective time per dependent random access that misses the caches and TLB, in ns. */
     readonly randomAccessNs: number;
@@ -57,6 +60,12 @@ export interface HardwareProfile {
     readonly randWriteIops: number;
     /** Device latency for one 4 KiB access, in µs. */
     readonly latencyUs: number;
+    /**
+     * How far random reads and writes overlap when mixed: 0 when they queue for one shared path,
+     * so a mix costs the sum of its parts (the default); 1 when they run in separate pipelines.
+     * Between, that share of the cheaper direction's per-I/O cost runs beside the other direction.
+     */
+    readonly readWriteOverlap?: number;
   };
   readonly network: {
     readonly gbits: number;

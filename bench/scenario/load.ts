@@ -5,6 +5,7 @@ import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { findHardware, hardwareIds } from '../../engines/hardware/index.js';
 import { findImage, imageIds } from '../../engines/images.js';
+import { findWorkload, workloadIds } from '../../engines/workloads.js';
 import type { ModeledEngine } from '../../engines/modeled/define.js';
 import { buildEngineFromProfile, engineProfileSchema } from '../../engines/profile.js';
 import { engineIds, engineShapeProblems, hasEngine, loadEngine } from '../../engines/registry.js';
@@ -119,6 +120,7 @@ export async function loadScenario(file: string, overrides: ScenarioOverrides = 
   const hardware = resolveHardware(document, problem);
   const defaults: EngineOptions = { ...OPTION_DEFAULTS, ...document.defaults };
   checkImage(defaults.image, ['defaults', 'image'], problem);
+  const workload = resolveWorkload(document, problem);
 
   const entries = selectEntries(document.engines, overrides.engines, problems);
   const engines: ScenarioEngine[] = [];
@@ -147,7 +149,7 @@ export async function loadScenario(file: string, overrides: ScenarioOverrides = 
     seed: overrides.seed ?? document.seed,
     repetitions: overrides.repetitions ?? document.repetitions,
     app: document.app,
-    workload: document.workload,
+    workload: workload!,
     density: document.density,
     engines,
     metrics: document.metrics,
@@ -176,6 +178,20 @@ function resolveHardware(document: ScenarioDocument, problem: ProblemSink): Hard
 function checkImage(image: string, path: PathSegment[], problem: ProblemSink): void {
   if (!findImage(image)) {
     problem(path, `unknown image "${image}"`, `one of ${imageIds().join(', ')}`, didYouMean(image, imageIds()) ?? 'run `virtbench list images`');
+function resolveWorkload(document: ScenarioDocument, problem: ProblemSink): Workload | undefined {
+  if (typeof document.workload !== 'string') return document.workload;
+  const found = findWorkload(document.workload);
+  if (!found) {
+    problem(
+      ['workload'],
+      `unknown workload "${document.workload}"`,
+      `one of ${workloadIds().join(', ')}, or an inline workload`,
+      didYouMean(document.workload, workloadIds()) ?? 'run `virtbench list workloads`',
+    );
+  }
+  return found?.workload;
+}
+
   }
 }
 
@@ -336,7 +352,7 @@ function checkSweep(document: ScenarioDocument, problem: ProblemSink): void {
   const example = {
     hardware: typeof document.hardware === 'string' ? findHardware(document.hardware) : document.hardware,
     app: document.app,
-    workload: document.workload,
+    workload: typeof document.workload === 'string' ? findWorkload(document.workload)?.workload : document.workload,
     density: document.density,
     options: { ...OPTION_DEFAULTS, ...document.defaults },
   };

@@ -32,6 +32,7 @@ export const hardwareSchema = z.strictObject({
     randReadIops: positive,
     randWriteIops: positive,
     latencyUs: positive,
+    readWriteOverlap: z.number().min(0).max(1).optional(),
   }),
   network: z.strictObject({ gbits: positive, rttUs: positive }),
 });
@@ -184,7 +185,9 @@ export const scenarioSchema = z.strictObject({
   seed: z.number().int().nonnegative().default(1),
   repetitions: z.number().int().min(1).max(100000).default(30),
   app: appSchema.default(appSchema.parse({})),
-  workload: workloadSchema.default(workloadSchema.parse({})),
+  workload: z
+    .union([z.string().min(1).describe('a built-in workload id: `virtbench list workloads`'), workloadSchema])
+    .default(workloadSchema.parse({})),
   defaults: optionsSchema.default({}),
   density: densitySchema.default(densitySchema.parse({})),
   engines: z.array(engineEntrySchema).min(1),

@@ -1,15 +1,20 @@
 import type { HardwareProfile } from '../types.js';
 
 /**
- * Built-in modeled machines. Row ids in comments refer to engines/data/published.csv and
- * engines/data/hosts.csv; figures without a row id say where they come from.
+ * Built-in modeled machines: one per host in engines/data/hosts.csv, plus a developer laptop and
+ * a small cloud VM. Row ids in comments and sources refer to engines/data/published.csv (the
+ * measurements taken on that host) and engines/data/hosts.csv (the host itself); figures without
+ * a row id say where they come from. `virtbench calibrate` lists which rows set which figure.
  */
 
-/** The two-socket server of the Docker-vs-KVM study the default scenario reproduces. */
+/** The two-socket server of the Docker-vs-KVM study (Felter et al. 2015). */
 export const felter2015: HardwareProfile = {
   id: 'felter2015-x3650m4',
   description: 'IBM System x3650 M4, 2x Xeon E5-2665 (Sandy Bridge-EP), 256 GiB, flash array over FC, 10 GbE',
-  source: 'hosts.csv felter2015-x3650m4 (partly recalled); rates from published.csv felter-* native rows',
+  source:
+    'hosts.csv felter2015-x3650m4 (partly recalled); rates from felter-stream-triad-native, felter-gups-1s-native, ' +
+    'felter-fio-seqread-native, felter-fio-seqwrite-native, felter-fio-randread-native, felter-fio-randwrite-native, ' +
+    'felter-fio-randmixed-native, felter-tcprr-native and felter-udprr-native',
   cpu: {
     sockets: 2, // hosts.csv felter2015-x3650m4
     coresPerSocket: 8, // hosts.csv felter2015-x3650m4
@@ -21,8 +26,10 @@ export const felter2015: HardwareProfile = {
   },
   memory: {
     gib: 256, // hosts.csv felter2015-x3650m4 (recalled)
-    bandwidthGBs: 45.6, // felter-stream-triad-native
-    randomAccessNs: 21.8, // derived from felter-gups-1s-native: 1 / 0.0458 GUPS
+    // derived from felter-stream-triad-native 45.60 GB/s: triad counts 24 bytes per element but moves 32,
+    // because each store first reads its cache line (write-allocate): 45.60 x 4/3.
+    bandwidthGBs: 60.8,
+    randomAccessNs: 21.834, // derived from felter-gups-1s-native: 1 / 0.0458 GUPS
   },
   storage: {
     capacityGiB: 4096, // assumed: the FlashSystem 840 LUN size is not published with the study
@@ -31,11 +38,116 @@ export const felter2015: HardwareProfile = {
     randReadIops: 84044, // felter-fio-randread-native
     randWriteIops: 112034, // felter-fio-randwrite-native
     latencyUs: 100, // assumed: FlashSystem 840 over Fibre Channel, about 100 µs per 4 KiB read
+    // derived from felter-fio-randmixed-native: 104553 IOPS at 70% reads (fio/mixed.fio) is more than the
+    // 90766 the pure read and write rates give when a mix costs the sum of its parts. Solving
+    // 1/104553 s = shared + 0.7 x (1/84044 s - shared) gives shared = 4.119 µs of the 8.926 µs a write costs:
+    // 1 - 4.119 / 8.926 of it overlaps.
+    readWriteOverlap: 0.5386,
   },
   network: {
     gbits: 10, // hosts.csv felter2015-x3650m4: 10 GbE
-    rttUs: 37.58, // felter-tcprr-native
+    // derived: the mean of felter-tcprr-native 37.58 µs and felter-udprr-native 36.02 µs, less the two
+    // 70 ns system calls (send, receive) the request/response workload counts on its own.
+    rttUs: 36.66,
   },
+};
+
+/** The host of the Firecracker specification and network figures. */
+export const firecrackerHost: HardwareProfile = {
+  id: 'fc-m5d-metal',
+  description: 'AWS m5d.metal: 2x Xeon Platinum 8175M (Skylake-SP), 384 GiB, local NVMe SSDs, 25 Gbit/s',
+  source:
+    "hosts.csv fc-m5d-metal (recalled: AWS's published instance spec); network round trip from fc-ping-native; " +
+    'memory and storage rates assumed from the part and drive class',
+  cpu: {
+    sockets: 2, // hosts.csv fc-m5d-metal
+    coresPerSocket: 24, // hosts.csv fc-m5d-metal
+    threadsPerCore: 2, // hosts.csv fc-m5d-metal
+    ghz: 2.5, // hosts.csv fc-m5d-metal base clock
+    virtualization: true, // bare metal: VT-x exposed
+    nestedPaging: true,
+    syscallNs: 100, // assumed: Skylake-SP with page-table isolation and retpolines on
+  },
+  memory: {
+    gib: 384, // hosts.csv fc-m5d-metal
+    bandwidthGBs: 190, // assumed: 2 sockets x 6 channels of DDR4-2666 (256 GB/s peak), about 75% sustained
+    randomAccessNs: 20, // assumed: as felter2015's 21.8 ns on a newer, faster memory system
+  },
+  storage: {
+    capacityGiB: 3353, // recalled: 4 x 900 GB NVMe instance-store drives
+    seqReadMBs: 2000, // assumed: one instance-store NVMe drive
+    seqWriteMBs: 1000, // assumed
+    randReadIops: 200000, // assumed
+    randWriteIops: 100000, // assumed
+    latencyUs: 90, // assumed: NVMe flash read latency
+  },
+  network: {
+    gbits: 25, // hosts.csv fc-m5d-metal
+    // derived: fc-ping-native 0.198 ms between two instances in one VPC, less the two 100 ns system calls
+    // (send, receive) the ping workload counts on its own.
+    rttUs: 197.8,
+  },
+};
+
+/** The cloud VM the gVisor performance guide measured on. */
+export const gvisorHost: HardwareProfile = {
+  id: 'gvisor-n1-standard-4',
+  description: 'GCE n1-standard-4 (Broadwell): 4 vCPUs (2 cores x 2 threads) at 2.2 GHz, 15 GiB, 2 TB SSD persistent disk',
+  source:
+    "hosts.csv gvisor-n1-standard-4 (recalled: GCE's published machine type); system calls from gvisor-syscall-runc; " +
+    'network path from gvisor-iperf-down-runc; disk as google/gvisor g3doc/architecture_guide/performance.md describes it',
+  cpu: {
+    sockets: 1, // hosts.csv gvisor-n1-standard-4
+    coresPerSocket: 2, // hosts.csv gvisor-n1-standard-4
+    threadsPerCore: 2, // hosts.csv gvisor-n1-standard-4
+    ghz: 2.2, // hosts.csv gvisor-n1-standard-4
+    // Nested virtualization is off by default on GCE, so hypervisors inside fall back to emulation;
+    // gVisor's ptrace platform needs neither.
+    virtualization: false,
+    nestedPaging: false,
+    // derived from gvisor-syscall-runc 1939 ns: a runc container's system calls go straight to the kernel,
+    // so its raw system call is the host's (a guest kernel with mitigations, under a hypervisor).
+    syscallNs: 1939,
+  },
+  memory: {
+    gib: 15, // hosts.csv gvisor-n1-standard-4
+    bandwidthGBs: 12, // assumed: the share of a Broadwell socket's bandwidth a 4-vCPU slice gets
+    randomAccessNs: 30, // assumed: Broadwell-EP DRAM latency seen through the cloud hypervisor's nested paging
+  },
+  storage: {
+    capacityGiB: 1907, // google/gvisor performance guide: 2048 GB SSD persistent disk
+    seqReadMBs: 240, // recalled: GCE per-instance SSD persistent-disk throughput limit for 4 vCPUs
+    seqWriteMBs: 240, // recalled: as reads
+    randReadIops: 15000, // recalled: GCE per-instance SSD persistent-disk IOPS limit for 4 vCPUs
+    randWriteIops: 15000, // recalled: as reads
+    latencyUs: 1000, // assumed: network-attached SSD, about 1 ms per 4 KiB access
+  },
+  network: {
+    // derived from gvisor-iperf-down-runc: one iperf flow between two such instances carried 746 Mbit/s of
+    // TCP payload under runc, whose path is far faster; the machine type's 10 Gbit/s (hosts.csv) is an
+    // aggregate cap, not what one flow gets. 746.4 / (1448/1538) = 0.7928 Gbit/s of link.
+    gbits: 0.7928,
+    rttUs: 200, // assumed: a round trip between two instances in one zone
+  },
+};
+
+/** The workstation of the crun-vs-runc start-time post (Scrivano 2017). */
+export const scrivanoLaptop: HardwareProfile = {
+  id: 'scrivano2017-laptop',
+  description: 'Fedora workstation of the 2017 crun-vs-runc post: 4 cores / 8 threads, SSD',
+  source: 'hosts.csv scrivano2017-laptop (unverified); clock, memory and storage are not published and are assumed',
+  cpu: {
+    sockets: 1, // hosts.csv scrivano2017-laptop
+    coresPerSocket: 4, // hosts.csv scrivano2017-laptop
+    threadsPerCore: 2, // hosts.csv scrivano2017-laptop
+    ghz: 2.5, // assumed: hosts.csv gives the clock as unknown; a 2017 laptop part
+    virtualization: true,
+    nestedPaging: true,
+    syscallNs: 100, // assumed
+  },
+  memory: { gib: 16, bandwidthGBs: 25, randomAccessNs: 25 }, // assumed: a 2017 dual-channel DDR4 laptop
+  storage: { capacityGiB: 512, seqReadMBs: 500, seqWriteMBs: 450, randReadIops: 90000, randWriteIops: 80000, latencyUs: 100 }, // assumed: SATA SSD
+  network: { gbits: 1, rttUs: 500 }, // assumed: unused by its measurements
 };
 
 /** A current developer laptop. */
@@ -49,7 +161,7 @@ export const laptop: HardwareProfile = {
   network: { gbits: 1, rttUs: 2000 },
 };
 
-/** A small cloud virtual machine, the kind a CI runner or a gVisor benchmark host is. */
+/** A small cloud virtual machine, the kind a CI runner is. */
 export const cloudVm: HardwareProfile = {
   id: 'cloud-vm-4vcpu',
   description: 'Cloud VM like GCE n1-standard-4: 4 vCPUs (2 cores x 2 threads) at 2.2 GHz, 15 GiB, network disk, 10 Gbit/s',
@@ -69,4 +181,4 @@ export const cloudVm: HardwareProfile = {
   network: { gbits: 10, rttUs: 200 },
 };
 
-export const BUILTIN_HARDWARE: readonly HardwareProfile[] = [felter2015, laptop, cloudVm];
+export const BUILTIN_HARDWARE: readonly HardwareProfile[] = [felter2015, firecrackerHost, gvisorHost, scrivanoLaptop, laptop, cloudVm];

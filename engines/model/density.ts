@@ -15,7 +15,7 @@ export interface DensityResult {
 /**
  * Instances that fit on the host: each resource is provisioned separately, and the scarcest one
  * binds. A VM reserves its guest RAM (less what overcommit and page sharing reclaim) plus the
- * VMM; a container costs its working set plus its shim.
+ * VMM; a container costs its working set (plus what a sandbox kernel keeps beside it) and its shim.
  */
 export function density(engine: ModeledEngineSpec, cell: Cell): DensityResult {
   const { hardware: hw, density: policy, app, os, options } = cell;
@@ -27,7 +27,8 @@ export function density(engine: ModeledEngineSpec, cell: Cell): DensityResult {
     const shared = policy.pageSharing ? engine.memory.pageSharingFraction.value * Math.min(os.guestOsMemoryMiB.value, guest) : 0;
     memoryPerInstanceMiB = guest - shared + engine.memory.instanceOverheadMiB.value;
   } else {
-    memoryPerInstanceMiB = app.workingSetMiB + engine.memory.instanceOverheadMiB.value;
+    const workingSetMiB = app.workingSetMiB * (1 + engine.memory.workingSetOverheadFraction.value);
+    memoryPerInstanceMiB = workingSetMiB + engine.memory.instanceOverheadMiB.value;
   }
   const usableMiB = hw.memory.gib * 1024 - engine.memory.hostReserveMiB.value;
   const memory = Math.floor(Math.max(0, usableMiB) / memoryPerInstanceMiB);

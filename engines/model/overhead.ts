@@ -7,8 +7,23 @@ export const OVERHEAD_DIMENSIONS: readonly OverheadDimension[] = ['cpu', 'memory
 /** Seconds one unit of the workload spends in each dimension. */
 export type DimensionTimes = Record<OverheadDimension, number>;
 
-/** Ethernet payload per packet for bulk TCP at the standard MTU, bytes. */
+/** Ethernet payload per packet at the standard MTU, bytes. */
 export const MTU_BYTES = 1500;
+/**
+ * Application bytes in one full-size TCP segment: the 1500-byte MTU less 20 bytes of IP header,
+ * 20 of TCP header and 12 of the timestamp option Linux sends by default.
+ */
+export const TCP_PAYLOAD_BYTES = 1448;
+/**
+ * Bytes one full-size frame occupies on Ethernet: the MTU plus the 14-byte header, 4-byte frame
+ * check, 8-byte preamble and 12-byte inter-frame gap. Bulk TCP moves TCP_PAYLOAD_BYTES per frame.
+ */
+export const WIRE_BYTES_PER_FRAME = 1538;
+
+/** Application throughput that bulk TCP gets out of a link of `gbits`, Mbit/s. */
+export function tcpGoodputMbits(gbits: number): number {
+  return gbits * 1000 * (TCP_PAYLOAD_BYTES / WIRE_BYTES_PER_FRAME);
+}
 
 /**
  * Extra compute time per unit of work. A VM on a host without hardware virtualization falls back
@@ -25,11 +40,33 @@ function computeThreads(workload: Workload, hardware: HardwareProfile, vcpus: nu
   return Math.max(1, Math.min(workload.threads, hostThreads, isVm ? vcpus : hostThreads));
 }
 
-/** Random 4 KiB IOPS a queue of `depth` requests sustains when each also pays `pathUs` of serial CPU. */
-export function randomIops(deviceIops: number, latencyUs: number, depth: number, pathUs: number): number {
-  const queueBound = (depth * 1e6) / (latencyUs + pathUs);
-  const pathBound = pathUs > 0 ? 1e6 / pathUs : Infinity;
-  return Math.min(deviceIops, queueBound, pathBound);
+/** Serial CPU each random read and write pays in an engine's I/O path, µs. */
+export interface IoPathCost {
+  readonly readUs: number;
+  readonly writeUs: number;
+}
+
+const NO_IO_PATH: IoPathCost = { readUs: 0, writeUs: 0 };
+
+/**
+ * Seconds for the workload's random 4 KiB I/O: the slowest of three resources, which all work at
+ * once. The device: reads and writes share the part of their cost that `readWriteOverlap` leaves
+ * shared and run the rest in separate pipelines. The engine's I/O path: one thread that handles
+ * every request in turn. The queue: `depth` requests in flight, each held for the device latency
+ * plus its path cost (Little's law).
+ */
+export function randomIoSeconds(w: Workload, storage: HardwareProfile['storage'], path: IoPathCost): number {
+  const reads = w.diskRandReadK * 1e3;
+  const writes = w.diskRandWriteK * 1e3;
+  const ops = reads + writes;
+  if (ops <= 0) return 0;
+  const readUs = 1e6 / storage.randReadIops;
+  const writeUs = 1e6 / storage.randWriteIops;
+  const sharedUs = (1 - (storage.readWriteOverlap ?? 0)) * Math.min(readUs, writeUs);
+  const deviceUs = ops * sharedUs + Math.max(reads * (readUs - sharedUs), writes * (writeUs - sharedUs));
+  const pathUs = reads * path.readUs + writes * path.writeUs;
+  const queueUs = (ops * storage.latencyUs + pathUs) / w.diskQueueDepth;
+  return Math.max(deviceUs, pathUs, queueUs) * 1e-6;
 }
 
 /** The workload's time per dimension running directly on the host. */
@@ -39,17 +76,15 @@ export function nativeTimes(cell: Cell): DimensionTimes {
   return {
     cpu: w.computeGcycles / (hw.cpu.ghz * threads) + w.syscallsM * 1e6 * hw.cpu.syscallNs * 1e-9,
     memory: w.memoryGB / hw.memory.bandwidthGBs + w.randomAccessesM * 1e6 * hw.memory.randomAccessNs * 1e-9,
-    disk: diskSeconds(w, hw, 0, 0),
-    network: (w.networkMB * 8) / (hw.network.gbits * 1000) + w.roundTripsK * 1e3 * hw.network.rttUs * 1e-6,
+    disk: diskSeconds(w, hw, 0, NO_IO_PATH),
+    network: (w.networkMB * 8) / tcpGoodputMbits(hw.network.gbits) + w.roundTripsK * 1e3 * hw.network.rttUs * 1e-6,
   };
 }
 
-function diskSeconds(w: Workload, hw: HardwareProfile, seqFraction: number, pathUs: number): number {
+function diskSeconds(w: Workload, hw: HardwareProfile, seqFraction: number, path: IoPathCost): number {
   const s = hw.storage;
   const seq = (w.diskSeqReadMB / s.seqReadMBs + w.diskSeqWriteMB / s.seqWriteMBs) * (1 + seqFraction);
-  const readIops = randomIops(s.randReadIops, s.latencyUs, w.diskQueueDepth, pathUs);
-  const writeIops = randomIops(s.randWriteIops, s.latencyUs, w.diskQueueDepth, pathUs);
-  return seq + (w.diskRandReadK * 1e3) / readIops + (w.diskRandWriteK * 1e3) / writeIops;
+  return seq + randomIoSeconds(w, s, path);
 }
 
 /** The workload's time per dimension inside one instance of the engine. */
@@ -64,8 +99,9 @@ export function engineTimes(engine: ModeledEngineSpec, cell: Cell): DimensionTim
   const hostNetwork = (engine.kind === 'container' || engine.kind === 'native') && options.network === 'host';
   const packetUs = hostNetwork ? 0 : c.networkPacketUs.value;
   const roundTripExtraUs = hostNetwork ? 0 : c.networkRoundTripExtraUs.value;
-  const linkMbits = hw.network.gbits * 1000;
-  const pathMbits = packetUs > 0 ? (MTU_BYTES * 8) / packetUs : Infinity;
+  const linkMbits = tcpGoodputMbits(hw.network.gbits);
+  // One full-size segment per packet: the path's serial per-packet cost caps bulk throughput.
+  const pathMbits = packetUs > 0 ? (TCP_PAYLOAD_BYTES * 8) / packetUs : Infinity;
   return {
     cpu:
       (w.computeGcycles / (hw.cpu.ghz * threads)) * computeScale +
@@ -73,7 +109,7 @@ export function engineTimes(engine: ModeledEngineSpec, cell: Cell): DimensionTim
     memory:
       (w.memoryGB / hw.memory.bandwidthGBs) * (1 + c.memoryBandwidthFraction.value) +
       w.randomAccessesM * 1e6 * (hw.memory.randomAccessNs + c.randomAccessExtraNs.value) * 1e-9,
-    disk: diskSeconds(w, hw, c.diskSeqFraction.value, c.diskIoPathUs.value),
+    disk: diskSeconds(w, hw, c.diskSeqFraction.value, { readUs: c.diskIoPathUs.value, writeUs: c.diskWritePathUs.value }),
     network:
       (w.networkMB * 8) / Math.min(linkMbits, pathMbits) + w.roundTripsK * 1e3 * (hw.network.rttUs + roundTripExtraUs) * 1e-6,
   };

@@ -45,6 +45,12 @@ export interface MemoryParams {
   readonly hostReserveMiB: Param;
   /** Share of guest-OS memory that same-page merging reclaims when it is on. */
   readonly pageSharingFraction: Param;
+  /**
+   * Host memory per MiB of a container's working set that the engine adds on top of it: a
+   * sandbox kernel caching the application's file pages a second time, and its own bookkeeping.
+   * VMs reserve their whole guest RAM instead, so they ignore it.
+   */
+  readonly workingSetOverheadFraction: Param;
 }
 
 /** Per-operation costs against native, the mechanism behind every overhead figure. */
@@ -61,8 +67,13 @@ export interface CostParams {
   readonly syscallExtraNs: Param;
   /** Extra time for sequential disk transfer. */
   readonly diskSeqFraction: Param;
-  /** Serial per-I/O CPU cost in the engine's I/O path (VM exit, VMM I/O thread, interrupt injection), µs. */
+  /**
+   * Serial CPU cost of one read in the engine's I/O path (VM exit, VMM I/O thread, interrupt
+   * injection), µs. One thread serves the path, so it caps IOPS at 1 / cost.
+   */
   readonly diskIoPathUs: Param;
+  /** The same for one write, which copies its data the other way and completes differently, µs. */
+  readonly diskWritePathUs: Param;
   /** Serial per-packet CPU cost in the engine's network path (vhost, bridge, NAT), µs; caps throughput. */
   readonly networkPacketUs: Param;
   /** Extra latency a request/response pays through the engine's network path, µs. */

@@ -20,6 +20,7 @@ export const docker = defineModeledEngine({
     instanceOverheadMiB: read(4.1 / 1.048576, 'gvisor-mem-sleep-runc: 4.1 MB for a sleeping runc container'),
     hostReserveMiB: assumed(2048, 'host OS plus dockerd and containerd'),
     pageSharingFraction: assumed(0, 'containers share image pages through the page cache already'),
+    workingSetOverheadFraction: assumed(0, 'container processes are ordinary host processes: their memory is the working set'),
   },
   costs: {
     cpuFraction: derived(0, 'felter-linpack-docker 290.9 vs felter-linpack-native 290.8 GFLOPS: no difference'),
@@ -29,7 +30,8 @@ export const docker = defineModeledEngine({
     syscallExtraNs: assumed(0, 'system calls go straight to the host kernel'),
     diskSeqFraction: derived(0, 'felter-fio-seqread-docker 806.7 vs native 806.9 MB/s'),
     diskIoPathUs: derived(0, 'felter-fio-randread-docker 84092 vs native 84044 IOPS'),
-    networkPacketUs: derived(1.2025, 'felter-nuttcp-docker 9.33 vs native 9.35 Gbit/s: a path cap of 9.979 Gbit/s = 12000 bit / 1.2025 us'),
+    diskWritePathUs: derived(0, 'felter-fio-randwrite-docker 112048 vs native 112034 IOPS'),
+    networkPacketUs: derived(1.2330, 'felter-nuttcp-docker 9.33 / felter-nuttcp-native 9.35 Gbit/s of the link\'s 9.415 Gbit/s TCP goodput through the bridge and NAT: 11584 bit per segment / 9.395 Gbit/s'),
     networkRoundTripExtraUs: assumed(8, 'veth + bridge + NAT each way; the study leaves Docker NAT TCP_RR empty'),
     emulationFraction: assumed(0, 'containers never emulate'),
   },

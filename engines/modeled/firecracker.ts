@@ -21,6 +21,7 @@ export const firecracker = defineModeledEngine({
     instanceOverheadMiB: read(5, 'fc-mem-overhead: at most 5 MiB per microVM'),
     hostReserveMiB: kvm.spec.memory.hostReserveMiB,
     pageSharingFraction: kvm.spec.memory.pageSharingFraction,
+    workingSetOverheadFraction: kvm.spec.memory.workingSetOverheadFraction,
   },
   costs: {
     // Guest code runs on KVM exactly as under QEMU, so compute and paging costs are KVM's.
@@ -31,7 +32,8 @@ export const firecracker = defineModeledEngine({
     syscallExtraNs: kvmCosts.syscallExtraNs,
     diskSeqFraction: assumed(0.02, 'virtio-block emulated in the VMM thread without vhost'),
     diskIoPathUs: assumed(30, 'each virtio-block request is handled serially by the VMM thread'),
-    networkPacketUs: derived(0.467, 'fc-net-throughput: 25 Gbit/s of 1460-byte payloads per host core = 2.14 Mpps'),
+    diskWritePathUs: assumed(30, 'as a read: the same VMM thread handles it'),
+    networkPacketUs: derived(0.4672, 'fc-net-throughput: 25 Gbit/s of 1460-byte segments with the emulation thread at 100% = 11680 bit / 25 Gbit/s'),
     networkRoundTripExtraUs: derived(123, 'fc-ping-microvm 0.321 ms - fc-ping-native 0.198 ms'),
     emulationFraction: assumed(0, 'never used: Firecracker refuses to start without KVM (see requiresVirtualization)'),
   },

@@ -18,6 +18,7 @@ export const hyperv = defineModeledEngine({
     instanceOverheadMiB: param(45, 'recalled', 'worker process and partition overhead for a 2 GiB guest, about 45 MiB'),
     hostReserveMiB: param(4096, 'recalled', 'root partition reserve on a server host, about 4 GiB'),
     pageSharingFraction: assumed(0, 'Hyper-V has no inter-VM page sharing'),
+    workingSetOverheadFraction: assumed(0, 'a VM reserves its whole guest RAM and the working set lives inside it'),
   },
   costs: {
     cpuFraction: assumed(0.025, 'hardware-assisted; enlightened guests avoid most timer exits'),
@@ -27,6 +28,7 @@ export const hyperv = defineModeledEngine({
     syscallExtraNs: assumed(0, 'with VT-x a guest system call does not leave the guest'),
     diskSeqFraction: assumed(0.008, 'synthetic SCSI over VMBus'),
     diskIoPathUs: assumed(18, 'VMBus ring plus storvsp in the root partition per I/O'),
+    diskWritePathUs: assumed(14.01, "the read cost x 0.778, the write-to-read ratio of KVM's path (felter-fio-randwrite-kvm, felter-fio-randread-kvm)"),
     networkPacketUs: assumed(1.2, 'netvsc with VMQ'),
     networkRoundTripExtraUs: assumed(30, 'virtual switch in the root partition on both legs'),
     emulationFraction: assumed(7, 'as KVM without VT-x'),

@@ -15,6 +15,7 @@ export const native = defineModeledEngine({
     instanceOverheadMiB: none('a process needs nothing beyond its own working set'),
     hostReserveMiB: assumed(2048, 'host OS, page cache floor and system daemons'),
     pageSharingFraction: none('processes already share their libraries through the page cache'),
+    workingSetOverheadFraction: none('the baseline'),
   },
   costs: {
     cpuFraction: none('the baseline'),
@@ -24,6 +25,7 @@ export const native = defineModeledEngine({
     syscallExtraNs: none('the baseline'),
     diskSeqFraction: none('the baseline'),
     diskIoPathUs: none('the baseline'),
+    diskWritePathUs: none('the baseline'),
     networkPacketUs: none('the baseline'),
     networkRoundTripExtraUs: none('the baseline'),
     emulationFraction: none('a process never emulates'),

@@ -18,6 +18,7 @@ export const virtualbox = defineModeledEngine({
     instanceOverheadMiB: param(120, 'recalled', 'VBoxHeadless process beyond guest RAM: about 120 MiB'),
     hostReserveMiB: assumed(4096, 'a desktop-class host OS with its services'),
     pageSharingFraction: assumed(0, 'page fusion is disabled by default and unsupported on Linux hosts'),
+    workingSetOverheadFraction: assumed(0, 'a VM reserves its whole guest RAM and the working set lives inside it'),
   },
   costs: {
     // A type-2 VMM is an ordinary process: the host OS schedules its vCPU threads beside everything else.
@@ -28,6 +29,7 @@ export const virtualbox = defineModeledEngine({
     syscallExtraNs: assumed(0, 'with VT-x a guest system call does not leave the guest'),
     diskSeqFraction: assumed(0.08, 'emulated AHCI through the host file system and page cache'),
     diskIoPathUs: assumed(45, 'AHCI register traps, the VMM I/O thread and a host file-system call per I/O'),
+    diskWritePathUs: assumed(35.02, "the read cost x 0.778, the write-to-read ratio of KVM's path (felter-fio-randwrite-kvm, felter-fio-randread-kvm)"),
     networkPacketUs: assumed(4, 'NAT networking copies every packet through a user-space TCP/IP stack'),
     networkRoundTripExtraUs: assumed(120, 'user-space NAT on both legs'),
     emulationFraction: assumed(7, 'VirtualBox 7 refuses to run 64-bit guests without VT-x; emulation cost as QEMU TCG'),

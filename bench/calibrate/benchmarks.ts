@@ -1,0 +1,141 @@
+import type { App, EngineOptions, HardwareProfile, StormSettings } from '../../engines/types.js';
+
+/**
+ * How each published benchmark is reproduced: which workload runs, how the model's output turns
+ * into the figure the benchmark reports, and the experiment's own set-up (the guest, the app,
+ * the network path). Set-ups are facts about the experiment, each with its source; none of them
+ * is a number chosen to bring the model closer to the data.
+ */
+
+/** How a model run becomes the benchmark's figure, in the published row's unit. */
+export type Readout =
+  /** Work done per second: the workload's units / its seconds in the engine, x factor. */
+  | { readonly kind: 'throughput'; readonly factor: number }
+  /** Time per unit of work: seconds / units, x factor. */
+  | { readonly kind: 'latency'; readonly factor: number }
+  /** The sum of these boot phases, ms; all of boot_time when phases is absent. */
+  | { readonly kind: 'boot'; readonly phases?: readonly string[] }
+  /** Host memory one instance takes, x factor (MiB to the row's unit). */
+  | { readonly kind: 'memory-per-instance'; readonly factor: number }
+  /** Host memory one VM takes beyond its guest RAM: what its VMM costs, MiB. */
+  | { readonly kind: 'vmm-memory' }
+  /** An image_size metric, x factor. */
+  | { readonly kind: 'image'; readonly metric: 'image_size' | 'image_size.compressed'; readonly factor: number }
+  /** Instances a host core brings up per second in a boot storm. */
+  | { readonly kind: 'creation-rate' };
+
+export interface Setup {
+  readonly app?: Partial<App>;
+  readonly options?: Partial<EngineOptions>;
+  readonly hardware?: (hardware: HardwareProfile) => HardwareProfile;
+  readonly storm?: StormSettings;
+  /** Why the experiment looks like this. */
+  readonly why?: string;
+}
+
+export interface Benchmark {
+  /** A built-in workload id (engines/workloads.ts) for the workload-driven readouts. */
+  readonly workload?: string;
+  readonly readout: Readout;
+  readonly setup?: Setup;
+}
+
+/** MB per MiB: published memory and image sizes are in MB, the model works in MiB. */
+const MB_PER_MIB = 1.048576;
+
+export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
+  // felter2015: thewmf/kvm-docker-comparison
+  'linpack-n45000': { workload: 'linpack', readout: { kind: 'throughput', factor: 1 } },
+  'stream-triad-2socket': { workload: 'stream-triad', readout: { kind: 'throughput', factor: 1 } },
+  'stream-copy-2socket': { workload: 'stream-copy', readout: { kind: 'throughput', factor: 1 } },
+  'randomaccess-1socket': { workload: 'randomaccess', readout: { kind: 'throughput', factor: 1e-9 } },
+  'nuttcp-client-to-server': { workload: 'nuttcp', readout: { kind: 'throughput', factor: 8 / 1000 } },
+  'netperf-tcp-rr': { workload: 'netperf-tcp-rr', readout: { kind: 'latency', factor: 1e6 } },
+  'netperf-udp-rr': { workload: 'netperf-udp-rr', readout: { kind: 'latency', factor: 1e6 } },
+  'fio-seq-read-1m': { workload: 'fio-seq-read-1m', readout: { kind: 'throughput', factor: 1 } },
+  'fio-seq-write-1m': { workload: 'fio-seq-write-1m', readout: { kind: 'throughput', factor: 1 } },
+  'fio-rand-read-4k-qd128': { workload: 'fio-rand-read-4k', readout: { kind: 'throughput', factor: 1 } },
+  'fio-rand-write-4k-qd128': { workload: 'fio-rand-write-4k', readout: { kind: 'throughput', factor: 1 } },
+  // The row's name says qd128; fio/mixed.fio runs 8 jobs x iodepth 32, which the workload follows.
+  'fio-rand-mixed-4k-qd128': { workload: 'fio-rand-mixed-4k', readout: { kind: 'throughput', factor: 1 } },
+
+  // firecracker: SPECIFICATION.md, docs/design.md, docs/network-performance.md
+  'microvm-boot-to-init': {
+    // From the InstanceStart call (the VMM is already up) to the guest's /sbin/init.
+    readout: { kind: 'boot', phases: ['kernel_load', 'kernel_init'] },
+    setup: { app: { startMcycles: 0 }, why: 'SPECIFICATION.md: 1 vCPU, 128 MiB, minimal kernel and root file system' },
+  },
+  'vmm-start': { readout: { kind: 'boot', phases: ['vmm_start'] } },
+  'vmm-memory-overhead': { readout: { kind: 'vmm-memory' } },
+  'microvm-creation-rate': {
+    readout: { kind: 'creation-rate' },
+    setup: {
+      app: { startMcycles: 0 },
+      storm: { instances: 1000, arrivalRate: 0, sharedImage: true },
+      why: 'docs/design.md: a steady creation rate of minimal 1 vCPU / 128 MiB microVMs from one image',
+    },
+  },
+  'tcp-throughput-1460b': {
+    workload: 'iperf',
+    readout: { kind: 'throughput', factor: 8 / 1000 },
+    setup: {
+      // iperf3 ran between the host and its own guest over the tap device, so no NIC is on the
+      // path: the bytes move through host memory, each copied once (read and write).
+      hardware: (hw) => ({ ...hw, network: { ...hw.network, gbits: (hw.memory.bandwidthGBs * 8) / 2 } }),
+      why: 'docs/network-performance.md: host to guest, emulation thread at 100%',
+    },
+  },
+  'ping-rtt': { workload: 'ping', readout: { kind: 'latency', factor: 1e3 } },
+
+  // gvisor: google/gvisor website/performance/*.csv
+  'raw-syscall': { workload: 'syscall-bound', readout: { kind: 'latency', factor: 1e9 } },
+  'memory-per-container-sleep': {
+    readout: { kind: 'memory-per-instance', factor: MB_PER_MIB },
+    // The sleeping process's few hundred KiB are inside gvisor-mem-sleep-runc, which sets runc's own overhead.
+    setup: { app: { name: 'sleep', workingSetMiB: 0, sizeMiB: 0 }, why: 'density.csv: a container running sleep' },
+  },
+  'memory-per-container-node': {
+    readout: { kind: 'memory-per-instance', factor: MB_PER_MIB },
+    setup: {
+      // derived: gvisor-mem-node-runc 76.7 MB - gvisor-mem-sleep-runc 4.1 MB is what the node app itself holds.
+      app: { name: 'node', workingSetMiB: (76.7 - 4.1) / MB_PER_MIB },
+      why: 'density.csv: a synthetic node application that imports modules and listens',
+    },
+  },
+  'sysbench-cpu': { workload: 'sysbench-cpu', readout: { kind: 'throughput', factor: 1 } },
+  'iperf-download': { workload: 'iperf', readout: { kind: 'throughput', factor: 8 } },
+
+  // images: docker-library/repo-info; the rows' ids say compressed or on disk
+  'alpine-3.22-amd64': { readout: { kind: 'image', metric: 'image_size', factor: MB_PER_MIB }, setup: { options: { image: 'alpine-3.22' }, app: { sizeMiB: 0 } } },
+  'ubuntu-24.04-amd64': { readout: { kind: 'image', metric: 'image_size', factor: MB_PER_MIB }, setup: { options: { image: 'ubuntu-24.04' }, app: { sizeMiB: 0 } } },
+  'debian-13-amd64': { readout: { kind: 'image', metric: 'image_size', factor: MB_PER_MIB }, setup: { options: { image: 'debian-13' }, app: { sizeMiB: 0 } } },
+  'ubuntu-24.04-cloudimg-amd64': { readout: { kind: 'image', metric: 'image_size', factor: MB_PER_MIB }, setup: { options: { image: 'ubuntu-24.04' }, app: { sizeMiB: 0 } } },
+
+  // scrivano2017: 100 sequential `<runtime> run` of /bin/true
+  'oci-run-true': {
+    readout: { kind: 'boot' },
+    setup: { options: { network: 'host' }, app: { name: 'true', startMcycles: 0, sizeMiB: 0 }, why: 'no new network namespace' },
+  },
+  'oci-run-true-netns': {
+    readout: { kind: 'boot' },
+    setup: { options: { network: 'bridge' }, app: { name: 'true', startMcycles: 0, sizeMiB: 0 }, why: 'a new network namespace' },
+  },
+};
+
+/** Set-up that differs between rows of one benchmark. */
+export const ROW_SETUPS: Readonly<Record<string, Setup>> = {
+  'felter-linpack-kvm-untuned': { options: { pinning: false }, why: 'default guest: floating vCPUs, no topology' },
+  'felter-linpack-kvm-tuned': { options: { pinning: true }, why: 'vCPUs pinned, host topology exposed' },
+};
+
+/** Readouts that differ between rows of one benchmark. */
+export const ROW_READOUTS: Readonly<Record<string, Readout>> = {
+  'img-alpine-compressed': { kind: 'image', metric: 'image_size.compressed', factor: MB_PER_MIB },
+  'img-ubuntu-compressed': { kind: 'image', metric: 'image_size.compressed', factor: MB_PER_MIB },
+};
+
+/** Engines a study names differently from virtbench, by study. */
+export const ENGINE_ALIASES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  // gVisor's perf.py starts its runc containers through Docker.
+  gvisor: { runc: 'docker' },
+};

@@ -1,0 +1,49 @@
+import { join } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { calibrate, CALIBRATION_DIR, summarize } from '../calibrate/calibrate.js';
+import { loadPublished } from '../calibrate/published.js';
+import { renderCalibration, renderCalibrationCsv } from '../calibrate/report.js';
+import { useColor, write, type CliContext } from '../cli-context.js';
+import { packageRoot } from '../environment.js';
+import { EXIT } from '../errors.js';
+import { writeAtomically } from '../report/write.js';
+
+export interface CalibrateFlags {
+  out: string;
+  tolerance: number;
+  median: number;
+  quiet?: boolean;
+  color?: boolean;
+}
+
+function parsePercent(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a percentage of at least 0`);
+    return n;
+  };
+}
+
+export function register(program: Command, context: CliContext, setExit: (code: number) => void): void {
+  program
+    .command('calibrate')
+    .description(`run one scenario per published study (${CALIBRATION_DIR}) and compare the model with the published measurements`)
+    .option('-o, --out <dir>', 'write <dir>/calibration.csv', 'reports')
+    .option('-t, --tolerance <pct>', 'largest relative error a row read or derived from a source may have', parsePercent('--tolerance'), 10)
+    .option('--median <pct>', 'largest median relative error over those rows', parsePercent('--median'), 5)
+    .option('-q, --quiet', 'print only the summary')
+    .option('--color', 'force colour')
+    .option('--no-color', 'no colour')
+    .action(async (flags: CalibrateFlags) => {
+      const root = packageRoot();
+      const published = await loadPublished(root);
+      const run = await calibrate(join(root, CALIBRATION_DIR), published);
+      const summary = summarize(run.rows, flags.tolerance);
+      const file = join(flags.out, 'calibration.csv');
+      await writeAtomically([{ path: file, content: renderCalibrationCsv(run.rows) }]);
+      const text = renderCalibration(run.rows, summary, { color: useColor(context, flags.color), tolerancePct: flags.tolerance, medianTolerancePct: flags.median });
+      write(context.stdout, flags.quiet ? text.trimEnd().split('\n').slice(-2).join('\n') : text);
+      write(context.stdout, `wrote ${file}`);
+      if (summary.failing.length > 0 || summary.medianAbsErrorPct > flags.median) setExit(EXIT.failed);
+    });
+}
