@@ -1,6 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { defaultContext, write, type CliContext } from './cli-context.js';
+import { register as registerBaseline } from './commands/baseline.js';
+import { register as registerCompare } from './commands/compare.js';
+import { register as registerGate } from './commands/gate.js';
 import { register as registerList } from './commands/list.js';
+import { register as registerMerge } from './commands/merge.js';
 import { register as registerRun } from './commands/run.js';
 import { register as registerSchema } from './commands/schema.js';
 import { register as registerValidate } from './commands/validate.js';
@@ -15,6 +19,10 @@ export const COMMANDS: Readonly<Record<string, Registrar>> = {
   validate: registerValidate,
   list: registerList,
   schema: registerSchema,
+  gate: registerGate,
+  compare: registerCompare,
+  merge: registerMerge,
+  baseline: registerBaseline,
 };
 
 /** Runs the CLI and returns its exit code: 0 success, 1 a claim or gate failed, 2 bad input. */

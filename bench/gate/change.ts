@@ -36,7 +36,7 @@ export function isWorse(metric: string, changePercent: number): boolean {
 export function formatChange(changePercent: number | undefined): string {
   if (changePercent === undefined || Number.isNaN(changePercent)) return '—';
   if (!Number.isFinite(changePercent)) return changePercent > 0 ? '+∞' : '-∞';
-  const sign = changePercent > 0 ? '+' : changePercent < 0 ? '' : '±';
+  const sign = changePercent > 0 ? '+' : '';
   const abs = Math.abs(changePercent);
   return `${sign}${changePercent.toFixed(abs >= 100 ? 0 : 1)}%`;
 }

@@ -147,7 +147,9 @@ function missingVerdict(current: RunResult, planned: Planned): string {
 export interface EvaluateOptions {
   readonly baselineLabel?: string;
   readonly currentLabel?: string;
-  /** Confidence of the bootstrap interval of each change. */
+  /** Compute a bootstrap interval of each change (compare shows it; a gate does not need it). */
+  readonly interval?: boolean;
+  /** Confidence of that interval. */
   readonly confidence?: number;
 }
 
@@ -172,17 +174,19 @@ export function evaluateGate(baseline: RunResult, current: RunResult, plan: Gate
   // 1/(resamples + 1): draw enough resamples that a clear change can still reach significance.
   const resamples = Math.max(plan.resamples, Math.ceil((5 * familySize) / smallestAlpha) - 1);
 
-  const pValues = new Map<Planned, { pValue: number; interval: [number, number] }>();
+  const pValues = new Map<Planned, { pValue: number; interval?: [number, number] }>();
   for (const p of tested) {
     const settings = (p.spec.test as { settings: AbSettings }).settings;
     const seed = comparisonSeed(plan.seed, rowKey(p.engine, p.metric, p.params) + settings.statistic);
     const outcome = permutationTest(p.baseline!.samples, p.current!.samples, { statistic: settings.statistic, resamples, seed });
-    const interval = bootstrapInterval(
-      p.baseline!.samples,
-      p.current!.samples,
-      { statistic: settings.statistic, resamples: MIN_RESAMPLES, seed: seed ^ 0x5bd1e995, confidence },
-      (a, b) => relativeChange(p.metric, a, b),
-    );
+    const interval = options.interval
+      ? bootstrapInterval(
+          p.baseline!.samples,
+          p.current!.samples,
+          { statistic: settings.statistic, resamples: MIN_RESAMPLES, seed: seed ^ 0x5bd1e995, confidence },
+          (a, b) => relativeChange(p.metric, a, b),
+        )
+      : undefined;
     pValues.set(p, { pValue: outcome.pValue, interval });
     const floor = smallestAttainablePValue(p.baseline!.samples.length, p.current!.samples.length);
     if (floor > settings.alpha / familySize) {

@@ -74,6 +74,16 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
   return { line, column: offset - before.lastIndexOf('\n') };
 }
 
+/** Where a YAML parser (JSON is YAML) finds the syntax error, for JSON errors that name no position. */
+async function yamlPosition(file: string): Promise<{ line?: number; column?: number }> {
+  try {
+    await parseSourceFile(file);
+  } catch (error) {
+    if (error instanceof InputError) return { line: error.problems[0]?.location.line, column: error.problems[0]?.location.column };
+  }
+  return {};
+}
+
 const RESULT_HINT = 'pass a .json file written by `virtbench run`, `virtbench merge` or `virtbench baseline update`';
 
 /** Reads and validates a JSON result. Throws InputError (exit 2) for anything that is not one. */
@@ -99,11 +109,11 @@ export async function readResultFile(file: string): Promise<LoadedResult> {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const offset = /position (\d+)/.exec(message)?.[1];
-    const where = offset === undefined ? {} : lineColumn(text, Number(offset));
+    const where = offset === undefined ? await yamlPosition(file) : lineColumn(text, Number(offset));
     throw new InputError({
       location: { file, ...where },
       path: '',
-      message: `not valid JSON: ${message.split('\n')[0]}`,
+      message: `not valid JSON: ${message.split('\n')[0]!.replace(/, "[\s\S]*$/, '')}`,
       expected: 'a virtbench JSON result',
       hint: RESULT_HINT,
     });
