@@ -36,7 +36,8 @@ export function isWorse(metric: string, changePercent: number): boolean {
 export function formatChange(changePercent: number | undefined): string {
   if (changePercent === undefined || Number.isNaN(changePercent)) return '—';
   if (!Number.isFinite(changePercent)) return changePercent > 0 ? '+∞' : '-∞';
-  const sign = changePercent > 0 ? '+' : '';
-  const abs = Math.abs(changePercent);
-  return `${sign}${changePercent.toFixed(abs >= 100 ? 0 : 1)}%`;
+  const text = Math.abs(changePercent).toFixed(Math.abs(changePercent) >= 100 ? 0 : 1);
+  // A change that rounds to zero reads as zero, not as "-0.0%".
+  const sign = Number(text) === 0 ? '' : changePercent > 0 ? '+' : '-';
+  return `${sign}${text}%`;
 }

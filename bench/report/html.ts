@@ -39,15 +39,26 @@ function firstPointRows(result: RunResult): ResultRow[] {
   return result.rows.filter((row) => JSON.stringify(row.params) === first);
 }
 
-/** Maps values onto [0, 1]; symmetric-log when they span two decades, so small values still show. */
-function scaleFor(values: readonly number[]): { scale: (v: number) => number; log: boolean } {
+/**
+ * Maps values onto [0, 1]: linearly, or when asked and the largest value is 20 times the median, on
+ * a symmetric-log scale over the top three decades, so that one outlier (gVisor's system-call
+ * cost) does not flatten every other bar while tiny values still draw tiny bars.
+ */
+function scaleFor(values: readonly number[], allowLog: boolean): { scale: (v: number) => number; log: boolean } {
   const max = Math.max(0, ...values);
-  const positive = values.filter((v) => v > 0);
-  const minPositive = positive.length > 0 ? Math.min(...positive) : 0;
-  const log = minPositive > 0 && max / minPositive >= 100;
   if (max <= 0) return { scale: () => 0, log: false };
+  // Log only when one value dwarfs the typical one, not when noise puts a value near zero.
+  const positive = values.filter((v) => v > 0).sort((a, b) => a - b);
+  const typical = positive[Math.floor(positive.length / 2)] ?? 0;
+  const log = allowLog && typical > 0 && max / typical >= 20;
   if (!log) return { scale: (v) => Math.max(0, v) / max, log };
-  return { scale: (v) => Math.log10(1 + Math.max(0, v) / minPositive) / Math.log10(1 + max / minPositive), log };
+  const unit = max / 1000;
+  return { scale: (v) => Math.log10(1 + Math.max(0, v) / unit) / Math.log10(1 + max / unit), log };
+}
+
+/** Whether a bar chart of these values is drawn on a log scale, for its visible heading. */
+export function usesLogScale(values: readonly number[]): boolean {
+  return scaleFor(values, true).log;
 }
 
 interface BarItem {
@@ -63,8 +74,8 @@ function svgOpen(id: string, height: number, title: string): string {
 }
 
 /** Horizontal bars, one per engine, optionally stacked from named segments (boot phases). */
-function barChart(id: string, title: string, items: readonly BarItem[], legend: readonly { name: string; color: string }[] = []): string {
-  const { scale, log } = scaleFor(items.map((i) => i.value));
+function barChart(id: string, title: string, items: readonly BarItem[], legend: readonly { name: string; color: string }[] = [], allowLog = false): string {
+  const { scale, log } = scaleFor(items.map((i) => i.value), allowLog);
   const plotWidth = WIDTH - LABEL_WIDTH - VALUE_WIDTH;
   const legendRows = Math.ceil(legend.length / 5);
   const height = items.length * ROW_HEIGHT + 8 + legendRows * 18;
@@ -121,13 +132,22 @@ function bootChart(result: RunResult, rows: readonly ResultRow[]): string | unde
   return barChart('chart-boot', 'Boot time per engine (p50), by phase', items, legend);
 }
 
-function simpleChart(id: string, title: string, result: RunResult, rows: readonly ResultRow[], metric: string, note?: (row: ResultRow) => string): string | undefined {
+function simpleChart(
+  id: string,
+  title: string,
+  result: RunResult,
+  rows: readonly ResultRow[],
+  metric: string,
+  options: { note?: (row: ResultRow) => string; allowLog?: boolean } = {},
+): string | undefined {
   const data = engineRows(result, rows, metric);
   if (data.length === 0) return undefined;
   return barChart(
     id,
     title,
-    data.map(({ engine, row }) => ({ label: engine, value: row.p50, text: formatValue(row.p50, row.unit), note: note?.(row) })),
+    data.map(({ engine, row }) => ({ label: engine, value: row.p50, text: formatValue(row.p50, row.unit), note: options.note?.(row) })),
+    [],
+    options.allowLog,
   );
 }
 
@@ -135,8 +155,9 @@ const OVERHEAD_DIMENSIONS = ['overhead_cpu', 'overhead_memory', 'overhead_disk',
 
 function overheadCharts(result: RunResult, rows: readonly ResultRow[]): string[] {
   return OVERHEAD_DIMENSIONS.flatMap((metric) => {
-    const chart = simpleChart(`chart-${metric.replace('_', '-')}`, `${metricInfo(metric).description} (p50)`, result, rows, metric);
-    return chart ? [`<h3>${escapeHtml(metric.replace('overhead_', ''))}</h3>${chart}`] : [];
+    const chart = simpleChart(`chart-${metric.replace('_', '-')}`, `${metricInfo(metric).description} (p50)`, result, rows, metric, { allowLog: true });
+    const log = usesLogScale(engineRows(result, rows, metric).map((d) => d.row.p50));
+    return chart ? [`<h3>${escapeHtml(metricInfo(metric).description)}${log ? ' <span class="scale">(log scale)</span>' : ''}</h3>${chart}`] : [];
   });
 }
 
@@ -160,7 +181,9 @@ function sweepCharts(result: RunResult): string[] {
         }))
         .filter((s): s is { id: string; color: string; ys: number[] } => s.ys.every((y) => y !== undefined));
       if (series.length === 0) continue;
-      charts.push(lineChart(`chart-sweep-${parameter}-${metric}`.replace(/[^a-z0-9-]/gi, '-'), `${metric} (${metricInfo(metric).unit}, p50) vs ${parameter}`, parameter, xs, series, metricInfo(metric).unit));
+      const title = `${metric} (${metricInfo(metric).unit}, p50) vs ${parameter}`;
+      const held = others.length > 0 ? ` <span class="scale">(${others.map((p) => `${p}=${String(firstOf[p])}`).join(', ')})</span>` : '';
+      charts.push(`<h3>${escapeHtml(title)}${held}</h3>` + lineChart(`chart-sweep-${parameter}-${metric}`.replace(/[^a-z0-9-]/gi, '-'), title, parameter, xs, series, metricInfo(metric).unit));
     }
   }
   return charts;
@@ -268,8 +291,8 @@ function gateSection(input: HtmlInput, gate: GateReport): string {
 const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1000px;color:#222;padding:0 16px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:14px;margin:14px 0 2px}
-.meta{color:#666}.kind{color:#888;font-weight:normal;font-size:12px}.change{color:#a05a00;font-size:12px}
-table{border-collapse:collapse;margin:8px 0;font-variant-numeric:tabular-nums}th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}th:first-child{text-align:left}
+.meta{color:#666}.scale{color:#888;font-weight:normal}.kind{color:#888;font-weight:normal;font-size:12px}.change{color:#a05a00;font-size:12px}
+table{border-collapse:collapse;margin:8px 0;font-variant-numeric:tabular-nums}th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}th:first-child{text-align:left}table.gate th:nth-child(2),table.gate th:nth-child(3){text-align:left}
 table.gate td:nth-child(2),table.gate td:nth-child(3),table.gate td:last-child{text-align:left}
 tr.fail td{background:#fde8e8}tr.pass td:first-child{color:#1a7f37;font-weight:bold}tr.fail td:first-child{color:#cf222e;font-weight:bold}
 .verdict{font-weight:bold;padding:6px 10px;border-radius:4px;background:#f3f3f3}.verdict.pass{background:#dafbe1;color:#116329}.verdict.fail{background:#ffebe9;color:#a40e26}
@@ -288,10 +311,10 @@ export function renderHtml(input: HtmlInput): string {
   const pointNote = result.sweepParameters.length > 0 ? `<p class="meta">Bar charts at the first sweep point ${escapeHtml(JSON.stringify(rows[0]?.params ?? {}))}; the sweeps follow as line charts.</p>` : '';
 
   const boot = bootChart(result, rows);
-  if (boot) sections.push(`<section id="boot"><h2>Boot time per engine</h2>${pointNote}${boot}</section>`);
+  if (boot) sections.push(`<section id="boot"><h2>Boot time per engine</h2><p class="meta">Median boot time; each bar is split in proportion to the medians of its phases.</p>${pointNote}${boot}</section>`);
   const image = simpleChart('chart-image', 'Image size per engine (what one instance boots from)', result, rows, 'image_size');
   if (image) sections.push(`<section id="image"><h2>Image size</h2>${image}</section>`);
-  const density = simpleChart('chart-density', 'Instances per host', result, rows, 'density', (row) => (row.detail ? `(${row.detail})` : ''));
+  const density = simpleChart('chart-density', 'Instances per host', result, rows, 'density', { note: (row) => (row.detail ? `(${row.detail})` : '') });
   if (density) sections.push(`<section id="density"><h2>Density</h2>${density}</section>`);
   const overhead = overheadCharts(result, rows);
   if (overhead.length > 0) sections.push(`<section id="overhead"><h2>Overhead against native, per dimension</h2>${overhead.join('')}</section>`);
@@ -301,7 +324,7 @@ export function renderHtml(input: HtmlInput): string {
   if (result.claims.length > 0) {
     const items = result.claims.map((claim) => {
       const [mark, cls] = claim.holds === null ? ['–', 'na'] : claim.holds ? ['✓', 'holds'] : ['✗', 'fails'];
-      return `<li class="claim ${cls}"><span class="${cls}">${mark}</span> ${escapeHtml(claim.text)}${claim.holds === null ? ' <span class="na">(not applicable)</span>' : ''}<details><summary>evidence</summary>${claim.evidence.map((e) => escapeHtml(e)).join('<br>')}</details></li>`;
+      return `<li class="claim" data-holds="${cls}"><span class="${cls}">${mark}</span> ${escapeHtml(claim.text)}${claim.holds === null ? ' <span class="na">(not applicable)</span>' : ''}<details><summary>evidence</summary>${claim.evidence.map((e) => escapeHtml(e)).join('<br>')}</details></li>`;
     });
     sections.push(`<section id="claims"><h2>Claims</h2><ul class="claims">${items.join('')}</ul></section>`);
   }
