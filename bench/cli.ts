@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { defaultContext, write, type CliContext } from './cli-context.js';
 import { register as registerBaseline } from './commands/baseline.js';
+import { register as registerCalibrate } from './commands/calibrate.js';
 import { register as registerCompare } from './commands/compare.js';
 import { register as registerGate } from './commands/gate.js';
 import { register as registerList } from './commands/list.js';
@@ -23,6 +24,7 @@ export const COMMANDS: Readonly<Record<string, Registrar>> = {
   compare: registerCompare,
   merge: registerMerge,
   baseline: registerBaseline,
+  calibrate: registerCalibrate,
 };
 
 /** Runs the CLI and returns its exit code: 0 success, 1 a claim or gate failed, 2 bad input. */

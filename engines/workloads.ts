@@ -75,7 +75,7 @@ const SYSBENCH_EVENT_GCYCLES = 2.2 / 103.6;
 export const sysbenchCpu = micro(
   'sysbench-cpu',
   'sysbench cpu: a prime-number loop on one thread, pure user-mode compute',
-  'event',
+  'events',
   10000,
   'cycles per event derived from gvisor-sysbench-cpu-runc (runc adds nothing to user-mode compute)',
   { computeGcycles: 10000 * SYSBENCH_EVENT_GCYCLES },
@@ -84,7 +84,7 @@ export const sysbenchCpu = micro(
 export const syscallBound = micro(
   'syscall-bound',
   'A loop of raw system calls that do no work in the kernel: the cost of entering and leaving it',
-  'system call',
+  'system calls',
   100e6,
   "google/gvisor website/performance/syscall.csv: the benchmark's custom binary makes many raw system calls",
   { syscallsM: 100 },
@@ -119,7 +119,7 @@ export const streamCopy = micro(
 export const randomAccess = micro(
   'randomaccess',
   'HPCC RandomAccess (GUPS) on one socket: read-modify-writes at random addresses of a table far larger than the caches and TLB reach',
-  'update',
+  'updates',
   1e9,
   'HPCC RandomAccess: every update misses the caches and the TLB',
   { randomAccessesM: 1000 },
@@ -152,7 +152,7 @@ const TRANSACTIONS = 100000;
 export const netperfTcpRr = micro(
   'netperf-tcp-rr',
   'netperf TCP_RR: one small request and its response at a time on one connection; each side sends and receives once',
-  'transaction',
+  'transactions',
   TRANSACTIONS,
   'thewmf/kvm-docker-comparison netperf: 100-byte request, 200-byte response; one send and one receive per transaction on the measured side',
   { roundTripsK: TRANSACTIONS / 1e3, syscallsM: (2 * TRANSACTIONS) / 1e6 },
@@ -163,7 +163,7 @@ export const netperfTcpRr = micro(
 export const netperfUdpRr = micro(
   'netperf-udp-rr',
   'netperf UDP_RR: one small datagram and its reply at a time; each side sends and receives once',
-  'transaction',
+  'transactions',
   TRANSACTIONS,
   'thewmf/kvm-docker-comparison netperf: as TCP_RR over UDP',
   { roundTripsK: TRANSACTIONS / 1e3, syscallsM: (2 * TRANSACTIONS) / 1e6 },
@@ -172,7 +172,7 @@ export const netperfUdpRr = micro(
 export const ping = micro(
   'ping',
   'ICMP echo round trips from the instance to another host',
-  'echo',
+  'echoes',
   1000,
   'firecracker-microvm/firecracker docs/network-performance.md: ping between two instances; ping sends and receives once per echo',
   { roundTripsK: 1, syscallsM: 2000 / 1e6 },
@@ -204,7 +204,7 @@ export const fioSeqWrite = micro(
 export const fioRandRead = micro(
   'fio-rand-read-4k',
   'fio random 4 KiB reads, direct I/O, 8 jobs x 16 in flight = 128',
-  'I/O',
+  'I/Os',
   FIO_RANDOM_K * 1e3,
   'thewmf/kvm-docker-comparison fio/results/linux.log random-read-16x8: bs=4K, iodepth=16, 8 jobs',
   { diskRandReadK: FIO_RANDOM_K, diskQueueDepth: 128 },
@@ -213,7 +213,7 @@ export const fioRandRead = micro(
 export const fioRandWrite = micro(
   'fio-rand-write-4k',
   'fio random 4 KiB writes, direct I/O, 8 jobs x 16 in flight = 128',
-  'I/O',
+  'I/Os',
   FIO_RANDOM_K * 1e3,
   'thewmf/kvm-docker-comparison fio/results/linux.log random-write-16x8: bs=4K, iodepth=16, 8 jobs',
   { diskRandWriteK: FIO_RANDOM_K, diskQueueDepth: 128 },
@@ -222,7 +222,7 @@ export const fioRandWrite = micro(
 export const fioRandMixed = micro(
   'fio-rand-mixed-4k',
   'fio random 4 KiB I/O, 70% reads, direct I/O, 8 jobs x 32 in flight = 256',
-  'I/O',
+  'I/Os',
   FIO_RANDOM_K * 1e3,
   'thewmf/kvm-docker-comparison fio/mixed.fio: rw=randrw, rwmixread=70, bs=4K, iodepth=32, numjobs=8',
   { diskRandReadK: FIO_RANDOM_K * 0.7, diskRandWriteK: FIO_RANDOM_K * 0.3, diskQueueDepth: 256 },
@@ -271,7 +271,7 @@ export function compose(id: string, description: string, requests: number, parts
     workload.diskQueueDepth = Math.max(workload.diskQueueDepth!, part.of.workload.diskQueueDepth);
   }
   const source = 'composed, per request: ' + parts.map((p) => `${formatCount(p.perRequest)} x ${p.of.id} (${p.why})`).join(' + ');
-  return { id, kind: 'application', description, unit: 'request', units: requests, source, workload: { name: id, ...(workload as Omit<Workload, 'name'>) } };
+  return { id, kind: 'application', description, unit: 'requests', units: requests, source, workload: { name: id, ...(workload as Omit<Workload, 'name'>) } };
 }
 
 function formatCount(n: number): string {
@@ -294,11 +294,13 @@ export const kvGetOneConnection = compose(
 
 export const kvGetManyConnections = compose(
   'kv-get-128conn',
-  `A key-value store serving GETs to ${KV_MANY_CONNECTIONS} client connections: round trips overlap, so system calls and lookups bound it`,
+  `A key-value store serving GETs to ${KV_MANY_CONNECTIONS} client connections: round trips overlap, so packets, system calls and lookups bound it`,
   REQUESTS,
   [
     { of: netperfTcpRr, perRequest: 1 / KV_MANY_CONNECTIONS, why: `the round trip, overlapped with ${KV_MANY_CONNECTIONS - 1} others` },
     { of: syscallBound, perRequest: 2 * (1 - 1 / KV_MANY_CONNECTIONS), why: 'the rest of the receive and send each GET makes' },
+    // Back-to-back requests keep the path busy, so its per-packet cost adds up instead of hiding in latency.
+    { of: nuttcp, perRequest: (2 * TCP_PAYLOAD_BYTES) / 1e6, why: 'the request and reply, one packet each through the network path' },
     { of: randomAccess, perRequest: 1, why: 'the hash-table probe for the key' },
   ],
 );

@@ -175,17 +175,21 @@ interface Citation {
   readonly source: string;
 }
 
-function paramCitations(owner: string, groups: Record<string, unknown>): Citation[] {
-  const out: Citation[] = [];
-  for (const [group, params] of Object.entries(groups)) {
-    if (typeof params !== 'object' || params === null) continue;
-    for (const [name, p] of Object.entries(params as Record<string, Param>)) {
-      if (p && typeof p === 'object' && 'source' in p && (p.verified === 'read' || p.verified === 'derived')) {
-        out.push({ label: group ? `${owner} ${group}.${name}` : `${owner} ${name}`, source: p.source });
+/** Read or derived parameters, each once however many engines share it, labelled with every engine that uses it. */
+function paramCitations(owners: readonly { owner: string; groups: Record<string, unknown> }[]): Citation[] {
+  const byParam = new Map<Param, { owners: string[]; name: string }>();
+  for (const { owner, groups } of owners) {
+    for (const [group, params] of Object.entries(groups)) {
+      if (typeof params !== 'object' || params === null) continue;
+      for (const [name, p] of Object.entries(params as Record<string, Param>)) {
+        if (!p || typeof p !== 'object' || !('source' in p) || (p.verified !== 'read' && p.verified !== 'derived')) continue;
+        const entry = byParam.get(p) ?? { owners: [], name: group ? `${group}.${name}` : name };
+        if (!entry.owners.includes(owner)) entry.owners.push(owner);
+        byParam.set(p, entry);
       }
     }
   }
-  return out;
+  return [...byParam].map(([p, { owners: names, name }]) => ({ label: `${names.join('/')} ${name}`, source: p.source }));
 }
 
 function isModeled(engine: Engine): engine is ModeledEngine {
@@ -194,20 +198,21 @@ function isModeled(engine: Engine): engine is ModeledEngine {
 
 /** Everything in the model that names a published row as the origin of its value. */
 export async function modelCitations(extraEngines: readonly Engine[] = []): Promise<Citation[]> {
-  const citations: Citation[] = [];
   const engines = [...(await Promise.all(engineIds('model').map((id) => loadEngine(id)))), ...extraEngines];
+  const owners: { owner: string; groups: Record<string, unknown> }[] = [];
   const seen = new Set<string>();
   for (const engine of engines) {
     if (!isModeled(engine) || seen.has(engine.id)) continue;
     seen.add(engine.id);
     const { boot, memory, costs, noise } = engine.spec;
-    citations.push(...paramCitations(engine.id, { boot, memory, costs, noise }));
+    owners.push({ owner: engine.id, groups: { boot, memory, costs, noise } });
   }
-  for (const hw of BUILTIN_HARDWARE) citations.push({ label: `hardware ${hw.id}`, source: hw.source });
   for (const image of BUILTIN_IMAGES) {
     const { id: _id, description: _description, ...params } = image;
-    citations.push(...paramCitations(`image ${image.id}`, { '': params }));
+    owners.push({ owner: `image ${image.id}`, groups: { '': params } });
   }
+  const citations = paramCitations(owners);
+  for (const hw of BUILTIN_HARDWARE) citations.push({ label: `hardware ${hw.id}`, source: hw.source });
   for (const w of BUILTIN_WORKLOADS) if (w.kind === 'micro') citations.push({ label: `workload ${w.id}`, source: w.source });
   return citations;
 }

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { parseDocument } from 'yaml';
 import { BUILTIN_HARDWARE } from '../../engines/hardware/index.js';
 import { BUILTIN_IMAGES } from '../../engines/images.js';
+import { BUILTIN_WORKLOADS } from '../../engines/workloads.js';
 import type { ModeledEngine } from '../../engines/modeled/define.js';
 import { engineIds, loadEngine } from '../../engines/registry.js';
 import type { Param } from '../../engines/types.js';
@@ -13,7 +14,7 @@ import { usageError } from '../errors.js';
 import { fixedMetricIds, metricInfo } from '../metrics.js';
 import { didYouMean } from '../scenario/suggest.js';
 
-const TOPICS = ['engines', 'hardware', 'scenarios', 'metrics', 'images'] as const;
+const TOPICS = ['engines', 'hardware', 'scenarios', 'metrics', 'images', 'workloads'] as const;
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length)));
@@ -96,6 +97,12 @@ function listImages(): string {
   return table(rows);
 }
 
+function listWorkloads(): string {
+  const rows = [['id', 'kind', 'one run', 'description']];
+  for (const w of BUILTIN_WORKLOADS) rows.push([w.id, w.kind, `${w.units.toLocaleString('en-US', { maximumSignificantDigits: 6 })} ${w.unit}`, w.description]);
+  return table(rows) + '\n\nUse one with `workload: <id>` in a scenario; application workloads are built from the micro-benchmarks.';
+}
+
 export function register(program: Command, context: CliContext): void {
   program
     .command('list')
@@ -114,6 +121,8 @@ export function register(program: Command, context: CliContext): void {
           return write(context.stdout, listMetrics());
         case 'images':
           return write(context.stdout, listImages());
+        case 'workloads':
+          return write(context.stdout, listWorkloads());
         default:
           throw usageError(`unknown topic "${topic}" (expected ${TOPICS.join(', ')})`, didYouMean(topic, TOPICS));
       }
