@@ -2,7 +2,7 @@ import type { DensityResource, Driver, EngineKind, Measurement } from '../engine
 import { roundSignificant, summarize, type Summary } from './stats.js';
 
 /** The metric families a scenario can ask for; each expands to one or more metric ids. */
-export const METRIC_FAMILIES = ['boot_time', 'image_size', 'density', 'overhead', 'isolation'] as const;
+export const METRIC_FAMILIES = ['boot_time', 'image_size', 'density', 'overhead', 'isolation', 'boot_storm'] as const;
 export type MetricFamily = (typeof METRIC_FAMILIES)[number];
 
 export interface MetricInfo {
@@ -30,6 +30,12 @@ const FIXED: Readonly<Record<string, MetricInfo>> = {
   overhead_total: { family: 'overhead', unit: '%', description: 'The whole workload, percent slower than native', lowerIsBetter: true },
   isolation: { family: 'isolation', unit: 'instances', description: 'Instances one fault in the kernel an instance talks to takes down', lowerIsBetter: true },
   'isolation.shared_kernel': { family: 'isolation', unit: 'flag', description: '1 when instances make system calls into the shared host kernel', lowerIsBetter: true },
+  boot_storm: { family: 'boot_storm', unit: 'ms', description: 'Boot storm (scenario storm: block): time from the first start until every instance is ready', lowerIsBetter: true },
+  'boot_storm.p50': { family: 'boot_storm', unit: 'ms', description: 'Boot storm: median per-instance boot latency, from its own start to ready', lowerIsBetter: true },
+  'boot_storm.p99': { family: 'boot_storm', unit: 'ms', description: 'Boot storm: 99th-percentile per-instance boot latency', lowerIsBetter: true },
+  'boot_storm.rate': { family: 'boot_storm', unit: 'instances/s', description: 'Boot storm: instances ready per second over the whole storm', lowerIsBetter: false },
+  'boot_storm.rate_per_core': { family: 'boot_storm', unit: 'instances/s/core', description: 'Boot storm: instances ready per second per physical host core', lowerIsBetter: false },
+  'boot_storm.ready_per_second': { family: 'boot_storm', unit: 'instances/s', description: 'Boot storm: instances ready per second over time, one sample per time bucket (samples in the JSON result)', lowerIsBetter: false },
 };
 
 /** What a metric id means. Boot phases (boot_time.<phase>) are open-ended, so they are derived. */
@@ -88,7 +94,8 @@ export function rowsFromMeasurement(
     const samples = measurement.samples[metric]!;
     if (samples.length === 0) continue;
     const summary = roundSummary(summarize(samples));
-    const detail = metric === 'density' && measurement.densityBinding ? `binding: ${measurement.densityBinding}` : '';
+    const detail =
+      measurement.details?.[metric] ?? (metric === 'density' && measurement.densityBinding ? `binding: ${measurement.densityBinding}` : '');
     rows.push({ ...context, metric, unit: info.unit, detail, ...summary, samples: samples.map((v) => roundSignificant(v)) });
   }
   return rows;

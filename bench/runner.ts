@@ -55,15 +55,18 @@ export function buildCell(scenario: Scenario, engine: ScenarioEngine, point: Swe
     workload: scenario.workload,
     density: scenario.density,
     options: engine.options as EngineOptions,
+    storm: scenario.storm,
   };
   for (const [key, value] of Object.entries(point)) {
     sections = withOverride(sections, key.split('.'), value);
   }
   const os = findImage(sections.options.image);
   if (!os) throw new Error(`image ${sections.options.image} vanished after validation`);
+  const { storm, ...rest } = sections;
   return {
     scenario: scenario.name,
-    ...sections,
+    ...rest,
+    ...(storm ? { storm } : {}),
     os,
     repetitions: scenario.repetitions,
     seed: hashString(`${scenario.seed}|${engine.engine.id}|${JSON.stringify(point)}`),
@@ -153,10 +156,18 @@ export function assembleResult(scenario: Scenario, outcomes: readonly CellOutcom
 /** A claim holds when it holds at every sweep point; the evidence names the point when there are several. */
 export function evaluateClaims(scenario: Scenario, rows: readonly ResultRow[], engines: readonly EngineSummary[]): ClaimResult[] {
   const points = sweepPoints(scenario.sweep);
+  // Grouped once, so a claim over a large grid costs one pass over the rows, not one per point.
+  const rowsByPoint = new Map<string, ResultRow[]>();
+  for (const row of rows) {
+    const key = JSON.stringify(row.params);
+    const group = rowsByPoint.get(key);
+    if (group) group.push(row);
+    else rowsByPoint.set(key, [row]);
+  }
   return scenario.claims.map((claim) => {
     const perPoint = points.map((point) => {
       const key = JSON.stringify(point);
-      const pointRows = rows.filter((r) => JSON.stringify(r.params) === key);
+      const pointRows = rowsByPoint.get(key) ?? [];
       return { point, result: evaluateClaim(claim, pointRows, engines) };
     });
     const applicable = perPoint.filter((p) => p.result.holds !== null);

@@ -173,6 +173,16 @@ export interface DensityPolicy {
   readonly fleetSize: number;
 }
 
+/** A boot storm: many instances of one engine started together on the host, contending for it. */
+export interface StormSettings {
+  /** Instances started. */
+  readonly instances: number;
+  /** Instances started per second, evenly spaced; 0 starts them all at once. */
+  readonly arrivalRate: number;
+  /** Every instance starts from the same image, so it is fetched and read once and then served from the page cache. */
+  readonly sharedImage: boolean;
+}
+
 /** Everything one engine needs to produce its metrics for one point of a scenario. */
 export interface Cell {
   readonly scenario: string;
@@ -185,6 +195,8 @@ export interface Cell {
   readonly repetitions: number;
   /** Seed for this cell alone, derived from the scenario seed and the cell's coordinates. */
   readonly seed: number;
+  /** Set when the scenario asks for a boot storm; engines that cannot simulate one ignore it. */
+  readonly storm?: StormSettings;
 }
 
 /** Which host resource limits how many instances fit. */
@@ -199,6 +211,8 @@ export interface Measurement {
   /** Why the engine cannot run this cell at all; samples are then empty. */
   readonly unsuitable?: readonly string[];
   readonly densityBinding?: DensityResource;
+  /** A non-numeric fact about one metric, by metric id, such as which resource a boot storm saturates. */
+  readonly details?: Readonly<Record<string, string>>;
   /** Free-form facts worth reporting, for example which accelerator a real VM used. */
   readonly notes?: readonly string[];
 }

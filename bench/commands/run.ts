@@ -2,11 +2,9 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parseCount, parseList, resolveScenarioPath, useColor, write, type CliContext } from '../cli-context.js';
 import { EXIT } from '../errors.js';
-import { renderCsv } from '../report/csv.js';
-import { renderJson } from '../report/json.js';
+import { defaultWorkers, runScenarioToFiles } from '../pool/run.js';
+import { createProgress } from '../progress.js';
 import { renderTerminal } from '../report/terminal.js';
-import { writeAtomically } from '../report/write.js';
-import { runScenario } from '../runner.js';
 import { loadScenario } from '../scenario/load.js';
 import { parseShard, shardFileBase, startShard, type ShardSpec } from '../shard.js';
 
@@ -18,6 +16,7 @@ export interface RunFlags {
   quiet?: boolean;
   color?: boolean;
   shard?: ShardSpec;
+  workers?: number;
 }
 
 export function register(program: Command, context: CliContext, setExit: (code: number) => void): void {
@@ -30,20 +29,27 @@ export function register(program: Command, context: CliContext, setExit: (code: 
     .option('-r, --repetitions <n>', 'override the repetitions per cell', parseCount('--repetitions', 1))
     .option('-e, --engines <ids>', 'comma-separated engine ids to run instead of the scenario list', parseList)
     .option('--shard <i/n>', 'run only shard i of n of the cells (write <name>.shard-i-of-n.*; combine with `virtbench merge`)', parseShard)
+    .option('-w, --workers <n>', `threads that run model cells (default: the number of cores, ${defaultWorkers()} here)`, parseCount('--workers', 1))
     .option('-q, --quiet', 'print only where the reports went')
     .option('--color', 'force colour')
     .option('--no-color', 'no colour')
     .action(async (scenarioArg: string | undefined, flags: RunFlags) => {
       const file = resolveScenarioPath(scenarioArg, context);
-      const scenario = await loadScenario(file, { seed: flags.seed, repetitions: flags.repetitions, engines: flags.engines });
+      const overrides = { seed: flags.seed, repetitions: flags.repetitions, engines: flags.engines };
+      const scenario = await loadScenario(file, overrides);
       const shard = flags.shard ? startShard(scenario, flags.shard) : undefined;
-      const ran = await runScenario(scenario, shard ? shard.options() : {});
-      const result = shard ? shard.finish(ran) : ran;
       const base = join(flags.out, shard ? shardFileBase(scenario.name, shard.spec) : scenario.name);
-      await writeAtomically([
-        { path: `${base}.csv`, content: renderCsv(result) },
-        { path: `${base}.json`, content: renderJson(result) },
-      ]);
+      // Rows stream to disk as cells finish, in canonical order, whichever worker ran them.
+      const progress = createProgress(context, { quiet: flags.quiet });
+      const run = await runScenarioToFiles(scenario, {
+        ...(shard ? shard.options() : {}),
+        ...(shard ? { finish: (ran) => shard.finish(ran) } : {}),
+        source: { file, overrides },
+        base,
+        workers: flags.workers,
+        onProgress: (done, total) => progress.update(done, total),
+      }).finally(() => progress.stop());
+      const result = run.result;
       if (!flags.quiet) write(context.stdout, renderTerminal(result, { color: useColor(context, flags.color) }));
       write(context.stdout, `wrote ${base}.csv and ${base}.json`);
       const failed = result.claims.filter((c) => c.holds === false);

@@ -1,8 +1,8 @@
-import asciichart from 'asciichart';
 import { createColors } from 'picocolors';
 import { metricInfo, type ResultRow } from '../metrics.js';
 import type { RunResult } from '../results.js';
-import { formatNumber, formatValue } from './format.js';
+import { renderCurve, renderTimeline, stormTimeline, sweepCurves } from './curves.js';
+import { formatValue } from './format.js';
 
 export interface TerminalOptions {
   readonly color: boolean;
@@ -26,10 +26,14 @@ const TABLE_ROWS: readonly { label: string; metric: string }[] = [
   { label: 'Overhead: total', metric: 'overhead_total' },
   { label: 'Shares host kernel', metric: 'isolation.shared_kernel' },
   { label: 'Kernel fault takes down', metric: 'isolation' },
+  { label: 'Boot storm: all ready', metric: 'boot_storm' },
+  { label: 'Boot storm: p50 latency', metric: 'boot_storm.p50' },
+  { label: 'Boot storm: p99 latency', metric: 'boot_storm.p99' },
+  { label: 'Boot storm: ready per second', metric: 'boot_storm.rate' },
 ];
 
 /** Headline metrics that get a bar chart each. */
-const CHARTED = ['boot_time', 'image_size', 'density', 'overhead_total'] as const;
+const CHARTED = ['boot_time', 'image_size', 'density', 'overhead_total', 'boot_storm'] as const;
 
 export function renderTerminal(result: RunResult, options: TerminalOptions): string {
   const c = createColors(options.color);
@@ -65,6 +69,8 @@ export function renderTerminal(result: RunResult, options: TerminalOptions): str
   }
 
   for (const chart of sweepCharts(result, c)) out.push('', chart);
+  const timeline = stormTimeline(result);
+  if (timeline) out.push('', renderTimeline(timeline, c));
 
   if (result.skipped.length > 0) {
     out.push('', c.bold('Skipped'));
@@ -100,6 +106,12 @@ function comparisonTable(result: RunResult, rows: readonly ResultRow[], c: Color
       lines.push([
         '  binding resource',
         ...engines.map((e) => rows.find((r) => r.engine === e.id && r.metric === 'density')?.detail.replace('binding: ', '') ?? '—'),
+      ]);
+    }
+    if (metric === 'boot_storm') {
+      lines.push([
+        '  busiest resource',
+        ...engines.map((e) => rows.find((r) => r.engine === e.id && r.metric === 'boot_storm')?.detail.replace('busiest: ', '') ?? '—'),
       ]);
     }
   }
@@ -140,46 +152,10 @@ export function barChart(result: RunResult, rows: readonly ResultRow[], metric: 
   return lines.join('\n');
 }
 
-const SERIES_COLORS = [
-  asciichart.blue, asciichart.green, asciichart.red, asciichart.yellow, asciichart.magenta,
-  asciichart.cyan, asciichart.lightblue, asciichart.lightgreen, asciichart.lightred, asciichart.lightmagenta,
-];
-
 /**
- * A line chart per swept numeric parameter and headline metric: one series per engine, with the
- * other sweep parameters held at their first value.
+ * A line chart per swept parameter and curve metric that varies along it: one series per engine,
+ * with the other sweep parameters held at their first value (see curves.ts).
  */
 export function sweepCharts(result: RunResult, c: Colors): string[] {
-  const charts: string[] = [];
-  for (const parameter of result.sweepParameters) {
-    const xs = [...new Set(result.rows.map((r) => r.params[parameter]))].filter((x): x is number => typeof x === 'number');
-    if (xs.length < 2) continue;
-    const others = result.sweepParameters.filter((p) => p !== parameter);
-    const firstOf = Object.fromEntries(others.map((p) => [p, result.rows.find((r) => r.params[p] !== undefined)?.params[p]]));
-    const onLine = (r: ResultRow) => others.every((p) => r.params[p] === firstOf[p]);
-    for (const metric of CHARTED) {
-      const series = result.engines
-        .map((e) => ({
-          id: e.id,
-          ys: xs.map((x) => result.rows.find((r) => r.engine === e.id && r.metric === metric && r.params[parameter] === x && onLine(r))?.p50),
-        }))
-        .filter((s): s is { id: string; ys: number[] } => s.ys.every((y) => y !== undefined));
-      if (series.length === 0) continue;
-      const colors = series.map((_, i) => SERIES_COLORS[i % SERIES_COLORS.length]!);
-      const plot = asciichart.plot(
-        series.map((s) => s.ys),
-        { height: 10, colors: c.isColorSupported ? colors : undefined, format: (y: number) => formatNumber(y).padStart(9) },
-      );
-      const legend = series.map((s, i) => (c.isColorSupported ? `${colors[i]}■${asciichart.reset} ${s.id}` : `${i + 1}:${s.id}`)).join('  ');
-      charts.push(
-        [
-          c.bold(`${metric} (${metricInfo(metric).unit}, p50) vs ${parameter}`),
-          plot,
-          c.dim(`  x: ${xs.join(', ')}`),
-          `  ${legend}`,
-        ].join('\n'),
-      );
-    }
-  }
-  return charts;
+  return sweepCurves(result).map((curve) => renderCurve(curve, c));
 }

@@ -9,12 +9,12 @@ import { findWorkload, workloadIds } from '../../engines/workloads.js';
 import type { ModeledEngine } from '../../engines/modeled/define.js';
 import { buildEngineFromProfile, engineProfileSchema } from '../../engines/profile.js';
 import { engineIds, engineShapeProblems, hasEngine, loadEngine } from '../../engines/registry.js';
-import type { App, DensityPolicy, Engine, EngineOptions, HardwareProfile, Workload } from '../../engines/types.js';
+import type { App, DensityPolicy, Engine, EngineOptions, HardwareProfile, StormSettings, Workload } from '../../engines/types.js';
 import { InputError, type InputProblem } from '../errors.js';
 import { isKnownMetric, type MetricFamily } from '../metrics.js';
 import { problemsFromIssues } from './issues.js';
 import { formatPath, locate, type PathSegment } from './locate.js';
-import { OPTION_DEFAULTS, appSchema, densitySchema, hardwareSchema, optionsSchema, scenarioSchema, workloadSchema, type ClaimSpec, type EngineEntry, type ScenarioDocument } from './schema.js';
+import { OPTION_DEFAULTS, appSchema, densitySchema, hardwareSchema, optionsSchema, scenarioSchema, stormSchema, workloadSchema, type ClaimSpec, type EngineEntry, type ScenarioDocument } from './schema.js';
 import { didYouMean } from './suggest.js';
 
 /** One engine as a scenario runs it: the engine itself and the options its entry sets. */
@@ -34,6 +34,8 @@ export interface Scenario {
   readonly app: App;
   readonly workload: Workload;
   readonly density: DensityPolicy;
+  /** Present when every engine should also simulate a boot storm. */
+  readonly storm?: StormSettings;
   readonly engines: readonly ScenarioEngine[];
   readonly metrics: readonly MetricFamily[];
   readonly sweep: Readonly<Record<string, readonly (string | number | boolean)[]>>;
@@ -151,6 +153,7 @@ export async function loadScenario(file: string, overrides: ScenarioOverrides = 
     app: document.app,
     workload: workload!,
     density: document.density,
+    ...(document.storm ? { storm: document.storm } : {}),
     engines,
     metrics: document.metrics,
     sweep: document.sweep,
@@ -346,7 +349,7 @@ async function loadEngineProfile(
 }
 
 /** Top-level sections of a cell that a sweep may vary, with the engine's options under `options`. */
-export const SWEEPABLE_ROOTS = ['hardware', 'app', 'workload', 'density', 'options'] as const;
+export const SWEEPABLE_ROOTS = ['hardware', 'app', 'workload', 'density', 'options', 'storm'] as const;
 
 function checkSweep(document: ScenarioDocument, problem: ProblemSink): void {
   const example = {
@@ -355,6 +358,7 @@ function checkSweep(document: ScenarioDocument, problem: ProblemSink): void {
     workload: typeof document.workload === 'string' ? findWorkload(document.workload)?.workload : document.workload,
     density: document.density,
     options: { ...OPTION_DEFAULTS, ...document.defaults },
+    storm: document.storm,
   };
   for (const [key, values] of Object.entries(document.sweep)) {
     const segments = key.split('.');
@@ -365,6 +369,10 @@ function checkSweep(document: ScenarioDocument, problem: ProblemSink): void {
     }
     let node: unknown = example;
     for (const segment of segments) node = node && typeof node === 'object' ? (node as Record<string, unknown>)[segment] : undefined;
+    if (root === 'storm' && document.storm === undefined) {
+      problem(['sweep'], `sweep parameter "${key}" varies a boot storm, but the scenario has no storm: block`, 'a storm: block such as { instances: 100 }', 'add storm: { instances: 100 } at the top level', key);
+      continue;
+    }
     if (node === undefined || (typeof node === 'object' && node !== null)) {
       problem(['sweep'], `sweep parameter "${key}" names no single field`, 'a path to a number, string or boolean field', 'for example hardware.memory.gib or options.vcpus', key);
       continue;
@@ -395,6 +403,7 @@ const SECTION_SCHEMAS = {
   workload: workloadSchema,
   density: densitySchema,
   options: optionsSchema,
+  storm: stormSchema,
 } as const;
 
 function setPath(node: unknown, path: readonly string[], value: unknown): unknown {

@@ -103,6 +103,16 @@ export const densitySchema = z.strictObject({
   fleetSize: z.number().int().positive().default(100),
 });
 
+/** A boot storm: the scenario's engines each start many instances together on the host. */
+export const stormSchema = z.strictObject({
+  instances: z.number().int().positive().max(10_000_000).default(100).describe('instances started'),
+  arrivalRate: nonNegative.default(0).describe('instances started per second, evenly spaced; 0 starts them all at once'),
+  sharedImage: z
+    .boolean()
+    .default(true)
+    .describe('every instance starts from one image, fetched and read once and then served from the page cache'),
+});
+
 const STATS = ['mean', 'p50', 'p95', 'p99', 'min', 'max'] as const;
 export type StatName = (typeof STATS)[number];
 
@@ -190,6 +200,7 @@ export const scenarioSchema = z.strictObject({
     .default(workloadSchema.parse({})),
   defaults: optionsSchema.default({}),
   density: densitySchema.default(densitySchema.parse({})),
+  storm: stormSchema.optional(),
   engines: z.array(engineEntrySchema).min(1),
   metrics: z.array(z.enum(METRIC_FAMILIES)).min(1).default([...METRIC_FAMILIES]),
   sweep: z.record(z.string().min(1), z.array(sweepValue).min(1)).default({}),

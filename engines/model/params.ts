@@ -82,6 +82,25 @@ export interface CostParams {
   readonly emulationFraction: Param;
 }
 
+/**
+ * How concurrent starts of one engine contend with each other beyond the host's CPU, storage and
+ * network. Only the boot-storm simulation (engines/model/storm.ts) reads these.
+ */
+export interface StormParams {
+  /**
+   * Time each start spends inside the engine's one serialised section (a daemon's global lock, the
+   * VMM creation path), ms. It is part of the phase that section belongs to (daemon for containers,
+   * vmm_start for VMs), not extra time.
+   */
+  readonly serialMs: Param;
+  /**
+   * Share of the fixed set-up phases (VMM start, firmware, boot loader, daemon, runtime, namespaces,
+   * cgroups, mounts, device probing) that keeps a host thread busy; the rest is waiting on other
+   * processes or devices, which overlaps freely between instances.
+   */
+  readonly setupCpuFraction: Param;
+}
+
 /** Run-to-run variation, as coefficients of variation. */
 export interface NoiseParams {
   readonly bootCov: Param;
@@ -92,6 +111,8 @@ interface CommonParams {
   readonly memory: MemoryParams;
   readonly costs: CostParams;
   readonly noise: NoiseParams;
+  /** Contention between concurrent starts; engines without it get the storm model's assumed defaults. */
+  readonly storm?: StormParams;
 }
 
 export type BootParamsFor<K extends EngineKind> = K extends 'native'

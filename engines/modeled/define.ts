@@ -5,6 +5,7 @@ import { faultBlastRadius, sharesHostKernel } from '../model/isolation.js';
 import { engineTimes, nativeTimes, OVERHEAD_DIMENSIONS, overheadPercent } from '../model/overhead.js';
 import type { ModeledEngineSpec } from '../model/params.js';
 import { createRandom, noiseFactor } from '../model/random.js';
+import { stormMeasurement } from '../model/storm-metrics.js';
 import { unsuitability } from '../model/suitability.js';
 import type { Cell, Engine, Measurement } from '../types.js';
 
@@ -79,5 +80,7 @@ export function predict(spec: ModeledEngineSpec, cell: Cell): Measurement {
   push('isolation', faultBlastRadius(spec.kind, fit.instances));
   push('isolation.shared_kernel', sharesHostKernel(spec.kind) ? 1 : 0);
 
-  return { samples, densityBinding: fit.binding };
+  if (!cell.storm) return { samples, densityBinding: fit.binding };
+  const storm = stormMeasurement(spec, cell, cell.storm, fit.instances);
+  return { samples: { ...samples, ...storm.samples }, densityBinding: fit.binding, details: storm.details, notes: storm.notes };
 }

@@ -1,0 +1,99 @@
+import type { ResultRow } from '../metrics.js';
+import { renderCsvRecords } from '../report/csv.js';
+import type { SkippedCell } from '../results.js';
+import { runCell, type CellPlan } from '../runner.js';
+import type { Scenario } from '../scenario/load.js';
+
+/**
+ * Consecutive cells of one scenario, finished and already in the form the report files need:
+ * their CSV records and their rows as the JSON result prints them, as UTF-8 bytes. Workers
+ * produce these and hand the bytes over without copying, so the main thread only writes, and a
+ * cell reads the same byte for byte whichever thread ran it.
+ */
+export interface CellBatch {
+  /** The cells in canonical order; together they are one unbroken run of the cells being run. */
+  readonly cells: readonly CellSummary[];
+  readonly csv: Uint8Array;
+  /** Every row of the batch as an element of the JSON result's `rows` array, joined with ",\n". */
+  readonly json: Uint8Array;
+  readonly rowCount: number;
+}
+
+export interface CellSummary {
+  readonly index: number;
+  readonly rowCount: number;
+  /** The rows the in-memory result keeps (see Retention). */
+  readonly rows: readonly ResultRow[];
+  readonly skipped?: SkippedCell;
+  readonly notes: readonly string[];
+}
+
+/**
+ * Which rows the in-memory result keeps once they are on disk. Small grids keep every row. Large
+ * grids keep what the terminal report and the claims read: the rows of the first sweep point, the
+ * rows on each curve (every other parameter at its first value) and the rows of metrics a claim
+ * checks, all without their raw samples. The files on disk always hold every row.
+ */
+export interface Retention {
+  readonly all: boolean;
+  readonly claimMetrics: readonly string[];
+}
+
+/** Up to this many cells, the in-memory result keeps every row with its samples. */
+export const RETAIN_ALL_CELLS = 2000;
+
+export function retentionFor(scenario: Scenario, cellCount: number): Retention {
+  const claimMetrics = new Set<string>();
+  for (const claim of scenario.claims) {
+    for (const check of claim.checks) {
+      claimMetrics.add(check.metric);
+      if (check.than?.metric) claimMetrics.add(check.than.metric);
+    }
+  }
+  return { all: cellCount <= RETAIN_ALL_CELLS, claimMetrics: [...claimMetrics] };
+}
+
+/** JSON.stringify(result, null, 2) prints each element of `rows` at this depth. */
+const ROW_INDENT = '    ';
+
+export function rowJson(row: ResultRow): string {
+  return ROW_INDENT + JSON.stringify(row, null, 2).replace(/\n/g, `\n${ROW_INDENT}`);
+}
+
+/** The grid's first sweep point: every parameter at its first value. */
+function firstPoint(scenario: Scenario): Readonly<Record<string, unknown>> {
+  return Object.fromEntries(Object.entries(scenario.sweep).map(([key, values]) => [key, values[0]]));
+}
+
+export function keptRows(scenario: Scenario, rows: readonly ResultRow[], plan: CellPlan, retention: Retention): ResultRow[] {
+  if (retention.all) return [...rows];
+  const first = firstPoint(scenario);
+  const differing = Object.keys(plan.point).filter((key) => plan.point[key] !== first[key]).length;
+  return rows
+    .filter((row) => differing <= 1 || retention.claimMetrics.includes(row.metric))
+    // A storm's timeline is a handful of buckets the terminal charts; other raw samples stay on disk.
+    .map((row) => (row.metric === 'boot_storm.ready_per_second' ? row : { ...row, samples: [] }));
+}
+
+const encoder = new TextEncoder();
+
+/** Runs consecutive cells of one scenario and renders them into a CellBatch. */
+export async function runBatch(scenario: Scenario, plans: readonly CellPlan[], retention: Retention): Promise<CellBatch> {
+  const parameters = Object.keys(scenario.sweep);
+  const cells: CellSummary[] = [];
+  const csv: string[] = [];
+  const json: string[] = [];
+  for (const plan of plans) {
+    const outcome = await runCell(scenario, plan);
+    csv.push(renderCsvRecords(outcome.rows, parameters));
+    for (const row of outcome.rows) json.push(rowJson(row));
+    cells.push({
+      index: plan.index,
+      rowCount: outcome.rows.length,
+      rows: keptRows(scenario, outcome.rows, plan, retention),
+      ...(outcome.skipped ? { skipped: outcome.skipped } : {}),
+      notes: outcome.notes,
+    });
+  }
+  return { cells, csv: encoder.encode(csv.join('')), json: encoder.encode(json.join(',\n')), rowCount: json.length };
+}

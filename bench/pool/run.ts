@@ -1,0 +1,259 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Piscina } from 'piscina';
+import { currentEnvironment, packageRoot, type Environment } from '../environment.js';
+import type { ResultRow } from '../metrics.js';
+import { csvHeader } from '../report/csv.js';
+import { renderJson } from '../report/json.js';
+import { commitStaged, discardStaged, StagedFile } from '../report/stream.js';
+import type { RunResult, SkippedCell } from '../results.js';
+import { assembleResult, evaluateClaims, planCells, type CellOutcome, type CellPlan } from '../runner.js';
+import type { Scenario, ScenarioOverrides } from '../scenario/load.js';
+import { retentionFor, runBatch, type CellBatch, type Retention } from './batch.js';
+import type { CellTask } from './worker.js';
+import { stringify } from 'csv-stringify/sync';
+
+/** How a worker thread rebuilds the scenario the main thread loaded. */
+export interface ScenarioSource {
+  readonly file: string;
+  readonly overrides: ScenarioOverrides;
+}
+
+export interface FileRunOptions {
+  readonly source: ScenarioSource;
+  /** Reports go to `<base>.csv` and `<base>.json`. */
+  readonly base: string;
+  /** Threads that run model cells; 1 runs everything on the main thread. Default: the number of cores. */
+  readonly workers?: number;
+  /** Which cells to run; all of them by default. Sharding passes a subset. */
+  readonly cells?: readonly CellPlan[];
+  readonly onProgress?: (done: number, total: number) => void;
+  /** Called for each cell in canonical order once it is on disk; `rows` holds the rows the result keeps. */
+  readonly onCellDone?: (outcome: CellOutcome, done: number, total: number) => void;
+  /** Last changes to the result before its JSON is completed, such as a shard's record. */
+  readonly finish?: (result: RunResult) => RunResult;
+  readonly environment?: Environment;
+  /**
+   * The pool starts once the cells left look like taking at least this long on one thread, so
+   * small runs do not pay for starting threads. 0 always uses the pool when workers > 1.
+   */
+  readonly poolWorthMs?: number;
+}
+
+export interface FileRunResult {
+  /** The run's result. Its rows are every row for small grids and the retained subset for large ones (see bench/pool/batch.ts). */
+  readonly result: RunResult;
+  readonly files: { readonly csv: string; readonly json: string };
+  readonly rowsWritten: number;
+  /** True when `result.rows` holds only the retained subset; the files hold every row. */
+  readonly partialRows: boolean;
+  /** Threads that ran cells: 1 when everything ran on the main thread. */
+  readonly threadsUsed: number;
+}
+
+export function defaultWorkers(): number {
+  return availableParallelism();
+}
+
+/** Time spent measuring cells on the main thread before deciding whether a pool pays. */
+const PROBE_MS = 40;
+const DEFAULT_POOL_WORTH_MS = 400;
+/** Cells per task at most, and tasks in flight per worker: enough to hide messaging, few enough to keep memory flat. */
+const MAX_CHUNK = 64;
+const IN_FLIGHT_PER_WORKER = 2;
+const WORKER_YOUNG_GENERATION_MB = 4;
+
+/**
+ * Runs a scenario and streams its CSV and JSON reports to disk in canonical cell order as cells
+ * finish, whatever thread finished them. Model cells may run on a worker pool; cells of real
+ * drivers always run here, one at a time, after the pool has stopped, so measurements never
+ * share the host with simulation work.
+ */
+export async function runScenarioToFiles(scenario: Scenario, options: FileRunOptions): Promise<FileRunResult> {
+  const cells = [...(options.cells ?? planCells(scenario))].sort((a, b) => a.index - b.index);
+  const environment = options.environment ?? currentEnvironment();
+  const retention = retentionFor(scenario, cells.length);
+  const files = { csv: `${options.base}.csv`, json: `${options.base}.json` };
+  const csvFile = await StagedFile.open(files.csv);
+  const jsonFile = await StagedFile.open(files.json);
+  const writer = new ReportWriter(scenario, cells, csvFile, jsonFile, environment, options);
+  let pool: Piscina | undefined;
+  try {
+    await writer.start();
+    const isReal = (plan: CellPlan): boolean => scenario.engines[plan.engineIndex]!.engine.driver === 'real';
+    const modelCells = cells.filter((plan) => !isReal(plan));
+    const realCells = cells.filter(isReal);
+    const workers = Math.max(1, Math.floor(options.workers ?? defaultWorkers()));
+    const worthMs = options.poolWorthMs ?? DEFAULT_POOL_WORTH_MS;
+    let done = 0;
+    const finished = async (batch: CellBatch): Promise<void> => {
+      done += batch.cells.length;
+      await writer.accept(batch);
+      options.onProgress?.(done, cells.length);
+    };
+
+    // Cells run here until it is clear whether the rest repay starting a pool.
+    let next = 0;
+    const started = performance.now();
+    while (next < modelCells.length) {
+      const elapsed = performance.now() - started;
+      const remainingMs = next > 0 ? (elapsed / next) * (modelCells.length - next) : Infinity;
+      if (workers > 1 && (worthMs === 0 || (elapsed >= PROBE_MS && remainingMs >= worthMs))) break;
+      // Once measured and not worth a pool, the rest runs here in chunks, so memory stays flat.
+      const size = elapsed >= PROBE_MS ? MAX_CHUNK : 1;
+      await finished(await runBatch(scenario, modelCells.slice(next, next + size), retention));
+      next += size;
+    }
+
+    let threadsUsed = 1;
+    if (next < modelCells.length) {
+      pool = new Piscina({
+        filename: pathToFileURL(workerFile()).href,
+        minThreads: workers,
+        maxThreads: workers,
+        // Cells leave short-lived garbage only; a small young generation collects it before it is
+        // promoted, which keeps each thread's memory flat (peak RSS of a 10,000-cell sweep: README).
+        resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+      });
+      threadsUsed = workers;
+      await runOnPool(pool, options.source, modelCells.slice(next), workers, retention, finished);
+      await pool.destroy();
+      pool = undefined;
+    }
+    for (const plan of realCells) await finished(await runBatch(scenario, [plan], retention));
+
+    const result = await writer.finish();
+    await commitStaged([csvFile, jsonFile]);
+    return { result, files, rowsWritten: writer.rowsWritten, partialRows: !retention.all, threadsUsed };
+  } catch (error) {
+    await pool?.destroy();
+    await discardStaged([csvFile, jsonFile]);
+    throw error;
+  }
+}
+
+async function runOnPool(
+  pool: Piscina,
+  source: ScenarioSource,
+  plans: readonly CellPlan[],
+  workers: number,
+  retention: Retention,
+  finished: (batch: CellBatch) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  const dispatch = (): void => {
+    // Guided self-scheduling: big chunks while much is left, single cells at the end for balance.
+    const size = Math.max(1, Math.min(MAX_CHUNK, Math.ceil((plans.length - next) / (workers * 4))));
+    const indices = plans.slice(next, next + size).map((plan) => plan.index);
+    next += size;
+    const task: CellTask = { file: source.file, overrides: source.overrides, indices, retention };
+    const promise: Promise<void> = (pool.run(task) as Promise<CellBatch>)
+      .then(finished)
+      .catch((error: unknown) => {
+        failure ??= error;
+      })
+      .finally(() => inFlight.delete(promise));
+    inFlight.add(promise);
+  };
+  while (next < plans.length || inFlight.size > 0) {
+    while (failure === undefined && next < plans.length && inFlight.size < workers * IN_FLIGHT_PER_WORKER) dispatch();
+    if (inFlight.size === 0) break;
+    await Promise.race(inFlight);
+    if (failure !== undefined) {
+      await Promise.allSettled(inFlight);
+      throw failure;
+    }
+  }
+}
+
+/** The compiled worker: next to this module when built, or in dist/ when running from source under a test runner. */
+function workerFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  const sibling = join(dirname(here), 'worker.js');
+  if (here.endsWith('.js') && existsSync(sibling)) return sibling;
+  const built = join(packageRoot(), 'dist', 'bench', 'pool', 'worker.js');
+  if (existsSync(built)) return built;
+  throw new Error('the worker pool needs the compiled worker: run `npm run build`');
+}
+
+/**
+ * Writes finished batches in canonical order, holding early finishers back until the cells before
+ * them are in. It keeps the retained rows, skipped cells and notes for the in-memory result.
+ */
+class ReportWriter {
+  /** Finished batches that wait for earlier cells, by the index of their first cell. */
+  private readonly waiting = new Map<number, CellBatch>();
+  private position = 0;
+  private readonly kept: ResultRow[] = [];
+  private readonly skipped: SkippedCell[] = [];
+  private readonly notes: string[] = [];
+  rowsWritten = 0;
+
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly order: readonly CellPlan[],
+    private readonly csv: StagedFile,
+    private readonly json: StagedFile,
+    private readonly environment: Environment,
+    private readonly options: Pick<FileRunOptions, 'onCellDone' | 'finish'>,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.csv.write(stringify([csvHeader(Object.keys(this.scenario.sweep))], { record_delimiter: '\n' }));
+    const { head } = splitJson(assembleResult(this.scenario, [], this.environment));
+    await this.json.write(head);
+  }
+
+  async accept(batch: CellBatch): Promise<void> {
+    const first = batch.cells[0];
+    if (!first) return;
+    this.waiting.set(first.index, batch);
+    for (;;) {
+      const plan = this.order[this.position];
+      const ready = plan === undefined ? undefined : this.waiting.get(plan.index);
+      if (!ready) return;
+      this.waiting.delete(plan!.index);
+      await this.csv.write(ready.csv);
+      if (ready.rowCount > 0) {
+        await this.json.write(this.rowsWritten === 0 ? '\n' : ',\n');
+        await this.json.write(ready.json);
+      }
+      this.rowsWritten += ready.rowCount;
+      for (const cell of ready.cells) {
+        const cellPlan = this.order[this.position]!;
+        if (cellPlan.index !== cell.index) throw new Error(`cell ${cell.index} arrived where cell ${cellPlan.index} belongs`);
+        this.position++;
+        for (const row of cell.rows) this.kept.push(row);
+        if (cell.skipped) this.skipped.push(cell.skipped);
+        for (const note of cell.notes) this.notes.push(note);
+        const outcome: CellOutcome = { plan: cellPlan, rows: cell.rows, notes: cell.notes, ...(cell.skipped ? { skipped: cell.skipped } : {}) };
+        this.options.onCellDone?.(outcome, this.position, this.order.length);
+      }
+    }
+  }
+
+  async finish(): Promise<RunResult> {
+    if (this.position !== this.order.length) throw new Error(`${this.order.length - this.position} cells never finished`);
+    const skeleton = assembleResult(this.scenario, [], this.environment);
+    const claims = evaluateClaims(this.scenario, this.kept, skeleton.engines);
+    const assembled: RunResult = { ...skeleton, skipped: this.skipped, notes: this.notes, claims };
+    const final = this.options.finish ? this.options.finish(assembled) : assembled;
+    const { tail } = splitJson(final);
+    await this.json.write(this.rowsWritten > 0 ? `\n  ]${tail}` : `]${tail}`);
+    return { ...final, rows: this.kept };
+  }
+}
+
+const ROWS_MARKER = '\n  "rows": []';
+
+/** The JSON result around its rows array, so rows can stream between the two halves. */
+function splitJson(result: RunResult): { head: string; tail: string } {
+  const text = renderJson({ ...result, rows: [] });
+  const at = text.indexOf(ROWS_MARKER);
+  if (at < 0) throw new Error('the JSON result has no top-level rows array');
+  return { head: `${text.slice(0, at)}\n  "rows": [`, tail: text.slice(at + ROWS_MARKER.length) };
+}

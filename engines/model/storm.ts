@@ -1,0 +1,266 @@
+import type { Cell, StormSettings } from '../types.js';
+import type { ModeledEngineSpec } from './params.js';
+import { createRandom, noiseFactor, type Random } from './random.js';
+import { MinHeap } from './storm-heap.js';
+import { RESOURCES, stormPlan, type StormPlan } from './storm-plan.js';
+import { SerialSection, SharedResource } from './storm-resources.js';
+
+/**
+ * A boot storm as a discrete-event simulation: K instances of one engine start at once, or at an
+ * arrival rate, on the modeled host. Each start walks through its boot phases (storm-plan.ts);
+ * phases that use the CPU, the storage device or the network share them with every other start
+ * (storm-resources.ts), the engine's serialised section admits one start at a time, and a shared
+ * image is fetched once while later starts wait for it. Time is in ms from the first start.
+ */
+
+export interface StormOptions {
+  /** Per-phase noise from the engine's bootCov, seeded by the cell; off gives the bare mechanism. */
+  readonly noise?: boolean;
+  /** Buckets of the instances-ready-per-second timeline. */
+  readonly timelineBuckets?: number;
+}
+
+export interface StormResult {
+  readonly instances: number;
+  /** From the first start until the last instance is ready, ms. */
+  readonly allReadyMs: number;
+  /** Per-instance boot latency, from its own start to ready, ms. */
+  readonly latency: { readonly mean: number; readonly p50: number; readonly p99: number; readonly max: number };
+  /** Instances ready per second over the whole storm. */
+  readonly readyPerSecond: number;
+  /** Instances ready per second in consecutive buckets of `bucketMs` from the first start. */
+  readonly timeline: { readonly bucketMs: number; readonly readyPerSecond: readonly number[] };
+  /** Mean time an instance spent in each phase, waiting included, ms. */
+  readonly phaseMeanMs: Readonly<Record<string, number>>;
+  /** Share of the storm each contended resource was busy, with the engine's serialised section as `serial`. */
+  readonly utilization: Readonly<Record<string, number>>;
+  /** The busiest of them: what limits the storm. */
+  readonly busiest: string;
+  /** Events the simulation processed, for measuring the simulator itself. */
+  readonly events: number;
+}
+
+const ARRIVE = 0;
+const DELAY_DONE = 1;
+const SERIAL_DONE = 2;
+const EVENT_KINDS = 3;
+
+export function simulateStorm(engine: ModeledEngineSpec, cell: Cell, settings: StormSettings, options: StormOptions = {}): StormResult {
+  const plan = stormPlan(engine, cell, settings);
+  return runStorm(plan, settings, {
+    random: createRandom(cell.seed ^ 0x5f0e5f0e),
+    cov: options.noise === false ? 0 : engine.noise.bootCov.value,
+    buckets: options.timelineBuckets ?? 40,
+  });
+}
+
+interface RunContext {
+  readonly random: Random;
+  readonly cov: number;
+  readonly buckets: number;
+}
+
+function runStorm(plan: StormPlan, settings: StormSettings, context: RunContext): StormResult {
+  const count = Math.max(1, Math.floor(settings.instances));
+  const { steps, gates } = plan;
+  const resources = RESOURCES.map((name, i) => new SharedResource(name, i === 0 ? plan.threads : 1, count));
+  const serial = new SerialSection('serial', count);
+  const timers = new MinHeap(Math.min(count, 1 << 20) * 2);
+
+  const step = new Int32Array(count);
+  const pending = new Int32Array(count);
+  const phaseOf = new Int32Array(count).fill(-1);
+  const phaseStart = new Float64Array(count);
+  const noise = new Float64Array(count).fill(1);
+  const holdMs = new Float64Array(count);
+  const arrival = new Float64Array(count);
+  const readyAt = new Float64Array(count);
+  const phaseTotal = new Float64Array(plan.phases.length);
+
+  // Gate state: 0 not started, 1 running for everyone, 2 done; waiters sit at the gate's first step.
+  const gateAt = new Int32Array(steps.length).fill(-1);
+  const gateEndsAt = new Int32Array(steps.length + 1).fill(-1);
+  gates.forEach((g, i) => {
+    gateAt[g.first] = i;
+    gateEndsAt[g.end] = i;
+  });
+  const gateState = new Int8Array(gates.length);
+  const gateRunner = new Int32Array(gates.length).fill(-1);
+  const gateWaiters: number[][] = gates.map(() => []);
+
+  let events = 0;
+  let now = 0;
+  let readyCount = 0;
+
+  const enterPhase = (i: number, phase: number): void => {
+    const current = phaseOf[i]!;
+    if (current === phase) return;
+    if (current >= 0) phaseTotal[current]! += now - phaseStart[i]!;
+    phaseOf[i] = phase;
+    phaseStart[i] = now;
+    noise[i] = context.cov > 0 ? noiseFactor(context.random, context.cov) : 1;
+  };
+
+  const finishGate = (g: number): void => {
+    gateState[g] = 2;
+    const waiters = gateWaiters[g]!;
+    gateWaiters[g] = [];
+    for (const w of waiters) {
+      step[w] = gates[g]!.end;
+      advance(w);
+    }
+  };
+
+  /** Moves instance i forward from its current step until it waits on something. */
+  const advance = (i: number): void => {
+    for (;;) {
+      const index = step[i]!;
+      const closing = gateEndsAt[index]!;
+      if (closing >= 0 && gateRunner[closing] === i && gateState[closing] === 1) finishGate(closing);
+      if (index >= steps.length) {
+        if (phaseOf[i]! >= 0) phaseTotal[phaseOf[i]!]! += now - phaseStart[i]!;
+        readyAt[i] = now;
+        readyCount++;
+        return;
+      }
+      const g = gateAt[index]!;
+      if (g >= 0) {
+        if (gateState[g] === 2) {
+          step[i] = gates[g]!.end;
+          continue;
+        }
+        const s = steps[index]!;
+        enterPhase(i, s.phase);
+        if (gateState[g] === 1) {
+          gateWaiters[g]!.push(i);
+          return;
+        }
+        gateState[g] = 1;
+        gateRunner[g] = i;
+      }
+      const s = steps[index]!;
+      enterPhase(i, s.phase);
+      const factor = noise[i]!;
+      if (s.kind === 'delay') {
+        timers.push(now + s.ms * factor, i * EVENT_KINDS + DELAY_DONE);
+      } else if (s.kind === 'serial') {
+        holdMs[i] = s.ms * factor;
+        if (serial.enter(i)) timers.push(now + holdMs[i]!, i * EVENT_KINDS + SERIAL_DONE);
+      } else {
+        pending[i] = s.demands.length;
+        for (const d of s.demands) resources[d.resource]!.add(now, i, d.ms * factor, d.weight);
+      }
+      return;
+    }
+  };
+
+  const stepDone = (i: number): void => {
+    step[i]!++;
+    advance(i);
+  };
+
+  const spacing = settings.arrivalRate > 0 ? 1000 / settings.arrivalRate : 0;
+  if (spacing === 0) {
+    for (let i = 0; i < count; i++) {
+      events++;
+      advance(i);
+    }
+  } else {
+    for (let i = 0; i < count; i++) timers.push(i * spacing, i * EVENT_KINDS + ARRIVE);
+  }
+
+  for (;;) {
+    let next = timers.peekKey();
+    let source = -1;
+    for (let r = 0; r < resources.length; r++) {
+      const t = resources[r]!.nextCompletion();
+      if (t < next) {
+        next = t;
+        source = r;
+      }
+    }
+    if (next === Infinity) break;
+    now = next;
+    events++;
+    if (source >= 0) {
+      const i = resources[source]!.complete(now);
+      if (--pending[i]! === 0) stepDone(i);
+      continue;
+    }
+    const id = timers.pop();
+    const i = Math.floor(id / EVENT_KINDS);
+    const kind = id - i * EVENT_KINDS;
+    if (kind === ARRIVE) {
+      arrival[i] = now;
+      advance(i);
+    } else if (kind === DELAY_DONE) {
+      stepDone(i);
+    } else {
+      const nextHolder = serial.leave(holdMs[i]!);
+      if (nextHolder >= 0) timers.push(now + holdMs[nextHolder]!, nextHolder * EVENT_KINDS + SERIAL_DONE);
+      stepDone(i);
+    }
+  }
+  if (readyCount !== count) throw new Error(`boot storm stalled with ${count - readyCount} of ${count} instances not ready`);
+
+  return summarize(plan, count, arrival, readyAt, phaseTotal, resources, serial, events, context.buckets);
+}
+
+function summarize(
+  plan: StormPlan,
+  count: number,
+  arrival: Float64Array,
+  readyAt: Float64Array,
+  phaseTotal: Float64Array,
+  resources: readonly SharedResource[],
+  serial: SerialSection,
+  events: number,
+  buckets: number,
+): StormResult {
+  let allReadyMs = 0;
+  const latencies = new Float64Array(count);
+  let sum = 0;
+  for (let i = 0; i < count; i++) {
+    allReadyMs = Math.max(allReadyMs, readyAt[i]!);
+    latencies[i] = readyAt[i]! - arrival[i]!;
+    sum += latencies[i]!;
+  }
+  latencies.sort();
+
+  const bucketCount = Math.max(1, Math.min(buckets, count));
+  const bucketMs = allReadyMs > 0 ? allReadyMs / bucketCount : 1;
+  const perBucket = new Float64Array(bucketCount);
+  for (let i = 0; i < count; i++) perBucket[Math.min(bucketCount - 1, Math.floor(readyAt[i]! / bucketMs))]!++;
+  const timeline = Array.from(perBucket, (n) => n / (bucketMs / 1000));
+
+  const utilization: Record<string, number> = {};
+  for (const r of resources) utilization[r.name] = r.utilization(allReadyMs);
+  if (plan.serialPhase && plan.params.serialMs.value > 0) utilization.serial = serial.utilization(allReadyMs);
+  const busiest = Object.entries(utilization).reduce((best, entry) => (entry[1] > best[1] ? entry : best))[0];
+
+  const phaseMeanMs: Record<string, number> = {};
+  plan.phases.forEach((name, p) => {
+    phaseMeanMs[name] = phaseTotal[p]! / count;
+  });
+
+  return {
+    instances: count,
+    allReadyMs,
+    latency: { mean: sum / count, p50: sortedPercentile(latencies, 50), p99: sortedPercentile(latencies, 99), max: latencies[count - 1]! },
+    readyPerSecond: allReadyMs > 0 ? count / (allReadyMs / 1000) : Infinity,
+    timeline: { bucketMs, readyPerSecond: timeline },
+    phaseMeanMs,
+    utilization,
+    busiest,
+    events,
+  };
+}
+
+/** Linear interpolation between closest ranks, the definition bench/stats.ts uses for every report. */
+function sortedPercentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 1) return sorted[0]!;
+  const rank = (p / 100) * (sorted.length - 1);
+  const lower = Math.floor(rank);
+  const upper = Math.ceil(rank);
+  return sorted[lower]! + (sorted[upper]! - sorted[lower]!) * (rank - lower);
+}
