@@ -82,11 +82,13 @@ export function renderCalibration(rows: readonly CalibrationRow[], summary: Cali
   out.push('');
   const chart = errorChart(rows, options.tolerancePct, c.isColorSupported);
   if (chart) out.push(chart, '');
-  out.push(summaryLine(summary, options, c));
+  out.push(renderCalibrationSummary(summary, options));
   return out.join('\n') + '\n';
 }
 
-function summaryLine(summary: CalibrationSummary, options: CalibrationReportOptions, c: ReturnType<typeof createColors>): string {
+/** The verdict alone: rows, median and worst error, and what failed. */
+export function renderCalibrationSummary(summary: CalibrationSummary, options: CalibrationReportOptions): string {
+  const c = createColors(options.color);
   const worst = summary.worst ? `${summary.worst.id} ${formatError(summary.worst.errorPct)}` : 'none';
   const checks = summary.medianAbsCheckErrorPct === undefined ? 'none' : `${summary.medianAbsCheckErrorPct.toFixed(2)}% over its ${summary.checks} check rows`;
   const medianOk = summary.medianAbsErrorPct <= options.medianTolerancePct;
