@@ -99,6 +99,13 @@ export interface StormParams {
    * processes or devices, which overlaps freely between instances.
    */
   readonly setupCpuFraction: Param;
+  /**
+   * Host CPU each start costs off its own boot path, ms of one thread: the launcher around the VMM
+   * or runtime (jailer, configuration API calls, tap or veth set-up) and, under steady churn,
+   * tearing down the instance it replaces. In a storm it competes for the CPU with every other
+   * start, but it does not delay the instance it belongs to.
+   */
+  readonly backgroundCpuMs: Param;
 }
 
 /** Run-to-run variation, as coefficients of variation. */

@@ -43,6 +43,8 @@ export interface StormPlan {
   readonly gates: readonly SharedGate[];
   /** Host threads, the CPU's capacity. */
   readonly threads: number;
+  /** Host CPU each start costs beside its boot path (StormParams.backgroundCpuMs), ms of one thread. */
+  readonly backgroundCpuMs: number;
   /** The phase whose start holds the engine's serialised section, if any. */
   readonly serialPhase?: string;
   readonly params: StormParams;
@@ -52,6 +54,7 @@ export interface StormPlan {
 export const DEFAULT_STORM_PARAMS: StormParams = {
   serialMs: assumed(0, 'no serialised section known for this engine: starts contend only for host resources'),
   setupCpuFraction: assumed(0.5, 'set-up steps split about evenly between host CPU work and waiting on other processes'),
+  backgroundCpuMs: assumed(0, 'no host work known beside the boot path'),
 };
 
 export function stormParams(engine: ModeledEngineSpec): StormParams {
@@ -159,5 +162,13 @@ export function stormPlan(engine: ModeledEngineSpec, cell: Cell, settings: Storm
   closeGate();
 
   const { sockets, coresPerSocket, threadsPerCore } = cell.hardware.cpu;
-  return { phases: names, steps, gates, threads: sockets * coresPerSocket * threadsPerCore, serialPhase, params };
+  return {
+    phases: names,
+    steps,
+    gates,
+    threads: sockets * coresPerSocket * threadsPerCore,
+    backgroundCpuMs: Math.max(0, params.backgroundCpuMs.value),
+    serialPhase,
+    params,
+  };
 }

@@ -2,7 +2,7 @@ import type { Cell, StormSettings } from '../types.js';
 import type { ModeledEngineSpec } from './params.js';
 import { createRandom, noiseFactor, type Random } from './random.js';
 import { MinHeap } from './storm-heap.js';
-import { RESOURCES, stormPlan, type StormPlan } from './storm-plan.js';
+import { CPU, RESOURCES, stormPlan, type StormPlan } from './storm-plan.js';
 import { SerialSection, SharedResource } from './storm-resources.js';
 
 /**
@@ -63,7 +63,8 @@ interface RunContext {
 function runStorm(plan: StormPlan, settings: StormSettings, context: RunContext): StormResult {
   const count = Math.max(1, Math.floor(settings.instances));
   const { steps, gates } = plan;
-  const resources = RESOURCES.map((name, i) => new SharedResource(name, i === 0 ? plan.threads : 1, count));
+  // Job ids on a resource: instance i's own demand is i; its background CPU work is count + i.
+  const resources = RESOURCES.map((name, i) => new SharedResource(name, i === 0 ? plan.threads : 1, 2 * count));
   const serial = new SerialSection('serial', count);
   const timers = new MinHeap(Math.min(count, 1 << 20) * 2);
 
@@ -154,6 +155,15 @@ function runStorm(plan: StormPlan, settings: StormSettings, context: RunContext)
     }
   };
 
+  /** An instance starts: its boot path, and beside it the host work it causes. */
+  const start = (i: number): void => {
+    if (plan.backgroundCpuMs > 0) {
+      const factor = context.cov > 0 ? noiseFactor(context.random, context.cov) : 1;
+      resources[CPU]!.add(now, count + i, plan.backgroundCpuMs * factor, 1);
+    }
+    advance(i);
+  };
+
   const stepDone = (i: number): void => {
     step[i]!++;
     advance(i);
@@ -163,7 +173,7 @@ function runStorm(plan: StormPlan, settings: StormSettings, context: RunContext)
   if (spacing === 0) {
     for (let i = 0; i < count; i++) {
       events++;
-      advance(i);
+      start(i);
     }
   } else {
     for (let i = 0; i < count; i++) timers.push(i * spacing, i * EVENT_KINDS + ARRIVE);
@@ -183,8 +193,8 @@ function runStorm(plan: StormPlan, settings: StormSettings, context: RunContext)
     now = next;
     events++;
     if (source >= 0) {
-      const i = resources[source]!.complete(now);
-      if (--pending[i]! === 0) stepDone(i);
+      const job = resources[source]!.complete(now);
+      if (job < count && --pending[job]! === 0) stepDone(job);
       continue;
     }
     const id = timers.pop();
@@ -192,7 +202,7 @@ function runStorm(plan: StormPlan, settings: StormSettings, context: RunContext)
     const kind = id - i * EVENT_KINDS;
     if (kind === ARRIVE) {
       arrival[i] = now;
-      advance(i);
+      start(i);
     } else if (kind === DELAY_DONE) {
       stepDone(i);
     } else {

@@ -35,6 +35,11 @@ export const docker = defineModeledEngine({
     networkRoundTripExtraUs: assumed(8, 'veth + bridge + NAT each way; the study leaves Docker NAT TCP_RR empty'),
     emulationFraction: assumed(0, 'containers never emulate'),
   },
+  storm: {
+    serialMs: assumed(25, "each create commits container metadata through containerd's single bolt writer and allocates its endpoint under libnetwork's network lock: a few fsync-bound commits"),
+    setupCpuFraction: assumed(0.4, 'docker run is mostly API round trips between the CLI, dockerd, containerd and the shim, and kernel namespace and mount set-up'),
+    backgroundCpuMs: assumed(0, 'the shim and runtime processes are counted in the daemon and runtime phases'),
+  },
   noise: {
     bootCov: assumed(0.08, 'daemon round trips and namespace creation vary with host load'),
     runCov: derived(0.0034, 'felter-linpack-docker: +-0.98 GFLOPS of 290.9'),

@@ -32,6 +32,8 @@ export const gvisor = defineModeledEngine({
     networkRoundTripExtraUs: assumed(40, 'netstack plus intercepted send/recv on both legs'),
     emulationFraction: assumed(0, 'no guest hardware is emulated'),
   },
+  // Containers reach runsc through the same daemon path as runc.
+  storm: runc.storm,
   noise: {
     bootCov: assumed(0.08, 'as docker, plus Sentry start'),
     runCov: assumed(0.01, 'interception adds scheduling jitter'),

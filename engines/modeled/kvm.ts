@@ -32,6 +32,11 @@ export const kvm = defineModeledEngine({
     networkRoundTripExtraUs: derived(29.145, 'mean of felter-tcprr-kvm - felter-tcprr-native (30.36 us) and felter-udprr-kvm - felter-udprr-native (27.93 us)'),
     emulationFraction: param(7, 'recalled', 'QEMU TCG runs guest code about 8x slower than hardware virtualization'),
   },
+  storm: {
+    serialMs: assumed(5, "libvirt's QEMU driver registers each domain under its driver-wide lock, and KVM_CREATE_VM takes the host's kvm_lock: milliseconds per start"),
+    setupCpuFraction: assumed(0.7, 'QEMU start (device models, guest memory mapping), SeaBIOS POST and GRUB run on host threads; their waits are short'),
+    backgroundCpuMs: assumed(0, 'no host work known beside the boot path'),
+  },
   noise: {
     bootCov: assumed(0.05, 'boot phases are mostly CPU-bound and repeatable'),
     runCov: derived(0.0053, 'felter-linpack-kvm-tuned: +-1.5 GFLOPS of 284.2'),

@@ -33,6 +33,11 @@ export const xen = defineModeledEngine({
     networkRoundTripExtraUs: assumed(40, 'two event-channel hops through dom0 per direction'),
     emulationFraction: assumed(7, 'as KVM without VT-x'),
   },
+  storm: {
+    serialMs: assumed(60, 'LightVM (SOSP 2017, recalled): xl create serialises on xenstored, whose transactions dominate domain creation; 60 of its 400 ms'),
+    setupCpuFraction: assumed(0.7, 'domain build and device-model start run in dom0 on host threads'),
+    backgroundCpuMs: assumed(0, 'no host work known beside the boot path'),
+  },
   noise: {
     bootCov: assumed(0.05, 'boot phases are mostly CPU-bound and repeatable'),
     runCov: kvm.spec.noise.runCov,
