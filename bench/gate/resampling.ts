@@ -65,6 +65,8 @@ export function permutationTest(
   let scale = 0;
   for (const v of pooled) scale = Math.max(scale, Math.abs(v));
   const bar = Math.abs(observed) - 1e-12 * Math.max(scale, Number.MIN_VALUE);
+  // Every relabeling is at least as extreme as no difference at all: p = 1 without resampling.
+  if (observed === 0) return { difference: 0, pValue: 1 };
   const random = createRandom(options.seed);
   let extreme = 0;
   if (options.statistic === 'mean') {
