@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { createRandom, noiseFactor } from '../engines/model/random.js';
 import { relativeChange, isWorse } from '../bench/gate/change.js';
 import type { GatePlan } from '../bench/gate/config.js';
-import { DEFAULT_AB } from '../bench/gate/config.js';
+import { buildPlan, DEFAULT_AB } from '../bench/gate/config.js';
+import { compareEnvironments } from '../bench/gate/environment.js';
+import { renderGateTable } from '../bench/gate/table.js';
 import { benjaminiHochbergAdjust, holmAdjust } from '../bench/gate/correction.js';
 import { evaluateGate, gatePassed } from '../bench/gate/evaluate.js';
 import { bootstrapInterval, permutationTest, smallestAttainablePValue } from '../bench/gate/resampling.js';
@@ -138,5 +140,58 @@ describe('family-wise control across a gate', () => {
     // 10 checks at α = 0.01 without correction fail about 1 - 0.99^10 = 9.6% of 30 gates; Holm at most 1%.
     expect(holmFailures).toBeLessThanOrEqual(1);
     expect(uncorrectedFailures).toBeGreaterThan(holmFailures);
+  });
+});
+
+describe('environment comparison', () => {
+  const samples = Array.from({ length: 30 }, (_, i) => 100 + i);
+  const modeled = makeResult([row('kvm', 'boot_time', samples)]);
+  const otherHost = { ...modeled.environment, cpu: 'another cpu', cores: 64, node: 'v22.0.0' };
+
+  it('shows a different host for modeled results but does not refuse it', () => {
+    const env = compareEnvironments(modeled, { ...modeled, environment: otherHost });
+    expect(env.blocking).toEqual([]);
+    expect(env.informational.map((d) => d.field)).toEqual(['environment.cpu', 'environment.cores', 'environment.node']);
+  });
+
+  it('refuses a different host once real measurements are involved', () => {
+    const real = makeResult([{ ...row('docker', 'boot_time', samples), driver: 'real' }]);
+    const env = compareEnvironments(real, { ...real, environment: otherHost });
+    expect(env.blocking.map((d) => `${d.field}: ${d.baseline} -> ${d.current}`)).toEqual([
+      'environment.cpu: "test cpu" -> "another cpu"',
+      'environment.cores: 2 -> 64',
+    ]);
+  });
+
+  it('refuses a different modeled hardware profile field by field, not by its name', () => {
+    const renamed = { ...modeled, hardware: { ...modeled.hardware, id: 'same-box-renamed', description: 'renamed' } };
+    expect(compareEnvironments(modeled, renamed).blocking).toEqual([]);
+    const smaller = { ...modeled, hardware: { ...modeled.hardware, memory: { ...modeled.hardware.memory, gib: 64 } } };
+    expect(compareEnvironments(modeled, smaller).blocking).toEqual([{ field: 'hardware.memory.gib', baseline: '256', current: '64' }]);
+  });
+});
+
+describe('checks across sweep points', () => {
+  it('expands one check per engine and point and names the point', async () => {
+    const samples = (base: number) => Array.from({ length: 30 }, (_, i) => base + i);
+    const baseline = makeResult([row('kvm', 'boot_time', samples(1000), { 'options.vcpus': 1 }), row('kvm', 'boot_time', samples(1000), { 'options.vcpus': 2 })], { sweepParameters: ['options.vcpus'] });
+    const current = makeResult([row('kvm', 'boot_time', samples(1000), { 'options.vcpus': 1 }), row('kvm', 'boot_time', samples(1300), { 'options.vcpus': 2 })], { sweepParameters: ['options.vcpus'] });
+    const report = evaluateGate(baseline, current, await buildPlan(undefined, { metrics: ['boot_time'] }));
+    expect(report.checks.map((c) => [c.params, c.passed])).toEqual([
+      [{ 'options.vcpus': 1 }, true],
+      [{ 'options.vcpus': 2 }, false],
+    ]);
+    expect(renderGateTable(report, { color: false })).toMatch(/^F\s+kvm \[options\.vcpus=2\]\s+boot_time \(mean\)/m);
+  });
+
+  it('fails a check whose row vanished from the current run, saying why', async () => {
+    const baseline = makeResult([row('kvm', 'boot_time', [1, 2, 3]), row('docker', 'boot_time', [1, 2, 3])]);
+    const current = makeResult([row('docker', 'boot_time', [1, 2, 3])], {
+      skipped: [{ engine: 'kvm', params: {}, reasons: ['the host has no hardware virtualization'] }],
+    });
+    const report = evaluateGate(baseline, current, await buildPlan(undefined, { metrics: ['boot_time'] }));
+    const kvm = report.checks.find((c) => c.engine === 'kvm')!;
+    expect(kvm.passed).toBe(false);
+    expect(kvm.verdict).toBe('not in the current run: the host has no hardware virtualization');
   });
 });

@@ -171,6 +171,9 @@ export function register(program: Command, context: CliContext, setExit: (code: 
     .option('--junit <file>', 'also write JUnit XML, one test case per check');
   addCheckOptions(command).action(async (scenarioArg: string | undefined, flags: GateCommandFlags) => {
     if (flags.current && scenarioArg) throw usageError('give either a scenario to run or --current, not both');
+    if (flags.current && (flags.seed !== undefined || flags.repetitions !== undefined)) {
+      throw usageError('--seed and --repetitions change a scenario run, and --current gates a saved result', 'drop them, or gate a scenario run instead of --current');
+    }
     const baseline = await readResult(flags.baseline, context);
     let current: RunResult;
     let currentLabel: string;

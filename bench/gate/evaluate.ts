@@ -175,6 +175,8 @@ export function evaluateGate(baseline: RunResult, current: RunResult, plan: Gate
   const resamples = Math.max(plan.resamples, Math.ceil((5 * familySize) / smallestAlpha) - 1);
 
   const pValues = new Map<Planned, { pValue: number; interval?: [number, number] }>();
+  const underpowered = new Map<string, string[]>();
+  const underpoweredCount = new Map<string, number>();
   for (const p of tested) {
     const settings = (p.spec.test as { settings: AbSettings }).settings;
     const seed = comparisonSeed(plan.seed, rowKey(p.engine, p.metric, p.params) + settings.statistic);
@@ -188,12 +190,21 @@ export function evaluateGate(baseline: RunResult, current: RunResult, plan: Gate
         )
       : undefined;
     pValues.set(p, { pValue: outcome.pValue, interval });
-    const floor = smallestAttainablePValue(p.baseline!.samples.length, p.current!.samples.length);
-    if (floor > settings.alpha / familySize) {
-      warnings.push(
-        `${p.engine} ${p.metric}: ${p.baseline!.samples.length} and ${p.current!.samples.length} samples cannot reach significance (smallest p ${formatP(floor)}); raise repetitions`,
-      );
+    const sizes = `${p.baseline!.samples.length} and ${p.current!.samples.length}`;
+    if (smallestAttainablePValue(p.baseline!.samples.length, p.current!.samples.length) > settings.alpha / familySize) {
+      const names = underpowered.get(sizes) ?? [];
+      if (!names.includes(`${p.engine} ${p.metric}`)) names.push(`${p.engine} ${p.metric}`);
+      underpowered.set(sizes, names);
+      underpoweredCount.set(sizes, (underpoweredCount.get(sizes) ?? 0) + 1);
     }
+  }
+  for (const [sizes, names] of underpowered) {
+    const [na, nb] = sizes.split(' and ').map(Number) as [number, number];
+    const count = underpoweredCount.get(sizes)!;
+    warnings.push(
+      `${count} A/B check${count === 1 ? '' : 's'} (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}) ` +
+        `cannot fail: ${sizes} samples give p ≥ ${formatP(smallestAttainablePValue(na, nb))}, above α over ${familySize} tests; raise repetitions`,
+    );
   }
   const adjusted = adjustPValues(tested.map((p) => pValues.get(p)!.pValue), plan.correction);
   const adjustedOf = new Map(tested.map((p, i) => [p, adjusted[i]!]));
