@@ -195,3 +195,14 @@ describe('checks across sweep points', () => {
     expect(kvm.verdict).toBe('not in the current run: the host has no hardware virtualization');
   });
 });
+
+describe('engines the baseline lacks', () => {
+  it('are named in a warning rather than silently ignored', async () => {
+    const samples = [1, 2, 3, 4];
+    const baseline = makeResult([row('kvm', 'boot_time', samples)]);
+    const current = makeResult([row('kvm', 'boot_time', samples), row('xen', 'boot_time', samples)]);
+    const report = evaluateGate(baseline, current, await buildPlan(undefined, { metrics: ['boot_time'] }));
+    expect(report.checks.map((c) => c.engine)).toEqual(['kvm']);
+    expect(report.warnings).toContain('not in the baseline, so nothing checks them: xen; update the baseline to gate them');
+  });
+});

@@ -161,6 +161,8 @@ export function evaluateGate(baseline: RunResult, current: RunResult, plan: Gate
   const planned = expand(plan, baseline, current);
   const confidence = options.confidence ?? 0.95;
   const warnings: string[] = [];
+  const unchecked = current.engines.filter((e) => !baseline.engines.some((b) => b.id === e.id)).map((e) => e.id);
+  if (unchecked.length > 0) warnings.push(`not in the baseline, so nothing checks them: ${unchecked.join(', ')}; update the baseline to gate them`);
   for (const [label, result] of [['baseline', baseline], ['current', current]] as const) {
     if (result.repetitions < 2) warnings.push(`${label} has 1 repetition: noisy metrics have a single sample and are compared as if exact`);
   }
