@@ -71,8 +71,8 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
     readout: { kind: 'creation-rate' },
     setup: {
       app: { startMcycles: 0 },
-      storm: { instances: 1000, arrivalRate: 0, sharedImage: true },
-      why: 'docs/design.md: a steady creation rate of minimal 1 vCPU / 128 MiB microVMs from one image',
+      storm: { instances: 2000, arrivalRate: 0, sharedImage: true },
+      why: 'docs/design.md: a steady creation rate of minimal 1 vCPU / 128 MiB microVMs from one image, per physical core',
     },
   },
   'tcp-throughput-1460b': {

@@ -204,8 +204,8 @@ export async function modelCitations(extraEngines: readonly Engine[] = []): Prom
   for (const engine of engines) {
     if (!isModeled(engine) || seen.has(engine.id)) continue;
     seen.add(engine.id);
-    const { boot, memory, costs, noise } = engine.spec;
-    owners.push({ owner: engine.id, groups: { boot, memory, costs, noise } });
+    const { boot, memory, costs, noise, storm } = engine.spec;
+    owners.push({ owner: engine.id, groups: { boot, memory, costs, noise, ...(storm ? { storm } : {}) } });
   }
   for (const image of BUILTIN_IMAGES) {
     const { id: _id, description: _description, ...params } = image;
