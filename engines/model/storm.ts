@@ -64,7 +64,7 @@ function runStorm(plan: StormPlan, settings: StormSettings, context: RunContext)
   const count = Math.max(1, Math.floor(settings.instances));
   const { steps, gates } = plan;
   // Job ids on a resource: instance i's own demand is i; its background CPU work is count + i.
-  const resources = RESOURCES.map((name, i) => new SharedResource(name, i === 0 ? plan.threads : 1, 2 * count));
+  const resources = RESOURCES.map((name, i) => new SharedResource(name, i === 0 ? plan.cpuCapacity : 1, 2 * count));
   const serial = new SerialSection('serial', count);
   const timers = new MinHeap(Math.min(count, 1 << 20) * 2);
 

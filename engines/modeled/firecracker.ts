@@ -41,10 +41,11 @@ export const firecracker = defineModeledEngine({
     serialMs: assumed(0, 'one VMM process per microVM and no daemon: KVM_CREATE_VM holds the host-wide kvm_lock for microseconds only'),
     setupCpuFraction: derived(8 / 12, 'fc-vmm-start: the VMM starts within 8 CPU ms of a typical 12 ms wall clock'),
     backgroundCpuMs: derived(
-      79,
-      "fc-creation-rate: 5 microVMs per core per second is 200 core-ms each on the specification's host (hyperthreading off); " +
-        'the VMM start (8 CPU ms, fc-vmm-start) and the boot to /sbin/init (about 113 ms of vCPU time, fc-boot) take 121 ms; ' +
-        'the rest is the jailer, the configuration API calls, the tap device and tearing down the microVM each new one replaces',
+      140,
+      'fc-creation-rate: 5 microVMs per physical core per second on fc-m5d-metal is 200 ms of a core each, or 260 ms of a hardware ' +
+        'thread with a core\'s two threads worth 1.3 (storm-plan.ts SMT_THREAD_YIELD); the VMM start (8 CPU ms, fc-vmm-start) and the ' +
+        'boot to /sbin/init (112 ms of vCPU time, fc-boot) take 120 ms; the rest is the jailer, the configuration API calls, the tap ' +
+        'device and tearing down the microVM each new one replaces',
     ),
   },
   noise: {

@@ -1,0 +1,202 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { Bench } from 'tinybench';
+import { simulateStorm } from '../../engines/model/storm.js';
+import type { ModeledEngine } from '../../engines/modeled/define.js';
+import { currentEnvironment, packageRoot } from '../environment.js';
+import { runScenarioToFiles } from '../pool/run.js';
+import { writeAtomically } from '../report/write.js';
+import { buildCell, planCells } from '../runner.js';
+import { loadScenario } from '../scenario/load.js';
+
+/**
+ * virtbench's own benchmarks, run by `npm run bench`: how fast the boot-storm simulator is, how
+ * sweeps scale across worker threads, and how much memory a large sweep needs. Results go to
+ * bench/self/results.json. Timings on a shared machine are noisy, so every figure is a median of
+ * several runs, and the sweep speed-up is the median of ratios measured back to back.
+ */
+
+const root = packageRoot();
+const STORM_INSTANCES = 100_000;
+const SWEEP_ROUNDS = 5;
+const TARGETS = { stormSeconds: 2, speedup: 1.7, peakRssMiB: 300 } as const;
+
+interface Target {
+  readonly name: string;
+  readonly value: string;
+  readonly target: string;
+  readonly met: boolean;
+}
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** The boot-storm scenario's engines, each starting 100,000 instances at once. */
+async function stormBenchmark() {
+  const scenario = await loadScenario(join(root, 'scenarios/boot-storm.yaml'));
+  const bench = new Bench({ name: 'boot storm', iterations: 5, time: 0, warmupIterations: 1, warmupTime: 0 });
+  const events = new Map<string, number>();
+  for (const entry of scenario.engines) {
+    const engine = entry.engine as ModeledEngine;
+    const cell = buildCell(scenario, entry, {});
+    bench.add(engine.id, () => {
+      const storm = simulateStorm(engine.spec, cell, { ...cell.storm!, instances: STORM_INSTANCES });
+      events.set(engine.id, storm.events);
+    });
+  }
+  await bench.run();
+  const engines = bench.tasks.map((task) => {
+    const result = task.result;
+    if (result.state !== 'completed') throw new Error(`storm benchmark ${task.name} did not complete (${result.state})`);
+    const medianMs = result.latency.p50;
+    const count = events.get(task.name) ?? 0;
+    return { engine: task.name, medianMs, events: count, eventsPerSecond: count / (medianMs / 1000) };
+  });
+  const slowest = engines.reduce((a, b) => (b.medianMs > a.medianMs ? b : a));
+  return { instances: STORM_INSTANCES, engines, slowestMs: slowest.medianMs, slowestEngine: slowest.engine };
+}
+
+/** One sweep, written to a scratch folder, with the given number of workers. */
+async function runSweep(file: string, workers: number, dir: string): Promise<void> {
+  const scenario = await loadScenario(file);
+  await runScenarioToFiles(scenario, { source: { file, overrides: {} }, base: join(dir, `${scenario.name}-${workers}`), workers });
+}
+
+/** Cells per second with 1 worker and with one per core, alternating so both see the same machine. */
+async function sweepBenchmark(dir: string) {
+  const file = join(root, 'bench/self/sweep-2k.yaml');
+  const cells = planCells(await loadScenario(file)).length;
+  const cores = availableParallelism();
+  const one: number[] = [];
+  const many: number[] = [];
+  for (let round = 0; round < SWEEP_ROUNDS; round++) {
+    const bench = new Bench({ name: 'sweep', iterations: 1, time: 0, warmup: round === 0, warmupIterations: 1, warmupTime: 0 });
+    bench.add('1 worker', () => runSweep(file, 1, dir));
+    bench.add(`${cores} workers`, () => runSweep(file, cores, dir));
+    await bench.run();
+    const [single, parallel] = bench.tasks.map((task) => {
+      if (task.result.state !== 'completed') throw new Error(`sweep benchmark ${task.name} did not complete (${task.result.state})`);
+      return task.result.latency.p50 / 1000;
+    });
+    one.push(single!);
+    many.push(parallel!);
+  }
+  const ratios = one.map((seconds, i) => seconds / many[i]!);
+  return {
+    cells,
+    rounds: SWEEP_ROUNDS,
+    workers: cores,
+    oneWorker: { medianSeconds: median(one), cellsPerSecond: cells / median(one) },
+    manyWorkers: { medianSeconds: median(many), cellsPerSecond: cells / median(many) },
+    speedup: median(ratios),
+    ratios,
+  };
+}
+
+/** Peak RSS of the 10,000-cell sweep run by the CLI in a child process, worker threads included. */
+async function memoryBenchmark(dir: string) {
+  const file = join(root, 'bench/self/sweep-10k.yaml');
+  const cells = planCells(await loadScenario(file)).length;
+  const runs: { workers: number; peakRssMiB: number; seconds: number }[] = [];
+  for (const workers of [1, availableParallelism()]) {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [join(root, 'dist/bench/self/sweep-rss.js'), 'run', file, '--quiet', '--out', dir, '--workers', String(workers)],
+      { env: { ...process.env, CI: '1' }, maxBuffer: 1 << 20 },
+    );
+    const report = JSON.parse(stdout.trim().split('\n').pop()!) as { code: number; seconds: number; peakRssMiB: number };
+    if (report.code !== 0) throw new Error(`the 10,000-cell sweep exited ${report.code}`);
+    runs.push({ workers, peakRssMiB: report.peakRssMiB, seconds: report.seconds });
+  }
+  return { cells, runs, peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB)) };
+}
+
+/** What two threads of pure arithmetic get from this machine right now: the ceiling for any speed-up. */
+async function parallelCeiling(): Promise<number> {
+  const spin = (): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const worker = new Worker(
+        'const t = performance.now(); let x = 0; for (let i = 0; i < 2e8; i++) x += Math.sqrt(i); require("node:worker_threads").parentPort.postMessage([performance.now() - t, x]);',
+        { eval: true },
+      );
+      worker.once('message', ([ms]: [number]) => void worker.terminate().then(() => resolve(ms)));
+      worker.once('error', reject);
+    });
+  const alone = await spin();
+  const together = await Promise.all([spin(), spin()]);
+  return (2 * alone) / Math.max(...together);
+}
+
+function line(t: Target): string {
+  return `${t.met ? '✓' : '✗'} ${t.name}: ${t.value} (target ${t.target})`;
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'virtbench-bench-'));
+  try {
+    process.stdout.write('virtbench self-benchmarks (a few minutes)\n');
+    const ceiling = await parallelCeiling();
+    process.stdout.write(`  machine: ${availableParallelism()} cores; two threads of pure arithmetic run ${ceiling.toFixed(2)}x one\n`);
+    const storm = await stormBenchmark();
+    for (const e of storm.engines) {
+      process.stdout.write(`  storm ${e.engine.padEnd(12)} ${(e.medianMs / 1000).toFixed(3)} s, ${e.events.toLocaleString('en-US')} events, ${(e.eventsPerSecond / 1e6).toFixed(2)} M events/s\n`);
+    }
+    const sweep = await sweepBenchmark(dir);
+    process.stdout.write(
+      `  sweep ${sweep.cells} cells: ${sweep.oneWorker.cellsPerSecond.toFixed(0)} cells/s with 1 worker, ` +
+        `${sweep.manyWorkers.cellsPerSecond.toFixed(0)} cells/s with ${sweep.workers}; ratios ${sweep.ratios.map((r) => r.toFixed(2)).join(', ')}\n`,
+    );
+    const memory = await memoryBenchmark(dir);
+    for (const r of memory.runs) {
+      process.stdout.write(`  ${memory.cells.toLocaleString('en-US')}-cell sweep, ${r.workers} worker(s): peak RSS ${r.peakRssMiB.toFixed(0)} MiB in ${r.seconds.toFixed(1)} s\n`);
+    }
+
+    const targets: Target[] = [
+      {
+        name: `boot storm of ${STORM_INSTANCES.toLocaleString('en-US')} instances simulated (slowest engine, ${storm.slowestEngine})`,
+        value: `${(storm.slowestMs / 1000).toFixed(3)} s`,
+        target: `< ${TARGETS.stormSeconds} s`,
+        met: storm.slowestMs / 1000 < TARGETS.stormSeconds,
+      },
+      {
+        name: `sweep speed-up with ${sweep.workers} workers against 1`,
+        value: `${sweep.speedup.toFixed(2)}x`,
+        target: `>= ${TARGETS.speedup}x`,
+        met: sweep.speedup >= TARGETS.speedup,
+      },
+      {
+        name: `peak RSS of a ${memory.cells.toLocaleString('en-US')}-cell sweep`,
+        value: `${memory.peakRssMiB.toFixed(0)} MiB`,
+        target: `< ${TARGETS.peakRssMiB} MiB`,
+        met: memory.peakRssMiB < TARGETS.peakRssMiB,
+      },
+    ];
+    process.stdout.write(`\n${targets.map(line).join('\n')}\n`);
+
+    const results = {
+      command: 'npm run bench',
+      date: new Date().toISOString(),
+      environment: currentEnvironment(),
+      parallelCeiling: ceiling,
+      storm,
+      sweep,
+      memory,
+      targets,
+    };
+    const out = join(root, 'bench/self/results.json');
+    await writeAtomically([{ path: out, content: `${JSON.stringify(results, null, 2)}\n` }]);
+    process.stdout.write(`wrote ${out}\n`);
+    if (targets.some((t) => !t.met)) process.exitCode = 1;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

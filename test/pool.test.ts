@@ -1,0 +1,123 @@
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import { currentEnvironment } from '../bench/environment.js';
+import { runBatch, retentionFor } from '../bench/pool/batch.js';
+import { runScenarioToFiles, type FileRunOptions } from '../bench/pool/run.js';
+import { renderCsv } from '../bench/report/csv.js';
+import { renderJson } from '../bench/report/json.js';
+import { planCells, runScenario } from '../bench/runner.js';
+import { loadScenario } from '../bench/scenario/load.js';
+import { runCli, withTempDir } from './helpers.js';
+
+const SWEEP = 'test/fixtures/pool-sweep.yaml';
+const environment = currentEnvironment();
+
+async function runToDir(file: string, dir: string, options: Partial<FileRunOptions> = {}) {
+  const scenario = await loadScenario(file);
+  const run = await runScenarioToFiles(scenario, {
+    source: { file, overrides: {} },
+    base: join(dir, scenario.name),
+    environment,
+    ...options,
+  });
+  return { run, csv: await readFile(run.files.csv, 'utf8'), json: await readFile(run.files.json, 'utf8') };
+}
+
+describe('sweeps on a worker pool', () => {
+  it('writes byte-identical CSV and JSON with 1 and 2 workers, equal to the in-memory run', async () => {
+    await withTempDir(async (dir) => {
+      const one = await runToDir(SWEEP, join(dir, 'one'), { workers: 1 });
+      const two = await runToDir(SWEEP, join(dir, 'two'), { workers: 2, poolWorthMs: 0 });
+      expect(one.run.threadsUsed).toBe(1);
+      expect(two.run.threadsUsed).toBe(2);
+      expect(two.csv).toBe(one.csv);
+      expect(two.json).toBe(one.json);
+      const memory = await runScenario(await loadScenario(SWEEP), { environment });
+      expect(one.csv).toBe(renderCsv(memory));
+      expect(one.json).toBe(renderJson(memory));
+      expect(two.run.result.claims).toEqual(memory.claims);
+      expect(two.run.result.rows).toEqual(memory.rows);
+    });
+  });
+
+  it('gives every cell the same bytes whatever order, batch or thread runs it in', async () => {
+    const scenario = await loadScenario(SWEEP);
+    const plans = planCells(scenario);
+    const retention = retentionFor(scenario, plans.length);
+    const pick = [plans[5]!, plans[17]!, plans[40]!];
+    const together = await runBatch(scenario, pick, retention);
+    const reversed = await Promise.all([...pick].reverse().map((plan) => runBatch(scenario, [plan], retention)));
+    const decoder = new TextDecoder();
+    expect(decoder.decode(together.csv)).toBe(reversed.reverse().map((b) => decoder.decode(b.csv)).join(''));
+  });
+
+  it('takes --workers on the command line and gives the same files with 1 and 2', async () => {
+    await withTempDir(async (dir) => {
+      for (const workers of ['1', '2']) {
+        const run = await runCli(['run', SWEEP, '--out', join(dir, workers), '--workers', workers, '--quiet']);
+        expect(run.code).toBe(0);
+      }
+      expect(await readFile(join(dir, '2', 'pool-sweep.csv'), 'utf8')).toBe(await readFile(join(dir, '1', 'pool-sweep.csv'), 'utf8'));
+      const bad = await runCli(['run', SWEEP, '--out', dir, '--workers', '0']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('--workers must be a whole number of at least 1');
+    });
+  });
+
+  it('runs model cells on the pool and real-driver cells on the main thread, still in canonical order', async () => {
+    await withTempDir(async (dir) => {
+      const { run } = await runToDir('test/fixtures/pool-threads.yaml', dir, { workers: 2, poolWorthMs: 0 });
+      const threadOf = (engine: string) => run.result.notes.filter((n) => n.startsWith(`${engine}:`)).map((n) => Number(n.split('thread ')[1]));
+      expect(threadOf('thread-probe-real')).toEqual([0, 0, 0, 0, 0]);
+      expect(threadOf('thread-probe-model').every((id) => id > 0)).toBe(true);
+      const engines = run.result.rows.map((r) => r.engine);
+      expect(engines).toEqual(Array.from({ length: 5 }, () => ['thread-probe-model', 'thread-probe-real']).flat());
+    });
+  });
+
+  it('leaves the previous report in place and no temporary files when a cell fails', async () => {
+    await withTempDir(async (dir) => {
+      const base = join(dir, 'pool-failing');
+      await writeFile(`${base}.csv`, 'previous\n');
+      for (const options of [{ workers: 1 }, { workers: 2, poolWorthMs: 0 }]) {
+        await expect(runToDir('test/fixtures/pool-failing.yaml', dir, options)).rejects.toThrow('measurement failed at 64 GiB');
+        expect(await readFile(`${base}.csv`, 'utf8')).toBe('previous\n');
+        expect((await readdir(dir)).sort()).toEqual(['pool-failing.csv']);
+      }
+    });
+  });
+
+  it('keeps only what the terminal and claims need in memory for a large grid, and every row on disk', async () => {
+    await withTempDir(async (dir) => {
+      const sizes = Array.from({ length: 2100 }, (_, i) => 16 + i);
+      const file = join(dir, 'large.yaml');
+      await writeFile(
+        file,
+        [
+          'name: large',
+          'hardware: felter2015-x3650m4',
+          'repetitions: 1',
+          'engines: [native]',
+          'metrics: [density]',
+          `sweep: { app.workingSetMiB: [${sizes.join(', ')}] }`,
+          'claims:',
+          '  - { id: fits, text: At least one instance fits, checks: [{ metric: density, op: ">=", value: 1 }] }',
+        ].join('\n'),
+      );
+      const { run, csv } = await runToDir(file, dir, { workers: 2 });
+      expect(run.partialRows).toBe(true);
+      const records = parse(csv, { columns: true }) as Record<string, string>[];
+      expect(records).toHaveLength(run.rowsWritten);
+      expect(run.rowsWritten).toBe(2100 * 5);
+      // One parameter: every point is on its curve, so the curve rows are kept, without raw samples.
+      expect(run.result.rows.filter((r) => r.metric === 'density')).toHaveLength(2100);
+      expect(run.result.rows.every((r) => r.samples.length === 0)).toBe(true);
+      expect(run.result.claims[0]!.holds).toBe(true);
+      const json = JSON.parse(await readFile(run.files.json, 'utf8'));
+      expect(json.rows).toHaveLength(2100 * 5);
+      expect(json.rows[0].samples).toHaveLength(1);
+    });
+  });
+});
