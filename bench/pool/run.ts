@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { stringify } from 'csv-stringify/sync';
 import { Piscina } from 'piscina';
 import { currentEnvironment, packageRoot, type Environment } from '../environment.js';
 import type { ResultRow } from '../metrics.js';
@@ -13,7 +14,6 @@ import { assembleResult, evaluateClaims, planCells, type CellOutcome, type CellP
 import type { Scenario, ScenarioOverrides } from '../scenario/load.js';
 import { retentionFor, runBatch, type CellBatch, type Retention } from './batch.js';
 import type { CellTask } from './worker.js';
-import { stringify } from 'csv-stringify/sync';
 
 /** How a worker thread rebuilds the scenario the main thread loaded. */
 export interface ScenarioSource {
@@ -77,7 +77,10 @@ export async function runScenarioToFiles(scenario: Scenario, options: FileRunOpt
   const retention = retentionFor(scenario, cells.length);
   const files = { csv: `${options.base}.csv`, json: `${options.base}.json` };
   const csvFile = await StagedFile.open(files.csv);
-  const jsonFile = await StagedFile.open(files.json);
+  const jsonFile = await StagedFile.open(files.json).catch(async (error: unknown) => {
+    await discardStaged([csvFile]);
+    throw error;
+  });
   const writer = new ReportWriter(scenario, cells, csvFile, jsonFile, environment, options);
   let pool: Piscina | undefined;
   try {
