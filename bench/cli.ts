@@ -3,6 +3,7 @@ import { defaultContext, write, type CliContext } from './cli-context.js';
 import { register as registerBaseline } from './commands/baseline.js';
 import { register as registerCalibrate } from './commands/calibrate.js';
 import { register as registerCompare } from './commands/compare.js';
+import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerGate } from './commands/gate.js';
 import { register as registerList } from './commands/list.js';
 import { register as registerMerge } from './commands/merge.js';
@@ -11,6 +12,7 @@ import { register as registerSchema } from './commands/schema.js';
 import { register as registerValidate } from './commands/validate.js';
 import { virtbenchVersion } from './environment.js';
 import { EXIT, InputError, formatProblem } from './errors.js';
+import { installSignalCleanup } from '../engines/real/cleanup.js';
 
 type Registrar = (program: Command, context: CliContext, setExit: (code: number) => void) => void;
 
@@ -25,10 +27,15 @@ export const COMMANDS: Readonly<Record<string, Registrar>> = {
   merge: registerMerge,
   baseline: registerBaseline,
   calibrate: registerCalibrate,
+  doctor: registerDoctor,
 };
 
 /** Runs the CLI and returns its exit code: 0 success, 1 a claim or gate failed, 2 bad input. */
 export async function main(argv: readonly string[], context: CliContext = defaultContext()): Promise<number> {
+  // Ctrl-C or SIGTERM during a real run tears down every process, container and temp dir it started.
+  installSignalCleanup((signal, failures) =>
+    write(context.stderr, `virtbench: ${signal}: stopped${failures.length > 0 ? `; cleanup failed for ${failures.join('; ')}` : ', everything it started is torn down'}`),
+  );
   let exitCode: number = EXIT.ok;
   const setExit = (code: number): void => {
     exitCode = Math.max(exitCode, code);

@@ -69,6 +69,7 @@ export function buildCell(scenario: Scenario, engine: ScenarioEngine, point: Swe
     ...(storm ? { storm } : {}),
     os,
     repetitions: scenario.repetitions,
+    metrics: scenario.metrics,
     seed: hashString(`${scenario.seed}|${engine.engine.id}|${JSON.stringify(point)}`),
   };
 }

@@ -15,13 +15,20 @@ export const ENGINE_LOADERS: Readonly<Record<string, () => Promise<Engine>>> = {
   hyperv: async () => (await import('./modeled/hyperv.js')).hyperv,
   virtualbox: async () => (await import('./modeled/virtualbox.js')).virtualbox,
   'vmware-workstation': async () => (await import('./modeled/vmware-workstation.js')).vmwareWorkstation,
+  'qemu-tcg': async () => (await import('./modeled/qemu-tcg.js')).qemuTcg,
 };
 
 /**
  * Real drivers, by id: the same kinds of engine measured on this host. An id may name both a
  * modeled engine and a real driver (docker); a scenario entry picks one with `driver:`.
  */
-export const REAL_DRIVER_LOADERS: Readonly<Record<string, () => Promise<Engine>>> = {};
+export const REAL_DRIVER_LOADERS: Readonly<Record<string, () => Promise<Engine>>> = {
+  process: async () => (await import('./real/process.js')).processDriver,
+  namespaces: async () => (await import('./real/namespaces.js')).namespacesDriver,
+  runc: async () => (await import('./real/runc.js')).runcDriver,
+  docker: async () => (await import('./real/docker.js')).dockerDriver,
+  qemu: async () => (await import('./real/qemu.js')).qemuDriver,
+};
 
 function loadersFor(driver: Driver): Readonly<Record<string, () => Promise<Engine>>> {
   return driver === 'real' ? REAL_DRIVER_LOADERS : ENGINE_LOADERS;

@@ -157,6 +157,28 @@ export interface EngineOptions {
   readonly pinning: boolean;
   /** VMs: instance disks as linked clones of one base image rather than full copies. */
   readonly linkedClones: boolean;
+  /** Settings only real drivers read (iterations, timeouts, kernel path, density budget). */
+  readonly real?: RealDriverOptions;
+}
+
+/** How a real driver measures on this host; every field has a default (see engines/real/options.ts). */
+export interface RealDriverOptions {
+  /** Boot iterations run and discarded before sampling. */
+  readonly bootWarmup?: number;
+  /** Boot samples kept; defaults to the scenario's repetitions. */
+  readonly bootIterations?: number;
+  /** Times each in-instance workload runs, natively and in the instance. */
+  readonly workloadRepetitions?: number;
+  /** Idle instances started together for density, before the memory budget caps them. */
+  readonly densityInstances?: number;
+  /** Memory the density instances may take together, MiB; default min(25% of MemAvailable, 4 GiB). */
+  readonly densityMemoryBudgetMiB?: number;
+  /** Longest any single step (one boot, one workload run) may take, ms. */
+  readonly timeoutMs?: number;
+  /** qemu: the guest kernel (bzImage); default /boot/vmlinuz-*, then the distribution's cloud kernel. */
+  readonly kernel?: string;
+  /** qemu: KVM when a probe succeeds (auto), or force one accelerator. */
+  readonly accelerator?: 'auto' | 'kvm' | 'tcg';
 }
 
 /** How densely instances are packed on the host. */
@@ -197,6 +219,8 @@ export interface Cell {
   readonly seed: number;
   /** Set when the scenario asks for a boot storm; engines that cannot simulate one ignore it. */
   readonly storm?: StormSettings;
+  /** Metric families the scenario asks for; real drivers skip measuring the others. All when absent. */
+  readonly metrics?: readonly string[];
 }
 
 /** Which host resource limits how many instances fit. */

@@ -1,6 +1,7 @@
 import { createColors } from 'picocolors';
 import { metricInfo, type ResultRow } from '../metrics.js';
-import type { RunResult } from '../results.js';
+import type { EngineSummary, RunResult } from '../results.js';
+import { hasRealRows, renderModelVsReal } from './model-vs-real.js';
 import { renderCurve, renderTimeline, stormTimeline, sweepCurves } from './curves.js';
 import { formatValue } from './format.js';
 
@@ -72,6 +73,11 @@ export function renderTerminal(result: RunResult, options: TerminalOptions): str
   const timeline = stormTimeline(result);
   if (timeline) out.push('', renderTimeline(timeline, c));
 
+  if (hasRealRows(result)) {
+    const modelVsReal = renderModelVsReal(result, { color: options.color });
+    if (modelVsReal) out.push('', modelVsReal);
+  }
+
   if (result.skipped.length > 0) {
     out.push('', c.bold('Skipped'));
     for (const s of result.skipped) out.push(c.yellow(`  ${s.engine}${pointLabel(s.params)}: ${s.reasons.join('; ')}`));
@@ -83,35 +89,40 @@ export function renderTerminal(result: RunResult, options: TerminalOptions): str
   return out.join('\n') + '\n';
 }
 
+/** An engine's column name; a real driver is marked, since it may share its id with a modeled engine. */
+function engineLabel(engine: EngineSummary): string {
+  return engine.driver === 'real' ? `${engine.id} (real)` : engine.id;
+}
+
 function pointLabel(params: Readonly<Record<string, unknown>>): string {
   const entries = Object.entries(params);
   return entries.length === 0 ? '' : ` [${entries.map(([k, v]) => `${k}=${String(v)}`).join(' ')}]`;
 }
 
 function comparisonTable(result: RunResult, rows: readonly ResultRow[], c: Colors): string {
-  const engines = result.engines.filter((e) => rows.some((r) => r.engine === e.id));
-  const cell = (engine: string, metric: string): string => {
-    const row = rows.find((r) => r.engine === engine && r.metric === metric);
+  const engines = result.engines.filter((e) => rows.some((r) => r.engine === e.id && r.driver === e.driver));
+  const cell = (engine: EngineSummary, metric: string): string => {
+    const row = rows.find((r) => r.engine === engine.id && r.driver === engine.driver && r.metric === metric);
     if (!row) return '—';
     return formatValue(row.p50, row.unit);
   };
   const lines: string[][] = [];
-  lines.push(['', ...engines.map((e) => e.id)]);
+  lines.push(['', ...engines.map(engineLabel)]);
   lines.push(['kind', ...engines.map((e) => e.kind)]);
-  lines.push(['Boots a guest kernel', ...engines.map((e) => (rows.some((r) => r.engine === e.id && r.metric === 'boot_time.kernel_init') ? 'yes' : 'no'))]);
+  lines.push(['Boots a guest kernel', ...engines.map((e) => (rows.some((r) => r.engine === e.id && r.driver === e.driver && (r.metric === 'boot_time.kernel_init' || r.metric === 'boot_time.kernel')) ? 'yes' : 'no'))]);
   for (const { label, metric } of TABLE_ROWS) {
     if (!rows.some((r) => r.metric === metric)) continue;
-    lines.push([label, ...engines.map((e) => cell(e.id, metric))]);
+    lines.push([label, ...engines.map((e) => cell(e, metric))]);
     if (metric === 'density') {
       lines.push([
         '  binding resource',
-        ...engines.map((e) => rows.find((r) => r.engine === e.id && r.metric === 'density')?.detail.replace('binding: ', '') ?? '—'),
+        ...engines.map((e) => rows.find((r) => r.engine === e.id && r.driver === e.driver && r.metric === 'density')?.detail.replace('binding: ', '') ?? '—'),
       ]);
     }
     if (metric === 'boot_storm') {
       lines.push([
         '  busiest resource',
-        ...engines.map((e) => rows.find((r) => r.engine === e.id && r.metric === 'boot_storm')?.detail.replace('busiest: ', '') ?? '—'),
+        ...engines.map((e) => rows.find((r) => r.engine === e.id && r.driver === e.driver && r.metric === 'boot_storm')?.detail.replace('busiest: ', '') ?? '—'),
       ]);
     }
   }
@@ -127,7 +138,7 @@ function comparisonTable(result: RunResult, rows: readonly ResultRow[], c: Color
 /** One horizontal bar per engine; a log scale when values span two decades or more. */
 export function barChart(result: RunResult, rows: readonly ResultRow[], metric: string, width: number, c: Colors): string | undefined {
   const data = result.engines
-    .map((e) => ({ id: e.id, row: rows.find((r) => r.engine === e.id && r.metric === metric) }))
+    .map((e) => ({ id: engineLabel(e), row: rows.find((r) => r.engine === e.id && r.driver === e.driver && r.metric === metric) }))
     .filter((d): d is { id: string; row: ResultRow } => d.row !== undefined);
   if (data.length === 0) return undefined;
   const values = data.map((d) => d.row.p50);

@@ -62,6 +62,18 @@ export const workloadSchema = z.strictObject({
   roundTripsK: nonNegative.default(0),
 });
 
+/** Settings only real drivers read; each has a default in engines/real/options.ts. */
+export const realOptionsSchema = z.strictObject({
+  bootWarmup: count.optional().describe('boot iterations run and discarded before sampling (default 3)'),
+  bootIterations: z.number().int().positive().optional().describe('boot samples kept (default: the scenario repetitions)'),
+  workloadRepetitions: z.number().int().positive().optional().describe('runs of each in-instance workload, natively and in the instance (default 3)'),
+  densityInstances: z.number().int().positive().optional().describe('idle instances started together for density, before the memory budget caps them (default 8)'),
+  densityMemoryBudgetMiB: positive.optional().describe('memory the density instances may take together, MiB (default: min(25% of MemAvailable, 4096))'),
+  timeoutMs: z.number().int().positive().optional().describe('longest one boot or one workload step may take, ms'),
+  kernel: z.string().min(1).optional().describe('qemu: guest kernel (bzImage), relative to the scenario file'),
+  accelerator: z.enum(['auto', 'kvm', 'tcg']).optional().describe('qemu: KVM when its probe succeeds (auto), or force one'),
+});
+
 const optionFields = {
   memoryMiB: z.number().int().positive(),
   vcpus: z.number().int().positive(),
@@ -70,6 +82,7 @@ const optionFields = {
   network: z.enum(['host', 'bridge']),
   pinning: z.boolean(),
   linkedClones: z.boolean(),
+  real: realOptionsSchema,
 };
 
 export const OPTION_DEFAULTS = {

@@ -1,0 +1,133 @@
+/**
+ * Benchmark of virtbench's real boot_time against hyperfine: the same boot commands, timed by
+ * virtbench (tinybench, spawn to readiness line) and by `hyperfine -N` (spawn to exit), with the
+ * ratio of the two medians. Rounds alternate the two tools so that host load drifts through both.
+ *
+ *   npm run build && node dist/bench/real-vs-hyperfine.js [--runs 20] [--rounds 2] [--drivers process,runc]
+ *
+ * Exits 1 when a ratio lies outside [1 - tolerance, 1 + tolerance] (default 10%) and --check is given.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { installSignalCleanup, runAllCleanups } from '../engines/real/cleanup.js';
+import { exclusive, measureBoot, openSession, type BootCommand, type RealDriver } from '../engines/real/driver.js';
+import type { LaunchTiming } from '../engines/real/launcher.js';
+import { findTool, runCommand } from '../engines/real/spawn.js';
+import { makeTempDir } from '../engines/real/tempdir.js';
+import { engineIds, loadEngine } from '../engines/registry.js';
+import { packageRoot } from './environment.js';
+import { buildCell } from './runner.js';
+import { loadScenario } from './scenario/load.js';
+import { median } from './stats.js';
+
+const SCENARIO = 'scenarios/real-host.yaml';
+
+/** hyperfine -N splits its command like a POSIX shell would, without running one: quote each word. */
+export function hyperfineCommand(argv: readonly string[]): string {
+  return argv.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`)).join(' ');
+}
+
+interface Row {
+  readonly driver: string;
+  readonly virtbenchMs: number;
+  readonly virtbenchExitMs: number;
+  readonly hyperfineMs: number;
+}
+
+async function hyperfineTimes(boot: BootCommand, runs: number, warmup: number, timeoutMs: number): Promise<number[]> {
+  const dir = await makeTempDir('hyperfine');
+  try {
+    const json = join(dir.path, 'result.json');
+    // Where virtbench waits (untimed) for the host to settle after a boot, hyperfine does too.
+    const prepare = boot.settleCommand ? ['--prepare', hyperfineCommand(boot.settleCommand)] : [];
+    await runCommand(['hyperfine', '-N', '--style', 'none', '--warmup', String(warmup), '--runs', String(runs), ...prepare, '--export-json', json, hyperfineCommand(boot.argv)], {
+      timeoutMs: timeoutMs * (runs + warmup + 2),
+    });
+    const result = JSON.parse(await readFile(json, 'utf8')) as { results: { times: number[] }[] };
+    return result.results[0]!.times.map((s) => s * 1000);
+  } finally {
+    dir.release();
+  }
+}
+
+async function compareDriver(id: string, runs: number, rounds: number, warmup: number): Promise<Row | string> {
+  const scenario = await loadScenario(join(packageRoot(), SCENARIO));
+  const entry = scenario.engines.find((e) => e.engine.driver === 'real' && e.engine.id === id);
+  if (!entry) return `${id}: not a real driver of ${SCENARIO}`;
+  const driver = entry.engine as RealDriver;
+  const opened = await openSession(driver.spec, buildCell(scenario, entry, {}));
+  if (!opened.session) return opened.unsuitable;
+  try {
+    const virtbench: number[] = [];
+    const exits: number[] = [];
+    const hyperfine: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const timings: LaunchTiming[] = [];
+      const samples = await measureBoot(opened.session, { bootIterations: runs, bootWarmup: warmup, timeoutMs: opened.options.timeoutMs }, timings);
+      virtbench.push(...samples.boot_time!);
+      exits.push(...timings.map((t) => t.exitMs));
+      hyperfine.push(...(await hyperfineTimes(opened.session.boot, runs, warmup, opened.options.timeoutMs)));
+    }
+    return { driver: id, virtbenchMs: median(virtbench), virtbenchExitMs: median(exits), hyperfineMs: median(hyperfine) };
+  } finally {
+    await opened.close();
+  }
+}
+
+function format(ms: number): string {
+  return ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2);
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string', default: '20' },
+      rounds: { type: 'string', default: '2' },
+      warmup: { type: 'string', default: '3' },
+      drivers: { type: 'string' },
+      tolerance: { type: 'string', default: '10' },
+      check: { type: 'boolean', default: false },
+    },
+  });
+  installSignalCleanup();
+  if (!findTool('hyperfine')) {
+    console.error('hyperfine not found: apt-get install -y hyperfine');
+    return 2;
+  }
+  const ids = values.drivers ? values.drivers.split(',') : engineIds('real');
+  const tolerance = Number(values.tolerance) / 100;
+  const rows: Row[] = [];
+  console.log(`virtbench boot_time p50 (spawn to readiness line, tinybench) vs hyperfine -N median (spawn to exit); ${values.rounds} rounds x ${values.runs} runs each`);
+  console.log(['driver', 'virtbench ms', 'hyperfine ms', 'ratio', 'virtbench exit ms', 'exit ratio'].join('\t'));
+  for (const id of ids) {
+    await loadEngine(id, 'real');
+    const row = await exclusive(() => compareDriver(id, Number(values.runs), Number(values.rounds), Number(values.warmup)));
+    if (typeof row === 'string') {
+      console.log(`${id}\tskipped: ${row}`);
+      continue;
+    }
+    rows.push(row);
+    console.log(
+      [row.driver, format(row.virtbenchMs), format(row.hyperfineMs), (row.virtbenchMs / row.hyperfineMs).toFixed(3), format(row.virtbenchExitMs), (row.virtbenchExitMs / row.hyperfineMs).toFixed(3)].join('\t'),
+    );
+  }
+  const outside = rows.filter((r) => Math.abs(r.virtbenchMs / r.hyperfineMs - 1) > tolerance);
+  if (outside.length > 0) console.log(`outside ±${values.tolerance}%: ${outside.map((r) => r.driver).join(', ')}`);
+  return values.check && outside.length > 0 ? 1 : 0;
+}
+
+// Run only when executed, not when imported (the tests import hyperfineCommand).
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main()
+    .then((code) => {
+      runAllCleanups();
+      process.exitCode = code;
+    })
+    .catch((error: unknown) => {
+      runAllCleanups();
+      console.error(error instanceof Error ? error.message : String(error));
+      process.exitCode = 2;
+    });
+}

@@ -1,0 +1,61 @@
+import { readFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
+import { cpioArchive, type ArchiveEntry } from './archive.js';
+import { VM_DISK_MODULES, VM_INIT_SCRIPT, WORK_SCRIPT } from './guest.js';
+import { builtIn, moduleClosure, type KernelImage } from './kernel.js';
+
+export interface Initramfs {
+  /** gzip-compressed newc cpio, as the kernel unpacks it. */
+  readonly data: Buffer;
+  /** Whether the guest can reach its virtio disk (built in, or modules packed alongside). */
+  readonly hasDisk: boolean;
+  /** Why the guest has no disk, when it has none. */
+  readonly diskReason?: string;
+}
+
+/**
+ * The VM's whole userspace: busybox-static, /init and the workload script, plus the kernel
+ * modules for a virtio disk when the kernel has them as modules. Device nodes are in the
+ * archive itself, so /init can print to the console and the kernel log before mounting anything.
+ */
+export async function buildInitramfs(busyboxPath: string, kernel: KernelImage): Promise<Initramfs> {
+  const entries: ArchiveEntry[] = [
+    ...['bin', 'dev', 'proc', 'sys', 'tmp', 'vb', 'lib', 'lib/modules'].map((path) => ({ type: 'dir', path }) as const),
+    { type: 'char', path: 'dev/console', major: 5, minor: 1 },
+    { type: 'char', path: 'dev/kmsg', major: 1, minor: 11 },
+    { type: 'char', path: 'dev/null', major: 1, minor: 3, mode: 0o666 },
+    { type: 'char', path: 'dev/zero', major: 1, minor: 5, mode: 0o666 },
+    { type: 'file', path: 'bin/busybox', data: await readFile(busyboxPath), mode: 0o755 },
+    { type: 'symlink', path: 'bin/sh', target: 'busybox' },
+    { type: 'file', path: 'init', data: Buffer.from(VM_INIT_SCRIPT), mode: 0o755 },
+    { type: 'file', path: 'vb/work.sh', data: Buffer.from(WORK_SCRIPT), mode: 0o755 },
+  ];
+  let hasDisk = true;
+  let diskReason: string | undefined;
+  let modules: string[] = [];
+  const virtioBlkBuiltIn = await builtIn(kernel, 'CONFIG_VIRTIO_BLK');
+  const virtioPciBuiltIn = await builtIn(kernel, 'CONFIG_VIRTIO_PCI');
+  if (!(virtioBlkBuiltIn && virtioPciBuiltIn)) {
+    if (kernel.modulesDir) {
+      try {
+        const closure = await moduleClosure(kernel.modulesDir, VM_DISK_MODULES);
+        for (const module of closure) {
+          entries.push({ type: 'file', path: `lib/modules/${module.name}.ko`, data: await readFile(module.path) });
+        }
+        modules = closure.map((m) => m.name);
+      } catch (error) {
+        hasDisk = virtioBlkBuiltIn === true && virtioPciBuiltIn === true;
+        diskReason = `virtio disk modules unavailable: ${(error as Error).message}`;
+      }
+    } else if (virtioBlkBuiltIn === undefined) {
+      // No config and no modules: assume a kernel built for VMs has virtio built in, and let
+      // the guest report whether /dev/vda appears.
+      diskReason = undefined;
+    } else {
+      hasDisk = false;
+      diskReason = `kernel ${kernel.release ?? kernel.path} builds virtio-blk as a module and no /lib/modules/${kernel.release} was found`;
+    }
+  }
+  entries.push({ type: 'file', path: 'vb/modules', data: Buffer.from(modules.join('\n') + '\n') });
+  return { data: gzipSync(cpioArchive(entries), { level: 6 }), hasDisk, diskReason };
+}

@@ -1,0 +1,168 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import type { Writable } from 'node:stream';
+import { registerCleanup, type CleanupHandle } from './cleanup.js';
+import { CommandError, findTool, killGroup, REAL_RUN_ID, RUN_ENV } from './spawn.js';
+
+/**
+ * Times short commands the way hyperfine does: from the request to start them until their
+ * readiness line (and their exit), with as little harness in between as possible.
+ *
+ * Node forks its whole (large) address space for every child, which on a nested VM costs
+ * several milliseconds, more than a static binary takes to run, and leaves Node taking
+ * copy-on-write faults for a while after. So no Node fork happens while the clock runs: a
+ * persistent shell forks a small subshell for each command before the clock starts; the
+ * subshell says it is waiting, and on a go byte replaces itself with the command (exec).
+ *
+ * The script is fixed. Each argument arrives as one line of data on fd 3 and is only ever
+ * expanded as a quoted "$@", never parsed as shell code.
+ */
+const LAUNCHER_SCRIPT = [
+  'while IFS= read -r n <&3; do',
+  '  set --',
+  '  while [ "$n" -gt 0 ]; do IFS= read -r a <&3; set -- "$@" "$a"; n=$((n-1)); done',
+  '  ( printf "%s\\n" "$VIRTBENCH_LAUNCH_TOKEN" >&2; IFS= read -r go <&3; exec "$@" 3<&- )',
+  '  s=$?',
+  '  printf "\\n%s %s\\n" "$VIRTBENCH_LAUNCH_TOKEN" "$s"',
+  '  printf "\\n%s %s\\n" "$VIRTBENCH_LAUNCH_TOKEN" "$s" >&2',
+  'done',
+].join('\n');
+
+/** How long to leave the staged subshell before the go byte, so it is surely blocked in read. */
+const SETTLE_MS = 2;
+
+export interface LaunchTiming {
+  /** Go to the first output line containing the marker, ms. */
+  readonly readyMs: number;
+  /** Go to the launcher seeing the command's exit, ms (one more wake-up than hyperfine's). */
+  readonly exitMs: number;
+  readonly code: number;
+  /** The command's stdout lines. */
+  readonly lines: readonly string[];
+  readonly stderr: string;
+}
+
+/** The smallest POSIX shell available: dash on Debian, else sh. */
+export function launcherShell(): string | undefined {
+  return findTool('dash') ?? findTool('sh');
+}
+
+export class Launcher {
+  private readonly child: ChildProcess;
+  private readonly control: Writable;
+  private readonly handle: CleanupHandle;
+  private readonly token = `virtbench-launch-${randomBytes(6).toString('hex')}`;
+  private stdoutBuffer = '';
+  private stderrBuffer = '';
+  private onStdoutLine?: (line: string, at: number) => void;
+  private onStderrLine?: (line: string, at: number) => void;
+  private busy = false;
+  private dead = false;
+  readonly shell: string;
+
+  constructor() {
+    const shell = launcherShell();
+    if (!shell) throw new Error('no POSIX shell (dash or sh) found to start commands');
+    this.shell = shell;
+    this.child = spawn(shell, ['-c', LAUNCHER_SCRIPT], {
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      detached: true,
+      env: { ...process.env, VIRTBENCH_LAUNCH_TOKEN: this.token, [RUN_ENV]: REAL_RUN_ID },
+    });
+    const pid = this.child.pid;
+    this.handle = registerCleanup(`launcher ${pid}`, () => killGroup(pid));
+    this.control = this.child.stdio[3] as Writable;
+    this.control.on('error', () => undefined);
+    this.child.once('exit', () => {
+      this.dead = true;
+      this.handle.forget();
+    });
+    this.child.stdout!.setEncoding('utf8').on('data', (data: string) => {
+      const at = performance.now();
+      this.stdoutBuffer = drainLines(this.stdoutBuffer + data, (line) => this.onStdoutLine?.(line, at));
+    });
+    this.child.stderr!.setEncoding('utf8').on('data', (data: string) => {
+      const at = performance.now();
+      this.stderrBuffer = drainLines(this.stderrBuffer + data, (line) => this.onStderrLine?.(line, at));
+    });
+  }
+
+  /** Starts argv, records when `marker` appears (any non-empty line for '') and when it exits. */
+  time(argv: readonly string[], marker: string, timeoutMs: number): Promise<LaunchTiming> {
+    if (this.dead) return Promise.reject(new Error('the launcher has exited'));
+    if (this.busy) return Promise.reject(new Error('the launcher runs one command at a time'));
+    for (const arg of argv) {
+      if (arg.includes('\n')) return Promise.reject(new Error(`an argument with a newline cannot be launched: ${JSON.stringify(arg)}`));
+    }
+    this.busy = true;
+    return new Promise((resolve, reject) => {
+      const lines: string[] = [];
+      const stderr: string[] = [];
+      let started: number | undefined;
+      let readyMs: number | undefined;
+      let exit: { ms: number; code: number } | undefined;
+      let stderrDone = false;
+      const done = (): void => {
+        clearTimeout(timer);
+        this.busy = false;
+        this.onStdoutLine = undefined;
+        this.onStderrLine = undefined;
+      };
+      const finish = (): void => {
+        if (!exit || !stderrDone) return;
+        done();
+        if (readyMs === undefined) {
+          reject(new CommandError(argv, `exited with ${exit.code} without printing ${marker ? `"${marker}"` : 'a line'}`, { code: exit.code, signal: null, stdout: lines.join('\n'), stderr: stderr.join('\n'), ms: exit.ms }));
+          return;
+        }
+        resolve({ readyMs, exitMs: exit.ms, code: exit.code, lines, stderr: stderr.join('\n') });
+      };
+      const timer = setTimeout(() => {
+        done();
+        this.close();
+        reject(new CommandError(argv, `timed out after ${timeoutMs} ms`, { code: null, signal: 'SIGKILL', stdout: lines.join('\n'), stderr: stderr.join('\n'), ms: timeoutMs }));
+      }, timeoutMs);
+      this.onStdoutLine = (line, at) => {
+        if (line.startsWith(`${this.token} `)) {
+          exit = { ms: at - (started ?? at), code: Number(line.slice(this.token.length + 1)) };
+          finish();
+          return;
+        }
+        if (line === '') return;
+        lines.push(line);
+        if (readyMs === undefined && started !== undefined && line.includes(marker)) readyMs = at - started;
+      };
+      this.onStderrLine = (line) => {
+        if (line === this.token) {
+          // The subshell waits on fd 3: let it block there, then start the clock and say go.
+          setTimeout(() => {
+            started = performance.now();
+            this.control.write('go\n');
+          }, SETTLE_MS);
+        } else if (line.startsWith(`${this.token} `)) {
+          stderrDone = true;
+          finish();
+        } else if (line !== '') stderr.push(line);
+      };
+      this.control.write(`${argv.length}\n${argv.join('\n')}\n`);
+    });
+  }
+
+  /** Stops the launcher and whatever it is running. */
+  close(): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.control.end();
+    this.handle.release();
+  }
+}
+
+function drainLines(buffer: string, onLine: (line: string) => void): string {
+  let rest = buffer;
+  let newline: number;
+  while ((newline = rest.indexOf('\n')) >= 0) {
+    onLine(rest.slice(0, newline).replace(/\r$/, ''));
+    rest = rest.slice(newline + 1);
+  }
+  return rest;
+}

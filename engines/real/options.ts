@@ -1,0 +1,40 @@
+import type { Cell, RealDriverOptions } from '../types.js';
+
+/** Real-driver settings with every default filled in. */
+export interface ResolvedRealOptions {
+  readonly bootWarmup: number;
+  readonly bootIterations: number;
+  readonly workloadRepetitions: number;
+  readonly densityInstances: number;
+  /** undefined: the smaller of 25% of MemAvailable and 4 GiB, decided when density runs. */
+  readonly densityMemoryBudgetMiB?: number;
+  readonly timeoutMs: number;
+  readonly kernel?: string;
+  readonly accelerator: 'auto' | 'kvm' | 'tcg';
+}
+
+export const REAL_DEFAULTS = {
+  bootWarmup: 3,
+  workloadRepetitions: 3,
+  densityInstances: 8,
+  accelerator: 'auto',
+} as const;
+
+/** The default density budget: a quarter of what the host has free, and never more than 4 GiB. */
+export function defaultMemoryBudgetMiB(availableMiB: number): number {
+  return Math.min(availableMiB * 0.25, 4096);
+}
+
+export function resolveRealOptions(cell: Cell, defaultTimeoutMs: number): ResolvedRealOptions {
+  const given: RealDriverOptions = cell.options.real ?? {};
+  return {
+    bootWarmup: given.bootWarmup ?? REAL_DEFAULTS.bootWarmup,
+    bootIterations: given.bootIterations ?? cell.repetitions,
+    workloadRepetitions: given.workloadRepetitions ?? REAL_DEFAULTS.workloadRepetitions,
+    densityInstances: given.densityInstances ?? REAL_DEFAULTS.densityInstances,
+    densityMemoryBudgetMiB: given.densityMemoryBudgetMiB,
+    timeoutMs: given.timeoutMs ?? defaultTimeoutMs,
+    kernel: given.kernel,
+    accelerator: given.accelerator ?? REAL_DEFAULTS.accelerator,
+  };
+}

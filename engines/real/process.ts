@@ -1,0 +1,39 @@
+import { stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BUSYBOX_PACKAGE } from './busybox.js';
+import { busyboxAvailability, defineRealDriver, type DriverSession, type IdleInstance, type SessionContext } from './driver.js';
+import { IDLE_SCRIPT, READY_MARKER, WORK_SCRIPT } from './guest.js';
+import { runCommand, startInstance } from './spawn.js';
+
+/** The native baseline: the static busybox exec'd directly on the host, no isolation at all. */
+export const processDriver = defineRealDriver({
+  id: 'process',
+  title: 'Process (exec of a static binary)',
+  kind: () => 'native',
+  modeledCounterpart: () => 'native',
+  defaultTimeoutMs: 20_000,
+  requires: [BUSYBOX_PACKAGE],
+  availability: async () => (await busyboxAvailability()).availability,
+  open: async ({ busybox, workDir, options }: SessionContext): Promise<DriverSession> => {
+    const idleScript = join(workDir, 'idle.sh');
+    const workScript = join(workDir, 'work.sh');
+    await writeFile(idleScript, IDLE_SCRIPT);
+    await writeFile(workScript, WORK_SCRIPT);
+    return {
+      boot: { argv: [busybox, 'echo', READY_MARKER], marker: READY_MARKER },
+      images: async () => ({ onDiskBytes: (await stat(busybox)).size, description: `process: the static binary ${busybox}` }),
+      idleEstimateMiB: 4,
+      isVm: false,
+      startIdle: async (): Promise<IdleInstance> => {
+        const instance = await startInstance([busybox, 'sh', idleScript, busybox], { marker: READY_MARKER, timeoutMs: options.timeoutMs });
+        return { pids: async () => [instance.pid], storageBytes: async () => 0, stop: async () => instance.kill() };
+      },
+      runWorkload: async (reps) => {
+        const timeoutMs = options.timeoutMs * (2 + reps);
+        const result = await runCommand([busybox, 'sh', workScript, busybox, join(workDir, 'disk'), String(reps)], { timeoutMs, cwd: workDir });
+        return result.stdout.split('\n');
+      },
+      dispose: async () => undefined,
+    };
+  },
+});

@@ -1,0 +1,132 @@
+import { existsSync } from 'node:fs';
+import { open, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Cell, EngineKind } from '../types.js';
+import { probeAccelerator, type Accelerator } from './accel.js';
+import { BUSYBOX_PACKAGE } from './busybox.js';
+import { busyboxAvailability, combineAvailability, defineRealDriver, type Availability, type DriverSession, type SessionContext } from './driver.js';
+import { parseGuestDmesg, READY_MARKER, WORKLOAD_SIZES } from './guest.js';
+import { buildInitramfs } from './initramfs.js';
+import { CLOUD_KERNEL_PACKAGE, locateKernel, obtainKernel } from './kernel.js';
+import type { LaunchTiming } from './launcher.js';
+import { findTool, runCommand, runCommandSync, startInstance } from './spawn.js';
+
+/**
+ * qemu-system-x86_64 booting a distribution kernel directly (-kernel, no disk image, no boot
+ * loader) into an initramfs built from busybox-static. KVM when a probe shows it works, TCG
+ * otherwise; the modeled counterpart follows: kvm for KVM, qemu-tcg for emulation.
+ */
+
+export const QEMU_PACKAGE = 'qemu-system-x86';
+/** How long fetching the distribution kernel may take. */
+const KERNEL_DOWNLOAD_TIMEOUT_MS = 300_000;
+
+let chosen: Accelerator | undefined;
+
+function currentAccelerator(): 'kvm' | 'tcg' {
+  if (chosen) return chosen.id;
+  // Before the probe has run, the best guess: no /dev/kvm means emulation for certain.
+  return existsSync('/dev/kvm') ? 'kvm' : 'tcg';
+}
+
+async function availability(cell?: Cell): Promise<Availability> {
+  const qemu = findTool('qemu-system-x86_64');
+  const parts: Availability[] = [(await busyboxAvailability()).availability];
+  if (!qemu) parts.push({ available: false, reasons: ['qemu-system-x86_64 not found'], packages: [QEMU_PACKAGE], found: [] });
+  else {
+    const version = runCommandSync([qemu, '--version'], { timeoutMs: 10_000 }).stdout.split('\n')[0]?.trim() ?? '';
+    const accelerator = await probeAccelerator(qemu);
+    parts.push({ available: true, reasons: [], packages: [], found: [`${version} (${qemu})`, `accelerator: ${accelerator.id.toUpperCase()} (${accelerator.reason})`] });
+  }
+  const kernel = await locateKernel(cell?.options.real?.kernel);
+  if (kernel.kernel) parts.push({ available: true, reasons: [], packages: [], found: [`kernel ${kernel.kernel.release ?? '?'} (${kernel.kernel.origin}: ${kernel.kernel.path})`] });
+  else if (kernel.downloadable) parts.push({ available: true, reasons: [], packages: [], found: [`kernel: ${kernel.reason}`] });
+  else parts.push({ available: false, reasons: [kernel.reason ?? 'no guest kernel'], packages: [CLOUD_KERNEL_PACKAGE], found: [] });
+  return combineAvailability(...parts);
+}
+
+function escapeOption(value: string): string {
+  return value.replaceAll(',', ',,'); // QEMU's option syntax doubles a literal comma
+}
+
+export const qemuDriver = defineRealDriver({
+  id: 'qemu',
+  title: 'QEMU (direct kernel boot, busybox initramfs)',
+  kind: (): EngineKind => (currentAccelerator() === 'kvm' ? 'type1' : 'type2'),
+  modeledCounterpart: () => (currentAccelerator() === 'kvm' ? 'kvm' : 'qemu-tcg'),
+  defaultTimeoutMs: 120_000,
+  requires: [QEMU_PACKAGE, BUSYBOX_PACKAGE, CLOUD_KERNEL_PACKAGE],
+  availability,
+  open: async ({ busybox, workDir, options, cell, notes }: SessionContext): Promise<DriverSession> => {
+    const qemu = findTool('qemu-system-x86_64')!;
+    const probed = options.accelerator === 'tcg' ? { id: 'tcg' as const, reason: 'the scenario asks for TCG' } : await probeAccelerator(qemu);
+    if (options.accelerator === 'kvm' && probed.id !== 'kvm') throw new Error(`the scenario asks for KVM, but ${probed.reason}`);
+    chosen = probed;
+    notes.push(`accelerator: ${probed.id.toUpperCase()} (${probed.reason})`);
+    const kernel = await obtainKernel(options.kernel, KERNEL_DOWNLOAD_TIMEOUT_MS);
+    notes.push(`kernel: ${kernel.release ?? 'unknown release'} (${kernel.origin}: ${kernel.path})`);
+    const initramfs = await buildInitramfs(busybox, kernel);
+    if (!initramfs.hasDisk) notes.push(`no guest disk: ${initramfs.diskReason}`);
+    const initrdPath = join(workDir, 'initramfs.cpio.gz');
+    await writeFile(initrdPath, initramfs.data);
+    const { memoryMiB, vcpus } = cell.options;
+    const machine = [
+      qemu,
+      '-M', 'pc',
+      '-accel', probed.id,
+      ...(probed.id === 'kvm' ? ['-cpu', 'host'] : []),
+      '-m', String(memoryMiB),
+      '-smp', String(vcpus),
+      '-nodefaults', '-no-user-config',
+      '-display', 'none',
+      '-serial', 'stdio',
+      '-no-reboot',
+      '-kernel', kernel.path,
+      '-initrd', initrdPath,
+    ];
+    const append = (mode: string, extra = ''): string[] => ['-append', `console=ttyS0 quiet panic=-1 vbmode=${mode}${extra}`];
+    let disks = 0;
+    return {
+      boot: { argv: [...machine, ...append('boot')], marker: READY_MARKER },
+      bootPhases: (timing: LaunchTiming) => {
+        // The guest's kernel log dates /init and the marker on the guest clock, which starts with
+        // the kernel; the rest of the host-side total is QEMU, firmware and kernel loading.
+        const stamps = parseGuestDmesg(timing.lines);
+        if (stamps.initStartS === undefined || stamps.readyS === undefined) return undefined;
+        const kernelMs = stamps.initStartS * 1000;
+        const userspaceMs = (stamps.readyS - stamps.initStartS) * 1000;
+        const vmmMs = timing.readyMs - stamps.readyS * 1000;
+        if (vmmMs < 0 || userspaceMs < 0) return undefined;
+        return { vmm: vmmMs, kernel: kernelMs, userspace: userspaceMs };
+      },
+      images: async () => {
+        const kernelBytes = (await stat(kernel.path)).size;
+        return {
+          onDiskBytes: kernelBytes + initramfs.data.length,
+          description: `qemu: kernel ${(kernelBytes / 2 ** 20).toFixed(2)} MiB (${kernel.path}) plus initramfs ${(initramfs.data.length / 2 ** 20).toFixed(2)} MiB`,
+        };
+      },
+      // Guest RAM is reserved up front; QEMU itself adds its device models and code.
+      idleEstimateMiB: memoryMiB + 48,
+      isVm: true,
+      startIdle: async () => {
+        const instance = await startInstance([...machine, ...append('idle')], { marker: READY_MARKER, timeoutMs: options.timeoutMs });
+        return { pids: async () => [instance.pid], storageBytes: async () => 0, stop: async () => instance.kill() };
+      },
+      runWorkload: async (reps) => {
+        const drive: string[] = [];
+        if (initramfs.hasDisk) {
+          const image = join(workDir, `disk-${disks++}.img`);
+          const file = await open(image, 'w');
+          await file.truncate((WORKLOAD_SIZES.diskMiB + 16) * 2 ** 20); // sparse: only written blocks take space
+          await file.close();
+          drive.push('-drive', `file=${escapeOption(image)},format=raw,if=virtio,cache=writeback`);
+        }
+        const result = await runCommand([...machine, ...drive, ...append('work', ` vbreps=${reps}`)], { timeoutMs: options.timeoutMs * (2 + reps) });
+        return result.stdout.split('\n');
+      },
+      dispose: async () => undefined,
+    };
+  },
+});
+

@@ -1,0 +1,106 @@
+import { chmod, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { ArchiveEntry } from './archive.js';
+import { tarArchive } from './archive.js';
+import { IDLE_SCRIPT, WORK_SCRIPT } from './guest.js';
+import { REAL_RUN_ID, RUN_ENV } from './spawn.js';
+
+/** Inside every container: the static busybox and virtbench's scripts, nothing else. */
+export const IN_INSTANCE = {
+  busybox: '/bin/busybox',
+  work: '/vb/work.sh',
+  idle: '/vb/idle.sh',
+  nsSetup: '/vb/ns-setup.sh',
+  diskTarget: '/tmp/virtbench-disk',
+} as const;
+
+/**
+ * What a bare-namespaces container does before its workload, as a runtime would: its own /proc
+ * and a /dev with only the nodes the workload reads. Arguments: the script to run and its own.
+ */
+const NS_SETUP_SCRIPT = `# virtbench: give a bare-namespaces container its own /proc and a minimal /dev.
+bb=/bin/busybox
+$bb mount -t proc proc /proc
+$bb mount -t tmpfs -o mode=755 dev /dev
+$bb mknod -m 666 /dev/null c 1 3
+$bb mknod -m 666 /dev/zero c 1 5
+exec $bb sh "$@"
+`;
+
+export async function rootfsEntries(busyboxPath: string): Promise<ArchiveEntry[]> {
+  const busybox = await readFile(busyboxPath);
+  return [
+    ...['bin', 'dev', 'etc', 'proc', 'sys', 'tmp', 'vb'].map((path) => ({ type: 'dir', path, mode: path === 'tmp' ? 0o1777 : 0o755 }) as const),
+    { type: 'file', path: 'bin/busybox', data: busybox, mode: 0o755 },
+    { type: 'symlink', path: 'bin/sh', target: 'busybox' },
+    { type: 'file', path: 'vb/work.sh', data: Buffer.from(WORK_SCRIPT), mode: 0o755 },
+    { type: 'file', path: 'vb/idle.sh', data: Buffer.from(IDLE_SCRIPT), mode: 0o755 },
+    { type: 'file', path: 'vb/ns-setup.sh', data: Buffer.from(NS_SETUP_SCRIPT), mode: 0o755 },
+  ];
+}
+
+/** Writes entries into a directory (a runc or unshare root). Device nodes are skipped. */
+export async function materialize(entries: readonly ArchiveEntry[], root: string): Promise<void> {
+  for (const entry of entries) {
+    const path = join(root, entry.path);
+    await mkdir(dirname(path), { recursive: true });
+    if (entry.type === 'dir') {
+      await mkdir(path, { recursive: true });
+      await chmod(path, entry.mode ?? 0o755);
+    } else if (entry.type === 'file') {
+      await writeFile(path, entry.data);
+      await chmod(path, entry.mode ?? 0o644);
+    } else if (entry.type === 'symlink') {
+      await symlink(entry.target, path);
+    }
+  }
+}
+
+/** Bytes of file content, what an unpacked image holds. */
+export function unpackedBytes(entries: readonly ArchiveEntry[]): number {
+  return entries.reduce((sum, e) => sum + (e.type === 'file' ? e.data.length : e.type === 'symlink' ? e.target.length : 0), 0);
+}
+
+export interface Layer {
+  readonly tar: Buffer;
+  readonly gzip: Buffer;
+}
+
+export function imageLayer(entries: readonly ArchiveEntry[]): Layer {
+  const tar = tarArchive(entries);
+  return { tar, gzip: gzipSync(tar, { level: 9 }) };
+}
+
+/** An OCI runtime config for one container of the generated rootfs, following `runc spec`. */
+export function ociConfig(rootfs: string, args: readonly string[], hostname: string): Record<string, unknown> {
+  const caps = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+  return {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args,
+      env: ['PATH=/bin', `${RUN_ENV}=${REAL_RUN_ID}`],
+      cwd: '/',
+      capabilities: { bounding: caps, effective: caps, permitted: caps, ambient: caps },
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
+      noNewPrivileges: true,
+    },
+    root: { path: rootfs, readonly: false },
+    hostname,
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] },
+      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    ],
+    linux: {
+      resources: { devices: [{ allow: false, access: 'rwm' }] },
+      namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
+      maskedPaths: ['/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/sched_debug', '/sys/firmware'],
+      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+    },
+  };
+}

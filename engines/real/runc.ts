@@ -1,0 +1,110 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { registerCleanup, type CleanupHandle } from './cleanup.js';
+import { BUSYBOX_PACKAGE } from './busybox.js';
+import { busyboxAvailability, combineAvailability, defineRealDriver, type Availability, type DriverSession, type SessionContext } from './driver.js';
+import { READY_MARKER } from './guest.js';
+import { imageLayer, IN_INSTANCE, materialize, ociConfig, rootfsEntries, unpackedBytes } from './rootfs.js';
+import { findTool, REAL_RUN_ID, runCommand, runCommandSync, startInstance } from './spawn.js';
+
+/**
+ * runc, the OCI reference runtime, on a bundle virtbench generates: config.json following
+ * `runc spec` and a rootfs holding only busybox-static and virtbench's scripts.
+ */
+
+async function availability(): Promise<Availability> {
+  const runc = findTool('runc');
+  const parts: Availability[] = [(await busyboxAvailability()).availability];
+  if (!runc) parts.push({ available: false, reasons: ['runc not found'], packages: ['runc'], found: [] });
+  else {
+    const version = runCommandSync([runc, '--version'], { timeoutMs: 5000 }).stdout.split('\n')[0]?.trim() ?? '';
+    parts.push({ available: true, reasons: [], packages: [], found: [`${version} (${runc})`] });
+  }
+  if (process.getuid?.() !== 0) parts.push({ available: false, reasons: ['needs root: rootless runc needs a user-namespace config virtbench does not generate'], packages: [], found: [] });
+  return combineAvailability(...parts);
+}
+
+/** Removes a runc container whatever state it is in; registered before the container exists. */
+export function trackRuncContainer(runc: string, id: string): CleanupHandle {
+  return registerCleanup(`runc container ${id}`, () => {
+    runCommandSync([runc, 'kill', id, 'KILL'], { timeoutMs: 10_000 });
+    runCommandSync([runc, 'delete', '--force', id], { timeoutMs: 10_000 });
+  });
+}
+
+export const runcDriver = defineRealDriver({
+  id: 'runc',
+  title: 'runc (OCI bundle from busybox-static)',
+  kind: () => 'container',
+  modeledCounterpart: () => 'runc',
+  defaultTimeoutMs: 30_000,
+  requires: ['runc', BUSYBOX_PACKAGE],
+  availability,
+  open: async ({ busybox, workDir, options }: SessionContext): Promise<DriverSession> => {
+    const runc = findTool('runc')!;
+    const entries = await rootfsEntries(busybox);
+    const rootfs = join(workDir, 'rootfs');
+    await materialize(entries, rootfs);
+    const layer = imageLayer(entries);
+    const handles: CleanupHandle[] = [];
+    /** A bundle directory whose config.json runs `args` in the shared rootfs. */
+    const bundle = async (name: string, args: readonly string[]): Promise<string> => {
+      const dir = join(workDir, 'bundles', name);
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'config.json'), JSON.stringify(ociConfig(rootfs, args, `virtbench-${name}`), null, 2));
+      return dir;
+    };
+    const containerId = (name: string): string => `virtbench-${REAL_RUN_ID}-${name}`;
+    const track = (id: string): CleanupHandle => {
+      const handle = trackRuncContainer(runc, id);
+      handles.push(handle);
+      return handle;
+    };
+    const bootBundle = await bundle('boot', [IN_INSTANCE.busybox, 'echo', READY_MARKER]);
+    const bootId = containerId('boot');
+    track(bootId);
+    return {
+      // `runc run` creates, starts, waits for and deletes the container: one command per boot.
+      boot: { argv: [runc, 'run', '--bundle', bootBundle, bootId], marker: READY_MARKER },
+      images: async () => ({
+        onDiskBytes: unpackedBytes(entries),
+        compressedBytes: layer.gzip.length,
+        description: `runc: OCI layer ${(layer.tar.length / 2 ** 20).toFixed(2)} MiB as tar, ${(layer.gzip.length / 2 ** 20).toFixed(2)} MiB gzip-compressed, ${(unpackedBytes(entries) / 2 ** 20).toFixed(2)} MiB unpacked`,
+      }),
+      idleEstimateMiB: 8,
+      isVm: false,
+      startIdle: async (index) => {
+        const name = `idle-${index}`;
+        const id = containerId(name);
+        const handle = track(id);
+        const dir = await bundle(name, [IN_INSTANCE.busybox, 'sh', IN_INSTANCE.idle, IN_INSTANCE.busybox]);
+        // Detached, as runc is meant to run: it exits once the container runs, leaving only the container.
+        const instance = await startInstance([runc, 'run', '--detach', '--bundle', dir, id], { marker: READY_MARKER, timeoutMs: options.timeoutMs });
+        return {
+          pids: async () => {
+            const state = JSON.parse((await runCommand([runc, 'state', id], { timeoutMs: options.timeoutMs })).stdout) as { pid: number };
+            return [state.pid];
+          },
+          storageBytes: async () => 0,
+          stop: async () => {
+            handle.release();
+            instance.kill();
+          },
+        };
+      },
+      runWorkload: async (reps) => {
+        const id = containerId('work');
+        const handle = track(id);
+        const dir = await bundle('work', [IN_INSTANCE.busybox, 'sh', IN_INSTANCE.work, IN_INSTANCE.busybox, IN_INSTANCE.diskTarget, String(reps)]);
+        try {
+          return (await runCommand([runc, 'run', '--bundle', dir, id], { timeoutMs: options.timeoutMs * (2 + reps) })).stdout.split('\n');
+        } finally {
+          handle.release();
+        }
+      },
+      dispose: async () => {
+        for (const handle of handles.reverse()) handle.release();
+      },
+    };
+  },
+});
