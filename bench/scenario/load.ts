@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { findHardware, hardwareIds } from '../../engines/hardware/index.js';
+import { detectHostHardware, HOST_HARDWARE_ID } from '../../engines/real/host.js';
 import { findImage, imageIds } from '../../engines/images.js';
 import { findWorkload, workloadIds } from '../../engines/workloads.js';
 import type { ModeledEngine } from '../../engines/modeled/define.js';
@@ -119,10 +120,11 @@ export async function loadScenario(file: string, overrides: ScenarioOverrides = 
     });
   };
 
-  const hardware = resolveHardware(document, problem);
+  // `hardware: host` is this machine, probed, so the model predicts for the host real drivers measure.
+  const hardware = document.hardware === HOST_HARDWARE_ID ? await detectHostHardware() : resolveHardware(document, problem);
+  const workload = resolveWorkload(document, problem);
   const defaults: EngineOptions = { ...OPTION_DEFAULTS, ...document.defaults };
   checkImage(defaults.image, ['defaults', 'image'], problem);
-  const workload = resolveWorkload(document, problem);
 
   const entries = selectEntries(document.engines, overrides.engines, problems);
   const engines: ScenarioEngine[] = [];
@@ -130,7 +132,7 @@ export async function loadScenario(file: string, overrides: ScenarioOverrides = 
     const path: PathSegment[] = index === undefined ? [] : ['engines', index];
     const engine = await resolveEngine(entry, path, dirname(file), problem, problems);
     if (!engine) continue;
-    const options: EngineOptions = { ...defaults, ...(typeof entry === 'string' ? {} : optionsOf(entry)) };
+    const options: EngineOptions = withRealOptions({ ...defaults, ...(typeof entry === 'string' ? {} : optionsOf(entry)) }, defaults, dirname(file));
     if (typeof entry !== 'string' && entry.image) checkImage(entry.image, [...path, 'image'], problem);
     if (engines.some((e) => e.engine.id === engine.id && e.engine.driver === engine.driver)) {
       problem(path, `engine "${engine.id}" (${engine.driver}) appears twice`, 'each engine once per driver', 'remove the duplicate entry');
@@ -171,16 +173,21 @@ function resolveHardware(document: ScenarioDocument, problem: ProblemSink): Hard
     problem(
       ['hardware'],
       `unknown hardware profile "${document.hardware}"`,
-      `one of ${hardwareIds().join(', ')}, or an inline profile`,
+      `one of ${HOST_HARDWARE_ID} (this machine, probed), ${hardwareIds().join(', ')}, or an inline profile`,
       didYouMean(document.hardware, hardwareIds()) ?? 'run `virtbench list hardware`',
     );
   }
   return found;
 }
 
-function checkImage(image: string, path: PathSegment[], problem: ProblemSink): void {
-  if (!findImage(image)) {
-    problem(path, `unknown image "${image}"`, `one of ${imageIds().join(', ')}`, didYouMean(image, imageIds()) ?? 'run `virtbench list images`');
+/** An entry's real-driver settings add to the defaults' rather than replace them; a kernel path is relative to the scenario. */
+function withRealOptions(options: EngineOptions, defaults: EngineOptions, baseDir: string): EngineOptions {
+  if (!options.real && !defaults.real) return options;
+  const real = { ...defaults.real, ...options.real };
+  if (real.kernel !== undefined && !isAbsolute(real.kernel)) real.kernel = resolve(baseDir, real.kernel);
+  return { ...options, real };
+}
+
 function resolveWorkload(document: ScenarioDocument, problem: ProblemSink): Workload | undefined {
   if (typeof document.workload !== 'string') return document.workload;
   const found = findWorkload(document.workload);
@@ -195,6 +202,9 @@ function resolveWorkload(document: ScenarioDocument, problem: ProblemSink): Work
   return found?.workload;
 }
 
+function checkImage(image: string, path: PathSegment[], problem: ProblemSink): void {
+  if (!findImage(image)) {
+    problem(path, `unknown image "${image}"`, `one of ${imageIds().join(', ')}`, didYouMean(image, imageIds()) ?? 'run `virtbench list images`');
   }
 }
 
