@@ -5,7 +5,8 @@ import { loadPublished } from '../calibrate/published.js';
 import { renderCalibration, renderCalibrationCsv, renderCalibrationSummary } from '../calibrate/report.js';
 import { useColor, write, type CliContext } from '../cli-context.js';
 import { packageRoot } from '../environment.js';
-import { EXIT } from '../errors.js';
+import { EXIT, usageError } from '../errors.js';
+import { calibrateHost } from '../../engines/real/host-profile.js';
 import { writeAtomically } from '../report/write.js';
 
 export interface CalibrateFlags {
@@ -31,10 +32,19 @@ export function register(program: Command, context: CliContext, setExit: (code: 
     .option('-o, --out <dir>', 'write <dir>/calibration.csv', 'reports')
     .option('-t, --tolerance <pct>', 'largest relative error a row read or derived from a source may have', parsePercent('--tolerance'), 10)
     .option('--median <pct>', 'largest median relative error over those rows', parsePercent('--median'), 5)
+    .option('--host [result]', 'instead: fit this host\'s parameters from a real run\'s JSON (default reports/real-host.json) and save them as engine profiles')
     .option('-q, --quiet', 'print only the summary')
     .option('--color', 'force colour')
     .option('--no-color', 'no colour')
-    .action(async (flags: CalibrateFlags) => {
+    .action(async (flags: CalibrateFlags & { host?: string | true }) => {
+      if (flags.host !== undefined) {
+        // engines/real/host-profile.ts does the fitting and writing; see the README's "Real drivers".
+        const calibration = await calibrateHost(flags.host === true ? join(flags.out, 'real-host.json') : flags.host).catch((error: Error) => {
+          throw usageError(error.message, 'run `virtbench run scenarios/real-host.yaml` first, or pass its JSON result: --host path/to/result.json');
+        });
+        write(context.stdout, calibration.text);
+        return;
+      }
       const root = packageRoot();
       const published = await loadPublished(root);
       const run = await calibrate(join(root, CALIBRATION_DIR), published);
