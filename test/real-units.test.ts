@@ -13,6 +13,11 @@ import { overheadSamples } from '../engines/real/driver.js';
 import { parseGuestDmesg, parseWorkOutput, WORK_SCRIPT } from '../engines/real/guest.js';
 import { defaultMemoryBudgetMiB } from '../engines/real/options.js';
 import { findTool } from '../engines/real/spawn.js';
+import { calibrateHost, fitHostProfile } from '../engines/real/host-profile.js';
+import { findHardware } from '../engines/hardware/index.js';
+import { docker } from '../engines/modeled/docker.js';
+import { qemuTcg } from '../engines/modeled/qemu-tcg.js';
+import { loadScenario } from '../bench/scenario/load.js';
 import { withTempDir } from './helpers.js';
 
 const entries: ArchiveEntry[] = [
@@ -196,5 +201,61 @@ describe('cleanup registry', () => {
     expect(order).toEqual(['second', 'first']);
     expect(failures).toEqual(['broken: boom']);
     expect(pendingCleanups()).toEqual([]);
+  });
+});
+
+describe('calibrate --host', () => {
+  const row = (engine: string, metric: string, p50: number) => ({ engine, driver: 'real', metric, p50, n: 10, stddev: 1 });
+  const run = {
+    scenario: { name: 'real-host', file: 'scenarios/real-host.yaml' },
+    hardware: findHardware('dev-laptop')!,
+    engines: [{ id: 'qemu', driver: 'real', modeledCounterpart: 'qemu-tcg' }],
+    rows: [
+      row('process', 'boot_time', 2),
+      row('namespaces', 'boot_time', 7),
+      row('runc', 'boot_time', 70),
+      row('docker', 'boot_time', 500),
+      row('qemu', 'boot_time.vmm', 900),
+      row('docker', 'density.memory_per_instance', 4),
+      row('qemu', 'overhead_cpu', 700),
+      row('runc', 'overhead_memory', -3),
+    ],
+  };
+
+  it('fits each layer of the container stack as the difference of two measured boots', () => {
+    const profile = fitHostProfile(run, 'result.json');
+    const value = (stem: string, name: string) => profile.profiles[stem]?.params.find((p) => p.name === name)?.value;
+    expect(value('native', 'execMs')).toBe(2);
+    expect(value('namespaces', 'namespacesMs')).toBe(5); // 7 - 2
+    expect(value('runc', 'runtimeStartMs')).toBe(70 - 7 - docker.spec.boot.cgroupMs.value - 2 * docker.spec.boot.layerMountMs.value);
+    expect(value('docker', 'daemonMs')).toBe(430); // 500 - 70
+    expect(value('docker', 'instanceOverheadMiB')).toBe(4);
+    expect(value('qemu-tcg', 'firmwareMs')).toBe(900 - qemuTcg.spec.boot.vmmStartMs.value - qemuTcg.spec.boot.bootloaderMs.value);
+    expect(value('qemu-tcg', 'cpuFraction')).toBe(7);
+    expect(value('runc', 'memoryBandwidthFraction')).toBe(0); // a negative overhead is noise, not a speed-up
+  });
+
+  it('writes profiles that a scenario can load with profile:', async () => {
+    await withTempDir(async (dir) => {
+      const resultFile = join(dir, 'real-host.json');
+      await writeFile(resultFile, JSON.stringify(run));
+      const calibration = await calibrateHost(resultFile, join(dir, 'host'));
+      expect(calibration.files.some((f) => f.endsWith('host-docker.yaml'))).toBe(true);
+      const scenario = join(dir, 'uses-profiles.yaml');
+      await writeFile(
+        scenario,
+        ['hardware: dev-laptop', 'engines:', ...['native', 'namespaces', 'runc', 'docker', 'qemu-tcg'].map((s) => `  - profile: host/profiles/host-${s}.yaml`)].join('\n'),
+      );
+      const loaded = await loadScenario(scenario);
+      expect(loaded.engines.map((e) => e.engine.id)).toEqual(['host-native', 'host-namespaces', 'host-runc', 'host-docker', 'host-qemu-tcg']);
+    });
+  });
+
+  it('refuses a result without real-driver rows, saying how to get one', async () => {
+    await withTempDir(async (dir) => {
+      const resultFile = join(dir, 'model-only.json');
+      await writeFile(resultFile, JSON.stringify({ ...run, rows: [] }));
+      await expect(calibrateHost(resultFile, join(dir, 'host'))).rejects.toThrow(/run `virtbench run scenarios\/real-host.yaml` first/);
+    });
   });
 });
