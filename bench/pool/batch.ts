@@ -40,7 +40,7 @@ export interface Retention {
 }
 
 /** Up to this many cells, the in-memory result keeps every row with its samples. */
-export const RETAIN_ALL_CELLS = 2000;
+export const RETAIN_ALL_CELLS = 500;
 
 export function retentionFor(scenario: Scenario, cellCount: number): Retention {
   const claimMetrics = new Set<string>();
@@ -53,11 +53,17 @@ export function retentionFor(scenario: Scenario, cellCount: number): Retention {
   return { all: cellCount <= RETAIN_ALL_CELLS, claimMetrics: [...claimMetrics] };
 }
 
-/** JSON.stringify(result, null, 2) prints each element of `rows` at this depth. */
-const ROW_INDENT = '    ';
+const ROWS_OPEN = '{\n  "rows": [\n';
+const ROWS_CLOSE = '\n  ]\n}';
 
-export function rowJson(row: ResultRow): string {
-  return ROW_INDENT + JSON.stringify(row, null, 2).replace(/\n/g, `\n${ROW_INDENT}`);
+/**
+ * Rows as elements of the JSON result's `rows` array, joined with ",\n": exactly what
+ * JSON.stringify(result, null, 2) prints between the array's brackets, in one native call.
+ */
+export function rowsJson(rows: readonly ResultRow[]): string {
+  if (rows.length === 0) return '';
+  const text = JSON.stringify({ rows }, null, 2);
+  return text.slice(ROWS_OPEN.length, text.length - ROWS_CLOSE.length);
 }
 
 /** The grid's first sweep point: every parameter at its first value. */
@@ -81,12 +87,10 @@ const encoder = new TextEncoder();
 export async function runBatch(scenario: Scenario, plans: readonly CellPlan[], retention: Retention): Promise<CellBatch> {
   const parameters = Object.keys(scenario.sweep);
   const cells: CellSummary[] = [];
-  const csv: string[] = [];
-  const json: string[] = [];
+  const rows: ResultRow[] = [];
   for (const plan of plans) {
     const outcome = await runCell(scenario, plan);
-    csv.push(renderCsvRecords(outcome.rows, parameters));
-    for (const row of outcome.rows) json.push(rowJson(row));
+    for (const row of outcome.rows) rows.push(row);
     cells.push({
       index: plan.index,
       rowCount: outcome.rows.length,
@@ -95,5 +99,5 @@ export async function runBatch(scenario: Scenario, plans: readonly CellPlan[], r
       notes: outcome.notes,
     });
   }
-  return { cells, csv: encoder.encode(csv.join('')), json: encoder.encode(json.join(',\n')), rowCount: json.length };
+  return { cells, csv: encoder.encode(renderCsvRecords(rows, parameters)), json: encoder.encode(rowsJson(rows)), rowCount: rows.length };
 }

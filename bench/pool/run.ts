@@ -61,8 +61,10 @@ export function defaultWorkers(): number {
 const PROBE_MS = 40;
 const DEFAULT_POOL_WORTH_MS = 400;
 /** Cells per task at most, and tasks in flight per worker: enough to hide messaging, few enough to keep memory flat. */
-const MAX_CHUNK = 64;
+const MAX_CHUNK = 16;
 const IN_FLIGHT_PER_WORKER = 2;
+/** Cells per batch on the main thread: small, so little is alive when the young generation is collected. */
+const LOCAL_CHUNK = 8;
 const WORKER_YOUNG_GENERATION_MB = 4;
 
 /**
@@ -105,7 +107,7 @@ export async function runScenarioToFiles(scenario: Scenario, options: FileRunOpt
       const remainingMs = next > 0 ? (elapsed / next) * (modelCells.length - next) : Infinity;
       if (workers > 1 && (worthMs === 0 || (elapsed >= PROBE_MS && remainingMs >= worthMs))) break;
       // Once measured and not worth a pool, the rest runs here in chunks, so memory stays flat.
-      const size = elapsed >= PROBE_MS ? MAX_CHUNK : 1;
+      const size = elapsed >= PROBE_MS ? LOCAL_CHUNK : 1;
       await finished(await runBatch(scenario, modelCells.slice(next, next + size), retention));
       next += size;
     }
@@ -118,6 +120,8 @@ export async function runScenarioToFiles(scenario: Scenario, options: FileRunOpt
         maxThreads: workers,
         // Cells leave short-lived garbage only; a small young generation collects it before it is
         // promoted, which keeps each thread's memory flat (peak RSS of a 10,000-cell sweep: README).
+        // The old generation is not capped: V8 ends the whole process, not just the worker, when
+        // one allocation crosses such a cap.
         resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
       });
       threadsUsed = workers;
@@ -151,9 +155,9 @@ async function runOnPool(
   const dispatch = (): void => {
     // Guided self-scheduling: big chunks while much is left, single cells at the end for balance.
     const size = Math.max(1, Math.min(MAX_CHUNK, Math.ceil((plans.length - next) / (workers * 4))));
-    const indices = plans.slice(next, next + size).map((plan) => plan.index);
+    const chosen = plans.slice(next, next + size);
     next += size;
-    const task: CellTask = { file: source.file, overrides: source.overrides, indices, retention };
+    const task: CellTask = { file: source.file, overrides: source.overrides, indices: chosen.map((plan) => plan.index), retention };
     const promise: Promise<void> = (pool.run(task) as Promise<CellBatch>)
       .then(finished)
       .catch((error: unknown) => {
