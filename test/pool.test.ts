@@ -66,12 +66,12 @@ describe('sweeps on a worker pool', () => {
     });
   });
 
-  it('runs model cells on the pool and real-driver cells on the main thread, still in canonical order', async () => {
+  it('shares model cells between the main thread and the pool, keeps real-driver cells on the main thread, in canonical order', async () => {
     await withTempDir(async (dir) => {
       const { run } = await runToDir('test/fixtures/pool-threads.yaml', dir, { workers: 2, poolWorthMs: 0 });
       const threadOf = (engine: string) => run.result.notes.filter((n) => n.startsWith(`${engine}:`)).map((n) => Number(n.split('thread ')[1]));
       expect(threadOf('thread-probe-real')).toEqual([0, 0, 0, 0, 0]);
-      expect(threadOf('thread-probe-model').every((id) => id > 0)).toBe(true);
+      expect(threadOf('thread-probe-model').some((id) => id > 0)).toBe(true);
       const engines = run.result.rows.map((r) => r.engine);
       expect(engines).toEqual(Array.from({ length: 5 }, () => ['thread-probe-model', 'thread-probe-real']).flat());
     });

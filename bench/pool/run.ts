@@ -84,7 +84,6 @@ export async function runScenarioToFiles(scenario: Scenario, options: FileRunOpt
     throw error;
   });
   const writer = new ReportWriter(scenario, cells, csvFile, jsonFile, environment, options);
-  let pool: Piscina | undefined;
   try {
     await writer.start();
     const isReal = (plan: CellPlan): boolean => scenario.engines[plan.engineIndex]!.engine.driver === 'real';
@@ -99,66 +98,47 @@ export async function runScenarioToFiles(scenario: Scenario, options: FileRunOpt
       options.onProgress?.(done, cells.length);
     };
 
-    // Cells run here until it is clear whether the rest repay starting a pool.
-    let next = 0;
-    const started = performance.now();
-    while (next < modelCells.length) {
-      const elapsed = performance.now() - started;
-      const remainingMs = next > 0 ? (elapsed / next) * (modelCells.length - next) : Infinity;
-      if (workers > 1 && (worthMs === 0 || (elapsed >= PROBE_MS && remainingMs >= worthMs))) break;
-      // Once measured and not worth a pool, the rest runs here in chunks, so memory stays flat.
-      const size = elapsed >= PROBE_MS ? LOCAL_CHUNK : 1;
-      await finished(await runBatch(scenario, modelCells.slice(next, next + size), retention));
-      next += size;
-    }
-
-    let threadsUsed = 1;
-    if (next < modelCells.length) {
-      pool = new Piscina({
-        filename: pathToFileURL(workerFile()).href,
-        minThreads: workers,
-        maxThreads: workers,
-        // Cells leave short-lived garbage only; a small young generation collects it before it is
-        // promoted, which keeps each thread's memory flat (peak RSS of a 10,000-cell sweep: README).
-        // The old generation is not capped: V8 ends the whole process, not just the worker, when
-        // one allocation crosses such a cap.
-        resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
-      });
-      threadsUsed = workers;
-      await runOnPool(pool, options.source, modelCells.slice(next), workers, retention, finished);
-      await pool.destroy();
-      pool = undefined;
-    }
+    const threadsUsed = await runModelCells(scenario, options.source, modelCells, workers, retention, worthMs, finished);
     for (const plan of realCells) await finished(await runBatch(scenario, [plan], retention));
 
     const result = await writer.finish();
     await commitStaged([csvFile, jsonFile]);
     return { result, files, rowsWritten: writer.rowsWritten, partialRows: !retention.all, threadsUsed };
   } catch (error) {
-    await pool?.destroy();
     await discardStaged([csvFile, jsonFile]);
     throw error;
   }
 }
 
-async function runOnPool(
-  pool: Piscina,
+/**
+ * Runs model cells on `workers` threads: the main thread and, once the cells left look worth it,
+ * a pool of `workers - 1` more. The main thread takes small batches between handing bigger ones
+ * to the pool, so it computes as much as any worker while it keeps the reports flowing, and the
+ * pool's threads start while it works. Returns the threads that ran cells.
+ */
+async function runModelCells(
+  scenario: Scenario,
   source: ScenarioSource,
   plans: readonly CellPlan[],
   workers: number,
   retention: Retention,
+  worthMs: number,
   finished: (batch: CellBatch) => Promise<void>,
-): Promise<void> {
+): Promise<number> {
+  const poolThreads = workers - 1;
+  let pool: Piscina | undefined;
   let next = 0;
-  const inFlight = new Set<Promise<void>>();
   let failure: unknown;
+  const inFlight = new Set<Promise<void>>();
+  const started = performance.now();
+
   const dispatch = (): void => {
-    // Guided self-scheduling: big chunks while much is left, single cells at the end for balance.
+    // Guided self-scheduling: bigger batches while much is left, small ones at the end for balance.
     const size = Math.max(1, Math.min(MAX_CHUNK, Math.ceil((plans.length - next) / (workers * 4))));
     const chosen = plans.slice(next, next + size);
-    next += size;
+    next += chosen.length;
     const task: CellTask = { file: source.file, overrides: source.overrides, indices: chosen.map((plan) => plan.index), retention };
-    const promise: Promise<void> = (pool.run(task) as Promise<CellBatch>)
+    const promise: Promise<void> = (pool!.run(task) as Promise<CellBatch>)
       .then(finished)
       .catch((error: unknown) => {
         failure ??= error;
@@ -166,15 +146,43 @@ async function runOnPool(
       .finally(() => inFlight.delete(promise));
     inFlight.add(promise);
   };
-  while (next < plans.length || inFlight.size > 0) {
-    while (failure === undefined && next < plans.length && inFlight.size < workers * IN_FLIGHT_PER_WORKER) dispatch();
-    if (inFlight.size === 0) break;
-    await Promise.race(inFlight);
-    if (failure !== undefined) {
-      await Promise.allSettled(inFlight);
-      throw failure;
+
+  try {
+    while (next < plans.length && failure === undefined) {
+      const elapsed = performance.now() - started;
+      if (!pool && poolThreads > 0) {
+        const remainingMs = next > 0 ? (elapsed / next) * (plans.length - next) : Infinity;
+        if (worthMs === 0 || (elapsed >= PROBE_MS && remainingMs >= worthMs)) pool = startPool(poolThreads);
+      }
+      while (pool && next < plans.length && inFlight.size < poolThreads * IN_FLIGHT_PER_WORKER) dispatch();
+      if (next >= plans.length) break;
+      // Single cells while measuring, then small batches, so memory stays flat.
+      const chosen = plans.slice(next, next + (elapsed >= PROBE_MS ? LOCAL_CHUNK : 1));
+      next += chosen.length;
+      await finished(await runBatch(scenario, chosen, retention));
+      // Let batches the pool finished meanwhile reach the reports before taking more.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
+    while (inFlight.size > 0) await Promise.race(inFlight);
+    if (failure !== undefined) throw failure;
+    return pool ? workers : 1;
+  } finally {
+    await Promise.allSettled(inFlight);
+    await pool?.destroy();
   }
+}
+
+function startPool(threads: number): Piscina {
+  return new Piscina({
+    filename: pathToFileURL(workerFile()).href,
+    minThreads: threads,
+    maxThreads: threads,
+    // Cells leave short-lived garbage only; a small young generation collects it before it is
+    // promoted, which keeps each thread's memory flat (peak RSS of a 10,000-cell sweep: README).
+    // The old generation is not capped: V8 ends the whole process, not just the worker, when
+    // one allocation crosses such a cap.
+    resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+  });
 }
 
 /** The compiled worker: next to this module when built, or in dist/ when running from source under a test runner. */
