@@ -3,7 +3,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import { Bench } from 'tinybench';
 import { simulateStorm } from '../../engines/model/storm.js';
 import type { ModeledEngine } from '../../engines/modeled/define.js';
@@ -83,25 +82,32 @@ async function runCli(file: string, workers: number, dir: string): Promise<Child
   return report;
 }
 
-/** Cells per second with 1 worker and with one per core, alternating so both see the same machine. */
+/**
+ * Cells per second with 1 worker and with one per core, alternating so both see the same machine.
+ * Each round also runs two single-worker sweeps at once: what the machine gives two copies of
+ * this very workload at that moment, the ceiling no speed-up can beat on a shared machine.
+ */
 async function sweepBenchmark(dir: string) {
   const file = join(root, 'bench/self/sweep-2k.yaml');
   const cells = planCells(await loadScenario(file)).length;
   const cores = availableParallelism();
   const one: number[] = [];
   const many: number[] = [];
+  const ceilings: number[] = [];
   for (let round = 0; round < SWEEP_ROUNDS; round++) {
     // Each task is one whole `virtbench run`, wall time including Node's start, as a user sees it.
     const bench = new Bench({ name: 'sweep', iterations: 1, time: 0, warmup: round === 0, warmupIterations: 1, warmupTime: 0 });
-    bench.add('1 worker', async () => void (await runCli(file, 1, dir)));
-    bench.add(`${cores} workers`, async () => void (await runCli(file, cores, dir)));
+    bench.add('1 worker', async () => void (await runCli(file, 1, join(dir, 'a'))));
+    bench.add(`${cores} workers`, async () => void (await runCli(file, cores, join(dir, 'a'))));
+    bench.add('2 x 1 worker at once', async () => void (await Promise.all([runCli(file, 1, join(dir, 'b')), runCli(file, 1, join(dir, 'c'))])));
     await bench.run();
-    const [single, parallel] = bench.tasks.map((task) => {
+    const [single, parallel, pair] = bench.tasks.map((task) => {
       if (task.result.state !== 'completed') throw new Error(`sweep benchmark ${task.name} did not complete (${task.result.state})`);
       return task.result.latency.p50 / 1000;
     });
     one.push(single!);
     many.push(parallel!);
+    ceilings.push((2 * single!) / pair!);
   }
   const ratios = one.map((seconds, i) => seconds / many[i]!);
   return {
@@ -112,6 +118,8 @@ async function sweepBenchmark(dir: string) {
     manyWorkers: { medianSeconds: median(many), cellsPerSecond: cells / median(many) },
     speedup: median(ratios),
     ratios,
+    machineCeiling: median(ceilings),
+    ceilings,
   };
 }
 
@@ -127,22 +135,6 @@ async function memoryBenchmark(dir: string) {
   return { cells, runs, peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB)) };
 }
 
-/** What two threads of pure arithmetic get from this machine right now: the ceiling for any speed-up. */
-async function parallelCeiling(): Promise<number> {
-  const spin = (): Promise<number> =>
-    new Promise((resolve, reject) => {
-      const worker = new Worker(
-        'const t = performance.now(); let x = 0; for (let i = 0; i < 2e8; i++) x += Math.sqrt(i); require("node:worker_threads").parentPort.postMessage([performance.now() - t, x]);',
-        { eval: true },
-      );
-      worker.once('message', ([ms]: [number]) => void worker.terminate().then(() => resolve(ms)));
-      worker.once('error', reject);
-    });
-  const alone = await spin();
-  const together = await Promise.all([spin(), spin()]);
-  return (2 * alone) / Math.max(...together);
-}
-
 function line(t: Target): string {
   return `${t.met ? '✓' : '✗'} ${t.name}: ${t.value} (target ${t.target})`;
 }
@@ -151,8 +143,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'virtbench-bench-'));
   try {
     process.stdout.write('virtbench self-benchmarks (a few minutes)\n');
-    const ceiling = await parallelCeiling();
-    process.stdout.write(`  machine: ${availableParallelism()} cores; two threads of pure arithmetic run ${ceiling.toFixed(2)}x one\n`);
+    process.stdout.write(`  machine: ${availableParallelism()} cores\n`);
     const storm = await stormBenchmark();
     for (const e of storm.engines) {
       process.stdout.write(`  storm ${e.engine.padEnd(12)} ${(e.medianMs / 1000).toFixed(3)} s, ${e.events.toLocaleString('en-US')} events, ${(e.eventsPerSecond / 1e6).toFixed(2)} M events/s\n`);
@@ -160,7 +151,8 @@ async function main(): Promise<void> {
     const sweep = await sweepBenchmark(dir);
     process.stdout.write(
       `  sweep ${sweep.cells} cells: ${sweep.oneWorker.cellsPerSecond.toFixed(0)} cells/s with 1 worker, ` +
-        `${sweep.manyWorkers.cellsPerSecond.toFixed(0)} cells/s with ${sweep.workers}; ratios ${sweep.ratios.map((r) => r.toFixed(2)).join(', ')}\n`,
+        `${sweep.manyWorkers.cellsPerSecond.toFixed(0)} cells/s with ${sweep.workers}; ratios ${sweep.ratios.map((r) => r.toFixed(2)).join(', ')}\n` +
+        `  two single-worker sweeps at once ran ${sweep.machineCeiling.toFixed(2)}x one (median; ${sweep.ceilings.map((r) => r.toFixed(2)).join(', ')})\n`,
     );
     const memory = await memoryBenchmark(dir);
     for (const r of memory.runs) {
@@ -193,7 +185,6 @@ async function main(): Promise<void> {
       command: 'npm run bench',
       date: new Date().toISOString(),
       environment: currentEnvironment(),
-      parallelCeiling: ceiling,
       storm,
       sweep,
       memory,
