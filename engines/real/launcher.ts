@@ -6,13 +6,17 @@ import { CommandError, findTool, killGroup, REAL_RUN_ID, RUN_ENV } from './spawn
 
 /**
  * Times short commands the way hyperfine does: from the request to start them until their
- * readiness line (and their exit), with as little harness in between as possible.
+ * readiness line and their exit, with as little harness in between as possible.
  *
  * Node forks its whole (large) address space for every child, which on a nested VM costs
  * several milliseconds, more than a static binary takes to run, and leaves Node taking
- * copy-on-write faults for a while after. So no Node fork happens while the clock runs: a
- * persistent shell forks a small subshell for each command before the clock starts; the
- * subshell says it is waiting, and on a go byte replaces itself with the command (exec).
+ * copy-on-write faults for a while after. So commands are started by a persistent dash, which
+ * starts each one with vfork (since dash 0.5.11) as hyperfine's posix_spawn does. Starting the
+ * command from a pre-forked subshell instead measured slower: the fork leaves both sides
+ * paying copy-on-write faults while the clock runs.
+ *
+ * The arguments are read before the clock starts: dash says it has them and waits for a go
+ * line, so the clock covers the start of the command and not the reading of its arguments.
  *
  * The script is fixed. Each argument arrives as one line of data on fd 3 and is only ever
  * expanded as a quoted "$@", never parsed as shell code.
@@ -21,26 +25,28 @@ const LAUNCHER_SCRIPT = [
   'while IFS= read -r n <&3; do',
   '  set --',
   '  while [ "$n" -gt 0 ]; do IFS= read -r a <&3; set -- "$@" "$a"; n=$((n-1)); done',
-  '  ( printf "%s\\n" "$VIRTBENCH_LAUNCH_TOKEN" >&2; IFS= read -r go <&3; exec "$@" 3<&- )',
+  '  printf "%s\\n" "$VIRTBENCH_LAUNCH_TOKEN" >&2',
+  '  IFS= read -r go <&3',
+  '  "$@" 3<&-',
   '  s=$?',
   '  printf "\\n%s %s\\n" "$VIRTBENCH_LAUNCH_TOKEN" "$s"',
   '  printf "\\n%s %s\\n" "$VIRTBENCH_LAUNCH_TOKEN" "$s" >&2',
   'done',
 ].join('\n');
 
-/** How long to leave the staged subshell before the go byte, so it is surely blocked in read. */
-const SETTLE_MS = 2;
-
 export interface LaunchTiming {
-  /** Go to the first output line containing the marker, ms. */
+  /** Request to the first output line containing the marker, ms. */
   readonly readyMs: number;
-  /** Go to the launcher seeing the command's exit, ms (one more wake-up than hyperfine's). */
+  /** Request to the launcher reporting the command's exit, ms. */
   readonly exitMs: number;
   readonly code: number;
   /** The command's stdout lines. */
   readonly lines: readonly string[];
   readonly stderr: string;
 }
+
+/** How long to leave dash before the go line, so that it is surely blocked reading it. */
+const SETTLE_MS = 1;
 
 /** The smallest POSIX shell available: dash on Debian, else sh. */
 export function launcherShell(): string | undefined {
@@ -98,7 +104,6 @@ export class Launcher {
     return new Promise((resolve, reject) => {
       const lines: string[] = [];
       const stderr: string[] = [];
-      let started: number | undefined;
       let readyMs: number | undefined;
       let exit: { ms: number; code: number } | undefined;
       let stderrDone = false;
@@ -122,19 +127,19 @@ export class Launcher {
         this.close();
         reject(new CommandError(argv, `timed out after ${timeoutMs} ms`, { code: null, signal: 'SIGKILL', stdout: lines.join('\n'), stderr: stderr.join('\n'), ms: timeoutMs }));
       }, timeoutMs);
+      let started = Number.NaN;
       this.onStdoutLine = (line, at) => {
         if (line.startsWith(`${this.token} `)) {
-          exit = { ms: at - (started ?? at), code: Number(line.slice(this.token.length + 1)) };
+          exit = { ms: at - started, code: Number(line.slice(this.token.length + 1)) };
           finish();
           return;
         }
         if (line === '') return;
         lines.push(line);
-        if (readyMs === undefined && started !== undefined && line.includes(marker)) readyMs = at - started;
+        if (readyMs === undefined && line.includes(marker)) readyMs = at - started;
       };
       this.onStderrLine = (line) => {
         if (line === this.token) {
-          // The subshell waits on fd 3: let it block there, then start the clock and say go.
           setTimeout(() => {
             started = performance.now();
             this.control.write('go\n');

@@ -20,7 +20,9 @@ export const processDriver = defineRealDriver({
     await writeFile(idleScript, IDLE_SCRIPT);
     await writeFile(workScript, WORK_SCRIPT);
     return {
-      boot: { argv: [busybox, 'echo', READY_MARKER], marker: READY_MARKER },
+      // A process has no boot to stop the clock at: its start cost is the exec of the binary,
+      // timed to its exit as hyperfine times a command; the readiness line is still required.
+      boot: { argv: [busybox, 'echo', READY_MARKER], marker: READY_MARKER, readyAtExit: true },
       images: async () => ({ onDiskBytes: (await stat(busybox)).size, description: `process: the static binary ${busybox}` }),
       idleEstimateMiB: 4,
       isVm: false,
