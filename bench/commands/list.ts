@@ -41,6 +41,7 @@ async function listEngines(showParams: boolean): Promise<string> {
             ...paramLines('memory', spec.memory as unknown as Record<string, Param>),
             ...paramLines('costs', spec.costs as unknown as Record<string, Param>),
             ...paramLines('noise', spec.noise as unknown as Record<string, Param>),
+            ...paramLines('storm', stormParams(spec) as unknown as Record<string, Param>),
           ]),
       );
     }
