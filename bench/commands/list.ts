@@ -13,6 +13,7 @@ import { packageRoot } from '../environment.js';
 import { usageError } from '../errors.js';
 import { fixedMetricIds, metricInfo } from '../metrics.js';
 import { didYouMean } from '../scenario/suggest.js';
+import { stormParams } from '../../engines/model/storm-plan.js';
 
 const TOPICS = ['engines', 'hardware', 'scenarios', 'metrics', 'images', 'workloads'] as const;
 
