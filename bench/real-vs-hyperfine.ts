@@ -3,7 +3,9 @@
  * virtbench (tinybench, spawn to readiness line) and by `hyperfine -N` (spawn to exit), with the
  * ratio of the two medians. Rounds alternate the two tools so that host load drifts through both.
  *
- *   npm run build && node dist/bench/real-vs-hyperfine.js [--runs 20] [--rounds 2] [--drivers process,runc]
+ *   npm run build && node dist/bench/real-vs-hyperfine.js [--runs 20] [--slow-runs 6] [--rounds 6] [--drivers process,runc]
+ *
+ * Commands that take longer than half a second to boot (docker, qemu) get --slow-runs per round.
  *
  * Exits 1 when a ratio lies outside [1 - tolerance, 1 + tolerance] (default 10%) and --check is given.
  */
@@ -55,7 +57,9 @@ async function hyperfineTimes(boot: BootCommand, runs: number, warmup: number, t
   }
 }
 
-async function compareDriver(id: string, runs: number, rounds: number, warmup: number): Promise<Row | string> {
+const SLOW_BOOT_MS = 500;
+
+async function compareDriver(id: string, fastRuns: number, slowRuns: number, rounds: number, warmup: number): Promise<Row | string> {
   const scenario = await loadScenario(join(packageRoot(), SCENARIO));
   const entry = scenario.engines.find((e) => e.engine.driver === 'real' && e.engine.id === id);
   if (!entry) return `${id}: not a real driver of ${SCENARIO}`;
@@ -63,6 +67,8 @@ async function compareDriver(id: string, runs: number, rounds: number, warmup: n
   const opened = await openSession(driver.spec, buildCell(scenario, entry, {}));
   if (!opened.session) return opened.unsuitable;
   try {
+    const probe = await measureBoot(opened.session, { bootIterations: 1, bootWarmup: 0, timeoutMs: opened.options.timeoutMs });
+    const runs = probe.boot_time![0]! > SLOW_BOOT_MS ? slowRuns : fastRuns;
     const virtbench: number[] = [];
     const exits: number[] = [];
     const hyperfine: number[] = [];
@@ -105,7 +111,8 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       runs: { type: 'string', default: '20' },
-      rounds: { type: 'string', default: '2' },
+      'slow-runs': { type: 'string', default: '6' },
+      rounds: { type: 'string', default: '6' },
       warmup: { type: 'string', default: '3' },
       drivers: { type: 'string' },
       tolerance: { type: 'string', default: '10' },
@@ -120,12 +127,12 @@ async function main(): Promise<number> {
   const ids = values.drivers ? values.drivers.split(',') : engineIds('real');
   const tolerance = Number(values.tolerance) / 100;
   const rows: Row[] = [];
-  console.log(`virtbench boot_time p50 (tinybench) vs hyperfine -N median (spawn to exit), same commands; ${values.rounds} alternating rounds x ${values.runs} runs`);
+  console.log(`virtbench boot_time p50 (tinybench) vs hyperfine -N median (spawn to exit), same commands; ${values.rounds} alternating rounds x ${values.runs} runs (${values['slow-runs']} for boots over ${SLOW_BOOT_MS} ms)`);
   console.log('ratio: median over rounds of the two medians\' ratio; exit: virtbench\'s spawn-to-exit of the same launches');
   console.log(['driver', 'virtbench ms', 'hyperfine ms', 'ratio', 'virtbench exit ms', 'exit ratio'].join('\t'));
   for (const id of ids) {
     await loadEngine(id, 'real');
-    const row = await exclusive(() => compareDriver(id, Number(values.runs), Number(values.rounds), Number(values.warmup)));
+    const row = await exclusive(() => compareDriver(id, Number(values.runs), Number(values['slow-runs']), Number(values.rounds), Number(values.warmup)));
     if (typeof row === 'string') {
       console.log(`${id}\tskipped: ${row}`);
       continue;
