@@ -4,7 +4,6 @@ import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { docker } from '../modeled/docker.js';
 import { kvm } from '../modeled/kvm.js';
-import { native } from '../modeled/native.js';
 import { qemuTcg } from '../modeled/qemu-tcg.js';
 import type { HardwareProfile } from '../types.js';
 

@@ -89,19 +89,3 @@ export async function cpuSeconds(pid: number): Promise<number> {
   const stat = await readStat(pid);
   return stat ? stat.ticks / USER_HZ : 0;
 }
-
-/** Whether any process still carries `name=value` in its environment (a leak check). */
-export async function processesWithEnv(name: string, value: string): Promise<number[]> {
-  const found: number[] = [];
-  const needle = `${name}=${value}\0`;
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const environ = await readFile(`/proc/${entry}/environ`, 'utf8');
-      if (`${environ}\0`.includes(needle)) found.push(Number(entry));
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return found;
-}
