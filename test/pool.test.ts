@@ -49,8 +49,8 @@ describe('sweeps on a worker pool', () => {
     const pick = [plans[5]!, plans[17]!, plans[40]!];
     const together = await runBatch(scenario, pick, retention);
     const reversed = await Promise.all([...pick].reverse().map((plan) => runBatch(scenario, [plan], retention)));
-    const decoder = new TextDecoder();
-    expect(decoder.decode(together.csv)).toBe(reversed.reverse().map((b) => decoder.decode(b.csv)).join(''));
+    const text = (bytes: string | Uint8Array): string => (typeof bytes === 'string' ? bytes : new TextDecoder().decode(bytes));
+    expect(text(together.csv)).toBe(reversed.reverse().map((b) => text(b.csv)).join(''));
   });
 
   it('takes --workers on the command line and gives the same files with 1 and 2', async () => {

@@ -6,16 +6,17 @@ import type { Scenario } from '../scenario/load.js';
 
 /**
  * Consecutive cells of one scenario, finished and already in the form the report files need:
- * their CSV records and their rows as the JSON result prints them, as UTF-8 bytes. Workers
- * produce these and hand the bytes over without copying, so the main thread only writes, and a
- * cell reads the same byte for byte whichever thread ran it.
+ * their CSV records and their rows as the JSON result prints them. Workers hand the text over as
+ * bytes without copying, so the main thread only writes, and a cell reads the same byte for byte
+ * whichever thread ran it.
  */
 export interface CellBatch {
   /** The cells in canonical order; together they are one unbroken run of the cells being run. */
   readonly cells: readonly CellSummary[];
-  readonly csv: Uint8Array;
+  /** Text on the thread that ran the batch; UTF-8 bytes once a worker hands it over (see worker.ts). */
+  readonly csv: string | Uint8Array;
   /** Every row of the batch as an element of the JSON result's `rows` array, joined with ",\n". */
-  readonly json: Uint8Array;
+  readonly json: string | Uint8Array;
   readonly rowCount: number;
 }
 
@@ -81,8 +82,6 @@ export function keptRows(scenario: Scenario, rows: readonly ResultRow[], plan: C
     .map((row) => (row.metric === 'boot_storm.ready_per_second' ? row : { ...row, samples: [] }));
 }
 
-const encoder = new TextEncoder();
-
 /** Runs consecutive cells of one scenario and renders them into a CellBatch. */
 export async function runBatch(scenario: Scenario, plans: readonly CellPlan[], retention: Retention): Promise<CellBatch> {
   const parameters = Object.keys(scenario.sweep);
@@ -99,5 +98,5 @@ export async function runBatch(scenario: Scenario, plans: readonly CellPlan[], r
       notes: outcome.notes,
     });
   }
-  return { cells, csv: encoder.encode(renderCsvRecords(rows, parameters)), json: encoder.encode(rowsJson(rows)), rowCount: rows.length };
+  return { cells, csv: renderCsvRecords(rows, parameters), json: rowsJson(rows), rowCount: rows.length };
 }

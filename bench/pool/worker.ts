@@ -22,6 +22,7 @@ interface Loaded {
 }
 
 const loaded = new Map<string, Promise<Loaded>>();
+const encoder = new TextEncoder();
 
 function load(file: string, overrides: ScenarioOverrides): Promise<Loaded> {
   const key = JSON.stringify([file, overrides]);
@@ -41,13 +42,16 @@ export default async function runCells(task: CellTask): Promise<ReturnType<typeo
     return plan;
   });
   const batch = await runBatch(scenario, chosen, task.retention);
-  // The report bytes move to the main thread instead of being copied.
+  // The report text moves to the main thread as bytes, which transfer instead of being copied.
+  const csv = encoder.encode(batch.csv as string);
+  const json = encoder.encode(batch.json as string);
+  const moved: CellBatch = { ...batch, csv, json };
   return move({
     get [transferableSymbol]() {
-      return [batch.csv.buffer, batch.json.buffer];
+      return [csv.buffer, json.buffer];
     },
     get [valueSymbol](): CellBatch {
-      return batch;
+      return moved;
     },
   });
 }
