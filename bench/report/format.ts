@@ -28,3 +28,29 @@ export function formatValue(value: number, unit: string): string {
       return `${formatNumber(value)} ${unit}`;
   }
 }
+
+/**
+ * The rows of the comparison table, the classic VM-vs-container table with numbers; every report
+ * that shows the table uses this one list, skipping rows a run has no data for.
+ */
+export const COMPARISON_ROWS: readonly { label: string; metric: string }[] = [
+  { label: 'Boot time (p50)', metric: 'boot_time' },
+  { label: 'Image size', metric: 'image_size' },
+  { label: 'Image, registry (compressed)', metric: 'image_size.compressed' },
+  { label: 'Density (instances/host)', metric: 'density' },
+  { label: 'Memory per instance', metric: 'density.memory_per_instance' },
+  { label: 'Overhead: CPU', metric: 'overhead_cpu' },
+  { label: 'Overhead: memory', metric: 'overhead_memory' },
+  { label: 'Overhead: disk', metric: 'overhead_disk' },
+  { label: 'Overhead: network', metric: 'overhead_network' },
+  { label: 'Overhead: total', metric: 'overhead_total' },
+  { label: 'Shares host kernel', metric: 'isolation.shared_kernel' },
+  { label: 'Kernel fault takes down', metric: 'isolation' },
+  { label: 'Boot storm: all ready', metric: 'boot_storm' },
+  { label: 'Boot storm: p50 latency', metric: 'boot_storm.p50' },
+  { label: 'Boot storm: p99 latency', metric: 'boot_storm.p99' },
+  { label: 'Boot storm: ready per second', metric: 'boot_storm.rate' },
+];
+
+/** Headline metrics that get a bar chart each. */
+export const CHARTED_METRICS = ['boot_time', 'image_size', 'density', 'overhead_total', 'boot_storm'] as const;

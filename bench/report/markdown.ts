@@ -4,7 +4,7 @@ import { countLine, engineLabel, metricLabel, tableCells } from '../gate/table.j
 import { metricInfo, type ResultRow } from '../metrics.js';
 import type { RunResult } from '../results.js';
 import { formatChange, relativeChange } from '../gate/change.js';
-import { formatValue } from './format.js';
+import { CHARTED_METRICS, COMPARISON_ROWS, formatValue } from './format.js';
 
 /**
  * The Markdown report CI shows people: a verdict, the gate (or comparison) table, the classic
@@ -22,21 +22,7 @@ export interface MarkdownInput {
   readonly mode: 'gate' | 'compare' | 'result';
 }
 
-const COMPARISON_ROWS: readonly { label: string; metric: string }[] = [
-  { label: 'Boot time (p50)', metric: 'boot_time' },
-  { label: 'Image size', metric: 'image_size' },
-  { label: 'Image, registry (compressed)', metric: 'image_size.compressed' },
-  { label: 'Density (instances/host)', metric: 'density' },
-  { label: 'Memory per instance', metric: 'density.memory_per_instance' },
-  { label: 'Overhead: CPU', metric: 'overhead_cpu' },
-  { label: 'Overhead: memory', metric: 'overhead_memory' },
-  { label: 'Overhead: disk', metric: 'overhead_disk' },
-  { label: 'Overhead: network', metric: 'overhead_network' },
-  { label: 'Overhead: total', metric: 'overhead_total' },
-  { label: 'Kernel fault takes down', metric: 'isolation' },
-];
 
-const CHARTED = ['boot_time', 'image_size', 'density', 'overhead_total'] as const;
 
 /** Escapes what would break a table cell or start Markdown formatting. */
 export function escapeCell(text: string): string {
@@ -156,7 +142,7 @@ export function renderMarkdown(input: MarkdownInput): string {
   if (input.baseline) out.push('p50 per engine, with the change against the baseline where there is one.', '');
   out.push(comparisonTable(input));
 
-  const charts = CHARTED.map((metric) => mermaidChart(result, metric, input.baseline)).filter((c): c is string => c !== undefined);
+  const charts = CHARTED_METRICS.map((metric) => mermaidChart(result, metric, input.baseline)).filter((c): c is string => c !== undefined);
   if (charts.length > 0) out.push('', '### Charts', '', charts.join('\n\n'));
 
   if (result.claims.length > 0) {

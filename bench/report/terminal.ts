@@ -3,7 +3,7 @@ import { metricInfo, type ResultRow } from '../metrics.js';
 import type { EngineSummary, RunResult } from '../results.js';
 import { hasRealRows, renderModelVsReal } from './model-vs-real.js';
 import { renderCurve, renderTimeline, stormTimeline, sweepCurves } from './curves.js';
-import { formatValue } from './format.js';
+import { CHARTED_METRICS, COMPARISON_ROWS, formatValue } from './format.js';
 
 export interface TerminalOptions {
   readonly color: boolean;
@@ -12,29 +12,6 @@ export interface TerminalOptions {
 }
 
 type Colors = ReturnType<typeof createColors>;
-
-/** The rows of the comparison table: the classic VM-vs-container table, with numbers. */
-const TABLE_ROWS: readonly { label: string; metric: string }[] = [
-  { label: 'Boot time (p50)', metric: 'boot_time' },
-  { label: 'Image size', metric: 'image_size' },
-  { label: 'Image, registry (compressed)', metric: 'image_size.compressed' },
-  { label: 'Density (instances/host)', metric: 'density' },
-  { label: 'Memory per instance', metric: 'density.memory_per_instance' },
-  { label: 'Overhead: CPU', metric: 'overhead_cpu' },
-  { label: 'Overhead: memory', metric: 'overhead_memory' },
-  { label: 'Overhead: disk', metric: 'overhead_disk' },
-  { label: 'Overhead: network', metric: 'overhead_network' },
-  { label: 'Overhead: total', metric: 'overhead_total' },
-  { label: 'Shares host kernel', metric: 'isolation.shared_kernel' },
-  { label: 'Kernel fault takes down', metric: 'isolation' },
-  { label: 'Boot storm: all ready', metric: 'boot_storm' },
-  { label: 'Boot storm: p50 latency', metric: 'boot_storm.p50' },
-  { label: 'Boot storm: p99 latency', metric: 'boot_storm.p99' },
-  { label: 'Boot storm: ready per second', metric: 'boot_storm.rate' },
-];
-
-/** Headline metrics that get a bar chart each. */
-const CHARTED = ['boot_time', 'image_size', 'density', 'overhead_total', 'boot_storm'] as const;
 
 export function renderTerminal(result: RunResult, options: TerminalOptions): string {
   const c = createColors(options.color);
@@ -64,7 +41,7 @@ export function renderTerminal(result: RunResult, options: TerminalOptions): str
     }
   }
 
-  for (const metric of CHARTED) {
+  for (const metric of CHARTED_METRICS) {
     const chart = barChart(result, pointRows, metric, options.barWidth ?? 40, c);
     if (chart) out.push('', chart);
   }
@@ -110,7 +87,7 @@ function comparisonTable(result: RunResult, rows: readonly ResultRow[], c: Color
   lines.push(['', ...engines.map(engineLabel)]);
   lines.push(['kind', ...engines.map((e) => e.kind)]);
   lines.push(['Boots a guest kernel', ...engines.map((e) => (rows.some((r) => r.engine === e.id && r.driver === e.driver && (r.metric === 'boot_time.kernel_init' || r.metric === 'boot_time.kernel')) ? 'yes' : 'no'))]);
-  for (const { label, metric } of TABLE_ROWS) {
+  for (const { label, metric } of COMPARISON_ROWS) {
     if (!rows.some((r) => r.metric === metric)) continue;
     lines.push([label, ...engines.map((e) => cell(e, metric))]);
     if (metric === 'density') {

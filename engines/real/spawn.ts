@@ -96,19 +96,27 @@ function track(child: ChildProcess, argv: readonly string[]): CleanupHandle {
   return handle;
 }
 
+/**
+ * Every child starts in its own process group (detached) with piped output and is tracked, so the
+ * cleanup registry can kill the whole group on timeout, failure or a signal.
+ */
+function spawnTracked(program: string, args: readonly string[], argv: readonly string[], options: SpawnOptions) {
+  const child = spawn(program, args, {
+    cwd: options.cwd,
+    env: childEnv(options.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  return { child, handle: track(child, argv) };
+}
+
 /** Runs a command to completion and collects its output. */
 export function runCommand(argv: readonly string[], options: SpawnOptions): Promise<CommandResult> {
   const [program, ...args] = argv;
   if (!program) return Promise.reject(new Error('runCommand: empty argv'));
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(program, args, {
-      cwd: options.cwd,
-      env: childEnv(options.env),
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    const handle = track(child, argv);
+    const { child, handle } = spawnTracked(program, args, argv, options);
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -183,13 +191,7 @@ export function startInstance(argv: readonly string[], options: InstanceOptions)
   if (!program) return Promise.reject(new Error('startInstance: empty argv'));
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(program, args, {
-      cwd: options.cwd,
-      env: childEnv(options.env),
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    const handle = track(child, argv);
+    const { child, handle } = spawnTracked(program, args, argv, options);
     const lines: string[] = [];
     let partial = '';
     let stderr = '';
