@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { inspectFile } from './binary-file.js';
 import { findTool } from './spawn.js';
 
 /** Where Debian's busybox-static installs its binary, then the usual places. */
@@ -32,13 +32,7 @@ export async function findStaticBusybox(): Promise<{ busybox?: Busybox; reason?:
 
 /** Whether an ELF executable asks for a dynamic loader (has a PT_INTERP program header). */
 export async function elfLinkage(path: string): Promise<'static' | 'dynamic' | undefined> {
-  let file;
-  try {
-    file = await open(path, 'r');
-  } catch {
-    return undefined;
-  }
-  try {
+  return inspectFile(path, async (file) => {
     const header = Buffer.alloc(64);
     await file.read(header, 0, 64, 0);
     if (header.readUInt32BE(0) !== 0x7f454c46 || header[4] !== 2 || header[5] !== 1) return undefined; // 64-bit little-endian ELF only
@@ -52,7 +46,5 @@ export async function elfLinkage(path: string): Promise<'static' | 'dynamic' | u
       if (table.readUInt32LE(i * phentsize) === PT_INTERP) return 'dynamic';
     }
     return 'static';
-  } finally {
-    await file.close();
-  }
+  });
 }

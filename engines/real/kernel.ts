@@ -1,4 +1,5 @@
-import { access, constants, mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { access, constants, mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { inspectFile } from './binary-file.js';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { findTool, runCommand } from './spawn.js';
@@ -41,13 +42,7 @@ async function readable(path: string): Promise<boolean> {
 
 /** The release string a bzImage carries in its setup header (boot protocol 2.00+). */
 export async function bzImageRelease(path: string): Promise<string | undefined> {
-  let file;
-  try {
-    file = await open(path, 'r');
-  } catch {
-    return undefined;
-  }
-  try {
+  return inspectFile(path, async (file) => {
     const header = Buffer.alloc(0x210);
     await file.read(header, 0, header.length, 0);
     if (header.toString('ascii', 0x202, 0x206) !== 'HdrS') return undefined;
@@ -56,9 +51,7 @@ export async function bzImageRelease(path: string): Promise<string | undefined> 
     await file.read(text, 0, 128, offset);
     const release = text.toString('ascii').split(/[\s\0]/)[0];
     return release && /^\d+\.\d+/.test(release) ? release : undefined;
-  } finally {
-    await file.close();
-  }
+  });
 }
 
 function compareReleases(a: string, b: string): number {
