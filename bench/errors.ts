@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+
 /** Exit codes every command shares. */
 export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const;
 
@@ -48,4 +50,22 @@ export function formatProblem(problem: InputProblem): string {
 /** A problem that is not tied to a file position, such as a bad command-line flag. */
 export function usageError(message: string, hint?: string): InputError {
   return new InputError({ location: { file: 'command line' }, path: '', message, hint });
+}
+
+/** Reads a file the user named; a missing or unreadable one is bad input (exit 2), with a hint. */
+export async function readInputFile(file: string, what: string, missingHint: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InputError(
+      {
+        location: { file },
+        path: '',
+        message: code === 'ENOENT' ? `${what} not found` : `cannot read ${what} (${code ?? String(error)})`,
+        hint: code === 'ENOENT' ? missingHint : undefined,
+      },
+      { cause: error },
+    );
+  }
 }

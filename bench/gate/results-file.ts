@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { InputError } from '../errors.js';
+import { InputError, readInputFile } from '../errors.js';
 import { RESULT_SCHEMA_VERSION, type RunResult } from '../results.js';
 import { problemsFromIssues } from '../scenario/issues.js';
 import { parseSourceFile } from '../scenario/load.js';
@@ -88,21 +87,7 @@ const RESULT_HINT = 'pass a .json file written by `virtbench run`, `virtbench me
 
 /** Reads and validates a JSON result. Throws InputError (exit 2) for anything that is not one. */
 export async function readResultFile(file: string): Promise<LoadedResult> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(
-      {
-        location: { file },
-        path: '',
-        message: code === 'ENOENT' ? 'result file not found' : `cannot read result file (${code ?? String(error)})`,
-        hint: code === 'ENOENT' ? RESULT_HINT : undefined,
-      },
-      { cause: error },
-    );
-  }
+  const text = await readInputFile(file, 'result file', RESULT_HINT);
   let data: unknown;
   try {
     data = JSON.parse(text);

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LineCounter, parseDocument, type Document } from 'yaml';
@@ -11,7 +10,7 @@ import type { ModeledEngine } from '../../engines/modeled/define.js';
 import { buildEngineFromProfile, engineProfileSchema } from '../../engines/profile.js';
 import { engineIds, engineShapeProblems, hasEngine, loadEngine } from '../../engines/registry.js';
 import type { App, DensityPolicy, Engine, EngineOptions, HardwareProfile, StormSettings, Workload } from '../../engines/types.js';
-import { InputError, type InputProblem } from '../errors.js';
+import { InputError, readInputFile, type InputProblem } from '../errors.js';
 import { isKnownMetric, type MetricFamily } from '../metrics.js';
 import { problemsFromIssues } from './issues.js';
 import { formatPath, locate, type PathSegment } from './locate.js';
@@ -62,21 +61,7 @@ interface ParsedSource {
 
 /** Reads a YAML (or JSON, which is YAML) file keeping source positions; syntax errors are InputErrors. */
 export async function parseSourceFile(file: string): Promise<ParsedSource> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(
-      {
-        location: { file },
-        path: '',
-        message: code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? String(error)})`,
-        hint: code === 'ENOENT' ? 'check the path; `virtbench list scenarios` shows the bundled ones' : undefined,
-      },
-      { cause: error },
-    );
-  }
+  const text = await readInputFile(file, 'file', 'check the path; `virtbench list scenarios` shows the bundled ones');
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
