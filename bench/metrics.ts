@@ -82,7 +82,11 @@ export interface RowContext {
   readonly params: Readonly<Record<string, string | number | boolean>>;
 }
 
-/** Summarizes an engine's raw samples into rows, keeping only the requested metric families. */
+/**
+ * Summarizes an engine's raw samples into rows, keeping only the requested metric families.
+ * Large sweeps make hundreds of thousands of rows, so each row is built in one literal of a fixed
+ * shape, with no intermediate objects for the garbage collector to chase.
+ */
 export function rowsFromMeasurement(
   measurement: Measurement,
   context: RowContext,
@@ -94,18 +98,36 @@ export function rowsFromMeasurement(
     if (!families.includes(info.family)) continue;
     const samples = measurement.samples[metric]!;
     if (samples.length === 0) continue;
-    const summary = roundSummary(summarize(samples));
+    const summary = summarize(samples);
+    const rounded = new Array<number>(samples.length);
+    for (let i = 0; i < samples.length; i++) rounded[i] = roundSignificant(samples[i]!);
     const detail =
       measurement.details?.[metric] ?? (metric === 'density' && measurement.densityBinding ? `binding: ${measurement.densityBinding}` : '');
-    rows.push({ ...context, metric, unit: info.unit, detail, ...summary, samples: samples.map((v) => roundSignificant(v)) });
+    // Key order is the JSON result's field order.
+    rows.push({
+      scenario: context.scenario,
+      engine: context.engine,
+      kind: context.kind,
+      driver: context.driver,
+      hardware: context.hardware,
+      params: context.params,
+      metric,
+      unit: info.unit,
+      detail,
+      n: summary.n,
+      mean: roundSignificant(summary.mean),
+      p50: roundSignificant(summary.p50),
+      p95: roundSignificant(summary.p95),
+      p99: roundSignificant(summary.p99),
+      min: roundSignificant(summary.min),
+      max: roundSignificant(summary.max),
+      stddev: roundSignificant(summary.stddev),
+      ci95Low: roundSignificant(summary.ci95Low),
+      ci95High: roundSignificant(summary.ci95High),
+      samples: rounded,
+    });
   }
   return rows;
-}
-
-function roundSummary(summary: Summary): Summary {
-  const out: Record<string, number> = {};
-  for (const [key, value] of Object.entries(summary)) out[key] = key === 'n' ? value : roundSignificant(value);
-  return out as unknown as Summary;
 }
 
 /**
