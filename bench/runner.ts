@@ -9,6 +9,12 @@ import type { Scenario, ScenarioEngine } from './scenario/load.js';
 
 export type SweepPoint = Readonly<Record<string, string | number | boolean>>;
 
+/** The parts of a scenario that running its cells reads: plain data plus the engines. */
+export type CellScenario = Pick<
+  Scenario,
+  'name' | 'hardware' | 'seed' | 'repetitions' | 'app' | 'workload' | 'density' | 'storm' | 'engines' | 'metrics' | 'sweep'
+>;
+
 /** One engine at one sweep point: the unit of work the runner schedules. */
 export interface CellPlan {
   /** Position in the scenario's canonical order, which every report keeps. */
@@ -27,7 +33,7 @@ export function sweepPoints(sweep: Scenario['sweep']): SweepPoint[] {
 }
 
 /** Every cell of a scenario: sweep points in grid order, engines in scenario order within each. */
-export function planCells(scenario: Scenario): CellPlan[] {
+export function planCells(scenario: Pick<CellScenario, 'sweep' | 'engines'>): CellPlan[] {
   const plans: CellPlan[] = [];
   for (const point of sweepPoints(scenario.sweep)) {
     scenario.engines.forEach((_, engineIndex) => plans.push({ index: plans.length, engineIndex, point }));
@@ -48,7 +54,7 @@ function withOverride<T>(section: T, path: readonly string[], value: unknown): T
  * depends only on the scenario seed, the engine and the point, so any schedule gives the same
  * numbers.
  */
-export function buildCell(scenario: Scenario, engine: ScenarioEngine, point: SweepPoint): Cell {
+export function buildCell(scenario: CellScenario, engine: ScenarioEngine, point: SweepPoint): Cell {
   let sections = {
     hardware: scenario.hardware,
     app: scenario.app,
@@ -82,7 +88,7 @@ export interface CellOutcome {
 }
 
 /** Runs one cell and summarizes it into rows. */
-export async function runCell(scenario: Scenario, plan: CellPlan): Promise<CellOutcome> {
+export async function runCell(scenario: CellScenario, plan: CellPlan): Promise<CellOutcome> {
   const entry = scenario.engines[plan.engineIndex]!;
   const cell = buildCell(scenario, entry, plan.point);
   const measurement = await entry.engine.measure(cell);

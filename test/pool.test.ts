@@ -4,6 +4,7 @@ import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { currentEnvironment } from '../bench/environment.js';
 import { runBatch, retentionFor } from '../bench/pool/batch.js';
+import { fromPortable, toPortable } from '../bench/pool/portable.js';
 import { runScenarioToFiles, type FileRunOptions } from '../bench/pool/run.js';
 import { renderCsv } from '../bench/report/csv.js';
 import { renderJson } from '../bench/report/json.js';
@@ -49,8 +50,23 @@ describe('sweeps on a worker pool', () => {
     const pick = [plans[5]!, plans[17]!, plans[40]!];
     const together = await runBatch(scenario, pick, retention);
     const reversed = await Promise.all([...pick].reverse().map((plan) => runBatch(scenario, [plan], retention)));
-    const text = (bytes: string | Uint8Array): string => (typeof bytes === 'string' ? bytes : new TextDecoder().decode(bytes));
-    expect(text(together.csv)).toBe(reversed.reverse().map((b) => text(b.csv)).join(''));
+    expect(together.csv).toBe(reversed.reverse().map((b) => b.csv).join(''));
+  });
+
+  it('sends workers built-in and profile engines as plain data, and engines from modules as their scenario file', async () => {
+    const scenario = await loadScenario('test/fixtures/plugins.yaml');
+    expect(toPortable(scenario)).toBeUndefined();
+    const dataOnly = { ...scenario, engines: scenario.engines.slice(0, 2) };
+    const portable = toPortable(dataOnly)!;
+    expect(portable.engines.map((e) => e.spec.id)).toEqual(dataOnly.engines.map((e) => e.engine.id));
+    // What a worker receives is a structured clone; it must rebuild engines that give the same bytes.
+    const rebuilt = fromPortable(structuredClone(portable));
+    const plans = planCells(dataOnly);
+    const retention = retentionFor(dataOnly, plans.length);
+    const here = await runBatch(dataOnly, plans, retention);
+    const there = await runBatch(rebuilt, plans, retention);
+    expect(there.csv).toBe(here.csv);
+    expect(there.json).toBe(here.json);
   });
 
   it('takes --workers on the command line and gives the same files with 1 and 2', async () => {

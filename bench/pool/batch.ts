@@ -1,22 +1,22 @@
 import type { ResultRow } from '../metrics.js';
 import { renderCsvRecords } from '../report/csv.js';
+import { renderJsonRows } from '../report/json.js';
 import type { SkippedCell } from '../results.js';
-import { runCell, type CellPlan } from '../runner.js';
+import { runCell, type CellPlan, type CellScenario } from '../runner.js';
 import type { Scenario } from '../scenario/load.js';
 
 /**
  * Consecutive cells of one scenario, finished and already in the form the report files need:
  * their CSV records and their rows as the JSON result prints them. Workers hand the text over as
- * bytes without copying, so the main thread only writes, and a cell reads the same byte for byte
- * whichever thread ran it.
+ * strings, so the main thread only writes, and a cell reads the same byte for byte whichever thread
+ * ran it.
  */
 export interface CellBatch {
   /** The cells in canonical order; together they are one unbroken run of the cells being run. */
   readonly cells: readonly CellSummary[];
-  /** Text on the thread that ran the batch; UTF-8 bytes once a worker hands it over (see worker.ts). */
-  readonly csv: string | Uint8Array;
+  readonly csv: string;
   /** Every row of the batch as an element of the JSON result's `rows` array, joined with ",\n". */
-  readonly json: string | Uint8Array;
+  readonly json: string;
   readonly rowCount: number;
 }
 
@@ -54,25 +54,12 @@ export function retentionFor(scenario: Scenario, cellCount: number): Retention {
   return { all: cellCount <= RETAIN_ALL_CELLS, claimMetrics: [...claimMetrics] };
 }
 
-const ROWS_OPEN = '{\n  "rows": [\n';
-const ROWS_CLOSE = '\n  ]\n}';
-
-/**
- * Rows as elements of the JSON result's `rows` array, joined with ",\n": exactly what
- * JSON.stringify(result, null, 2) prints between the array's brackets, in one native call.
- */
-export function rowsJson(rows: readonly ResultRow[]): string {
-  if (rows.length === 0) return '';
-  const text = JSON.stringify({ rows }, null, 2);
-  return text.slice(ROWS_OPEN.length, text.length - ROWS_CLOSE.length);
-}
-
 /** The grid's first sweep point: every parameter at its first value. */
-function firstPoint(scenario: Scenario): Readonly<Record<string, unknown>> {
+function firstPoint(scenario: Pick<CellScenario, 'sweep'>): Readonly<Record<string, unknown>> {
   return Object.fromEntries(Object.entries(scenario.sweep).map(([key, values]) => [key, values[0]]));
 }
 
-export function keptRows(scenario: Scenario, rows: readonly ResultRow[], plan: CellPlan, retention: Retention): ResultRow[] {
+export function keptRows(scenario: Pick<CellScenario, 'sweep'>, rows: readonly ResultRow[], plan: CellPlan, retention: Retention): ResultRow[] {
   if (retention.all) return [...rows];
   const first = firstPoint(scenario);
   const differing = Object.keys(plan.point).filter((key) => plan.point[key] !== first[key]).length;
@@ -83,7 +70,7 @@ export function keptRows(scenario: Scenario, rows: readonly ResultRow[], plan: C
 }
 
 /** Runs consecutive cells of one scenario and renders them into a CellBatch. */
-export async function runBatch(scenario: Scenario, plans: readonly CellPlan[], retention: Retention): Promise<CellBatch> {
+export async function runBatch(scenario: CellScenario, plans: readonly CellPlan[], retention: Retention): Promise<CellBatch> {
   const parameters = Object.keys(scenario.sweep);
   const cells: CellSummary[] = [];
   const rows: ResultRow[] = [];
@@ -98,5 +85,5 @@ export async function runBatch(scenario: Scenario, plans: readonly CellPlan[], r
       notes: outcome.notes,
     });
   }
-  return { cells, csv: renderCsvRecords(rows, parameters), json: rowsJson(rows), rowCount: rows.length };
+  return { cells, csv: renderCsvRecords(rows, parameters), json: renderJsonRows(rows), rowCount: rows.length };
 }

@@ -3,17 +3,18 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { stringify } from 'csv-stringify/sync';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { currentEnvironment, packageRoot, type Environment } from '../environment.js';
 import type { ResultRow } from '../metrics.js';
 import { csvHeader } from '../report/csv.js';
-import { renderJson } from '../report/json.js';
+import { jsonAroundRows } from '../report/json.js';
 import { commitStaged, discardStaged, StagedFile } from '../report/stream.js';
 import type { RunResult, SkippedCell } from '../results.js';
 import { assembleResult, evaluateClaims, planCells, type CellOutcome, type CellPlan } from '../runner.js';
 import type { Scenario, ScenarioOverrides } from '../scenario/load.js';
 import { retentionFor, runBatch, type CellBatch, type Retention } from './batch.js';
-import type { CellTask } from './worker.js';
+import { toPortable } from './portable.js';
+import type { CellTask, WorkerSetup } from './worker.js';
 
 /** How a worker thread rebuilds the scenario the main thread loaded. */
 export interface ScenarioSource {
@@ -62,10 +63,23 @@ const PROBE_MS = 40;
 const DEFAULT_POOL_WORTH_MS = 400;
 /** Cells per task at most, and tasks in flight per worker: enough to hide messaging, few enough to keep memory flat. */
 const MAX_CHUNK = 16;
+/**
+ * What one task should take: long enough that messaging is noise, short enough that the last
+ * tasks of a run end together. Cells range from a fraction of a millisecond (a model
+ * prediction) to a second (a storm of 100,000 instances), so tasks are sized in time, not cells.
+ */
+const TASK_MS = 8;
 const IN_FLIGHT_PER_WORKER = 2;
-/** Cells per batch on the main thread: small, so little is alive when the young generation is collected. */
+/** Batches back from the pool but not yet written, per task slot. */
+const UNWRITTEN_PER_SLOT = 4;
+/** Cells per batch on the main thread at most: small, so little is alive when the young generation is collected. */
 const LOCAL_CHUNK = 8;
-const WORKER_YOUNG_GENERATION_MB = 4;
+/**
+ * The main thread's young generation on 64-bit Node: three 16 MiB semi-spaces. V8 sizes its
+ * number-to-string cache from it, and reports turn every number into text, so a worker with a
+ * smaller young generation formats numbers 1.5 times slower and falls behind the main thread.
+ */
+const WORKER_YOUNG_GENERATION_MB = 48;
 
 /**
  * Runs a scenario and streams its CSV and JSON reports to disk in canonical cell order as cells
@@ -127,58 +141,106 @@ async function runModelCells(
 ): Promise<number> {
   const poolThreads = workers - 1;
   let pool: Piscina | undefined;
+  let poolStarting: Promise<void> | undefined;
   let next = 0;
   let failure: unknown;
   const inFlight = new Set<Promise<void>>();
   const started = performance.now();
+  // The cost of a cell, from the cells this thread has run.
+  let localCells = 0;
+  let localMs = 0;
+  const cellsFor = (ms: number, most: number): number =>
+    localCells === 0 ? 1 : Math.max(1, Math.min(most, Math.floor(ms / (localMs / localCells))));
 
-  const dispatch = (): void => {
-    // Guided self-scheduling: bigger batches while much is left, small ones at the end for balance.
-    const size = Math.max(1, Math.min(MAX_CHUNK, Math.ceil((plans.length - next) / (workers * 4))));
-    const chosen = plans.slice(next, next + size);
-    next += chosen.length;
-    const task: CellTask = { file: source.file, overrides: source.overrides, indices: chosen.map((plan) => plan.index), retention };
-    const promise: Promise<void> = (pool!.run(task) as Promise<CellBatch>)
-      .then(finished)
-      .catch((error: unknown) => {
-        failure ??= error;
-      })
-      .finally(() => inFlight.delete(promise));
-    inFlight.add(promise);
+  // Keeps every pool thread busy. It runs again as soon as a task's cells come back, before they
+  // are written, so a thread never waits while the main thread computes or writes. Batches that
+  // came back but are not yet written are bounded too, so a slow disk cannot fill memory.
+  let computing = 0;
+  const feedPool = (): void => {
+    while (
+      pool &&
+      failure === undefined &&
+      next < plans.length &&
+      computing < poolThreads * IN_FLIGHT_PER_WORKER &&
+      inFlight.size < poolThreads * IN_FLIGHT_PER_WORKER * UNWRITTEN_PER_SLOT
+    ) {
+      // Guided self-scheduling: bigger batches while much is left, small ones at the end for balance.
+      const size = Math.min(cellsFor(TASK_MS, MAX_CHUNK), Math.ceil((plans.length - next) / (workers * 4)));
+      const chosen = plans.slice(next, next + size);
+      next += chosen.length;
+      const task: CellTask = { indices: chosen.map((plan) => plan.index), retention };
+      computing++;
+      const promise: Promise<void> = (pool.run(task) as Promise<CellBatch>)
+        .finally(() => {
+          computing--;
+          feedPool();
+        })
+        .then(finished)
+        .catch((error: unknown) => {
+          failure ??= error;
+        })
+        .finally(() => {
+          inFlight.delete(promise);
+          feedPool();
+        });
+      inFlight.add(promise);
+    }
   };
 
   try {
     while (next < plans.length && failure === undefined) {
       const elapsed = performance.now() - started;
-      if (!pool && poolThreads > 0) {
+      if (!poolStarting && poolThreads > 0) {
         const remainingMs = next > 0 ? (elapsed / next) * (plans.length - next) : Infinity;
-        if (worthMs === 0 || (elapsed >= PROBE_MS && remainingMs >= worthMs)) pool = startPool(poolThreads);
+        if (worthMs === 0 || (elapsed >= PROBE_MS && remainingMs >= worthMs)) {
+          poolStarting = startPool(poolThreads, workerSetup(scenario, source)).then((created) => {
+            pool = created;
+            feedPool();
+          });
+          // With the pool always wanted, wait for it: its threads start while this one waits.
+          if (worthMs === 0) await poolStarting;
+        }
       }
-      while (pool && next < plans.length && inFlight.size < poolThreads * IN_FLIGHT_PER_WORKER) dispatch();
+      feedPool();
       if (next >= plans.length) break;
       // Single cells while measuring, then small batches, so memory stays flat.
-      const chosen = plans.slice(next, next + (elapsed >= PROBE_MS ? LOCAL_CHUNK : 1));
+      const chosen = plans.slice(next, next + (elapsed >= PROBE_MS ? cellsFor(TASK_MS / 2, LOCAL_CHUNK) : 1));
       next += chosen.length;
-      await finished(await runBatch(scenario, chosen, retention));
+      const batchStarted = performance.now();
+      const batch = await runBatch(scenario, chosen, retention);
+      localMs += performance.now() - batchStarted;
+      localCells += chosen.length;
+      await finished(batch);
       // Let batches the pool finished meanwhile reach the reports before taking more.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
+    await poolStarting;
     while (inFlight.size > 0) await Promise.race(inFlight);
     if (failure !== undefined) throw failure;
     return pool ? workers : 1;
   } finally {
+    await poolStarting?.catch(() => undefined);
     await Promise.allSettled(inFlight);
     await pool?.destroy();
   }
 }
 
-function startPool(threads: number): Piscina {
+function workerSetup(scenario: Scenario, source: ScenarioSource): WorkerSetup {
+  const portable = toPortable(scenario);
+  return portable ? { scenario: portable } : { source };
+}
+
+/** Piscina loads only when a run is big enough to want threads. */
+async function startPool(threads: number, setup: WorkerSetup): Promise<Piscina> {
+  const { Piscina } = await import('piscina');
   return new Piscina({
     filename: pathToFileURL(workerFile()).href,
     minThreads: threads,
     maxThreads: threads,
-    // Cells leave short-lived garbage only; a small young generation collects it before it is
-    // promoted, which keeps each thread's memory flat (peak RSS of a 10,000-cell sweep: README).
+    workerData: setup,
+    // A worker gets its next task while it runs the current one. With one at a time it would wait
+    // for the main thread to hear of each finished task, and the main thread is running cells too.
+    concurrentTasksPerWorker: IN_FLIGHT_PER_WORKER,
     // The old generation is not capped: V8 ends the whole process, not just the worker, when
     // one allocation crosses such a cap.
     resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
@@ -219,7 +281,7 @@ class ReportWriter {
 
   async start(): Promise<void> {
     await this.csv.write(stringify([csvHeader(Object.keys(this.scenario.sweep))], { record_delimiter: '\n' }));
-    const { head } = splitJson(assembleResult(this.scenario, [], this.environment));
+    const { head } = jsonAroundRows(assembleResult(this.scenario, [], this.environment));
     await this.json.write(head);
   }
 
@@ -257,18 +319,8 @@ class ReportWriter {
     const claims = evaluateClaims(this.scenario, this.kept, skeleton.engines);
     const assembled: RunResult = { ...skeleton, skipped: this.skipped, notes: this.notes, claims };
     const final = this.options.finish ? this.options.finish(assembled) : assembled;
-    const { tail } = splitJson(final);
-    await this.json.write(this.rowsWritten > 0 ? `\n  ]${tail}` : `]${tail}`);
+    const { tail } = jsonAroundRows(final);
+    await this.json.write(this.rowsWritten > 0 ? `\n  ${tail}\n` : `${tail}\n`);
     return { ...final, rows: this.kept };
   }
-}
-
-const ROWS_MARKER = '\n  "rows": []';
-
-/** The JSON result around its rows array, so rows can stream between the two halves. */
-function splitJson(result: RunResult): { head: string; tail: string } {
-  const text = renderJson({ ...result, rows: [] });
-  const at = text.indexOf(ROWS_MARKER);
-  if (at < 0) throw new Error('the JSON result has no top-level rows array');
-  return { head: `${text.slice(0, at)}\n  "rows": [`, tail: text.slice(at + ROWS_MARKER.length) };
 }

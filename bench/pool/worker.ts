@@ -1,57 +1,57 @@
-import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { planCells, type CellPlan } from '../runner.js';
-import { loadScenario, type Scenario, type ScenarioOverrides } from '../scenario/load.js';
+import { workerData } from 'piscina';
+import { planCells, type CellPlan, type CellScenario } from '../runner.js';
 import { runBatch, type CellBatch, type Retention } from './batch.js';
+import { fromPortable, type PortableScenario } from './portable.js';
 
 /**
- * The pool's worker: it rebuilds the scenario from its file and the same command-line overrides
- * the main thread used, then runs cells by their index in the scenario's canonical order. Every
- * cell's seed comes from the scenario seed, the engine and the sweep point, so the worker that
- * runs a cell does not change its numbers.
+ * The pool's worker. It runs cells by their index in the scenario's canonical order. Every cell's
+ * seed comes from the scenario seed, the engine and the sweep point, so the worker that runs a
+ * cell does not change its numbers.
  */
 export interface CellTask {
-  readonly file: string;
-  readonly overrides: ScenarioOverrides;
   readonly indices: readonly number[];
   readonly retention: Retention;
 }
 
+/**
+ * What every worker starts from: the scenario as plain data when its engines allow it, otherwise
+ * its file and the command-line overrides the main thread applied, to load it the same way.
+ */
+export type WorkerSetup =
+  | { readonly scenario: PortableScenario }
+  | { readonly source: { readonly file: string; readonly overrides: import('../scenario/load.js').ScenarioOverrides } };
+
 interface Loaded {
-  readonly scenario: Scenario;
+  readonly scenario: CellScenario;
   readonly plans: readonly CellPlan[];
 }
 
-const loaded = new Map<string, Promise<Loaded>>();
-const encoder = new TextEncoder();
+let loaded: Promise<Loaded> | undefined;
 
-function load(file: string, overrides: ScenarioOverrides): Promise<Loaded> {
-  const key = JSON.stringify([file, overrides]);
-  let entry = loaded.get(key);
-  if (!entry) {
-    entry = loadScenario(file, overrides).then((scenario) => ({ scenario, plans: planCells(scenario) }));
-    loaded.set(key, entry);
+async function load(setup: WorkerSetup): Promise<Loaded> {
+  let scenario: CellScenario;
+  if ('scenario' in setup) {
+    scenario = fromPortable(setup.scenario);
+  } else {
+    // Only scenarios with engines from modules get here; the loader is imported for them alone.
+    const { loadScenario } = await import('../scenario/load.js');
+    scenario = await loadScenario(setup.source.file, setup.source.overrides);
   }
-  return entry;
+  return { scenario, plans: planCells(scenario) };
 }
 
-export default async function runCells(task: CellTask): Promise<ReturnType<typeof move>> {
-  const { scenario, plans } = await load(task.file, task.overrides);
+/**
+ * Runs the task's cells. The report text goes back as strings: copying a few hundred kilobytes
+ * into the main thread costs less than encoding them into fresh buffers to transfer, whose pages
+ * the kernel must map and the allocator then return.
+ */
+export default async function runCells(task: CellTask): Promise<CellBatch> {
+  loaded ??= load(workerData as WorkerSetup);
+  const { scenario, plans } = await loaded;
   const chosen = task.indices.map((index) => {
     const plan = plans[index];
     if (!plan) throw new Error(`cell ${index} is not in scenario ${scenario.name} (${plans.length} cells)`);
     return plan;
   });
-  const batch = await runBatch(scenario, chosen, task.retention);
-  // The report text moves to the main thread as bytes, which transfer instead of being copied.
-  const csv = encoder.encode(batch.csv as string);
-  const json = encoder.encode(batch.json as string);
-  const moved: CellBatch = { ...batch, csv, json };
-  return move({
-    get [transferableSymbol]() {
-      return [csv.buffer, json.buffer];
-    },
-    get [valueSymbol](): CellBatch {
-      return moved;
-    },
-  });
+  return runBatch(scenario, chosen, task.retention);
 }

@@ -19,7 +19,7 @@ export interface ModeledEngine<S extends ModeledEngineSpec = ModeledEngineSpec> 
  * the parameters set its costs, and seeded noise gives repetitions a distribution.
  */
 export function defineModeledEngine<const S extends ModeledEngineSpec>(spec: S): ModeledEngine<S> {
-  return {
+  const engine: ModeledEngine<S> = {
     id: spec.id,
     title: spec.title,
     kind: spec.kind,
@@ -27,6 +27,19 @@ export function defineModeledEngine<const S extends ModeledEngineSpec>(spec: S):
     spec,
     measure: async (cell) => predict(spec, cell),
   };
+  madeFromSpec.add(engine);
+  return engine;
+}
+
+const madeFromSpec = new WeakSet<Engine>();
+
+/**
+ * Whether an engine is exactly what defineModeledEngine made of its spec, so that its spec alone,
+ * which is plain data, rebuilds it on another thread. An engine that changes any part of what
+ * defineModeledEngine returned is a new object, and so is not counted.
+ */
+export function isMadeFromSpec(engine: Engine): engine is ModeledEngine {
+  return madeFromSpec.has(engine);
 }
 
 /** The model's prediction for one cell, synchronously, for callers that need no engine object. */
