@@ -11,6 +11,7 @@ import { registerCleanup, pendingCleanups, runAllCleanups } from '../engines/rea
 import { densityInstanceCount, extrapolateDensity } from '../engines/real/density.js';
 import { overheadSamples } from '../engines/real/driver.js';
 import { parseGuestDmesg, parseWorkOutput, WORK_SCRIPT } from '../engines/real/guest.js';
+import { Launcher, withoutOverhead, type LaunchTiming } from '../engines/real/launcher.js';
 import { defaultMemoryBudgetMiB } from '../engines/real/options.js';
 import { findTool } from '../engines/real/spawn.js';
 import { calibrateHost, fitHostProfile } from '../engines/real/host-profile.js';
@@ -178,6 +179,36 @@ describe('model against measurement', () => {
     } as unknown as RunResult;
     const [comparison] = compareModelWithReal(result);
     expect(comparison?.metrics).toEqual([{ metric: 'boot_time', unit: 'ms', measured: 600, modeled: 300, error: -50, errorKind: 'relative' }]);
+  });
+});
+
+describe('launcher round trip', () => {
+  const timing: LaunchTiming = { readyMs: 2.5, exitMs: 3, code: 0, lines: ['ready'], stderr: '' };
+
+  it('takes the launcher\'s own round trip out of the ready and exit times', () => {
+    const corrected = withoutOverhead(timing, { readyMs: 0.25, exitMs: 0.5 });
+    expect(corrected.readyMs).toBeCloseTo(2.25, 12);
+    expect(corrected.exitMs).toBeCloseTo(2.5, 12);
+    expect(corrected.lines).toEqual(['ready']);
+  });
+
+  it('never makes a time negative', () => {
+    expect(withoutOverhead(timing, { readyMs: 4, exitMs: 4 })).toMatchObject({ readyMs: 0, exitMs: 0 });
+  });
+
+  it('times a shell builtin, which starts no process, through the same launcher', async () => {
+    const launcher = new Launcher();
+    try {
+      const overhead = await launcher.overhead(5, 1, 10_000);
+      expect(Number.isFinite(overhead.readyMs) && overhead.readyMs >= 0).toBe(true);
+      // The ready line is printed before the exit line on the same pipe.
+      expect(overhead.exitMs).toBeGreaterThanOrEqual(overhead.readyMs);
+      // The launcher stays usable for the boots that follow.
+      const after = await launcher.time(['printf', '%s\\n', 'still-here'], 'still-here', 10_000);
+      expect(after.code).toBe(0);
+    } finally {
+      launcher.close();
+    }
   });
 });
 

@@ -6,7 +6,8 @@ import type { Cell, DensityResource, Engine, EngineKind, Measurement } from '../
 import { findStaticBusybox, BUSYBOX_PACKAGE } from './busybox.js';
 import { densityInstanceCount, extrapolateDensity } from './density.js';
 import { parseWorkOutput, WORK_SCRIPT, WORKLOADS, type WorkReport, type WorkloadName } from './guest.js';
-import { Launcher, type LaunchTiming } from './launcher.js';
+import { Launcher, withoutOverhead, type LaunchTiming } from './launcher.js';
+import { median } from './median.js';
 import { defaultMemoryBudgetMiB, resolveRealOptions, type ResolvedRealOptions } from './options.js';
 import { cpuSeconds, hostMemory, processTree, pssKiB } from './procfs.js';
 import { runCommand } from './spawn.js';
@@ -209,7 +210,7 @@ async function measureCell(spec: RealDriverSpec, cell: Cell): Promise<Measuremen
   };
   try {
     await attempt('boot_time', async () => {
-      Object.assign(samples, await measureBoot(session, options));
+      Object.assign(samples, await measureBoot(session, options, undefined, notes));
     });
     await attempt('image_size', async () => {
       const sizes = await session.images();
@@ -252,17 +253,25 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Round trips of the launcher measured before each boot sampling, and the unmeasured ones before them. */
+const OVERHEAD_SAMPLES = 21;
+const OVERHEAD_WARMUP = 5;
+
 /**
- * boot_time samples through tinybench: warm-up runs first, then the sampled iterations. With
- * `timings`, every sampled launch (ready and exit times) is also handed back.
+ * boot_time samples through tinybench: warm-up runs first, then the sampled iterations. Every
+ * sample has the launcher's own round trip taken out (see LauncherOverhead), measured just
+ * before on the same launcher; `notes` is told how much. With `timings`, every sampled launch
+ * (ready and exit times, corrected the same way) is also handed back.
  */
 export async function measureBoot(
   session: DriverSession,
   options: Pick<ResolvedRealOptions, 'bootIterations' | 'bootWarmup' | 'timeoutMs'>,
   timings?: LaunchTiming[],
+  notes?: string[],
 ): Promise<Record<string, number[]>> {
   const launcher = new Launcher();
   try {
+    const overhead = await launcher.overhead(OVERHEAD_SAMPLES, OVERHEAD_WARMUP, options.timeoutMs);
     const sampled: LaunchTiming[] = [];
     let mode: 'warmup' | 'run' = 'warmup';
     const bench = new Bench({
@@ -277,7 +286,7 @@ export async function measureBoot(
     bench.add(
       'boot',
       async () => {
-        const timing = await launcher.time(session.boot.argv, session.boot.marker, options.timeoutMs);
+        const timing = withoutOverhead(await launcher.time(session.boot.argv, session.boot.marker, options.timeoutMs), overhead);
         if (timing.code !== 0) throw new Error(`boot command exited with ${timing.code}: ${timing.stderr.split('\n').slice(-2).join(' / ')}`);
         await session.afterBoot?.(timing);
         if (mode === 'run') sampled.push(timing);
@@ -296,6 +305,10 @@ export async function measureBoot(
       throw new Error(`boot sampling did not complete${error ? `: ${error.message}` : ''}`);
     }
     timings?.push(...sampled);
+    notes?.push(
+      `boot_time: the launcher's own round trip (${(session.boot.readyAtExit ? overhead.exitMs : overhead.readyMs).toFixed(3)} ms, ` +
+        `median of ${OVERHEAD_SAMPLES} runs of a shell builtin) is subtracted from each sample`,
+    );
     const out: Record<string, number[]> = { boot_time: [...result.latency.samples] };
     for (const timing of sampled) {
       const phases = session.bootPhases?.(timing);
@@ -403,12 +416,6 @@ async function measureWork(session: DriverSession, busybox: string, workDir: str
 function mergeReports(reports: readonly WorkReport[]): WorkReport {
   const times = Object.fromEntries(WORKLOADS.map((w) => [w, reports.flatMap((r) => r.times[w])])) as WorkReport['times'];
   return { times, bootId: reports.map((r) => r.bootId).find((id) => id !== undefined) };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /**

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { registerCleanup, type CleanupHandle } from './cleanup.js';
+import { median } from './median.js';
 import { CommandError, findTool, killGroup, REAL_RUN_ID, RUN_ENV } from './spawn.js';
 
 /**
@@ -44,6 +45,18 @@ export interface LaunchTiming {
   readonly lines: readonly string[];
   readonly stderr: string;
 }
+
+/**
+ * What the launcher adds to every timing by itself: the go line crossing to dash, and the
+ * readiness and exit lines crossing back. It is timed with dash's printf builtin, which starts no
+ * process, and subtracted from each boot, as hyperfine subtracts the start of its shell.
+ */
+export interface LauncherOverhead {
+  readonly readyMs: number;
+  readonly exitMs: number;
+}
+
+const OVERHEAD_MARKER = 'virtbench-launcher-round-trip';
 
 /** How long to leave dash before the go line, so that it is surely blocked reading it. */
 const SETTLE_MS = 1;
@@ -153,6 +166,19 @@ export class Launcher {
     });
   }
 
+  /** The median round trip of a builtin that starts nothing, after a few unmeasured ones. */
+  async overhead(samples: number, warmup: number, timeoutMs: number): Promise<LauncherOverhead> {
+    const ready: number[] = [];
+    const exit: number[] = [];
+    for (let i = 0; i < warmup + samples; i++) {
+      const timing = await this.time(['printf', '%s\\n', OVERHEAD_MARKER], OVERHEAD_MARKER, timeoutMs);
+      if (i < warmup) continue;
+      ready.push(timing.readyMs);
+      exit.push(timing.exitMs);
+    }
+    return { readyMs: median(ready), exitMs: median(exit) };
+  }
+
   /** Stops the launcher and whatever it is running. */
   close(): void {
     if (this.dead) return;
@@ -170,4 +196,9 @@ function drainLines(buffer: string, onLine: (line: string) => void): string {
     rest = rest.slice(newline + 1);
   }
   return rest;
+}
+
+/** A timing with the launcher's own round trip taken out; never below zero. */
+export function withoutOverhead(timing: LaunchTiming, overhead: LauncherOverhead): LaunchTiming {
+  return { ...timing, readyMs: Math.max(0, timing.readyMs - overhead.readyMs), exitMs: Math.max(0, timing.exitMs - overhead.exitMs) };
 }
