@@ -197,8 +197,10 @@ async function runModelCells(
             pool = created;
             feedPool();
           });
-          // With the pool always wanted, wait for it: its threads start while this one waits.
-          if (worthMs === 0) await poolStarting;
+          // Wait for piscina to load, which takes a few event-loop turns: computing meanwhile would
+          // stretch each turn to a batch of cells, and a storm cell can take half a second. The
+          // threads themselves start in the background while this one computes.
+          await poolStarting;
         }
       }
       feedPool();
