@@ -95,6 +95,12 @@ describe('virtbench list, schema, help', () => {
     }
   });
 
+  it('lists the real drivers with the modeled engine each is compared with', async () => {
+    const run = await runCli(['list', 'engines']);
+    expect(run.stdout).toMatch(/^process\s+native\s+real\s+native\s/m);
+    for (const id of ['namespaces', 'runc', 'docker', 'qemu']) expect(run.stdout).toMatch(new RegExp(`^${id}\\s+\\S+\\s+real\\s`, 'm'));
+  });
+
   it('lists every parameter of an engine with its source', async () => {
     const run = await runCli(['list', 'engines', '--params']);
     expect(run.stdout).toMatch(/costs\.diskIoPathUs\s+21\.66\s+derived\s+felter-fio-randread-kvm/);

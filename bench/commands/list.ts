@@ -47,7 +47,18 @@ async function listEngines(showParams: boolean): Promise<string> {
       );
     }
   }
-  return table(rows) + details.join('\n');
+  const real: string[][] = [['id', 'kind', 'driver', 'compared with', 'title']];
+  for (const id of engineIds('real')) {
+    const driver = await loadEngine(id, 'real');
+    real.push([driver.id, driver.kind, driver.driver, driver.modeledCounterpart ?? '', driver.title]);
+  }
+  return (
+    `${table(rows)}${details.join('\n')}\n\n` +
+    'Real drivers, measured on this host (a scenario entry sets driver: real; `virtbench doctor` tells which this host has):\n' +
+    `${table(real)}\n` +
+    'qemu uses KVM when a probe with a timeout succeeds, and emulation (TCG) otherwise; its kind and the modeled engine it is compared with follow.\n' +
+    'The modeled namespaces and runc engines are engine profiles, loaded by scenarios/real-host.yaml with profile:.'
+  );
 }
 
 function listHardware(): string {
