@@ -43,6 +43,18 @@ describe('sweeps on a worker pool', () => {
     });
   });
 
+  it('writes the same bytes when cells are heavy and the main thread only feeds the pool', async () => {
+    await withTempDir(async (dir) => {
+      const file = 'test/fixtures/pool-heavy.yaml';
+      const one = await runToDir(file, join(dir, 'one'), { workers: 1 });
+      // A pool worth starting after the first cell, so that the cell's cost is known.
+      const two = await runToDir(file, join(dir, 'two'), { workers: 2, poolWorthMs: 1 });
+      expect(two.run.threadsUsed).toBe(2);
+      expect(two.csv).toBe(one.csv);
+      expect(two.json).toBe(one.json);
+    });
+  });
+
   it('gives every cell the same bytes whatever order, batch or thread runs it in', async () => {
     const scenario = await loadScenario(SWEEP);
     const plans = planCells(scenario);

@@ -70,6 +70,12 @@ const MAX_CHUNK = 16;
  */
 const TASK_MS = 8;
 const IN_FLIGHT_PER_WORKER = 2;
+/**
+ * A cell this slow blocks the main thread long enough that the pool waits to hear its tasks
+ * finished, and the last cells of a run end unevenly. From this cost up, the main thread only
+ * feeds the pool and writes, the pool has a thread per worker, and each gets one task at a time.
+ */
+const HEAVY_CELL_MS = 20;
 /** Batches back from the pool but not yet written, per task slot. */
 const UNWRITTEN_PER_SLOT = 4;
 /** Cells per batch on the main thread at most: small, so little is alive when the young generation is collected. */
@@ -139,7 +145,9 @@ async function runModelCells(
   worthMs: number,
   finished: (batch: CellBatch) => Promise<void>,
 ): Promise<number> {
-  const poolThreads = workers - 1;
+  // Decided when the pool starts: see HEAVY_CELL_MS.
+  let poolThreads = workers - 1;
+  let mainComputes = true;
   let pool: Piscina | undefined;
   let poolStarting: Promise<void> | undefined;
   let next = 0;
@@ -156,13 +164,14 @@ async function runModelCells(
   // are written, so a thread never waits while the main thread computes or writes. Batches that
   // came back but are not yet written are bounded too, so a slow disk cannot fill memory.
   let computing = 0;
+  const queueDepth = (): number => (mainComputes ? IN_FLIGHT_PER_WORKER : 1);
   const feedPool = (): void => {
     while (
       pool &&
       failure === undefined &&
       next < plans.length &&
-      computing < poolThreads * IN_FLIGHT_PER_WORKER &&
-      inFlight.size < poolThreads * IN_FLIGHT_PER_WORKER * UNWRITTEN_PER_SLOT
+      computing < poolThreads * queueDepth() &&
+      inFlight.size < poolThreads * queueDepth() * UNWRITTEN_PER_SLOT
     ) {
       // Guided self-scheduling: bigger batches while much is left, small ones at the end for balance.
       const size = Math.min(cellsFor(TASK_MS, MAX_CHUNK), Math.ceil((plans.length - next) / (workers * 4)));
@@ -190,10 +199,14 @@ async function runModelCells(
   try {
     while (next < plans.length && failure === undefined) {
       const elapsed = performance.now() - started;
-      if (!poolStarting && poolThreads > 0) {
+      if (!poolStarting && workers > 1) {
         const remainingMs = next > 0 ? (elapsed / next) * (plans.length - next) : Infinity;
         if (worthMs === 0 || (elapsed >= PROBE_MS && remainingMs >= worthMs)) {
-          poolStarting = startPool(poolThreads, workerSetup(scenario, source)).then((created) => {
+          if (localCells > 0 && localMs / localCells >= HEAVY_CELL_MS) {
+            mainComputes = false;
+            poolThreads = workers;
+          }
+          poolStarting = startPool(poolThreads, queueDepth(), workerSetup(scenario, source)).then((created) => {
             pool = created;
             feedPool();
           });
@@ -204,7 +217,7 @@ async function runModelCells(
         }
       }
       feedPool();
-      if (next >= plans.length) break;
+      if (next >= plans.length || (pool && !mainComputes)) break;
       // Single cells while measuring, then small batches, so memory stays flat.
       const chosen = plans.slice(next, next + (elapsed >= PROBE_MS ? cellsFor(TASK_MS / 2, LOCAL_CHUNK) : 1));
       next += chosen.length;
@@ -233,7 +246,7 @@ function workerSetup(scenario: Scenario, source: ScenarioSource): WorkerSetup {
 }
 
 /** Piscina loads only when a run is big enough to want threads. */
-async function startPool(threads: number, setup: WorkerSetup): Promise<Piscina> {
+async function startPool(threads: number, queueDepth: number, setup: WorkerSetup): Promise<Piscina> {
   const { Piscina } = await import('piscina');
   return new Piscina({
     filename: pathToFileURL(workerFile()).href,
@@ -242,7 +255,7 @@ async function startPool(threads: number, setup: WorkerSetup): Promise<Piscina> 
     workerData: setup,
     // A worker gets its next task while it runs the current one. With one at a time it would wait
     // for the main thread to hear of each finished task, and the main thread is running cells too.
-    concurrentTasksPerWorker: IN_FLIGHT_PER_WORKER,
+    concurrentTasksPerWorker: queueDepth,
     // The old generation is not capped: V8 ends the whole process, not just the worker, when
     // one allocation crosses such a cap.
     resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
