@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { currentEnvironment } from '../bench/environment.js';
 import { runBatch, retentionFor } from '../bench/pool/batch.js';
 import { fromPortable, toPortable } from '../bench/pool/portable.js';
+import { defineModeledEngine } from '../engines/modeled/define.js';
+import { kvm } from '../engines/modeled/kvm.js';
 import { runScenarioToFiles, type FileRunOptions } from '../bench/pool/run.js';
 import { renderCsv } from '../bench/report/csv.js';
 import { renderJson } from '../bench/report/json.js';
@@ -68,6 +70,9 @@ describe('sweeps on a worker pool', () => {
   it('sends workers built-in and profile engines as plain data, and engines from modules as their scenario file', async () => {
     const scenario = await loadScenario('test/fixtures/plugins.yaml');
     expect(toPortable(scenario)).toBeUndefined();
+    // An engine changed after defineModeledEngine made it is no longer its spec alone.
+    const changed = { ...scenario, engines: [{ ...scenario.engines[0]!, engine: Object.assign(defineModeledEngine(kvm.spec), { id: 'kvm-renamed' }) }] };
+    expect(toPortable(changed)).toBeUndefined();
     const dataOnly = { ...scenario, engines: scenario.engines.slice(0, 2) };
     const portable = toPortable(dataOnly)!;
     expect(portable.engines.map((e) => e.spec.id)).toEqual(dataOnly.engines.map((e) => e.engine.id));
@@ -102,6 +107,33 @@ describe('sweeps on a worker pool', () => {
       expect(threadOf('thread-probe-model').some((id) => id > 0)).toBe(true);
       const engines = run.result.rows.map((r) => r.engine);
       expect(engines).toEqual(Array.from({ length: 5 }, () => ['thread-probe-model', 'thread-probe-real']).flat());
+    });
+  });
+
+  it('never lets a batch cross a real-driver cell, with many model cells between them', async () => {
+    await withTempDir(async (dir) => {
+      const file = join(dir, 'mixed.yaml');
+      const sizes = Array.from({ length: 120 }, (_, i) => 16 + i);
+      await writeFile(
+        file,
+        [
+          'name: mixed',
+          'hardware: felter2015-x3650m4',
+          'repetitions: 2',
+          'engines:',
+          '  - native',
+          '  - docker',
+          `  - module: ${JSON.stringify(join(process.cwd(), 'test/fixtures/engines/pool-thread-real.mjs'))}`,
+          'metrics: [boot_time]',
+          `sweep: { app.workingSetMiB: [${sizes.join(', ')}] }`,
+        ].join('\n'),
+      );
+      const one = await runToDir(file, join(dir, 'one'), { workers: 1 });
+      const two = await runToDir(file, join(dir, 'two'), { workers: 2, poolWorthMs: 0 });
+      expect(two.csv).toBe(one.csv);
+      expect(two.json).toBe(one.json);
+      const engines = (parse(one.csv, { columns: true }) as Record<string, string>[]).filter((r) => r.metric === 'boot_time').map((r) => r.engine);
+      expect(engines).toEqual(sizes.flatMap(() => ['native', 'docker', 'thread-probe-real']));
     });
   });
 

@@ -1,6 +1,6 @@
 import { defineModeledEngine, isMadeFromSpec } from '../../engines/modeled/define.js';
 import type { ModeledEngineSpec } from '../../engines/model/params.js';
-import type { EngineOptions } from '../../engines/types.js';
+import type { Engine, EngineOptions } from '../../engines/types.js';
 import type { CellScenario } from '../runner.js';
 import type { Scenario } from '../scenario/load.js';
 
@@ -13,21 +13,25 @@ export interface PortableScenario extends Omit<CellScenario, 'engines'> {
   readonly engines: readonly PortableEngine[];
 }
 
-export interface PortableEngine {
-  readonly spec: ModeledEngineSpec;
-  readonly options: EngineOptions;
-}
+export type PortableEngine =
+  | { readonly spec: ModeledEngineSpec; readonly options: EngineOptions }
+  /** A real driver: its cells run on the main thread only, so a worker needs just its place. */
+  | { readonly mainThreadOnly: Pick<Engine, 'id' | 'title' | 'kind' | 'driver'>; readonly options: EngineOptions };
 
 /**
- * The scenario as plain data, or undefined when an engine cannot be rebuilt from data alone: a
- * real driver, or an engine from a module whose code only that module holds. Such scenarios go
- * to the workers as their file instead.
+ * The scenario as plain data, or undefined when a modeled engine cannot be rebuilt from data
+ * alone (an engine from a module, whose code only that module holds). Such scenarios go to the
+ * workers as their file instead.
  */
 export function toPortable(scenario: Scenario): PortableScenario | undefined {
   const engines: PortableEngine[] = [];
-  for (const entry of scenario.engines) {
-    if (!isMadeFromSpec(entry.engine)) return undefined;
-    engines.push({ spec: entry.engine.spec, options: entry.options });
+  for (const { engine, options } of scenario.engines) {
+    if (engine.driver === 'real') {
+      engines.push({ mainThreadOnly: { id: engine.id, title: engine.title, kind: engine.kind, driver: engine.driver }, options });
+      continue;
+    }
+    if (!isMadeFromSpec(engine) || !isPlainData(engine.spec)) return undefined;
+    engines.push({ spec: engine.spec, options });
   }
   return {
     name: scenario.name,
@@ -47,6 +51,27 @@ export function toPortable(scenario: Scenario): PortableScenario | undefined {
 export function fromPortable(portable: PortableScenario): CellScenario {
   return {
     ...portable,
-    engines: portable.engines.map(({ spec, options }) => ({ engine: defineModeledEngine(spec), options })),
+    engines: portable.engines.map((entry) => ('spec' in entry ? { engine: defineModeledEngine(entry.spec), options: entry.options } : { engine: mainThreadOnly(entry.mainThreadOnly), options: entry.options })),
   };
+}
+
+function mainThreadOnly(identity: Pick<Engine, 'id' | 'title' | 'kind' | 'driver'>): Engine {
+  return {
+    ...identity,
+    measure: async () => {
+      throw new Error(`${identity.id} is a real driver: its cells run on the main thread only`);
+    },
+  };
+}
+
+/** Whether a value survives a structured clone unchanged: no functions, class instances or cycles. */
+function isPlainData(value: unknown, seen = new Set<unknown>()): boolean {
+  if (value === null || ['string', 'number', 'boolean', 'undefined'].includes(typeof value)) return true;
+  if (typeof value !== 'object' || seen.has(value)) return false;
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== Array.prototype && prototype !== null) return false;
+  seen.add(value);
+  const plain = Object.values(value).every((item) => isPlainData(item, seen));
+  seen.delete(value);
+  return plain;
 }

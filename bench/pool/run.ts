@@ -118,7 +118,7 @@ export async function runScenarioToFiles(scenario: Scenario, options: FileRunOpt
       options.onProgress?.(done, cells.length);
     };
 
-    const threadsUsed = await runModelCells(scenario, options.source, modelCells, workers, retention, worthMs, finished);
+    const threadsUsed = await runModelCells(scenario, options.source, modelCells, workers, retention, worthMs, finished, writer, unbrokenRunEnds(cells, modelCells));
     for (const plan of realCells) await finished(await runBatch(scenario, [plan], retention));
 
     const result = await writer.finish();
@@ -144,6 +144,8 @@ async function runModelCells(
   retention: Retention,
   worthMs: number,
   finished: (batch: CellBatch) => Promise<void>,
+  backlog: Backlog,
+  runEnds: readonly number[],
 ): Promise<number> {
   // Decided when the pool starts: see HEAVY_CELL_MS.
   let poolThreads = workers - 1;
@@ -159,32 +161,47 @@ async function runModelCells(
   let localMs = 0;
   const cellsFor = (ms: number, most: number): number =>
     localCells === 0 ? 1 : Math.max(1, Math.min(most, Math.floor(ms / (localMs / localCells))));
+  // The next cells to run: at most `size`, and never across a cell of a real driver, because the
+  // report writes a batch as one unbroken run of cells in canonical order.
+  const take = (size: number): CellPlan[] => {
+    const chosen = plans.slice(next, Math.min(next + size, runEnds[next]!));
+    next += chosen.length;
+    return chosen;
+  };
 
   // Keeps every pool thread busy. It runs again as soon as a task's cells come back, before they
-  // are written, so a thread never waits while the main thread computes or writes. Batches that
-  // came back but are not yet written are bounded too, so a slow disk cannot fill memory.
+  // are written, so a thread never waits while the main thread computes or writes. It stops while
+  // too many finished batches wait for an earlier cell, so one slow cell or a slow disk cannot
+  // fill memory.
   let computing = 0;
   const queueDepth = (): number => (mainComputes ? IN_FLIGHT_PER_WORKER : 1);
+  const mostParked = (): number => Math.max(1, poolThreads) * IN_FLIGHT_PER_WORKER * UNWRITTEN_PER_SLOT;
   const feedPool = (): void => {
     while (
       pool &&
       failure === undefined &&
       next < plans.length &&
       computing < poolThreads * queueDepth() &&
-      inFlight.size < poolThreads * queueDepth() * UNWRITTEN_PER_SLOT
+      backlog.parked() < mostParked()
     ) {
       // Guided self-scheduling: bigger batches while much is left, small ones at the end for balance.
-      const size = Math.min(cellsFor(TASK_MS, MAX_CHUNK), Math.ceil((plans.length - next) / (workers * 4)));
-      const chosen = plans.slice(next, next + size);
-      next += chosen.length;
-      const task: CellTask = { indices: chosen.map((plan) => plan.index), retention };
+      const task: CellTask = {
+        indices: take(Math.min(cellsFor(TASK_MS, MAX_CHUNK), Math.ceil((plans.length - next) / (workers * 4)))).map((plan) => plan.index),
+        retention,
+      };
       computing++;
       const promise: Promise<void> = (pool.run(task) as Promise<CellBatch>)
-        .finally(() => {
-          computing--;
-          feedPool();
-        })
-        .then(finished)
+        .then(
+          (batch) => {
+            computing--;
+            feedPool();
+            return finished(batch);
+          },
+          (error: unknown) => {
+            computing--;
+            failure ??= error;
+          },
+        )
         .catch((error: unknown) => {
           failure ??= error;
         })
@@ -197,9 +214,10 @@ async function runModelCells(
   };
 
   try {
-    while (next < plans.length && failure === undefined) {
+    for (;;) {
+      if (failure !== undefined) break;
       const elapsed = performance.now() - started;
-      if (!poolStarting && workers > 1) {
+      if (!poolStarting && workers > 1 && next < plans.length) {
         const remainingMs = next > 0 ? (elapsed / next) * (plans.length - next) : Infinity;
         if (worthMs === 0 || (elapsed >= PROBE_MS && remainingMs >= worthMs)) {
           if (localCells > 0 && localMs / localCells >= HEAVY_CELL_MS) {
@@ -217,10 +235,14 @@ async function runModelCells(
         }
       }
       feedPool();
-      if (next >= plans.length || (pool && !mainComputes)) break;
+      if (next >= plans.length && inFlight.size === 0) break;
+      if (next >= plans.length || (pool && !mainComputes) || backlog.parked() >= mostParked()) {
+        // Nothing for this thread to run: wait until a pool task returns or the report moves on.
+        await Promise.race([...inFlight, backlog.progress()]);
+        continue;
+      }
       // Single cells while measuring, then small batches, so memory stays flat.
-      const chosen = plans.slice(next, next + (elapsed >= PROBE_MS ? cellsFor(TASK_MS / 2, LOCAL_CHUNK) : 1));
-      next += chosen.length;
+      const chosen = take(elapsed >= PROBE_MS ? cellsFor(TASK_MS / 2, LOCAL_CHUNK) : 1);
       const batchStarted = performance.now();
       const batch = await runBatch(scenario, chosen, retention);
       localMs += performance.now() - batchStarted;
@@ -229,20 +251,24 @@ async function runModelCells(
       // Let batches the pool finished meanwhile reach the reports before taking more.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    await poolStarting;
-    while (inFlight.size > 0) await Promise.race(inFlight);
     if (failure !== undefined) throw failure;
     return pool ? workers : 1;
+  } catch (error) {
+    // Stop feeding the pool: the run has failed.
+    failure ??= error;
+    throw error;
   } finally {
     await poolStarting?.catch(() => undefined);
-    await Promise.allSettled(inFlight);
+    while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     await pool?.destroy();
   }
 }
 
 function workerSetup(scenario: Scenario, source: ScenarioSource): WorkerSetup {
   const portable = toPortable(scenario);
-  return portable ? { scenario: portable } : { source };
+  // Reloading from the file keeps this thread's hardware, so that `hardware: host` is not probed
+  // again, differently, in every worker.
+  return portable ? { scenario: portable } : { source: { file: source.file, overrides: { ...source.overrides, resolvedHardware: scenario.hardware } } };
 }
 
 /** Piscina loads only when a run is big enough to want threads. */
@@ -273,13 +299,39 @@ function workerFile(): string {
 }
 
 /**
+ * For each model cell, the position in `modelCells` where its unbroken run of model cells ends:
+ * the next real-driver cell in canonical order, or the end.
+ */
+function unbrokenRunEnds(order: readonly CellPlan[], modelCells: readonly CellPlan[]): number[] {
+  const position = new Map(order.map((plan, at) => [plan.index, at]));
+  const ends = new Array<number>(modelCells.length);
+  for (let i = modelCells.length - 1; i >= 0; i--) {
+    const follows = i + 1 < modelCells.length && position.get(modelCells[i + 1]!.index) === position.get(modelCells[i]!.index)! + 1;
+    ends[i] = follows ? ends[i + 1]! : i + 1;
+  }
+  return ends;
+}
+
+/** What the writer tells the scheduler, so that finished batches waiting for earlier cells stay few. */
+interface Backlog {
+  /** Batches that wait for an earlier model cell, not counting those behind a real-driver cell. */
+  parked(): number;
+  /** Resolves the next time a batch is written. */
+  progress(): Promise<void>;
+}
+
+/**
  * Writes finished batches in canonical order, holding early finishers back until the cells before
  * them are in. It keeps the retained rows, skipped cells and notes for the in-memory result.
  */
-class ReportWriter {
+class ReportWriter implements Backlog {
   /** Finished batches that wait for earlier cells, by the index of their first cell. */
   private readonly waiting = new Map<number, CellBatch>();
   private position = 0;
+  /** The first real-driver cell: model batches after it wait for the end of the run, when real cells run. */
+  private readonly realBarrier: number;
+  private parkedBeforeBarrier = 0;
+  private progressWaiters: (() => void)[] = [];
   private readonly kept: ResultRow[] = [];
   private readonly skipped: SkippedCell[] = [];
   private readonly notes: string[] = [];
@@ -292,7 +344,17 @@ class ReportWriter {
     private readonly json: StagedFile,
     private readonly environment: Environment,
     private readonly options: Pick<FileRunOptions, 'onCellDone' | 'finish'>,
-  ) {}
+  ) {
+    this.realBarrier = order.find((plan) => scenario.engines[plan.engineIndex]!.engine.driver === 'real')?.index ?? Infinity;
+  }
+
+  parked(): number {
+    return this.parkedBeforeBarrier;
+  }
+
+  progress(): Promise<void> {
+    return new Promise((resolve) => this.progressWaiters.push(resolve));
+  }
 
   async start(): Promise<void> {
     await this.csv.write(stringify([csvHeader(Object.keys(this.scenario.sweep))], { record_delimiter: '\n' }));
@@ -304,11 +366,13 @@ class ReportWriter {
     const first = batch.cells[0];
     if (!first) return;
     this.waiting.set(first.index, batch);
+    if (first.index < this.realBarrier) this.parkedBeforeBarrier++;
     for (;;) {
       const plan = this.order[this.position];
       const ready = plan === undefined ? undefined : this.waiting.get(plan.index);
       if (!ready) return;
       this.waiting.delete(plan!.index);
+      if (plan!.index < this.realBarrier) this.parkedBeforeBarrier--;
       await this.csv.write(ready.csv);
       if (ready.rowCount > 0) {
         await this.json.write(this.rowsWritten === 0 ? '\n' : ',\n');
@@ -325,6 +389,9 @@ class ReportWriter {
         const outcome: CellOutcome = { plan: cellPlan, rows: cell.rows, notes: cell.notes, ...(cell.skipped ? { skipped: cell.skipped } : {}) };
         this.options.onCellDone?.(outcome, this.position, this.order.length);
       }
+      const waiters = this.progressWaiters;
+      this.progressWaiters = [];
+      for (const resolve of waiters) resolve();
     }
   }
 

@@ -50,6 +50,11 @@ export interface ScenarioOverrides {
   readonly repetitions?: number;
   /** Run exactly these engines: entries of the scenario with these ids, or built-ins with defaults. */
   readonly engines?: readonly string[];
+  /**
+   * The hardware profile, already resolved: a worker thread reloading a scenario passes the main
+   * thread's, so that `hardware: host` is probed once and every thread models the same machine.
+   */
+  readonly resolvedHardware?: HardwareProfile;
 }
 
 interface ParsedSource {
@@ -106,7 +111,8 @@ export async function loadScenario(file: string, overrides: ScenarioOverrides = 
   };
 
   // `hardware: host` is this machine, probed, so the model predicts for the host real drivers measure.
-  const hardware = document.hardware === HOST_HARDWARE_ID ? await detectHostHardware() : resolveHardware(document, problem);
+  const hardware =
+    overrides.resolvedHardware ?? (document.hardware === HOST_HARDWARE_ID ? await detectHostHardware() : resolveHardware(document, problem));
   const workload = resolveWorkload(document, problem);
   const defaults: EngineOptions = { ...OPTION_DEFAULTS, ...document.defaults };
   checkImage(defaults.image, ['defaults', 'image'], problem);

@@ -14,6 +14,9 @@ export interface ModeledEngine<S extends ModeledEngineSpec = ModeledEngineSpec> 
   readonly spec: S;
 }
 
+/** Each engine defineModeledEngine made, with the fields it made it with. */
+const madeFromSpec = new WeakMap<Engine, ModeledEngine>();
+
 /**
  * Turns an engine's parameters into an Engine: the kind picks the mechanism in engines/model/,
  * the parameters set its costs, and seeded noise gives repetitions a distribution.
@@ -27,19 +30,28 @@ export function defineModeledEngine<const S extends ModeledEngineSpec>(spec: S):
     spec,
     measure: async (cell) => predict(spec, cell),
   };
-  madeFromSpec.add(engine);
+  madeFromSpec.set(engine, { ...engine });
   return engine;
 }
 
-const madeFromSpec = new WeakSet<Engine>();
-
 /**
- * Whether an engine is exactly what defineModeledEngine made of its spec, so that its spec alone,
- * which is plain data, rebuilds it on another thread. An engine that changes any part of what
- * defineModeledEngine returned is a new object, and so is not counted.
+ * Whether an engine is still exactly what defineModeledEngine made of its spec, so that its spec
+ * alone, which is plain data, rebuilds it on another thread. An engine copied with changes, or
+ * changed in place (another id, a wrapped measure), is not.
  */
 export function isMadeFromSpec(engine: Engine): engine is ModeledEngine {
-  return madeFromSpec.has(engine);
+  const made = madeFromSpec.get(engine);
+  if (!made) return false;
+  const current = engine as ModeledEngine;
+  return (
+    current.id === made.id &&
+    current.title === made.title &&
+    current.kind === made.kind &&
+    current.driver === made.driver &&
+    current.spec === made.spec &&
+    current.measure === made.measure &&
+    made.spec.id === made.id
+  );
 }
 
 /** The model's prediction for one cell, synchronously, for callers that need no engine object. */
