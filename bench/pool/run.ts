@@ -134,7 +134,10 @@ export async function runScenarioToFiles(scenario: Scenario, options: FileRunOpt
  * Runs model cells on `workers` threads: the main thread and, once the cells left look worth it,
  * a pool of `workers - 1` more. The main thread takes small batches between handing bigger ones
  * to the pool, so it computes as much as any worker while it keeps the reports flowing, and the
- * pool's threads start while it works. Returns the threads that ran cells.
+ * pool's threads start while it works. When cells are heavy (HEAVY_CELL_MS), the pool has
+ * `workers` threads and the main thread only feeds it and writes. `runEnds` holds, for each cell,
+ * where its unbroken run of model cells ends (see unbrokenRunEnds). Returns the threads that
+ * computed cells once the pool ran.
  */
 async function runModelCells(
   scenario: Scenario,
