@@ -2,6 +2,7 @@ import { workerData } from 'piscina';
 import { planCells, type CellPlan, type CellScenario } from '../runner.js';
 import { runBatch, type CellBatch, type Retention } from './batch.js';
 import { fromPortable, type PortableScenario } from './portable.js';
+import type { ScenarioSource } from './run.js';
 
 /**
  * The pool's worker. It runs cells by their index in the scenario's canonical order. Every cell's
@@ -19,7 +20,7 @@ export interface CellTask {
  */
 export type WorkerSetup =
   | { readonly scenario: PortableScenario }
-  | { readonly source: { readonly file: string; readonly overrides: import('../scenario/load.js').ScenarioOverrides } };
+  | { readonly source: ScenarioSource };
 
 interface Loaded {
   readonly scenario: CellScenario;

@@ -10,6 +10,7 @@ import { currentEnvironment, packageRoot } from '../environment.js';
 import { writeAtomically } from '../report/write.js';
 import { buildCell, planCells } from '../runner.js';
 import { loadScenario } from '../scenario/load.js';
+import { median } from '../stats.js';
 
 /**
  * virtbench's own benchmarks, run by `npm run bench`: how fast the boot-storm simulator is, how
@@ -29,12 +30,6 @@ interface Target {
   readonly target: string;
   readonly met: boolean;
 }
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 /** The boot-storm scenario's engines, each starting 100,000 instances at once. */
 async function stormBenchmark() {
