@@ -12,7 +12,8 @@ import { commitStaged, discardStaged, StagedFile } from '../report/stream.js';
 import type { RunResult, SkippedCell } from '../results.js';
 import { assembleResult, evaluateClaims, planCells, type CellOutcome, type CellPlan } from '../runner.js';
 import type { Scenario, ScenarioOverrides } from '../scenario/load.js';
-import { retentionFor, runBatch, type CellBatch, type Retention } from './batch.js';
+import { retentionFor, runBatch, type Retention } from './batch.js';
+import { isEncoded, type EncodedBatch, type FinishedBatch } from './encode.js';
 import { toPortable } from './portable.js';
 import type { CellTask, WorkerSetup } from './worker.js';
 
@@ -112,7 +113,7 @@ export async function runScenarioToFiles(scenario: Scenario, options: FileRunOpt
     const workers = Math.max(1, Math.floor(options.workers ?? defaultWorkers()));
     const worthMs = options.poolWorthMs ?? DEFAULT_POOL_WORTH_MS;
     let done = 0;
-    const finished = async (batch: CellBatch): Promise<void> => {
+    const finished = async (batch: FinishedBatch): Promise<void> => {
       done += batch.cells.length;
       await writer.accept(batch);
       options.onProgress?.(done, cells.length);
@@ -146,7 +147,7 @@ async function runModelCells(
   workers: number,
   retention: Retention,
   worthMs: number,
-  finished: (batch: CellBatch) => Promise<void>,
+  finished: (batch: FinishedBatch) => Promise<void>,
   backlog: Backlog,
   runEnds: readonly number[],
 ): Promise<number> {
@@ -188,12 +189,14 @@ async function runModelCells(
       backlog.parked() < mostParked()
     ) {
       // Guided self-scheduling: bigger batches while much is left, small ones at the end for balance.
+      const spare = backlog.spareBuffer();
       const task: CellTask = {
         indices: take(Math.min(cellsFor(TASK_MS, MAX_CHUNK), Math.ceil((plans.length - next) / (workers * 4)))).map((plan) => plan.index),
         retention,
+        spare: spare ? [spare] : [],
       };
       computing++;
-      const promise: Promise<void> = (pool.run(task) as Promise<CellBatch>)
+      const promise: Promise<void> = (pool.run(task, { transferList: [...task.spare] }) as Promise<EncodedBatch>)
         .then(
           (batch) => {
             computing--;
@@ -321,7 +324,12 @@ interface Backlog {
   parked(): number;
   /** Resolves the next time a batch is written. */
   progress(): Promise<void>;
+  /** A buffer a worker's batch came in that is written and free to reuse, if any. */
+  spareBuffer(): ArrayBuffer | undefined;
 }
+
+/** Written buffers kept for reuse; beyond these, the garbage collector takes them. */
+const MOST_SPARE_BUFFERS = 8;
 
 /**
  * Writes finished batches in canonical order, holding early finishers back until the cells before
@@ -329,7 +337,8 @@ interface Backlog {
  */
 class ReportWriter implements Backlog {
   /** Finished batches that wait for earlier cells, by the index of their first cell. */
-  private readonly waiting = new Map<number, CellBatch>();
+  private readonly waiting = new Map<number, FinishedBatch>();
+  private readonly spare: ArrayBuffer[] = [];
   private position = 0;
   /** The first real-driver cell: model batches after it wait for the end of the run, when real cells run. */
   private readonly realBarrier: number;
@@ -359,13 +368,17 @@ class ReportWriter implements Backlog {
     return new Promise((resolve) => this.progressWaiters.push(resolve));
   }
 
+  spareBuffer(): ArrayBuffer | undefined {
+    return this.spare.pop();
+  }
+
   async start(): Promise<void> {
     await this.csv.write(stringify([csvHeader(Object.keys(this.scenario.sweep))], { record_delimiter: '\n' }));
     const { head } = jsonAroundRows(assembleResult(this.scenario, [], this.environment));
     await this.json.write(head);
   }
 
-  async accept(batch: CellBatch): Promise<void> {
+  async accept(batch: FinishedBatch): Promise<void> {
     const first = batch.cells[0];
     if (!first) return;
     this.waiting.set(first.index, batch);
@@ -376,10 +389,14 @@ class ReportWriter implements Backlog {
       if (!ready) return;
       this.waiting.delete(plan!.index);
       if (plan!.index < this.realBarrier) this.parkedBeforeBarrier--;
-      await this.csv.write(ready.csv);
-      if (ready.rowCount > 0) {
-        await this.json.write(this.rowsWritten === 0 ? '\n' : ',\n');
-        await this.json.write(ready.json);
+      const separator = this.rowsWritten === 0 ? '\n' : ',\n';
+      if (isEncoded(ready)) await this.writeEncoded(ready, separator);
+      else {
+        await this.csv.write(ready.csv);
+        if (ready.rowCount > 0) {
+          await this.json.write(separator);
+          await this.json.write(ready.json);
+        }
       }
       this.rowsWritten += ready.rowCount;
       for (const cell of ready.cells) {
@@ -395,6 +412,19 @@ class ReportWriter implements Backlog {
       const waiters = this.progressWaiters;
       this.progressWaiters = [];
       for (const resolve of waiters) resolve();
+    }
+  }
+
+  /** Writes a worker's bytes; its buffer becomes spare once both files have them. */
+  private async writeEncoded(batch: EncodedBatch, separator: string): Promise<void> {
+    let writes = batch.rowCount > 0 ? 2 : 1;
+    const written = (): void => {
+      if (--writes === 0 && this.spare.length < MOST_SPARE_BUFFERS) this.spare.push(batch.buffer);
+    };
+    await this.csv.writeBytes(new Uint8Array(batch.buffer, 0, batch.csvBytes), written);
+    if (batch.rowCount > 0) {
+      await this.json.write(separator);
+      await this.json.writeBytes(new Uint8Array(batch.buffer, batch.csvBytes, batch.jsonBytes), written);
     }
   }
 

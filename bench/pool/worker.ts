@@ -1,6 +1,7 @@
 import { workerData } from 'piscina';
 import { planCells, type CellPlan, type CellScenario } from '../runner.js';
-import { runBatch, type CellBatch, type Retention } from './batch.js';
+import { runBatch, type Retention } from './batch.js';
+import { encodeBatch, movable, type EncodedBatch } from './encode.js';
 import { fromPortable, type PortableScenario } from './portable.js';
 import type { ScenarioSource } from './run.js';
 
@@ -12,6 +13,8 @@ import type { ScenarioSource } from './run.js';
 export interface CellTask {
   readonly indices: readonly number[];
   readonly retention: Retention;
+  /** Buffers the main thread has written and hands back for reuse (see encode.ts). */
+  readonly spare: readonly ArrayBuffer[];
 }
 
 /**
@@ -28,6 +31,7 @@ interface Loaded {
 }
 
 let loaded: Promise<Loaded> | undefined;
+const spare: ArrayBuffer[] = [];
 
 async function load(setup: WorkerSetup): Promise<Loaded> {
   let scenario: CellScenario;
@@ -42,11 +46,11 @@ async function load(setup: WorkerSetup): Promise<Loaded> {
 }
 
 /**
- * Runs the task's cells. The report text goes back as strings: copying a few hundred kilobytes
- * into the main thread costs less than encoding them into fresh buffers to transfer, whose pages
- * the kernel must map and the allocator then return.
+ * Runs the task's cells and moves their report text to the main thread as UTF-8 bytes, in a buffer
+ * the main thread returns once it has written them.
  */
-export default async function runCells(task: CellTask): Promise<CellBatch> {
+export default async function runCells(task: CellTask): Promise<EncodedBatch> {
+  for (const buffer of task.spare) spare.push(buffer);
   loaded ??= load(workerData as WorkerSetup);
   const { scenario, plans } = await loaded;
   const chosen = task.indices.map((index) => {
@@ -54,5 +58,5 @@ export default async function runCells(task: CellTask): Promise<CellBatch> {
     if (!plan) throw new Error(`cell ${index} is not in scenario ${scenario.name} (${plans.length} cells)`);
     return plan;
   });
-  return runBatch(scenario, chosen, task.retention);
+  return movable(encodeBatch(await runBatch(scenario, chosen, task.retention), spare));
 }

@@ -34,6 +34,18 @@ export class StagedFile {
     if (!this.stream.write(data)) await new Promise<void>((resolve) => this.stream.once('drain', resolve));
   }
 
+  /**
+   * Appends bytes that must stay untouched until the operating system has them: `written` runs
+   * then, and the caller may reuse the buffer.
+   */
+  async writeBytes(bytes: Uint8Array, written: () => void): Promise<void> {
+    if (bytes.length === 0) {
+      written();
+      return;
+    }
+    if (!this.stream.write(bytes, () => written())) await new Promise<void>((resolve) => this.stream.once('drain', resolve));
+  }
+
   async close(): Promise<void> {
     if (this.stream.closed) return;
     await new Promise<void>((resolve, reject) => this.stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
