@@ -1,4 +1,3 @@
-import { move, transferableSymbol, valueSymbol } from 'piscina';
 import type { CellBatch, CellSummary } from './batch.js';
 
 /**
@@ -45,16 +44,4 @@ export function encodeBatch(batch: CellBatch, spare: ArrayBuffer[]): EncodedBatc
   const csvBytes = encoder.encodeInto(batch.csv, bytes).written;
   const jsonBytes = encoder.encodeInto(batch.json, bytes.subarray(csvBytes)).written;
   return { cells: batch.cells, rowCount: batch.rowCount, buffer, csvBytes, jsonBytes };
-}
-
-/** Wraps an encoded batch so that piscina moves its buffer to the main thread instead of copying it. */
-export function movable(batch: EncodedBatch): EncodedBatch {
-  return move({
-    get [transferableSymbol]() {
-      return [batch.buffer];
-    },
-    get [valueSymbol]() {
-      return batch;
-    },
-  }) as unknown as EncodedBatch;
 }

@@ -1,7 +1,7 @@
-import { workerData } from 'piscina';
+import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import { planCells, type CellPlan, type CellScenario } from '../runner.js';
 import { runBatch, type Retention } from './batch.js';
-import { encodeBatch, movable, type EncodedBatch } from './encode.js';
+import { encodeBatch, type EncodedBatch } from './encode.js';
 import { fromPortable, type PortableScenario } from './portable.js';
 import type { ScenarioSource } from './run.js';
 
@@ -59,4 +59,16 @@ export default async function runCells(task: CellTask): Promise<EncodedBatch> {
     return plan;
   });
   return movable(encodeBatch(await runBatch(scenario, chosen, task.retention), spare));
+}
+
+/** Wraps an encoded batch so that piscina moves its buffer to the main thread instead of copying it. */
+function movable(batch: EncodedBatch): EncodedBatch {
+  return move({
+    get [transferableSymbol]() {
+      return [batch.buffer];
+    },
+    get [valueSymbol]() {
+      return batch;
+    },
+  }) as unknown as EncodedBatch;
 }
