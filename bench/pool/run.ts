@@ -13,9 +13,10 @@ import type { RunResult, SkippedCell } from '../results.js';
 import { assembleResult, evaluateClaims, planCells, type CellOutcome, type CellPlan } from '../runner.js';
 import type { Scenario, ScenarioOverrides } from '../scenario/load.js';
 import { retentionFor, runBatch, type Retention } from './batch.js';
+import { CLAIM_MS, ClaimBoard, cellsForTime, MOST_CELLS_PER_CLAIM } from './claims.js';
 import { isEncoded, type EncodedBatch, type FinishedBatch } from './encode.js';
 import { toPortable } from './portable.js';
-import type { CellTask, WorkerSetup } from './worker.js';
+import type { ClaimsDone, ClaimTask, WorkerSetup } from './worker.js';
 
 /** How a worker thread rebuilds the scenario the main thread loaded. */
 export interface ScenarioSource {
@@ -42,6 +43,12 @@ export interface FileRunOptions {
    * small runs do not pay for starting threads. 0 always uses the pool when workers > 1.
    */
   readonly poolWorthMs?: number;
+  /**
+   * False leaves every model cell to `workers` pool threads, started at once, and keeps the main
+   * thread to writing the reports. Tests use it to pin cells to workers; by default the main
+   * thread runs cells too.
+   */
+  readonly mainThreadRunsCells?: boolean;
 }
 
 export interface FileRunResult {
@@ -62,23 +69,6 @@ export function defaultWorkers(): number {
 /** Time spent measuring cells on the main thread before deciding whether a pool pays. */
 const PROBE_MS = 40;
 const DEFAULT_POOL_WORTH_MS = 400;
-/** Cells per task at most, and tasks in flight per worker: enough to hide messaging, few enough to keep memory flat. */
-const MAX_CHUNK = 16;
-/**
- * What one task should take: long enough that messaging is noise, short enough that the last
- * tasks of a run end together. Cells range from a fraction of a millisecond (a model
- * prediction) to a second (a storm of 100,000 instances), so tasks are sized in time, not cells.
- */
-const TASK_MS = 8;
-const IN_FLIGHT_PER_WORKER = 2;
-/**
- * A cell this slow blocks the main thread long enough that the pool waits to hear its tasks
- * finished, and the last cells of a run end unevenly. From this cost up, the main thread only
- * feeds the pool and writes, the pool has a thread per worker, and each gets one task at a time.
- */
-const HEAVY_CELL_MS = 20;
-/** Batches back from the pool but not yet written, per task slot. */
-const UNWRITTEN_PER_SLOT = 4;
 /** Cells per batch on the main thread at most: small, so little is alive when the young generation is collected. */
 const LOCAL_CHUNK = 8;
 /**
@@ -119,7 +109,8 @@ export async function runScenarioToFiles(scenario: Scenario, options: FileRunOpt
       options.onProgress?.(done, cells.length);
     };
 
-    const threadsUsed = await runModelCells(scenario, options.source, modelCells, workers, retention, worthMs, finished, writer, unbrokenRunEnds(cells, modelCells));
+    const mainRuns = options.mainThreadRunsCells !== false || workers === 1;
+    const threadsUsed = await runModelCells(scenario, options.source, modelCells, { workers, mainRuns, worthMs }, retention, finished, writer, unbrokenRunEnds(cells, modelCells));
     for (const plan of realCells) await finished(await runBatch(scenario, [plan], retention));
 
     const result = await writer.finish();
@@ -131,141 +122,138 @@ export async function runScenarioToFiles(scenario: Scenario, options: FileRunOpt
   }
 }
 
+interface Threads {
+  readonly workers: number;
+  /** Whether the main thread runs cells; when it does not, the pool has `workers` threads. */
+  readonly mainRuns: boolean;
+  readonly worthMs: number;
+}
+
 /**
  * Runs model cells on `workers` threads: the main thread and, once the cells left look worth it,
- * a pool of `workers - 1` more. The main thread takes small batches between handing bigger ones
- * to the pool, so it computes as much as any worker while it keeps the reports flowing, and the
- * pool's threads start while it works. When cells are heavy (HEAVY_CELL_MS), the pool has
- * `workers` threads and the main thread only feeds it and writes. `runEnds` holds, for each cell,
- * where its unbroken run of model cells ends (see unbrokenRunEnds). Returns the threads that
- * computed cells once the pool ran.
+ * a pool of `workers - 1` more. Every thread claims its own cells from a board in shared memory
+ * (claims.ts), so workers never wait for the main thread, which may be in the middle of a long
+ * cell, to hand them work. The main thread claims smaller batches than the workers, because
+ * between its batches it writes everyone's. `runEnds` holds, for each cell, where its unbroken
+ * run of model cells ends (see unbrokenRunEnds). Returns how many threads computed cells.
  */
 async function runModelCells(
   scenario: Scenario,
   source: ScenarioSource,
   plans: readonly CellPlan[],
-  workers: number,
+  { workers, mainRuns, worthMs }: Threads,
   retention: Retention,
-  worthMs: number,
   finished: (batch: FinishedBatch) => Promise<void>,
   backlog: Backlog,
   runEnds: readonly number[],
 ): Promise<number> {
-  // Decided when the pool starts: see HEAVY_CELL_MS.
-  let poolThreads = workers - 1;
-  let mainComputes = true;
+  const board = ClaimBoard.create(
+    plans.map((plan) => plan.index),
+    runEnds,
+    workers,
+  );
   let pool: Piscina | undefined;
-  let poolStarting: Promise<void> | undefined;
-  let next = 0;
   let failure: unknown;
-  const inFlight = new Set<Promise<void>>();
+  const fail = (error: unknown): void => {
+    failure ??= error;
+    board.stop();
+    wakeMain();
+  };
+  // Resolves whatever the main thread is waiting for: a failure, or the end of the workers.
+  let wakeMain: () => void = () => undefined;
+  const woken = (): Promise<void> => new Promise((resolve) => (wakeMain = resolve));
+  const workersFinished: Promise<void>[] = [];
+  // Pool threads that ran at least one cell: in a short run the main thread may claim them all.
+  let workersThatRan = 0;
+  const arrivals = new Set<Promise<void>>();
   const started = performance.now();
   // The cost of a cell, from the cells this thread has run.
   let localCells = 0;
   let localMs = 0;
-  const cellsFor = (ms: number, most: number): number =>
-    localCells === 0 ? 1 : Math.max(1, Math.min(most, Math.floor(ms / (localMs / localCells))));
-  // The next cells to run: at most `size`, and never across a cell of a real driver, because the
-  // report writes a batch as one unbroken run of cells in canonical order.
-  const take = (size: number): CellPlan[] => {
-    const chosen = plans.slice(next, Math.min(next + size, runEnds[next]!));
-    next += chosen.length;
-    return chosen;
-  };
+  const cellsFor = (ms: number, most: number): number => cellsForTime(ms, most, localCells, localMs);
 
-  // Keeps every pool thread busy. It runs again as soon as a task's cells come back, before they
-  // are written, so a thread never waits while the main thread computes or writes. It stops while
-  // too many finished batches wait for an earlier cell, so one slow cell or a slow disk cannot
-  // fill memory.
-  let computing = 0;
-  const queueDepth = (): number => (mainComputes ? IN_FLIGHT_PER_WORKER : 1);
-  const mostParked = (): number => Math.max(1, poolThreads) * IN_FLIGHT_PER_WORKER * UNWRITTEN_PER_SLOT;
-  const feedPool = (): void => {
-    while (
-      pool &&
-      failure === undefined &&
-      next < plans.length &&
-      computing < poolThreads * queueDepth() &&
-      backlog.parked() < mostParked()
-    ) {
-      // Guided self-scheduling: bigger batches while much is left, small ones at the end for balance.
-      const spare = backlog.spareBuffer();
-      const task: CellTask = {
-        indices: take(Math.min(cellsFor(TASK_MS, MAX_CHUNK), Math.ceil((plans.length - next) / (workers * 4)))).map((plan) => plan.index),
-        retention,
-        spare: spare ? [spare] : [],
-      };
-      computing++;
-      const promise: Promise<void> = (pool.run(task, { transferList: [...task.spare] }) as Promise<EncodedBatch>)
-        .then(
-          (batch) => {
-            computing--;
-            feedPool();
-            return finished(batch);
-          },
-          (error: unknown) => {
-            computing--;
-            failure ??= error;
-          },
-        )
-        .catch((error: unknown) => {
-          failure ??= error;
-        })
+  // A worker's batches arrive on its port; each one that arrives takes a written buffer back.
+  const startWorker = (running: Piscina): void => {
+    const channel = new MessageChannel();
+    const port = channel.port1;
+    const done = new Promise<void>((resolve) => {
+      port.on('message', (message: EncodedBatch | ClaimsDone) => {
+        if ('done' in message) {
+          resolve();
+          return;
+        }
+        const spare = backlog.spareBuffer();
+        if (spare) port.postMessage(spare, [spare]);
+        const arrival: Promise<void> = finished(message)
+          .then(() => board.settle(backlog.settled()))
+          .catch(fail)
+          .finally(() => arrivals.delete(arrival));
+        arrivals.add(arrival);
+      });
+    });
+    const task: ClaimTask = { board: board.shared, retention, port: channel.port2 };
+    const ran = running.run(task, { transferList: [channel.port2] }) as Promise<number>;
+    workersFinished.push(
+      Promise.all([ran, done])
+        .then(([cells]) => {
+          if (cells > 0) workersThatRan++;
+        }, fail)
         .finally(() => {
-          inFlight.delete(promise);
-          feedPool();
-        });
-      inFlight.add(promise);
-    }
+          port.close();
+          wakeMain();
+        }),
+    );
   };
 
   try {
-    for (;;) {
+    if (!mainRuns && board.size > 0) {
+      pool = await startPool(workers, workerSetup(scenario, source));
+      for (let thread = 0; thread < workers; thread++) startWorker(pool);
+    }
+    while (mainRuns) {
       if (failure !== undefined) break;
       const elapsed = performance.now() - started;
-      if (!poolStarting && workers > 1 && next < plans.length) {
-        const remainingMs = next > 0 ? (elapsed / next) * (plans.length - next) : Infinity;
+      if (!pool && workers > 1 && board.claimed < board.size) {
+        const remainingMs = board.claimed > 0 ? (elapsed / board.claimed) * (board.size - board.claimed) : Infinity;
         if (worthMs === 0 || (elapsed >= PROBE_MS && remainingMs >= worthMs)) {
-          if (localCells > 0 && localMs / localCells >= HEAVY_CELL_MS) {
-            mainComputes = false;
-            poolThreads = workers;
-          }
-          poolStarting = startPool(poolThreads, queueDepth(), workerSetup(scenario, source)).then((created) => {
-            pool = created;
-            feedPool();
-          });
-          // Wait for piscina to load, which takes a few event-loop turns: computing meanwhile would
-          // stretch each turn to a batch of cells, and a storm cell can take half a second. The
-          // threads themselves start in the background while this one computes.
-          await poolStarting;
+          // Piscina loads in a few event-loop turns; computing meanwhile would stretch each turn to
+          // a batch of cells. The threads themselves start in the background while this one computes.
+          pool = await startPool(workers - 1, workerSetup(scenario, source));
+          for (let thread = 1; thread < workers; thread++) startWorker(pool);
         }
       }
-      feedPool();
-      if (next >= plans.length && inFlight.size === 0) break;
-      if (next >= plans.length || (pool && !mainComputes) || backlog.parked() >= mostParked()) {
-        // Nothing for this thread to run: wait until a pool task returns or the report moves on.
-        await Promise.race([...inFlight, backlog.progress()]);
+      // Single cells while measuring, then small batches, so memory stays flat and writing keeps up.
+      const claim = board.claim(elapsed >= PROBE_MS ? cellsFor(CLAIM_MS / 2, LOCAL_CHUNK) : 1);
+      if (claim === 'done') break;
+      if (claim === 'wait') {
+        // Too much is claimed and unwritten: wait for the report to move on.
+        const wake = woken();
+        await Promise.race([backlog.progress(), wake]);
         continue;
       }
-      // Single cells while measuring, then small batches, so memory stays flat.
-      const chosen = take(elapsed >= PROBE_MS ? cellsFor(TASK_MS / 2, LOCAL_CHUNK) : 1);
+      const chosen = plans.slice(claim.start, claim.end);
       const batchStarted = performance.now();
       const batch = await runBatch(scenario, chosen, retention);
       localMs += performance.now() - batchStarted;
       localCells += chosen.length;
+      board.setWorkerChunk(cellsFor(CLAIM_MS, MOST_CELLS_PER_CLAIM));
       await finished(batch);
-      // Let batches the pool finished meanwhile reach the reports before taking more.
+      board.settle(backlog.settled());
+      // Let batches that workers finished meanwhile reach the reports before claiming more.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
+    // Nothing left to claim: wait for the workers' last batches.
+    await Promise.all(workersFinished);
+    while (arrivals.size > 0) await Promise.all([...arrivals]);
     if (failure !== undefined) throw failure;
-    return pool ? workers : 1;
+    return Math.max(1, (localCells > 0 ? 1 : 0) + workersThatRan);
   } catch (error) {
-    // Stop feeding the pool: the run has failed.
-    failure ??= error;
+    fail(error);
     throw error;
   } finally {
-    await poolStarting?.catch(() => undefined);
-    while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    board.stop();
+    await Promise.allSettled(workersFinished);
+    await Promise.allSettled([...arrivals]);
     await pool?.destroy();
   }
 }
@@ -278,16 +266,13 @@ function workerSetup(scenario: Scenario, source: ScenarioSource): WorkerSetup {
 }
 
 /** Piscina loads only when a run is big enough to want threads. */
-async function startPool(threads: number, queueDepth: number, setup: WorkerSetup): Promise<Piscina> {
+async function startPool(threads: number, setup: WorkerSetup): Promise<Piscina> {
   const { Piscina } = await import('piscina');
   return new Piscina({
     filename: pathToFileURL(workerFile()).href,
     minThreads: threads,
     maxThreads: threads,
     workerData: setup,
-    // A worker gets its next task while it runs the current one. With one at a time it would wait
-    // for the main thread to hear of each finished task, and the main thread is running cells too.
-    concurrentTasksPerWorker: queueDepth,
     // The old generation is not capped: V8 ends the whole process, not just the worker, when
     // one allocation crosses such a cap.
     resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
@@ -320,8 +305,11 @@ function unbrokenRunEnds(order: readonly CellPlan[], modelCells: readonly CellPl
 
 /** What the writer tells the scheduler, so that finished batches waiting for earlier cells stay few. */
 interface Backlog {
-  /** Batches that wait for an earlier model cell, not counting those behind a real-driver cell. */
-  parked(): number;
+  /**
+   * Model cells done with: written, or finished and behind a real-driver cell, which runs only
+   * once every model cell has.
+   */
+  settled(): number;
   /** Resolves the next time a batch is written. */
   progress(): Promise<void>;
   /** A buffer a worker's batch came in that is written and free to reuse, if any. */
@@ -342,7 +330,7 @@ class ReportWriter implements Backlog {
   private position = 0;
   /** The first real-driver cell: model batches after it wait for the end of the run, when real cells run. */
   private readonly realBarrier: number;
-  private parkedBeforeBarrier = 0;
+  private settledModelCells = 0;
   private progressWaiters: (() => void)[] = [];
   private readonly kept: ResultRow[] = [];
   private readonly skipped: SkippedCell[] = [];
@@ -360,8 +348,8 @@ class ReportWriter implements Backlog {
     this.realBarrier = order.find((plan) => scenario.engines[plan.engineIndex]!.engine.driver === 'real')?.index ?? Infinity;
   }
 
-  parked(): number {
-    return this.parkedBeforeBarrier;
+  settled(): number {
+    return this.settledModelCells;
   }
 
   progress(): Promise<void> {
@@ -382,13 +370,13 @@ class ReportWriter implements Backlog {
     const first = batch.cells[0];
     if (!first) return;
     this.waiting.set(first.index, batch);
-    if (first.index < this.realBarrier) this.parkedBeforeBarrier++;
+    if (first.index > this.realBarrier) this.settledModelCells += batch.cells.length;
     for (;;) {
       const plan = this.order[this.position];
       const ready = plan === undefined ? undefined : this.waiting.get(plan.index);
       if (!ready) return;
       this.waiting.delete(plan!.index);
-      if (plan!.index < this.realBarrier) this.parkedBeforeBarrier--;
+      if (plan!.index < this.realBarrier) this.settledModelCells += ready.cells.length;
       const separator = this.rowsWritten === 0 ? '\n' : ',\n';
       if (isEncoded(ready)) await this.writeEncoded(ready, separator);
       else {

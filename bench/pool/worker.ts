@@ -1,20 +1,28 @@
-import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { workerData } from 'piscina';
 import { planCells, type CellPlan, type CellScenario } from '../runner.js';
 import { runBatch, type Retention } from './batch.js';
-import { encodeBatch, type EncodedBatch } from './encode.js';
+import { CLAIM_MS, ClaimBoard, cellsForTime, MOST_CELLS_PER_CLAIM, type SharedBoard } from './claims.js';
+import { encodeBatch } from './encode.js';
 import { fromPortable, type PortableScenario } from './portable.js';
 import type { ScenarioSource } from './run.js';
 
 /**
- * The pool's worker. It runs cells by their index in the scenario's canonical order. Every cell's
- * seed comes from the scenario seed, the engine and the sweep point, so the worker that runs a
- * cell does not change its numbers.
+ * The pool's worker. It claims cells from the run's board (claims.ts) until none are left, and
+ * sends each batch's report text to the main thread over `port` as it finishes. Every cell's seed
+ * comes from the scenario seed, the engine and the sweep point, so the thread that runs a cell
+ * does not change its numbers.
  */
-export interface CellTask {
-  readonly indices: readonly number[];
+export interface ClaimTask {
+  readonly board: SharedBoard;
   readonly retention: Retention;
-  /** Buffers the main thread has written and hands back for reuse (see encode.ts). */
-  readonly spare: readonly ArrayBuffer[];
+  /** Batches go out on it; buffers the main thread has written come back on it (see encode.ts). */
+  readonly port: MessagePort;
+}
+
+/** The last message on a task's port: how many cells it sent. */
+export interface ClaimsDone {
+  readonly done: number;
 }
 
 /**
@@ -31,7 +39,6 @@ interface Loaded {
 }
 
 let loaded: Promise<Loaded> | undefined;
-const spare: ArrayBuffer[] = [];
 
 async function load(setup: WorkerSetup): Promise<Loaded> {
   let scenario: CellScenario;
@@ -45,30 +52,50 @@ async function load(setup: WorkerSetup): Promise<Loaded> {
   return { scenario, plans: planCells(scenario) };
 }
 
-/**
- * Runs the task's cells and moves their report text to the main thread as UTF-8 bytes, in a buffer
- * the main thread returns once it has written them.
- */
-export default async function runCells(task: CellTask): Promise<EncodedBatch> {
-  for (const buffer of task.spare) spare.push(buffer);
+/** While claimed cells wait to be written, a worker checks again this often at the latest. */
+const WAIT_MS = 50;
+
+/** Runs claimed cells until the board has none left; returns how many it ran. */
+export default async function runClaims(task: ClaimTask): Promise<number> {
   loaded ??= load(workerData as WorkerSetup);
   const { scenario, plans } = await loaded;
-  const chosen = task.indices.map((index) => {
-    const plan = plans[index];
-    if (!plan) throw new Error(`cell ${index} is not in scenario ${scenario.name} (${plans.length} cells)`);
-    return plan;
-  });
-  return movable(encodeBatch(await runBatch(scenario, chosen, task.retention), spare));
-}
-
-/** Wraps an encoded batch so that piscina moves its buffer to the main thread instead of copying it. */
-function movable(batch: EncodedBatch): EncodedBatch {
-  return move({
-    get [transferableSymbol]() {
-      return [batch.buffer];
-    },
-    get [valueSymbol]() {
-      return batch;
-    },
-  }) as unknown as EncodedBatch;
+  const board = new ClaimBoard(task.board);
+  const spare: ArrayBuffer[] = [];
+  let ran = 0;
+  let ranMs = 0;
+  try {
+    for (;;) {
+      // Sized from this thread's own cells once it has run some, from the main thread's before.
+      const claim = board.claim(ran > 0 ? cellsForTime(CLAIM_MS, MOST_CELLS_PER_CLAIM, ran, ranMs) : undefined);
+      if (claim === 'done') break;
+      if (claim === 'wait') {
+        board.waitForSettled(WAIT_MS);
+        continue;
+      }
+      const chosen: CellPlan[] = [];
+      for (let at = claim.start; at < claim.end; at++) {
+        const index = board.cellIndex[at]!;
+        const plan = plans[index];
+        if (!plan) throw new Error(`cell ${index} is not in scenario ${scenario.name} (${plans.length} cells)`);
+        chosen.push(plan);
+      }
+      const started = performance.now();
+      const batch = await runBatch(scenario, chosen, task.retention);
+      ranMs += performance.now() - started;
+      // This loop never yields to the event loop, so written buffers are collected here.
+      for (let returned = receiveMessageOnPort(task.port); returned; returned = receiveMessageOnPort(task.port)) {
+        spare.push(returned.message as ArrayBuffer);
+      }
+      const encoded = encodeBatch(batch, spare);
+      task.port.postMessage(encoded, [encoded.buffer]);
+      ran += chosen.length;
+    }
+  } catch (error) {
+    // The other threads stop claiming; the main thread reports this error.
+    board.stop();
+    throw error;
+  }
+  task.port.postMessage({ done: ran } satisfies ClaimsDone);
+  task.port.close();
+  return ran;
 }
