@@ -53,7 +53,7 @@ describe('sweeps on a worker pool', () => {
     await withTempDir(async (dir) => {
       const file = 'test/fixtures/pool-heavy.yaml';
       const one = await runToDir(file, join(dir, 'one'), { workers: 1 });
-      // A pool worth starting after the first cell, so that the cell's cost is known.
+      // A pool worth starting after the first cell, once its cost is known.
       const two = await runToDir(file, join(dir, 'two'), { workers: 2, poolWorthMs: 1 });
       const pooled = await runToDir(file, join(dir, 'pooled'), { workers: 2, mainThreadRunsCells: false });
       for (const other of [two, pooled]) {
@@ -153,6 +153,15 @@ describe('sweeps on a worker pool', () => {
         expect(await readFile(`${base}.csv`, 'utf8')).toBe('previous\n');
         expect((await readdir(dir)).sort()).toEqual(['pool-failing.csv']);
       }
+    });
+  });
+
+  it('fails with the reason when a pool thread cannot load the scenario, and leaves no temporary files', async () => {
+    await withTempDir(async (dir) => {
+      await expect(runToDir('test/fixtures/pool-unloadable.yaml', dir, { workers: 2, mainThreadRunsCells: false })).rejects.toThrow(
+        'this engine cannot load in a worker thread',
+      );
+      expect(await readdir(dir)).toEqual([]);
     });
   });
 

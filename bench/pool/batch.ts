@@ -7,9 +7,9 @@ import type { Scenario } from '../scenario/load.js';
 
 /**
  * Consecutive cells of one scenario, finished and already in the form the report files need:
- * their CSV records and their rows as the JSON result prints them. Workers hand the text over as
- * strings, so the main thread only writes, and a cell reads the same byte for byte whichever thread
- * ran it.
+ * their CSV records and their rows as the JSON result prints them, so the main thread only writes
+ * (workers encode the text as bytes first, see encode.ts), and a cell reads the same byte for byte
+ * whichever thread ran it.
  */
 export interface CellBatch {
   /** The cells in canonical order; together they are one unbroken run of the cells being run. */

@@ -58,7 +58,7 @@ export interface FileRunResult {
   readonly rowsWritten: number;
   /** True when `result.rows` holds only the retained subset; the files hold every row. */
   readonly partialRows: boolean;
-  /** Threads that ran cells: 1 when everything ran on the main thread. */
+  /** Threads that ran model cells: 1 when everything ran on the main thread, 0 when there were none. */
   readonly threadsUsed: number;
 }
 
@@ -207,7 +207,7 @@ async function runModelCells(
 
   try {
     if (!mainRuns && board.size > 0) {
-      pool = await startPool(workers, workerSetup(scenario, source));
+      pool = await startPool(workers, workerSetup(scenario, source), fail);
       for (let thread = 0; thread < workers; thread++) startWorker(pool);
     }
     while (mainRuns) {
@@ -218,10 +218,12 @@ async function runModelCells(
         if (worthMs === 0 || (elapsed >= PROBE_MS && remainingMs >= worthMs)) {
           // Piscina loads in a few event-loop turns; computing meanwhile would stretch each turn to
           // a batch of cells. The threads themselves start in the background while this one computes.
-          pool = await startPool(workers - 1, workerSetup(scenario, source));
+          pool = await startPool(workers - 1, workerSetup(scenario, source), fail);
           for (let thread = 1; thread < workers; thread++) startWorker(pool);
         }
       }
+      // Batches that arrived while this thread computed or waited may have moved the report on.
+      board.settle(backlog.settled());
       // Single cells while measuring, then small batches, so memory stays flat and writing keeps up.
       const claim = board.claim(elapsed >= PROBE_MS ? cellsFor(CLAIM_MS / 2, LOCAL_CHUNK) : 1);
       if (claim === 'done') break;
@@ -246,15 +248,18 @@ async function runModelCells(
     await Promise.all(workersFinished);
     while (arrivals.size > 0) await Promise.all([...arrivals]);
     if (failure !== undefined) throw failure;
-    return Math.max(1, (localCells > 0 ? 1 : 0) + workersThatRan);
+    return (localCells > 0 ? 1 : 0) + workersThatRan;
   } catch (error) {
     fail(error);
     throw error;
   } finally {
     board.stop();
+    // After a failure nothing more is written, so threads are not waited for: a thread may be in
+    // the middle of a long cell, or may never have started.
+    if (failure !== undefined) await pool?.destroy();
     await Promise.allSettled(workersFinished);
     await Promise.allSettled([...arrivals]);
-    await pool?.destroy();
+    if (failure === undefined) await pool?.destroy();
   }
 }
 
@@ -265,10 +270,14 @@ function workerSetup(scenario: Scenario, source: ScenarioSource): WorkerSetup {
   return portable ? { scenario: portable } : { source: { file: source.file, overrides: { ...source.overrides, resolvedHardware: scenario.hardware } } };
 }
 
-/** Piscina loads only when a run is big enough to want threads. */
-async function startPool(threads: number, setup: WorkerSetup): Promise<Piscina> {
+/**
+ * Piscina loads only when a run is big enough to want threads. A thread that cannot start fails
+ * the run through `onError`: piscina replaces it, and would otherwise throw the replacement's
+ * failure where nobody catches it.
+ */
+async function startPool(threads: number, setup: WorkerSetup, onError: (error: unknown) => void): Promise<Piscina> {
   const { Piscina } = await import('piscina');
-  return new Piscina({
+  const pool = new Piscina({
     filename: pathToFileURL(workerFile()).href,
     minThreads: threads,
     maxThreads: threads,
@@ -277,6 +286,8 @@ async function startPool(threads: number, setup: WorkerSetup): Promise<Piscina> 
     // one allocation crosses such a cap.
     resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
   });
+  pool.on('error', onError);
+  return pool;
 }
 
 /** The compiled worker: next to this module when built, or in dist/ when running from source under a test runner. */
@@ -369,8 +380,12 @@ class ReportWriter implements Backlog {
   async accept(batch: FinishedBatch): Promise<void> {
     const first = batch.cells[0];
     if (!first) return;
-    this.waiting.set(first.index, batch);
-    if (first.index > this.realBarrier) this.settledModelCells += batch.cells.length;
+    // A batch behind a real-driver cell waits for the real cells, which run once every model cell
+    // has: it is settled now, and keeps only the bytes it uses, so its buffer goes back to the workers.
+    const behindRealCell = first.index > this.realBarrier;
+    if (behindRealCell) this.settledModelCells += batch.cells.length;
+    this.waiting.set(first.index, behindRealCell && isEncoded(batch) ? this.compacted(batch) : batch);
+    if (behindRealCell) this.signalProgress();
     for (;;) {
       const plan = this.order[this.position];
       const ready = plan === undefined ? undefined : this.waiting.get(plan.index);
@@ -397,10 +412,20 @@ class ReportWriter implements Backlog {
         const outcome: CellOutcome = { plan: cellPlan, rows: cell.rows, notes: cell.notes, ...(cell.skipped ? { skipped: cell.skipped } : {}) };
         this.options.onCellDone?.(outcome, this.position, this.order.length);
       }
-      const waiters = this.progressWaiters;
-      this.progressWaiters = [];
-      for (const resolve of waiters) resolve();
+      this.signalProgress();
     }
+  }
+
+  private signalProgress(): void {
+    const waiters = this.progressWaiters;
+    this.progressWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private compacted(batch: EncodedBatch): EncodedBatch {
+    const buffer = batch.buffer.slice(0, batch.csvBytes + batch.jsonBytes);
+    if (this.spare.length < MOST_SPARE_BUFFERS) this.spare.push(batch.buffer);
+    return { ...batch, buffer };
   }
 
   /** Writes a worker's bytes; its buffer becomes spare once both files have them. */
