@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -54,6 +54,53 @@ async function stormBenchmark() {
   });
   const slowest = engines.reduce((a, b) => (b.medianMs > a.medianMs ? b : a));
   return { instances: STORM_INSTANCES, engines, slowestMs: slowest.medianMs, slowestEngine: slowest.engine };
+}
+
+const CONTENTION_ROUNDS = 5;
+
+/** One `bench/self/contention.js` measurement in a fresh process: mean ms per thread. */
+async function contentionRun(mode: 'alone' | 'threads'): Promise<number> {
+  const { stdout } = await promisify(execFile)(process.execPath, [join(root, 'dist/bench/self/contention.js'), mode]);
+  return Number(stdout.trim());
+}
+
+/** Two processes that warm up, then time their cells together: mean ms per process. */
+async function contentionPairedProcesses(): Promise<number> {
+  const children = [0, 1].map(() => spawn(process.execPath, [join(root, 'dist/bench/self/contention.js'), 'paired'], { stdio: ['pipe', 'pipe', 'inherit'] }));
+  const outputs = children.map((child) => {
+    let text = '';
+    const ready = new Promise<void>((resolve) =>
+      child.stdout.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+        if (text.includes('ready\n')) resolve();
+      }),
+    );
+    const exited = new Promise<number>((resolve, reject) =>
+      child.once('exit', (code) => (code === 0 ? resolve(Number(text.trim().split('\n').pop())) : reject(new Error(`contention.js paired exited ${code}`)))),
+    );
+    return { ready, exited };
+  });
+  await Promise.all(outputs.map((o) => o.ready));
+  for (const child of children) child.stdin.end('go\n');
+  const times = await Promise.all(outputs.map((o) => o.exited));
+  return (times[0]! + times[1]!) / 2;
+}
+
+/**
+ * What this machine does to two storm cells at once: the same warmed-up cells alone, on two
+ * threads of one process and in two processes, alternating. Two threads' slowdown bounds any
+ * 2-thread speed-up at 2 / slowdown, however the pool schedules.
+ */
+async function contentionBenchmark() {
+  const threads: number[] = [];
+  const processes: number[] = [];
+  for (let round = 0; round < CONTENTION_ROUNDS; round++) {
+    const alone = await contentionRun('alone');
+    threads.push((await contentionRun('threads')) / alone);
+    processes.push((await contentionPairedProcesses()) / alone);
+  }
+  const threadSlowdown = median(threads);
+  return { rounds: CONTENTION_ROUNDS, threadSlowdown, threads, processSlowdown: median(processes), processes, twoThreadLimit: 2 / threadSlowdown };
 }
 
 interface ChildRun {
@@ -149,6 +196,12 @@ async function main(): Promise<void> {
     for (const e of storm.engines) {
       process.stdout.write(`  storm ${e.engine.padEnd(12)} ${(e.medianMs / 1000).toFixed(3)} s, ${e.events.toLocaleString('en-US')} events, ${(e.eventsPerSecond / 1e6).toFixed(2)} M events/s\n`);
     }
+    const contention = await contentionBenchmark();
+    process.stdout.write(
+      `  contention: two storm cells at once each take ${contention.threadSlowdown.toFixed(2)}x as long on two threads ` +
+        `(rounds ${contention.threads.map((r) => r.toFixed(2)).join(', ')}), ${contention.processSlowdown.toFixed(2)}x in two processes; ` +
+        `no 2-thread pool can beat ${contention.twoThreadLimit.toFixed(2)}x here\n`,
+    );
     process.stdout.write('  compute-bound sweep: boot storms of 25,000 to 100,000 instances\n');
     const computeSweep = await sweepBenchmark(join(root, 'bench/self/storm-grid.yaml'), dir);
     process.stdout.write(describeSweep('compute-bound sweep', computeSweep));
@@ -166,7 +219,7 @@ async function main(): Promise<void> {
       },
       {
         name: `compute-bound sweep (${computeSweep.cells} storm cells) speed-up with ${computeSweep.workers} workers against 1`,
-        value: `${computeSweep.speedup.toFixed(2)}x; two separate processes: ${computeSweep.machineCeiling.toFixed(2)}x`,
+        value: `${computeSweep.speedup.toFixed(2)}x; two separate processes: ${computeSweep.machineCeiling.toFixed(2)}x; two threads' limit here: ${contention.twoThreadLimit.toFixed(2)}x`,
         target: `>= ${TARGETS.speedup}x`,
         met: computeSweep.speedup >= TARGETS.speedup,
       },
@@ -190,6 +243,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       environment: currentEnvironment(),
       storm,
+      contention,
       computeSweep,
       sweep,
       targets,
