@@ -240,7 +240,6 @@ async function runModelCells(
       localCells += chosen.length;
       board.setWorkerChunk(cellsFor(CLAIM_MS, MOST_CELLS_PER_CLAIM));
       await finished(batch);
-      board.settle(backlog.settled());
       // Let batches that workers finished meanwhile reach the reports before claiming more.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
