@@ -14,7 +14,10 @@ const NEXT = 0;
 /** Cells the main thread has written, or holds for after the real-driver cells they follow. */
 const SETTLED = 1;
 const STOP = 2;
-/** Cells per claim for a worker, which the main thread sizes from what cells have cost it. */
+/**
+ * Cells per claim, sized by the main thread from what its cells cost: a worker's first claim,
+ * before it has timed cells of its own, and the unit of the window below.
+ */
 const CHUNK = 3;
 const TOTAL = 4;
 const SLOTS = 5;
