@@ -3,11 +3,12 @@ import type { CellBatch } from '../bench/pool/batch.js';
 import { encodeBatch, isEncoded } from '../bench/pool/encode.js';
 
 const batch = (csv: string, json: string): CellBatch => ({ cells: [], csv, json, rowCount: 1 });
+const timing = { thread: 1, startedAt: 0, endedAt: 1, cells: [] };
 const decode = (buffer: ArrayBuffer, start: number, length: number): string => new TextDecoder().decode(new Uint8Array(buffer, start, length));
 
 describe('encoded batches', () => {
   it('hold the CSV bytes then the JSON bytes, multi-byte characters included', () => {
-    const encoded = encodeBatch(batch('a,µs,×\n', '{"note":"≥ 1.7×"}'), []);
+    const encoded = encodeBatch(batch('a,µs,×\n', '{"note":"≥ 1.7×"}'), [], timing);
     expect(isEncoded(encoded)).toBe(true);
     expect(encoded.csvBytes).toBe(Buffer.byteLength('a,µs,×\n'));
     expect(decode(encoded.buffer, 0, encoded.csvBytes)).toBe('a,µs,×\n');
@@ -18,14 +19,14 @@ describe('encoded batches', () => {
     const small = new ArrayBuffer(8);
     const big = new ArrayBuffer(1 << 20);
     const spare = [small, big];
-    const encoded = encodeBatch(batch('x,y\n', '{}'), spare);
+    const encoded = encodeBatch(batch('x,y\n', '{}'), spare, timing);
     expect(encoded.buffer).toBe(big);
     expect(spare).toEqual([small]);
   });
 
   it('get a new buffer of at least three bytes per character when no spare fits', () => {
     const text = '€'.repeat(600_000);
-    const encoded = encodeBatch(batch(text, ''), [new ArrayBuffer(16)]);
+    const encoded = encodeBatch(batch(text, ''), [new ArrayBuffer(16)], timing);
     expect(encoded.buffer.byteLength).toBeGreaterThanOrEqual(3 * text.length);
     expect(encoded.csvBytes).toBe(3 * text.length);
     expect(decode(encoded.buffer, 0, encoded.csvBytes)).toBe(text);

@@ -7,6 +7,7 @@ import { runBatch, retentionFor } from '../bench/pool/batch.js';
 import { fromPortable, toPortable } from '../bench/pool/portable.js';
 import { defineModeledEngine } from '../engines/modeled/define.js';
 import { kvm } from '../engines/modeled/kvm.js';
+import type { BatchTiming } from '../bench/pool/encode.js';
 import { runScenarioToFiles, type FileRunOptions } from '../bench/pool/run.js';
 import { renderCsv } from '../bench/report/csv.js';
 import { renderJson } from '../bench/report/json.js';
@@ -46,6 +47,21 @@ describe('sweeps on a worker pool', () => {
       expect(one.json).toBe(renderJson(memory));
       expect(two.run.result.claims).toEqual(memory.claims);
       expect(two.run.result.rows).toEqual(memory.rows);
+    });
+  });
+
+  it('reports which thread ran every batch, and when, each cell once', async () => {
+    await withTempDir(async (dir) => {
+      const cellCount = planCells(await loadScenario(SWEEP)).length;
+      for (const [options, onWorkers] of [
+        [{ workers: 1 }, false],
+        [{ workers: 2, mainThreadRunsCells: false }, true],
+      ] as const) {
+        const timings: BatchTiming[] = [];
+        await runToDir(SWEEP, join(dir, String(onWorkers)), { ...options, onBatchTimed: (timing) => timings.push(timing) });
+        expect(timings.flatMap((t) => t.cells).sort((a, b) => a - b)).toEqual(Array.from({ length: cellCount }, (_, i) => i));
+        expect(timings.every((t) => (t.thread > 0) === onWorkers && t.endedAt >= t.startedAt)).toBe(true);
+      }
     });
   });
 

@@ -13,6 +13,25 @@ export interface EncodedBatch {
   /** The CSV records are bytes [0, csvBytes), the JSON rows the next jsonBytes. */
   readonly csvBytes: number;
   readonly jsonBytes: number;
+  /** When the worker ran the batch (see BatchTiming). */
+  readonly timing: BatchTiming;
+}
+
+/**
+ * Which thread ran a batch and when, in milliseconds since the epoch with sub-millisecond
+ * precision, so that times from different threads compare. Thread 0 is the main thread.
+ */
+export interface BatchTiming {
+  readonly thread: number;
+  readonly startedAt: number;
+  readonly endedAt: number;
+  /** The cells' indices in canonical order. */
+  readonly cells: readonly number[];
+}
+
+/** Now, as BatchTiming counts it. */
+export function epochMs(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 export type FinishedBatch = CellBatch | EncodedBatch;
@@ -30,7 +49,7 @@ const encoder = new TextEncoder();
  * unit takes at most 3 bytes of UTF-8, so a buffer of 3 bytes per code unit always suffices; only
  * the pages actually written are ever touched.
  */
-export function encodeBatch(batch: CellBatch, spare: ArrayBuffer[]): EncodedBatch {
+export function encodeBatch(batch: CellBatch, spare: ArrayBuffer[], timing: BatchTiming): EncodedBatch {
   const most = 3 * (batch.csv.length + batch.json.length);
   const fitting = spare.findIndex((buffer) => buffer.byteLength >= most);
   let buffer: ArrayBuffer;
@@ -43,5 +62,5 @@ export function encodeBatch(batch: CellBatch, spare: ArrayBuffer[]): EncodedBatc
   const bytes = new Uint8Array(buffer);
   const csvBytes = encoder.encodeInto(batch.csv, bytes).written;
   const jsonBytes = encoder.encodeInto(batch.json, bytes.subarray(csvBytes)).written;
-  return { cells: batch.cells, rowCount: batch.rowCount, buffer, csvBytes, jsonBytes };
+  return { cells: batch.cells, rowCount: batch.rowCount, buffer, csvBytes, jsonBytes, timing };
 }

@@ -14,7 +14,7 @@ import { assembleResult, evaluateClaims, planCells, type CellOutcome, type CellP
 import type { Scenario, ScenarioOverrides } from '../scenario/load.js';
 import { retentionFor, runBatch, type Retention } from './batch.js';
 import { CLAIM_MS, ClaimBoard, cellsForTime, MOST_CELLS_PER_CLAIM } from './claims.js';
-import { isEncoded, type EncodedBatch, type FinishedBatch } from './encode.js';
+import { epochMs, isEncoded, type BatchTiming, type EncodedBatch, type FinishedBatch } from './encode.js';
 import { toPortable } from './portable.js';
 import type { ClaimsDone, ClaimTask, WorkerSetup } from './worker.js';
 
@@ -49,6 +49,8 @@ export interface FileRunOptions {
    * thread runs cells too.
    */
   readonly mainThreadRunsCells?: boolean;
+  /** Called on the main thread for every batch of model cells, whichever thread ran it (bench/self/trace-sweep.ts). */
+  readonly onBatchTimed?: (timing: BatchTiming) => void;
 }
 
 export interface FileRunResult {
@@ -110,7 +112,17 @@ export async function runScenarioToFiles(scenario: Scenario, options: FileRunOpt
     };
 
     const mainRuns = options.mainThreadRunsCells !== false || workers === 1;
-    const threadsUsed = await runModelCells(scenario, options.source, modelCells, { workers, mainRuns, worthMs }, retention, finished, writer, unbrokenRunEnds(cells, modelCells));
+    const threadsUsed = await runModelCells(
+      scenario,
+      options.source,
+      modelCells,
+      { workers, mainRuns, worthMs },
+      retention,
+      finished,
+      writer,
+      unbrokenRunEnds(cells, modelCells),
+      options.onBatchTimed,
+    );
     for (const plan of realCells) await finished(await runBatch(scenario, [plan], retention));
 
     const result = await writer.finish();
@@ -146,6 +158,7 @@ async function runModelCells(
   finished: (batch: FinishedBatch) => Promise<void>,
   backlog: Backlog,
   runEnds: readonly number[],
+  onBatchTimed: ((timing: BatchTiming) => void) | undefined,
 ): Promise<number> {
   const board = ClaimBoard.create(
     plans.map((plan) => plan.index),
@@ -182,6 +195,7 @@ async function runModelCells(
           resolve();
           return;
         }
+        onBatchTimed?.(message.timing);
         const spare = backlog.spareBuffer();
         if (spare) port.postMessage(spare, [spare]);
         const arrival: Promise<void> = finished(message)
@@ -234,9 +248,11 @@ async function runModelCells(
         continue;
       }
       const chosen = plans.slice(claim.start, claim.end);
-      const batchStarted = performance.now();
+      const startedAt = epochMs();
       const batch = await runBatch(scenario, chosen, retention);
-      localMs += performance.now() - batchStarted;
+      const endedAt = epochMs();
+      localMs += endedAt - startedAt;
+      onBatchTimed?.({ thread: 0, startedAt, endedAt, cells: chosen.map((plan) => plan.index) });
       localCells += chosen.length;
       board.setWorkerChunk(cellsFor(CLAIM_MS, MOST_CELLS_PER_CLAIM));
       await finished(batch);

@@ -1,9 +1,9 @@
-import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { receiveMessageOnPort, threadId, type MessagePort } from 'node:worker_threads';
 import { workerData } from 'piscina';
 import { planCells, type CellPlan, type CellScenario } from '../runner.js';
 import { runBatch, type Retention } from './batch.js';
 import { CLAIM_MS, ClaimBoard, cellsForTime, MOST_CELLS_PER_CLAIM, type SharedBoard } from './claims.js';
-import { encodeBatch } from './encode.js';
+import { encodeBatch, epochMs } from './encode.js';
 import { fromPortable, type PortableScenario } from './portable.js';
 import type { ScenarioSource } from './run.js';
 
@@ -79,14 +79,15 @@ export default async function runClaims(task: ClaimTask): Promise<number> {
         if (!plan) throw new Error(`cell ${index} is not in scenario ${scenario.name} (${plans.length} cells)`);
         chosen.push(plan);
       }
-      const started = performance.now();
+      const startedAt = epochMs();
       const batch = await runBatch(scenario, chosen, task.retention);
-      ranMs += performance.now() - started;
+      const endedAt = epochMs();
+      ranMs += endedAt - startedAt;
       // This loop never yields to the event loop, so written buffers are collected here.
       for (let returned = receiveMessageOnPort(task.port); returned; returned = receiveMessageOnPort(task.port)) {
         spare.push(returned.message as ArrayBuffer);
       }
-      const encoded = encodeBatch(batch, spare);
+      const encoded = encodeBatch(batch, spare, { thread: threadId, startedAt, endedAt, cells: chosen.map((plan) => plan.index) });
       task.port.postMessage(encoded, [encoded.buffer]);
       ran += chosen.length;
     }
