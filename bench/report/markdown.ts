@@ -22,8 +22,6 @@ export interface MarkdownInput {
   readonly mode: 'gate' | 'compare' | 'result';
 }
 
-
-
 /** Escapes what would break a table cell or start Markdown formatting. */
 export function escapeCell(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\n/g, ' ').replace(/([*_`<>[\]])/g, '\\$1');

@@ -1,7 +1,7 @@
 import { access, constants, mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { inspectFile } from './binary-file.js';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
+import { inspectFile } from './binary-file.js';
 import { findTool, runCommand } from './spawn.js';
 
 /**
