@@ -8,6 +8,7 @@ import { findImage } from '../engines/images.js';
 import { bootPhases } from '../engines/model/boot.js';
 import { simulateStorm } from '../engines/model/storm.js';
 import { stormPlan } from '../engines/model/storm-plan.js';
+import { FRESH_ARRAYS, ScratchArena } from '../engines/model/storm-scratch.js';
 import type { ModeledEngine } from '../engines/modeled/define.js';
 import { loadEngine } from '../engines/registry.js';
 import type { Cell, HardwareProfile, StormSettings } from '../engines/types.js';
@@ -132,6 +133,34 @@ describe('boot storm: known answers', () => {
     const storm = simulateStorm(docker!.engine.spec, docker!.cell, burst(3000));
     const started = storm.timeline.readyPerSecond.reduce((sum, rate) => sum + (rate * storm.timeline.bucketMs) / 1000, 0);
     expect(started).toBeCloseTo(3000, 6);
+  });
+});
+
+describe('boot storm: reused arrays', () => {
+  it('gives every storm the result fresh arrays give, whatever larger storm ran before it on the thread', async () => {
+    for (const { engine, cell } of await seedCells()) {
+      // Leave the thread's arena full of another storm's state, arrivals spread out and at once.
+      simulateStorm(engine.spec, cell, { instances: 5000, arrivalRate: 800, sharedImage: false });
+      for (const settings of [burst(700), { instances: 900, arrivalRate: 1500, sharedImage: true }]) {
+        const reused = simulateStorm(engine.spec, cell, settings);
+        const fresh = simulateStorm(engine.spec, cell, settings, { arrays: FRESH_ARRAYS });
+        expect(reused, `${engine.id} ${JSON.stringify(settings)}`).toEqual(fresh);
+      }
+    }
+  });
+
+  it('hands a slot its existing buffer when it is large enough, and a larger one when not', () => {
+    const arena = new ScratchArena();
+    const first = arena.float64('keys', 100);
+    first[99] = 7;
+    const smaller = arena.float64('keys', 10);
+    expect(smaller.buffer).toBe(first.buffer);
+    expect(smaller.length).toBe(10);
+    const larger = arena.float64('keys', 200);
+    expect(larger.buffer).not.toBe(first.buffer);
+    expect(first[99]).toBe(7);
+    expect(arena.int32('ids', 100).buffer).not.toBe(larger.buffer);
+    expect(arena.retainedBytes).toBe(200 * 8 + 100 * 4);
   });
 });
 

@@ -1,3 +1,5 @@
+import { FRESH_ARRAYS, type ArrayStore } from './storm-scratch.js';
+
 /**
  * A binary min-heap of (key, id) pairs on typed arrays. A boot storm of 100,000 instances keeps
  * hundreds of thousands of pending events, so the heap avoids an object per entry. Equal keys
@@ -11,10 +13,18 @@ export class MinHeap {
   private count = 0;
   private inserted = 0;
 
-  constructor(capacity = 1024) {
-    this.keys = new Float64Array(capacity);
-    this.order = new Float64Array(capacity);
-    this.ids = new Int32Array(capacity);
+  /**
+   * @param store where the heap's arrays come from; a scratch arena reuses them across storms
+   * @param slot the arena slot prefix, distinct for every heap alive at once
+   */
+  constructor(
+    capacity = 1024,
+    private readonly store: ArrayStore = FRESH_ARRAYS,
+    private readonly slot = 'heap',
+  ) {
+    this.keys = store.float64(`${slot}.keys`, capacity);
+    this.order = store.float64(`${slot}.order`, capacity);
+    this.ids = store.int32(`${slot}.ids`, capacity);
   }
 
   get size(): number {
@@ -84,9 +94,10 @@ export class MinHeap {
 
   private grow(): void {
     const size = this.keys.length * 2;
-    const keys = new Float64Array(size);
-    const order = new Float64Array(size);
-    const ids = new Int32Array(size);
+    // An arena hands out a new, larger buffer here; the old arrays stay readable for the copy.
+    const keys = this.store.float64(`${this.slot}.keys`, size);
+    const order = this.store.float64(`${this.slot}.order`, size);
+    const ids = this.store.int32(`${this.slot}.ids`, size);
     keys.set(this.keys);
     order.set(this.order);
     ids.set(this.ids);

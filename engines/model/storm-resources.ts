@@ -1,4 +1,5 @@
 import { MinHeap } from './storm-heap.js';
+import { FRESH_ARRAYS, type ArrayStore } from './storm-scratch.js';
 
 /**
  * A host resource that concurrent jobs share fairly: CPU threads, a storage device's bandwidth,
@@ -18,20 +19,23 @@ export class SharedResource {
   private lastTime = 0;
   private weight = 0;
   private busyArea = 0;
-  private readonly heap = new MinHeap();
+  private readonly heap: MinHeap;
   private readonly jobWeight: Float64Array;
 
   /**
    * @param capacity units of weight served at full speed at once (host threads for CPU, 1 for a
    *   bandwidth shared by all its users)
    * @param maxJobs highest job id + 1; a job id identifies one instance's demand on this resource
+   * @param store where its arrays come from, under slots named after the resource
    */
   constructor(
     readonly name: string,
     private readonly capacity: number,
     maxJobs: number,
+    store: ArrayStore = FRESH_ARRAYS,
   ) {
-    this.jobWeight = new Float64Array(maxJobs);
+    this.heap = new MinHeap(1024, store, `${name}.jobs`);
+    this.jobWeight = store.float64(`${name}.weight`, maxJobs);
   }
 
   /** Speed of each unit of weight now: 1 while capacity suffices, capacity / weight beyond. */
@@ -91,8 +95,9 @@ export class SerialSection {
   constructor(
     readonly name: string,
     maxJobs: number,
+    store: ArrayStore = FRESH_ARRAYS,
   ) {
-    this.waiting = new Int32Array(maxJobs + 1);
+    this.waiting = store.int32(`${name}.waiting`, maxJobs + 1);
   }
 
   /** True when `job` holds the section now; otherwise it is queued and will be handed it later. */

@@ -4,6 +4,7 @@ import { createRandom, noiseFactor, type Random } from './random.js';
 import { MinHeap } from './storm-heap.js';
 import { CPU, RESOURCES, stormPlan, type StormPlan } from './storm-plan.js';
 import { SerialSection, SharedResource } from './storm-resources.js';
+import { ScratchArena, type ArrayStore } from './storm-scratch.js';
 
 /**
  * A boot storm as a discrete-event simulation: K instances of one engine start at once, or at an
@@ -18,6 +19,8 @@ export interface StormOptions {
   readonly noise?: boolean;
   /** Buckets of the instances-ready-per-second timeline. */
   readonly timelineBuckets?: number;
+  /** Where the simulation's arrays come from; by default this thread's scratch arena. */
+  readonly arrays?: ArrayStore;
 }
 
 export interface StormResult {
@@ -40,10 +43,12 @@ export interface StormResult {
   readonly events: number;
 }
 
-const ARRIVE = 0;
-const DELAY_DONE = 1;
-const SERIAL_DONE = 2;
-const EVENT_KINDS = 3;
+const DELAY_DONE = 0;
+const SERIAL_DONE = 1;
+const EVENT_KINDS = 2;
+
+/** This thread's arrays, reused by every storm it simulates (storm-scratch.ts says why). */
+const threadArena = new ScratchArena();
 
 export function simulateStorm(engine: ModeledEngineSpec, cell: Cell, settings: StormSettings, options: StormOptions = {}): StormResult {
   const plan = stormPlan(engine, cell, settings);
@@ -51,6 +56,7 @@ export function simulateStorm(engine: ModeledEngineSpec, cell: Cell, settings: S
     random: createRandom(cell.seed ^ 0x5f0e5f0e),
     cov: options.noise === false ? 0 : engine.noise.bootCov.value,
     buckets: options.timelineBuckets ?? 40,
+    store: options.arrays ?? threadArena,
   });
 }
 
@@ -58,24 +64,27 @@ interface RunContext {
   readonly random: Random;
   readonly cov: number;
   readonly buckets: number;
+  readonly store: ArrayStore;
 }
 
 function runStorm(plan: StormPlan, settings: StormSettings, context: RunContext): StormResult {
   const count = Math.max(1, Math.floor(settings.instances));
   const { steps, gates } = plan;
+  const store = context.store;
   // Job ids on a resource: instance i's own demand is i; its background CPU work is count + i.
-  const resources = RESOURCES.map((name, i) => new SharedResource(name, i === 0 ? plan.cpuCapacity : 1, 2 * count));
-  const serial = new SerialSection('serial', count);
-  const timers = new MinHeap(Math.min(count, 1 << 20) * 2);
+  const resources = RESOURCES.map((name, i) => new SharedResource(name, i === 0 ? plan.cpuCapacity : 1, 2 * count, store));
+  const serial = new SerialSection('serial', count, store);
+  // An instance waits on at most one timer at a time, and arrivals are not timers.
+  const timers = new MinHeap(Math.min(count, 1 << 20), store, 'timers');
 
-  const step = new Int32Array(count);
-  const pending = new Int32Array(count);
-  const phaseOf = new Int32Array(count).fill(-1);
-  const phaseStart = new Float64Array(count);
-  const noise = new Float64Array(count).fill(1);
-  const holdMs = new Float64Array(count);
-  const arrival = new Float64Array(count);
-  const readyAt = new Float64Array(count);
+  const step = store.int32('step', count).fill(0);
+  const pending = store.int32('pending', count).fill(0);
+  const phaseOf = store.int32('phaseOf', count).fill(-1);
+  const phaseStart = store.float64('phaseStart', count).fill(0);
+  const noise = store.float64('noise', count).fill(1);
+  const holdMs = store.float64('holdMs', count).fill(0);
+  const arrival = store.float64('arrival', count).fill(0);
+  const readyAt = store.float64('readyAt', count).fill(0);
   const phaseTotal = new Float64Array(plan.phases.length);
 
   // Gate state: 0 not started, 1 running for everyone, 2 done; waiters sit at the gate's first step.
@@ -170,18 +179,26 @@ function runStorm(plan: StormPlan, settings: StormSettings, context: RunContext)
   };
 
   const spacing = settings.arrivalRate > 0 ? 1000 / settings.arrivalRate : 0;
+  // Instances not yet arrived. Arrivals come in index order at i * spacing, so the next one is a
+  // single comparison instead of `count` entries in the timer heap. On equal times an arrival goes
+  // first, then timers, then resource completions.
+  let nextArrival = 0;
   if (spacing === 0) {
-    for (let i = 0; i < count; i++) {
+    for (; nextArrival < count; nextArrival++) {
       events++;
-      start(i);
+      start(nextArrival);
     }
-  } else {
-    for (let i = 0; i < count; i++) timers.push(i * spacing, i * EVENT_KINDS + ARRIVE);
   }
 
   for (;;) {
-    let next = timers.peekKey();
-    let source = -1;
+    const arrivalAt = nextArrival < count ? nextArrival * spacing : Infinity;
+    let next = arrivalAt;
+    let source = -2;
+    const timerAt = timers.peekKey();
+    if (timerAt < next) {
+      next = timerAt;
+      source = -1;
+    }
     for (let r = 0; r < resources.length; r++) {
       const t = resources[r]!.nextCompletion();
       if (t < next) {
@@ -197,13 +214,15 @@ function runStorm(plan: StormPlan, settings: StormSettings, context: RunContext)
       if (job < count && --pending[job]! === 0) stepDone(job);
       continue;
     }
-    const id = timers.pop();
-    const i = Math.floor(id / EVENT_KINDS);
-    const kind = id - i * EVENT_KINDS;
-    if (kind === ARRIVE) {
+    if (source === -2) {
+      const i = nextArrival++;
       arrival[i] = now;
       start(i);
-    } else if (kind === DELAY_DONE) {
+      continue;
+    }
+    const id = timers.pop();
+    const i = Math.floor(id / EVENT_KINDS);
+    if (id - i * EVENT_KINDS === DELAY_DONE) {
       stepDone(i);
     } else {
       const nextHolder = serial.leave(holdMs[i]!);
@@ -213,7 +232,7 @@ function runStorm(plan: StormPlan, settings: StormSettings, context: RunContext)
   }
   if (readyCount !== count) throw new Error(`boot storm stalled with ${count - readyCount} of ${count} instances not ready`);
 
-  return summarize(plan, count, arrival, readyAt, phaseTotal, resources, serial, events, context.buckets);
+  return summarize(plan, count, arrival, readyAt, phaseTotal, resources, serial, events, context.buckets, store);
 }
 
 function summarize(
@@ -226,9 +245,10 @@ function summarize(
   serial: SerialSection,
   events: number,
   buckets: number,
+  store: ArrayStore,
 ): StormResult {
   let allReadyMs = 0;
-  const latencies = new Float64Array(count);
+  const latencies = store.float64('latencies', count);
   let sum = 0;
   for (let i = 0; i < count; i++) {
     allReadyMs = Math.max(allReadyMs, readyAt[i]!);
