@@ -67,9 +67,53 @@ interface RunContext {
   readonly store: ArrayStore;
 }
 
+const DELAY = 0;
+const SERIAL = 1;
+const USE = 2;
+const STEP_KINDS = { delay: DELAY, serial: SERIAL, use: USE } as const;
+
+/**
+ * The plan's steps as flat arrays. Step and demand objects take different shapes from plan to plan,
+ * and an event loop reading them was optimised and thrown away again storm after storm, keeping
+ * V8's compiler threads busy beside the workers; typed arrays have one shape.
+ */
+function flattenSteps(steps: StormPlan['steps']) {
+  const demandCount = steps.reduce((n, s) => n + (s.kind === 'use' ? s.demands.length : 0), 0);
+  const flat = {
+    kind: new Int8Array(steps.length),
+    phase: new Int32Array(steps.length),
+    ms: new Float64Array(steps.length),
+    firstDemand: new Int32Array(steps.length + 1),
+    demandResource: new Int32Array(demandCount),
+    demandMs: new Float64Array(demandCount),
+    demandWeight: new Float64Array(demandCount),
+  };
+  let d = 0;
+  steps.forEach((s, index) => {
+    flat.kind[index] = STEP_KINDS[s.kind];
+    flat.phase[index] = s.phase;
+    flat.firstDemand[index] = d;
+    if (s.kind === 'use') {
+      for (const demand of s.demands) {
+        flat.demandResource[d] = demand.resource;
+        flat.demandMs[d] = demand.ms;
+        flat.demandWeight[d] = demand.weight;
+        d++;
+      }
+    } else flat.ms[index] = s.ms;
+  });
+  flat.firstDemand[steps.length] = d;
+  return flat;
+}
+
 function runStorm(plan: StormPlan, settings: StormSettings, context: RunContext): StormResult {
   const count = Math.max(1, Math.floor(settings.instances));
-  const { steps, gates } = plan;
+  const { gates } = plan;
+  const stepCount = plan.steps.length;
+  const { kind: stepKind, phase: stepPhase, ms: stepMs, firstDemand, demandResource, demandMs, demandWeight } = flattenSteps(plan.steps);
+  const backgroundCpuMs = plan.backgroundCpuMs;
+  const random = context.random;
+  const cov = context.cov;
   const store = context.store;
   // Job ids on a resource: instance i's own demand is i; its background CPU work is count + i.
   const resources = RESOURCES.map((name, i) => new SharedResource(name, i === 0 ? plan.cpuCapacity : 1, 2 * count, store));
@@ -88,11 +132,13 @@ function runStorm(plan: StormPlan, settings: StormSettings, context: RunContext)
   const phaseTotal = new Float64Array(plan.phases.length);
 
   // Gate state: 0 not started, 1 running for everyone, 2 done; waiters sit at the gate's first step.
-  const gateAt = new Int32Array(steps.length).fill(-1);
-  const gateEndsAt = new Int32Array(steps.length + 1).fill(-1);
+  const gateAt = new Int32Array(stepCount).fill(-1);
+  const gateEndsAt = new Int32Array(stepCount + 1).fill(-1);
+  const gateEnd = new Int32Array(gates.length);
   gates.forEach((g, i) => {
     gateAt[g.first] = i;
     gateEndsAt[g.end] = i;
+    gateEnd[i] = g.end;
   });
   const gateState = new Int8Array(gates.length);
   const gateRunner = new Int32Array(gates.length).fill(-1);
@@ -108,7 +154,7 @@ function runStorm(plan: StormPlan, settings: StormSettings, context: RunContext)
     if (current >= 0) phaseTotal[current]! += now - phaseStart[i]!;
     phaseOf[i] = phase;
     phaseStart[i] = now;
-    noise[i] = context.cov > 0 ? noiseFactor(context.random, context.cov) : 1;
+    noise[i] = cov > 0 ? noiseFactor(random, cov) : 1;
   };
 
   const finishGate = (g: number): void => {
@@ -116,7 +162,7 @@ function runStorm(plan: StormPlan, settings: StormSettings, context: RunContext)
     const waiters = gateWaiters[g]!;
     gateWaiters[g] = [];
     for (const w of waiters) {
-      step[w] = gates[g]!.end;
+      step[w] = gateEnd[g]!;
       advance(w);
     }
   };
@@ -127,7 +173,7 @@ function runStorm(plan: StormPlan, settings: StormSettings, context: RunContext)
       const index = step[i]!;
       const closing = gateEndsAt[index]!;
       if (closing >= 0 && gateRunner[closing] === i && gateState[closing] === 1) finishGate(closing);
-      if (index >= steps.length) {
+      if (index >= stepCount) {
         if (phaseOf[i]! >= 0) phaseTotal[phaseOf[i]!]! += now - phaseStart[i]!;
         readyAt[i] = now;
         readyCount++;
@@ -136,11 +182,10 @@ function runStorm(plan: StormPlan, settings: StormSettings, context: RunContext)
       const g = gateAt[index]!;
       if (g >= 0) {
         if (gateState[g] === 2) {
-          step[i] = gates[g]!.end;
+          step[i] = gateEnd[g]!;
           continue;
         }
-        const s = steps[index]!;
-        enterPhase(i, s.phase);
+        enterPhase(i, stepPhase[index]!);
         if (gateState[g] === 1) {
           gateWaiters[g]!.push(i);
           return;
@@ -148,17 +193,19 @@ function runStorm(plan: StormPlan, settings: StormSettings, context: RunContext)
         gateState[g] = 1;
         gateRunner[g] = i;
       }
-      const s = steps[index]!;
-      enterPhase(i, s.phase);
+      enterPhase(i, stepPhase[index]!);
       const factor = noise[i]!;
-      if (s.kind === 'delay') {
-        timers.push(now + s.ms * factor, i * EVENT_KINDS + DELAY_DONE);
-      } else if (s.kind === 'serial') {
-        holdMs[i] = s.ms * factor;
+      const kind = stepKind[index]!;
+      if (kind === DELAY) {
+        timers.push(now + stepMs[index]! * factor, i * EVENT_KINDS + DELAY_DONE);
+      } else if (kind === SERIAL) {
+        holdMs[i] = stepMs[index]! * factor;
         if (serial.enter(i)) timers.push(now + holdMs[i]!, i * EVENT_KINDS + SERIAL_DONE);
       } else {
-        pending[i] = s.demands.length;
-        for (const d of s.demands) resources[d.resource]!.add(now, i, d.ms * factor, d.weight);
+        const first = firstDemand[index]!;
+        const end = firstDemand[index + 1]!;
+        pending[i] = end - first;
+        for (let d = first; d < end; d++) resources[demandResource[d]!]!.add(now, i, demandMs[d]! * factor, demandWeight[d]!);
       }
       return;
     }
@@ -166,9 +213,9 @@ function runStorm(plan: StormPlan, settings: StormSettings, context: RunContext)
 
   /** An instance starts: its boot path, and beside it the host work it causes. */
   const start = (i: number): void => {
-    if (plan.backgroundCpuMs > 0) {
-      const factor = context.cov > 0 ? noiseFactor(context.random, context.cov) : 1;
-      resources[CPU]!.add(now, count + i, plan.backgroundCpuMs * factor, 1);
+    if (backgroundCpuMs > 0) {
+      const factor = cov > 0 ? noiseFactor(random, cov) : 1;
+      resources[CPU]!.add(now, count + i, backgroundCpuMs * factor, 1);
     }
     advance(i);
   };
@@ -247,21 +294,10 @@ function summarize(
   buckets: number,
   store: ArrayStore,
 ): StormResult {
-  let allReadyMs = 0;
-  const latencies = store.float64('latencies', count);
-  let sum = 0;
-  for (let i = 0; i < count; i++) {
-    allReadyMs = Math.max(allReadyMs, readyAt[i]!);
-    latencies[i] = readyAt[i]! - arrival[i]!;
-    sum += latencies[i]!;
-  }
-  latencies.sort();
-
+  const { allReadyMs, latencySum, latencies } = sortedLatencies(count, arrival, readyAt, store.float64('latencies', count));
   const bucketCount = Math.max(1, Math.min(buckets, count));
   const bucketMs = allReadyMs > 0 ? allReadyMs / bucketCount : 1;
-  const perBucket = new Float64Array(bucketCount);
-  for (let i = 0; i < count; i++) perBucket[Math.min(bucketCount - 1, Math.floor(readyAt[i]! / bucketMs))]!++;
-  const timeline = Array.from(perBucket, (n) => n / (bucketMs / 1000));
+  const timeline = Array.from(readyPerBucket(count, readyAt, bucketCount, bucketMs), (n) => n / (bucketMs / 1000));
 
   const utilization: Record<string, number> = {};
   for (const r of resources) utilization[r.name] = r.utilization(allReadyMs);
@@ -276,7 +312,7 @@ function summarize(
   return {
     instances: count,
     allReadyMs,
-    latency: { mean: sum / count, p50: sortedPercentile(latencies, 50), p99: sortedPercentile(latencies, 99), max: latencies[count - 1]! },
+    latency: { mean: latencySum / count, p50: sortedPercentile(latencies, 50), p99: sortedPercentile(latencies, 99), max: latencies[count - 1]! },
     readyPerSecond: allReadyMs > 0 ? count / (allReadyMs / 1000) : Infinity,
     timeline: { bucketMs, readyPerSecond: timeline },
     phaseMeanMs,
@@ -284,6 +320,28 @@ function summarize(
     busiest,
     events,
   };
+}
+
+// The loops over every instance live in functions that see only typed arrays. Inside summarize,
+// whose records take a different shape for each engine, they were optimised on stack and thrown
+// away again storm after storm, which kept V8's compiler threads busy beside the workers.
+
+function sortedLatencies(count: number, arrival: Float64Array, readyAt: Float64Array, latencies: Float64Array) {
+  let allReadyMs = 0;
+  let latencySum = 0;
+  for (let i = 0; i < count; i++) {
+    allReadyMs = Math.max(allReadyMs, readyAt[i]!);
+    latencies[i] = readyAt[i]! - arrival[i]!;
+    latencySum += latencies[i]!;
+  }
+  latencies.sort();
+  return { allReadyMs, latencySum, latencies };
+}
+
+function readyPerBucket(count: number, readyAt: Float64Array, bucketCount: number, bucketMs: number): Float64Array {
+  const perBucket = new Float64Array(bucketCount);
+  for (let i = 0; i < count; i++) perBucket[Math.min(bucketCount - 1, Math.floor(readyAt[i]! / bucketMs))]!++;
+  return perBucket;
 }
 
 /** Linear interpolation between closest ranks, the definition bench/stats.ts uses for every report. */
