@@ -47,6 +47,10 @@ const DELAY_DONE = 0;
 const SERIAL_DONE = 1;
 const EVENT_KINDS = 2;
 
+/** Where the next event comes from when it is not a resource (resources are numbered from 0). */
+const FROM_ARRIVALS = -2;
+const FROM_TIMERS = -1;
+
 /** This thread's arrays, reused by every storm it simulates (storm-scratch.ts says why). */
 const threadArena = new ScratchArena();
 
@@ -240,11 +244,11 @@ function runStorm(plan: StormPlan, settings: StormSettings, context: RunContext)
   for (;;) {
     const arrivalAt = nextArrival < count ? nextArrival * spacing : Infinity;
     let next = arrivalAt;
-    let source = -2;
+    let source = FROM_ARRIVALS;
     const timerAt = timers.peekKey();
     if (timerAt < next) {
       next = timerAt;
-      source = -1;
+      source = FROM_TIMERS;
     }
     for (let r = 0; r < resources.length; r++) {
       const t = resources[r]!.nextCompletion();
@@ -261,7 +265,7 @@ function runStorm(plan: StormPlan, settings: StormSettings, context: RunContext)
       if (job < count && --pending[job]! === 0) stepDone(job);
       continue;
     }
-    if (source === -2) {
+    if (source === FROM_ARRIVALS) {
       const i = nextArrival++;
       arrival[i] = now;
       start(i);
