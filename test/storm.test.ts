@@ -8,7 +8,7 @@ import { findImage } from '../engines/images.js';
 import { bootPhases } from '../engines/model/boot.js';
 import { simulateStorm } from '../engines/model/storm.js';
 import { stormPlan } from '../engines/model/storm-plan.js';
-import { FRESH_ARRAYS, ScratchArena } from '../engines/model/storm-scratch.js';
+import { FRESH_ARRAYS, MAX_RETAINED_SLOT_BYTES, ScratchArena } from '../engines/model/storm-scratch.js';
 import type { ModeledEngine } from '../engines/modeled/define.js';
 import { loadEngine } from '../engines/registry.js';
 import type { Cell, HardwareProfile, StormSettings } from '../engines/types.js';
@@ -152,15 +152,23 @@ describe('boot storm: reused arrays', () => {
   it('hands a slot its existing buffer when it is large enough, and a larger one when not', () => {
     const arena = new ScratchArena();
     const first = arena.float64('keys', 100);
-    first[99] = 7;
     const smaller = arena.float64('keys', 10);
     expect(smaller.buffer).toBe(first.buffer);
     expect(smaller.length).toBe(10);
     const larger = arena.float64('keys', 200);
     expect(larger.buffer).not.toBe(first.buffer);
-    expect(first[99]).toBe(7);
+    expect(arena.float64('keys', 150).buffer).toBe(larger.buffer);
     expect(arena.int32('ids', 100).buffer).not.toBe(larger.buffer);
     expect(arena.retainedBytes).toBe(200 * 8 + 100 * 4);
+  });
+
+  it('keeps no buffer larger than its limit, so a huge storm does not stay in memory', () => {
+    const arena = new ScratchArena();
+    arena.float64('keys', 1000);
+    const huge = arena.float64('keys', MAX_RETAINED_SLOT_BYTES / 8 + 1);
+    expect(huge.length).toBe(MAX_RETAINED_SLOT_BYTES / 8 + 1);
+    expect(arena.retainedBytes).toBe(0);
+    expect(arena.float64('keys', 1000).buffer).not.toBe(huge.buffer);
   });
 });
 

@@ -40,7 +40,7 @@ export class MinHeap {
   private allocate(capacity: number): void {
     // Key k lives at keys[2k]; its insertion number and id at words[4k + 2] and ids[4k + 3].
     const keys = this.store.float64(this.slot, capacity * (WORDS / 2));
-    if (this.count > 0) keys.set(this.keys.subarray(0, this.count * (WORDS / 2)));
+    if (this.count > 0 && keys.buffer !== this.keys.buffer) keys.set(this.keys.subarray(0, this.count * (WORDS / 2)));
     this.keys = keys;
     this.words = new Uint32Array(keys.buffer, keys.byteOffset, capacity * WORDS);
     this.ids = new Int32Array(keys.buffer, keys.byteOffset, capacity * WORDS);

@@ -9,6 +9,13 @@
  * Arrays from an arena hold whatever the previous storm left in them: callers initialise what they
  * read before they write it.
  */
+
+/**
+ * The largest buffer a slot keeps for the next storm: enough for every array of a storm of
+ * 100,000 instances. Larger storms get fresh arrays as before, so that one storm near the
+ * 10,000,000-instance cap does not leave gigabytes held by every thread that ran it.
+ */
+export const MAX_RETAINED_SLOT_BYTES = 4 * 1024 * 1024;
 export interface ArrayStore {
   float64(slot: string, length: number): Float64Array;
   int32(slot: string, length: number): Int32Array;
@@ -24,11 +31,11 @@ export class ScratchArena implements ArrayStore {
   private readonly buffers = new Map<string, ArrayBuffer>();
 
   private buffer(slot: string, bytes: number): ArrayBuffer {
-    let buffer = this.buffers.get(slot);
-    if (buffer === undefined || buffer.byteLength < bytes) {
-      buffer = new ArrayBuffer(bytes);
-      this.buffers.set(slot, buffer);
-    }
+    const kept = this.buffers.get(slot);
+    if (kept !== undefined && kept.byteLength >= bytes) return kept;
+    const buffer = new ArrayBuffer(bytes);
+    if (bytes <= MAX_RETAINED_SLOT_BYTES) this.buffers.set(slot, buffer);
+    else this.buffers.delete(slot);
     return buffer;
   }
 
