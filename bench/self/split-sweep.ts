@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { retentionFor, runBatch } from '../pool/batch.js';
 import { planCells } from '../runner.js';
@@ -9,9 +10,9 @@ import { median } from '../stats.js';
 /**
  * What this machine gives two threads of a sweep with no pool at all: the sweep's cells split in
  * advance, every other cell to each half, run by one thread alone, by two threads of one process
- * and by two processes, each timed from its own start (modules and scenario included) to the end
- * of its last cell, and writing no reports. If the pool's speed-up falls short of these, the pool
- * loses time; if these fall short too, the host does.
+ * and by two processes, writing no reports. Every mode is timed the same way, from spawning its
+ * process(es) to their exit, so Node's start and the scenario count in each. If the pool's
+ * speed-up falls short of these, the pool loses time; if these fall short too, the host does.
  *
  *   node dist/bench/self/split-sweep.js <scenario> [--rounds 3]
  */
@@ -29,51 +30,64 @@ async function runHalf({ file, part, parts }: Half): Promise<void> {
   for (let i = part; i < plans.length; i += parts) await runBatch(scenario, [plans[i]!], retention);
 }
 
-const seconds = (since: number): number => (performance.now() - since) / 1000;
-
-/** A fresh process for each measurement, so that no mode starts with code another compiled. */
-function childSeconds(file: string, part: number, parts: number, mode = 'part'): Promise<number> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [process.argv[1]!, `--${mode}`, file, String(part), String(parts)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.on('error', fail);
-    child.on('exit', (code) => (code === 0 ? done(Number(out.trim())) : fail(new Error(`split-sweep child exited with ${code}`))));
+/** Runs this script as a child in `mode`; resolves when it has exited successfully. */
+function child(mode: '--half' | '--threads', file: string, part = 0, parts = 1): { process: ChildProcess; done: Promise<void> } {
+  const started = spawn(process.execPath, [process.argv[1]!, mode, file, String(part), String(parts)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const done = new Promise<void>((resolveDone, fail) => {
+    started.once('error', fail);
+    started.once('close', (code, signal) => (code === 0 ? resolveDone() : fail(new Error(`split-sweep ${mode} child ended with ${signal ?? `exit code ${code}`}`))));
   });
+  return { process: started, done };
 }
 
-async function twoProcesses(file: string): Promise<number> {
+/** Wall-clock seconds from spawning the children to the last one's exit; a failure stops the others. */
+async function timeChildren(children: ReturnType<typeof child>[]): Promise<number> {
   const started = performance.now();
-  await Promise.all([childSeconds(file, 0, 2), childSeconds(file, 1, 2)]);
-  return seconds(started);
+  try {
+    await Promise.all(children.map((c) => c.done));
+  } catch (error) {
+    for (const c of children) c.process.kill();
+    await Promise.allSettled(children.map((c) => c.done));
+    throw error;
+  }
+  return (performance.now() - started) / 1000;
+}
+
+/** Child modes: one half (or all) of the cells, or both halves on two threads of this process. */
+async function runChild(mode: string, [file, part, parts]: string[]): Promise<void> {
+  if (mode === '--half') return runHalf({ file: file!, part: Number(part), parts: Number(parts) });
+  const helper = new Worker(new URL(import.meta.url), { workerData: { file: file!, part: 1, parts: 2 } satisfies Half });
+  const helped = new Promise<void>((resolveHelped, fail) => {
+    helper.once('message', () => resolveHelped());
+    helper.once('error', fail);
+    helper.once('exit', (code) => fail(new Error(`split-sweep helper thread exited with code ${code} before finishing`)));
+  });
+  // If this thread's half fails first, the helper's end must not surface as a second, unhandled error.
+  helped.catch(() => undefined);
+  try {
+    await runHalf({ file: file!, part: 0, parts: 2 });
+    await helped;
+  } finally {
+    await helper.terminate();
+  }
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  if (args[0] === '--part' || args[0] === '--threads') {
-    const started = performance.now();
-    const [file, part, parts] = [args[1]!, Number(args[2]), Number(args[3])];
-    if (args[0] === '--part') await runHalf({ file, part, parts });
-    else {
-      const helper = new Worker(new URL(import.meta.url), { workerData: { file, part: 1, parts: 2 } satisfies Half });
-      const helped = new Promise((done, fail) => helper.once('message', done).once('error', fail));
-      await runHalf({ file, part: 0, parts: 2 });
-      await helped;
-      await helper.terminate();
-    }
-    process.stdout.write(`${seconds(started)}\n`);
+  const [mode, ...rest] = process.argv.slice(2);
+  if (mode === '--half' || mode === '--threads') return runChild(mode, rest);
+  const { values, positionals } = parseArgs({ options: { rounds: { type: 'string', default: '3' } }, allowPositionals: true });
+  const rounds = Number(values.rounds);
+  if (positionals.length !== 1 || !Number.isInteger(rounds) || rounds < 1) {
+    process.stderr.write('usage: split-sweep.js <scenario> [--rounds N], N a whole number from 1\n');
+    process.exitCode = 2;
     return;
   }
-  const file = args.find((arg) => !arg.startsWith('--'));
-  if (!file) throw new Error('usage: split-sweep.js <scenario> [--rounds N]');
-  const at = args.indexOf('--rounds');
-  const rounds = at >= 0 ? Number(args[at + 1]) : 3;
-  const path = resolve(file);
+  const file = resolve(positionals[0]!);
   const ratios = { threads: [] as number[], processes: [] as number[] };
   for (let round = 1; round <= rounds; round++) {
-    const one = await childSeconds(path, 0, 1);
-    const threads = await childSeconds(path, 0, 2, 'threads');
-    const processes = await twoProcesses(path);
+    const one = await timeChildren([child('--half', file)]);
+    const threads = await timeChildren([child('--threads', file)]);
+    const processes = await timeChildren([child('--half', file, 0, 2), child('--half', file, 1, 2)]);
     ratios.threads.push(one / threads);
     ratios.processes.push(one / processes);
     process.stdout.write(`round ${round}: ${one.toFixed(2)} s alone, ${threads.toFixed(2)} s on two threads, ${processes.toFixed(2)} s in two processes\n`);
