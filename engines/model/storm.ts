@@ -111,179 +111,238 @@ function flattenSteps(steps: StormPlan['steps']) {
 }
 
 function runStorm(plan: StormPlan, settings: StormSettings, context: RunContext): StormResult {
-  const count = Math.max(1, Math.floor(settings.instances));
-  const { gates } = plan;
-  const stepCount = plan.steps.length;
-  const { kind: stepKind, phase: stepPhase, ms: stepMs, firstDemand, demandResource, demandMs, demandWeight } = flattenSteps(plan.steps);
-  const backgroundCpuMs = plan.backgroundCpuMs;
-  const random = context.random;
-  const cov = context.cov;
-  const store = context.store;
-  // Job ids on a resource: instance i's own demand is i; its background CPU work is count + i.
-  const resources = RESOURCES.map((name, i) => new SharedResource(name, i === 0 ? plan.cpuCapacity : 1, 2 * count, store));
-  const serial = new SerialSection('serial', count, store);
-  // An instance waits on at most one timer at a time, and arrivals are not timers.
-  const timers = new MinHeap(Math.min(count, 1 << 20), store, 'timers');
+  const run = new StormRun(plan, settings, context);
+  run.simulate(settings.arrivalRate > 0 ? 1000 / settings.arrivalRate : 0);
+  return summarize(plan, run.count, run.arrival, run.readyAt, run.phaseTotal, run.resources, run.serial, run.events, context.buckets, context.store);
+}
 
-  const step = store.int32('step', count).fill(0);
-  const pending = store.int32('pending', count).fill(0);
-  const phaseOf = store.int32('phaseOf', count).fill(-1);
-  const phaseStart = store.float64('phaseStart', count).fill(0);
-  const noise = store.float64('noise', count).fill(1);
-  const holdMs = store.float64('holdMs', count).fill(0);
-  const arrival = store.float64('arrival', count).fill(0);
-  const readyAt = store.float64('readyAt', count).fill(0);
-  const phaseTotal = new Float64Array(plan.phases.length);
+/**
+ * One storm's state and its event handlers. A class, not closures inside runStorm: each storm
+ * made new closures, calls between them were compiled against the previous storm's, and V8 threw
+ * the optimised event loop away and compiled it again.
+ */
+class StormRun {
+  readonly count: number;
+  readonly resources: SharedResource[];
+  readonly serial: SerialSection;
+  readonly arrival: Float64Array;
+  readonly readyAt: Float64Array;
+  readonly phaseTotal: Float64Array;
+  events = 0;
+  private readyCount = 0;
+  private now = 0;
+
+  private readonly stepCount: number;
+  private readonly stepKind: Int8Array;
+  private readonly stepPhase: Int32Array;
+  private readonly stepMs: Float64Array;
+  private readonly firstDemand: Int32Array;
+  private readonly demandResource: Int32Array;
+  private readonly demandMs: Float64Array;
+  private readonly demandWeight: Float64Array;
+  private readonly backgroundCpuMs: number;
+  private readonly random: Random;
+  private readonly cov: number;
+  private readonly timers: MinHeap;
+
+  private readonly step: Int32Array;
+  private readonly pending: Int32Array;
+  private readonly phaseOf: Int32Array;
+  private readonly phaseStart: Float64Array;
+  private readonly noise: Float64Array;
+  private readonly holdMs: Float64Array;
 
   // Gate state: 0 not started, 1 running for everyone, 2 done; waiters sit at the gate's first step.
-  const gateAt = new Int32Array(stepCount).fill(-1);
-  const gateEndsAt = new Int32Array(stepCount + 1).fill(-1);
-  const gateEnd = new Int32Array(gates.length);
-  gates.forEach((g, i) => {
-    gateAt[g.first] = i;
-    gateEndsAt[g.end] = i;
-    gateEnd[i] = g.end;
-  });
-  const gateState = new Int8Array(gates.length);
-  const gateRunner = new Int32Array(gates.length).fill(-1);
-  const gateWaiters: number[][] = gates.map(() => []);
+  private readonly gateAt: Int32Array;
+  private readonly gateEndsAt: Int32Array;
+  private readonly gateEnd: Int32Array;
+  private readonly gateState: Int8Array;
+  private readonly gateRunner: Int32Array;
+  private readonly gateWaiters: number[][];
 
-  let events = 0;
-  let now = 0;
-  let readyCount = 0;
+  constructor(plan: StormPlan, settings: StormSettings, context: RunContext) {
+    const count = Math.max(1, Math.floor(settings.instances));
+    const store = context.store;
+    this.count = count;
+    const flat = flattenSteps(plan.steps);
+    this.stepCount = plan.steps.length;
+    this.stepKind = flat.kind;
+    this.stepPhase = flat.phase;
+    this.stepMs = flat.ms;
+    this.firstDemand = flat.firstDemand;
+    this.demandResource = flat.demandResource;
+    this.demandMs = flat.demandMs;
+    this.demandWeight = flat.demandWeight;
+    this.backgroundCpuMs = plan.backgroundCpuMs;
+    this.random = context.random;
+    this.cov = context.cov;
+    // Job ids on a resource: instance i's own demand is i; its background CPU work is count + i.
+    this.resources = RESOURCES.map((name, i) => new SharedResource(name, i === 0 ? plan.cpuCapacity : 1, 2 * count, store));
+    this.serial = new SerialSection('serial', count, store);
+    // An instance waits on at most one timer at a time, and arrivals are not timers.
+    this.timers = new MinHeap(Math.min(count, 1 << 20), store, 'timers');
 
-  const enterPhase = (i: number, phase: number): void => {
-    const current = phaseOf[i]!;
-    if (current === phase) return;
-    if (current >= 0) phaseTotal[current]! += now - phaseStart[i]!;
-    phaseOf[i] = phase;
-    phaseStart[i] = now;
-    noise[i] = cov > 0 ? noiseFactor(random, cov) : 1;
-  };
+    this.step = store.int32('step', count).fill(0);
+    this.pending = store.int32('pending', count).fill(0);
+    this.phaseOf = store.int32('phaseOf', count).fill(-1);
+    this.phaseStart = store.float64('phaseStart', count).fill(0);
+    this.noise = store.float64('noise', count).fill(1);
+    this.holdMs = store.float64('holdMs', count).fill(0);
+    this.arrival = store.float64('arrival', count).fill(0);
+    this.readyAt = store.float64('readyAt', count).fill(0);
+    this.phaseTotal = new Float64Array(plan.phases.length);
 
-  const finishGate = (g: number): void => {
-    gateState[g] = 2;
-    const waiters = gateWaiters[g]!;
-    gateWaiters[g] = [];
-    for (const w of waiters) {
-      step[w] = gateEnd[g]!;
-      advance(w);
+    const gates = plan.gates;
+    this.gateAt = new Int32Array(this.stepCount).fill(-1);
+    this.gateEndsAt = new Int32Array(this.stepCount + 1).fill(-1);
+    this.gateEnd = new Int32Array(gates.length);
+    gates.forEach((g, i) => {
+      this.gateAt[g.first] = i;
+      this.gateEndsAt[g.end] = i;
+      this.gateEnd[i] = g.end;
+    });
+    this.gateState = new Int8Array(gates.length);
+    this.gateRunner = new Int32Array(gates.length).fill(-1);
+    this.gateWaiters = gates.map(() => []);
+  }
+
+  /** Runs every event; `spacing` is the time between arrivals, 0 for all at once. */
+  simulate(spacing: number): void {
+    const { count, resources, timers, pending, arrival } = this;
+    // Instances not yet arrived. Arrivals come in index order at i * spacing, so the next one is a
+    // single comparison instead of `count` entries in the timer heap. On equal times an arrival
+    // goes first, then timers, then resource completions.
+    let nextArrival = 0;
+    if (spacing === 0) {
+      for (; nextArrival < count; nextArrival++) {
+        this.events++;
+        this.start(nextArrival);
+      }
     }
-  };
+
+    for (;;) {
+      const arrivalAt = nextArrival < count ? nextArrival * spacing : Infinity;
+      let next = arrivalAt;
+      let source = FROM_ARRIVALS;
+      const timerAt = timers.peekKey();
+      if (timerAt < next) {
+        next = timerAt;
+        source = FROM_TIMERS;
+      }
+      for (let r = 0; r < resources.length; r++) {
+        const t = resources[r]!.nextCompletion();
+        if (t < next) {
+          next = t;
+          source = r;
+        }
+      }
+      if (next === Infinity) break;
+      this.now = next;
+      this.events++;
+      if (source >= 0) {
+        const job = resources[source]!.complete(next);
+        if (job < count && --pending[job]! === 0) this.stepDone(job);
+        continue;
+      }
+      if (source === FROM_ARRIVALS) {
+        const i = nextArrival++;
+        arrival[i] = next;
+        this.start(i);
+        continue;
+      }
+      const id = timers.pop();
+      const i = Math.floor(id / EVENT_KINDS);
+      if (id - i * EVENT_KINDS === DELAY_DONE) {
+        this.stepDone(i);
+      } else {
+        const nextHolder = this.serial.leave(this.holdMs[i]!);
+        if (nextHolder >= 0) timers.push(next + this.holdMs[nextHolder]!, nextHolder * EVENT_KINDS + SERIAL_DONE);
+        this.stepDone(i);
+      }
+    }
+    if (this.readyCount !== count) throw new Error(`boot storm stalled with ${count - this.readyCount} of ${count} instances not ready`);
+  }
+
+  private enterPhase(i: number, phase: number): void {
+    const current = this.phaseOf[i]!;
+    if (current === phase) return;
+    if (current >= 0) this.phaseTotal[current]! += this.now - this.phaseStart[i]!;
+    this.phaseOf[i] = phase;
+    this.phaseStart[i] = this.now;
+    this.noise[i] = this.cov > 0 ? noiseFactor(this.random, this.cov) : 1;
+  }
+
+  private finishGate(g: number): void {
+    this.gateState[g] = 2;
+    const waiters = this.gateWaiters[g]!;
+    this.gateWaiters[g] = [];
+    for (const w of waiters) {
+      this.step[w] = this.gateEnd[g]!;
+      this.advance(w);
+    }
+  }
 
   /** Moves instance i forward from its current step until it waits on something. */
-  const advance = (i: number): void => {
+  private advance(i: number): void {
+    const { step, gateAt, gateState, stepPhase } = this;
+    const now = this.now;
     for (;;) {
       const index = step[i]!;
-      const closing = gateEndsAt[index]!;
-      if (closing >= 0 && gateRunner[closing] === i && gateState[closing] === 1) finishGate(closing);
-      if (index >= stepCount) {
-        if (phaseOf[i]! >= 0) phaseTotal[phaseOf[i]!]! += now - phaseStart[i]!;
-        readyAt[i] = now;
-        readyCount++;
+      const closing = this.gateEndsAt[index]!;
+      if (closing >= 0 && this.gateRunner[closing] === i && gateState[closing] === 1) this.finishGate(closing);
+      if (index >= this.stepCount) {
+        const phase = this.phaseOf[i]!;
+        if (phase >= 0) this.phaseTotal[phase]! += now - this.phaseStart[i]!;
+        this.readyAt[i] = now;
+        this.readyCount++;
         return;
       }
       const g = gateAt[index]!;
       if (g >= 0) {
         if (gateState[g] === 2) {
-          step[i] = gateEnd[g]!;
+          step[i] = this.gateEnd[g]!;
           continue;
         }
-        enterPhase(i, stepPhase[index]!);
+        this.enterPhase(i, stepPhase[index]!);
         if (gateState[g] === 1) {
-          gateWaiters[g]!.push(i);
+          this.gateWaiters[g]!.push(i);
           return;
         }
         gateState[g] = 1;
-        gateRunner[g] = i;
+        this.gateRunner[g] = i;
       }
-      enterPhase(i, stepPhase[index]!);
-      const factor = noise[i]!;
-      const kind = stepKind[index]!;
+      this.enterPhase(i, stepPhase[index]!);
+      const factor = this.noise[i]!;
+      const kind = this.stepKind[index]!;
       if (kind === DELAY) {
-        timers.push(now + stepMs[index]! * factor, i * EVENT_KINDS + DELAY_DONE);
+        this.timers.push(now + this.stepMs[index]! * factor, i * EVENT_KINDS + DELAY_DONE);
       } else if (kind === SERIAL) {
-        holdMs[i] = stepMs[index]! * factor;
-        if (serial.enter(i)) timers.push(now + holdMs[i]!, i * EVENT_KINDS + SERIAL_DONE);
+        const hold = this.stepMs[index]! * factor;
+        this.holdMs[i] = hold;
+        if (this.serial.enter(i)) this.timers.push(now + hold, i * EVENT_KINDS + SERIAL_DONE);
       } else {
-        const first = firstDemand[index]!;
-        const end = firstDemand[index + 1]!;
-        pending[i] = end - first;
-        for (let d = first; d < end; d++) resources[demandResource[d]!]!.add(now, i, demandMs[d]! * factor, demandWeight[d]!);
+        const first = this.firstDemand[index]!;
+        const end = this.firstDemand[index + 1]!;
+        this.pending[i] = end - first;
+        for (let d = first; d < end; d++) this.resources[this.demandResource[d]!]!.add(now, i, this.demandMs[d]! * factor, this.demandWeight[d]!);
       }
       return;
     }
-  };
+  }
 
   /** An instance starts: its boot path, and beside it the host work it causes. */
-  const start = (i: number): void => {
-    if (backgroundCpuMs > 0) {
-      const factor = cov > 0 ? noiseFactor(random, cov) : 1;
-      resources[CPU]!.add(now, count + i, backgroundCpuMs * factor, 1);
+  private start(i: number): void {
+    if (this.backgroundCpuMs > 0) {
+      const factor = this.cov > 0 ? noiseFactor(this.random, this.cov) : 1;
+      this.resources[CPU]!.add(this.now, this.count + i, this.backgroundCpuMs * factor, 1);
     }
-    advance(i);
-  };
-
-  const stepDone = (i: number): void => {
-    step[i]!++;
-    advance(i);
-  };
-
-  const spacing = settings.arrivalRate > 0 ? 1000 / settings.arrivalRate : 0;
-  // Instances not yet arrived. Arrivals come in index order at i * spacing, so the next one is a
-  // single comparison instead of `count` entries in the timer heap. On equal times an arrival goes
-  // first, then timers, then resource completions.
-  let nextArrival = 0;
-  if (spacing === 0) {
-    for (; nextArrival < count; nextArrival++) {
-      events++;
-      start(nextArrival);
-    }
+    this.advance(i);
   }
 
-  for (;;) {
-    const arrivalAt = nextArrival < count ? nextArrival * spacing : Infinity;
-    let next = arrivalAt;
-    let source = FROM_ARRIVALS;
-    const timerAt = timers.peekKey();
-    if (timerAt < next) {
-      next = timerAt;
-      source = FROM_TIMERS;
-    }
-    for (let r = 0; r < resources.length; r++) {
-      const t = resources[r]!.nextCompletion();
-      if (t < next) {
-        next = t;
-        source = r;
-      }
-    }
-    if (next === Infinity) break;
-    now = next;
-    events++;
-    if (source >= 0) {
-      const job = resources[source]!.complete(now);
-      if (job < count && --pending[job]! === 0) stepDone(job);
-      continue;
-    }
-    if (source === FROM_ARRIVALS) {
-      const i = nextArrival++;
-      arrival[i] = now;
-      start(i);
-      continue;
-    }
-    const id = timers.pop();
-    const i = Math.floor(id / EVENT_KINDS);
-    if (id - i * EVENT_KINDS === DELAY_DONE) {
-      stepDone(i);
-    } else {
-      const nextHolder = serial.leave(holdMs[i]!);
-      if (nextHolder >= 0) timers.push(now + holdMs[nextHolder]!, nextHolder * EVENT_KINDS + SERIAL_DONE);
-      stepDone(i);
-    }
+  private stepDone(i: number): void {
+    this.step[i]!++;
+    this.advance(i);
   }
-  if (readyCount !== count) throw new Error(`boot storm stalled with ${count - readyCount} of ${count} instances not ready`);
-
-  return summarize(plan, count, arrival, readyAt, phaseTotal, resources, serial, events, context.buckets, store);
 }
 
 function summarize(
