@@ -40,7 +40,9 @@ export class SharedResource {
 
   /** Speed of each unit of weight now: 1 while capacity suffices, capacity / weight beyond. */
   private rate(): number {
-    return this.weight <= this.capacity ? 1 : this.capacity / this.weight;
+    // The same as `weight <= capacity ? 1 : capacity / weight`, with no branch that runs only once
+    // the resource is oversubscribed: optimised code that had never seen it was thrown away there.
+    return Math.min(1, this.capacity / this.weight);
   }
 
   private advance(now: number): void {
