@@ -7,32 +7,52 @@ export interface Random {
   next(): number;
 }
 
-/** sfc32 seeded through splitmix32, so nearby seeds give unrelated streams. */
-export function createRandom(seed: number): Random {
-  let s = seed >>> 0;
-  const splitmix = (): number => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-  let a = splitmix();
-  let b = splitmix();
-  let c = splitmix();
-  let d = splitmix();
-  const next = (): number => {
-    a >>>= 0; b >>>= 0; c >>>= 0; d >>>= 0;
+/**
+ * sfc32 seeded through splitmix32, so nearby seeds give unrelated streams. A class rather than a
+ * closure: every generator then shares one `next`, which the boot-storm simulator's hot loop can
+ * inline. A closure made per storm was a new call target each time, so its numbers came back
+ * through a call V8 would not inline, each one a freshly allocated heap number.
+ */
+class Sfc32 implements Random {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+
+  constructor(seed: number) {
+    let s = seed >>> 0;
+    const splitmix = (): number => {
+      s = (s + 0x9e3779b9) >>> 0;
+      let z = s;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.a = splitmix() | 0;
+    this.b = splitmix() | 0;
+    this.c = splitmix() | 0;
+    this.d = splitmix() | 0;
+    for (let i = 0; i < 12; i++) this.next();
+  }
+
+  next(): number {
+    const a = this.a >>> 0;
+    const b = this.b >>> 0;
+    const c = this.c >>> 0;
+    const d = this.d >>> 0;
     const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
+    this.d = (d + 1) | 0;
+    this.a = b ^ (b >>> 9);
+    const c1 = (c + (c << 3)) | 0;
+    this.b = c1;
+    const c2 = (c << 21) | (c >>> 11);
+    this.c = (c2 + t) | 0;
     return (t >>> 0) / 4294967296;
-  };
-  for (let i = 0; i < 12; i++) next();
-  return { next };
+  }
+}
+
+export function createRandom(seed: number): Random {
+  return new Sfc32(seed);
 }
 
 /** A standard normal deviate (Box–Muller). */
