@@ -13,8 +13,8 @@ export interface EncodedBatch {
   /** The CSV records are bytes [0, csvBytes), the JSON rows the next jsonBytes. */
   readonly csvBytes: number;
   readonly jsonBytes: number;
-  /** When the worker ran the batch (see BatchTiming). */
-  readonly timing: BatchTiming;
+  /** When and on which thread the batch ran; its cells are the batch's own. */
+  readonly timing: Omit<BatchTiming, 'cells'>;
 }
 
 /**
@@ -49,7 +49,7 @@ const encoder = new TextEncoder();
  * unit takes at most 3 bytes of UTF-8, so a buffer of 3 bytes per code unit always suffices; only
  * the pages actually written are ever touched.
  */
-export function encodeBatch(batch: CellBatch, spare: ArrayBuffer[], timing: BatchTiming): EncodedBatch {
+export function encodeBatch(batch: CellBatch, spare: ArrayBuffer[], timing: Omit<BatchTiming, 'cells'>): EncodedBatch {
   const most = 3 * (batch.csv.length + batch.json.length);
   const fitting = spare.findIndex((buffer) => buffer.byteLength >= most);
   let buffer: ArrayBuffer;

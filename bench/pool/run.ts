@@ -195,7 +195,7 @@ async function runModelCells(
           resolve();
           return;
         }
-        onBatchTimed?.(message.timing);
+        onBatchTimed?.({ ...message.timing, cells: message.cells.map((cell) => cell.index) });
         const spare = backlog.spareBuffer();
         if (spare) port.postMessage(spare, [spare]);
         const arrival: Promise<void> = finished(message)

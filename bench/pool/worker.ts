@@ -20,9 +20,9 @@ export interface ClaimTask {
   readonly port: MessagePort;
 }
 
-/** The last message on a task's port: how many cells it sent. */
+/** The last message on a task's port: every batch has been sent. (The task's result counts them.) */
 export interface ClaimsDone {
-  readonly done: number;
+  readonly done: true;
 }
 
 /**
@@ -87,7 +87,7 @@ export default async function runClaims(task: ClaimTask): Promise<number> {
       for (let returned = receiveMessageOnPort(task.port); returned; returned = receiveMessageOnPort(task.port)) {
         spare.push(returned.message as ArrayBuffer);
       }
-      const encoded = encodeBatch(batch, spare, { thread: threadId, startedAt, endedAt, cells: chosen.map((plan) => plan.index) });
+      const encoded = encodeBatch(batch, spare, { thread: threadId, startedAt, endedAt });
       task.port.postMessage(encoded, [encoded.buffer]);
       ran += chosen.length;
     }
@@ -96,7 +96,7 @@ export default async function runClaims(task: ClaimTask): Promise<number> {
     board.stop();
     throw error;
   }
-  task.port.postMessage({ done: ran } satisfies ClaimsDone);
+  task.port.postMessage({ done: true } satisfies ClaimsDone);
   task.port.close();
   return ran;
 }
