@@ -35,9 +35,12 @@ describe('sweeps on a worker pool', () => {
       const one = await runToDir(SWEEP, join(dir, 'one'), { workers: 1 });
       const two = await runToDir(SWEEP, join(dir, 'two'), { workers: 2, poolWorthMs: 0 });
       // Every cell on pool threads, however fast the main thread would have been.
-      const pooled = await runToDir(SWEEP, join(dir, 'pooled'), { workers: 2, mainThreadRunsCells: false });
+      const pooledThreads = new Set<number>();
+      const pooled = await runToDir(SWEEP, join(dir, 'pooled'), { workers: 2, mainThreadRunsCells: false, onBatchTimed: (timing) => pooledThreads.add(timing.thread) });
       expect(one.run.threadsUsed).toBe(1);
-      expect(pooled.run.threadsUsed).toBeGreaterThanOrEqual(1);
+      // The threads that reported batches, none of them the main thread (0).
+      expect(pooledThreads.has(0)).toBe(false);
+      expect(pooled.run.threadsUsed).toBe(pooledThreads.size);
       for (const other of [two, pooled]) {
         expect(other.csv).toBe(one.csv);
         expect(other.json).toBe(one.json);
@@ -95,6 +98,10 @@ describe('sweeps on a worker pool', () => {
     // An engine changed after defineModeledEngine made it is no longer its spec alone.
     const changed = { ...scenario, engines: [{ ...scenario.engines[0]!, engine: Object.assign(defineModeledEngine(kvm.spec), { id: 'kvm-renamed' }) }] };
     expect(toPortable(changed)).toBeUndefined();
+    // So is one whose spec changed its title in place: a worker would rebuild another title.
+    const retitled = defineModeledEngine({ ...kvm.spec });
+    (retitled.spec as { title: string }).title = 'kvm, retitled';
+    expect(toPortable({ ...scenario, engines: [{ ...scenario.engines[0]!, engine: retitled }] })).toBeUndefined();
     const dataOnly = { ...scenario, engines: scenario.engines.slice(0, 2) };
     const portable = toPortable(dataOnly)!;
     expect(portable.engines.map((e) => e.spec.id)).toEqual(dataOnly.engines.map((e) => e.engine.id));
