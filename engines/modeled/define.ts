@@ -14,8 +14,8 @@ export interface ModeledEngine<S extends ModeledEngineSpec = ModeledEngineSpec> 
   readonly spec: S;
 }
 
-/** Each engine defineModeledEngine made, with the fields it made it with. */
-const madeFromSpec = new WeakMap<Engine, ModeledEngine>();
+/** Each engine defineModeledEngine made, with the spec and measure it made it with. */
+const madeFromSpec = new WeakMap<Engine, Pick<ModeledEngine, 'spec' | 'measure'>>();
 
 /**
  * Turns an engine's parameters into an Engine: the kind picks the mechanism in engines/model/,
@@ -30,27 +30,27 @@ export function defineModeledEngine<const S extends ModeledEngineSpec>(spec: S):
     spec,
     measure: async (cell) => predict(spec, cell),
   };
-  madeFromSpec.set(engine, { ...engine });
+  madeFromSpec.set(engine, { spec, measure: engine.measure });
   return engine;
 }
 
 /**
- * Whether an engine is still exactly what defineModeledEngine made of its spec, so that its spec
- * alone, which is plain data, rebuilds it on another thread. An engine copied with changes, or
- * changed in place (another id, a wrapped measure), is not.
+ * Whether an engine is still what defineModeledEngine would make of its spec now, so that its
+ * spec alone, which is plain data, rebuilds it on another thread. An engine copied with changes,
+ * or changed in place (another id, a wrapped measure, a spec whose id, title or kind changed), is
+ * not.
  */
 export function isMadeFromSpec(engine: Engine): engine is ModeledEngine {
   const made = madeFromSpec.get(engine);
-  if (!made) return false;
   const current = engine as ModeledEngine;
   return (
-    current.id === made.id &&
-    current.title === made.title &&
-    current.kind === made.kind &&
-    current.driver === made.driver &&
+    made !== undefined &&
     current.spec === made.spec &&
     current.measure === made.measure &&
-    made.spec.id === made.id
+    current.driver === 'model' &&
+    current.id === made.spec.id &&
+    current.title === made.spec.title &&
+    current.kind === made.spec.kind
   );
 }
 
