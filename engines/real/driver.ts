@@ -270,6 +270,8 @@ export async function measureBoot(
   notes?: string[],
 ): Promise<Record<string, number[]>> {
   const launcher = new Launcher();
+  // A boot ends at its readiness line, or at exit for commands whose exit is their readiness.
+  const bootMs = (timing: { readonly readyMs: number; readonly exitMs: number }): number => (session.boot.readyAtExit ? timing.exitMs : timing.readyMs);
   try {
     const overhead = await launcher.overhead(OVERHEAD_SAMPLES, OVERHEAD_WARMUP, options.timeoutMs);
     const sampled: LaunchTiming[] = [];
@@ -288,12 +290,12 @@ export async function measureBoot(
       'boot',
       async () => {
         const raw = await launcher.time(session.boot.argv, session.boot.marker, options.timeoutMs);
-        if (mode === 'run' && (session.boot.readyAtExit ? raw.exitMs - overhead.exitMs : raw.readyMs - overhead.readyMs) < 0) belowRoundTrip++;
+        if (mode === 'run' && bootMs(raw) < bootMs(overhead)) belowRoundTrip++;
         const timing = withoutOverhead(raw, overhead);
         if (timing.code !== 0) throw new Error(`boot command exited with ${timing.code}: ${timing.stderr.split('\n').slice(-2).join(' / ')}`);
         await session.afterBoot?.(timing);
         if (mode === 'run') sampled.push(timing);
-        return { overriddenDuration: session.boot.readyAtExit ? timing.exitMs : timing.readyMs };
+        return { overriddenDuration: bootMs(timing) };
       },
       {
         beforeAll(phase) {
@@ -309,7 +311,7 @@ export async function measureBoot(
     }
     timings?.push(...sampled);
     notes?.push(
-      `boot_time: the launcher's own round trip (${(session.boot.readyAtExit ? overhead.exitMs : overhead.readyMs).toFixed(3)} ms, ` +
+      `boot_time: the launcher's own round trip (${bootMs(overhead).toFixed(3)} ms, ` +
         `median of ${OVERHEAD_SAMPLES} runs of a shell builtin) is subtracted from each sample`,
     );
     if (belowRoundTrip > 0) notes?.push(`boot_time: ${belowRoundTrip} boots took less than the launcher's round trip and count as 0 ms`);
