@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import type { BatchTiming } from '../pool/encode.js';
+import { epochMs, type BatchTiming } from '../pool/encode.js';
 import { runScenarioToFiles } from '../pool/run.js';
 import { loadScenario } from '../scenario/load.js';
 
@@ -42,7 +42,7 @@ async function traceRun(file: string, workers: number): Promise<Trace> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  return { startedAt, endedAt: performance.timeOrigin + performance.now(), batches };
+  return { startedAt, endedAt: epochMs(), batches };
 }
 
 /** Milliseconds per cell, by cell index, spreading a batch's time evenly over its cells. */
