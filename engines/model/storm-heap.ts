@@ -56,11 +56,6 @@ export class MinHeap {
     return this.count > 0 ? this.keys[0]! : Infinity;
   }
 
-  /** The id under the smallest key; only meaningful when not empty. */
-  peekId(): number {
-    return this.ids[3]!;
-  }
-
   push(key: number, id: number): void {
     if (this.count === this.capacity) this.allocate(this.capacity * 2);
     if (this.inserted === MAX_INSERTIONS) throw new Error(`a storm heap took more than ${MAX_INSERTIONS} insertions`);
