@@ -69,21 +69,31 @@ async function contentionPairedProcesses(): Promise<number> {
   const children = [0, 1].map(() => spawn(process.execPath, [join(root, 'dist/bench/self/contention.js'), 'paired'], { stdio: ['pipe', 'pipe', 'inherit'] }));
   const outputs = children.map((child) => {
     let text = '';
-    const ready = new Promise<void>((resolve) =>
-      child.stdout.on('data', (chunk: Buffer) => {
-        text += chunk.toString();
-        if (text.includes('ready\n')) resolve();
-      }),
-    );
-    const exited = new Promise<number>((resolve, reject) =>
-      child.once('exit', (code) => (code === 0 ? resolve(Number(text.trim().split('\n').pop())) : reject(new Error(`contention.js paired exited ${code}`)))),
-    );
-    return { ready, exited };
+    let onReady: () => void = () => undefined;
+    const ready = new Promise<void>((resolve) => (onReady = resolve));
+    child.stdout.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.includes('ready\n')) onReady();
+    });
+    // 'close' waits for stdout to end; a child that ends before saying ready fails `ready` too.
+    const finished = new Promise<number>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (code, signal) =>
+        code === 0 ? resolve(Number(text.trim().split('\n').pop())) : reject(new Error(`contention.js paired ended with ${signal ?? `exit code ${code}`}`)),
+      );
+    });
+    return { ready: Promise.race([ready, finished.then(() => Promise.reject(new Error('contention.js paired ended before it was ready')))]), finished };
   });
-  await Promise.all(outputs.map((o) => o.ready));
-  for (const child of children) child.stdin.end('go\n');
-  const times = await Promise.all(outputs.map((o) => o.exited));
-  return (times[0]! + times[1]!) / 2;
+  try {
+    await Promise.all(outputs.map((o) => o.ready));
+    for (const child of children) child.stdin.end('go\n');
+    const times = await Promise.all(outputs.map((o) => o.finished));
+    return (times[0]! + times[1]!) / 2;
+  } catch (error) {
+    for (const child of children) child.kill();
+    await Promise.allSettled(outputs.map((o) => o.finished));
+    throw error;
+  }
 }
 
 /**
