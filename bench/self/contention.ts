@@ -1,9 +1,7 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { join } from 'node:path';
-import { retentionFor, runBatch } from '../pool/batch.js';
 import { packageRoot } from '../environment.js';
-import { planCells } from '../runner.js';
-import { loadScenario } from '../scenario/load.js';
+import { loadCells, positions } from './cells.js';
 
 /**
  * How much this machine slows a storm cell when two run at once: the same warmed-up cells of
@@ -23,12 +21,10 @@ const WARM_UP = [0, 6] as const;
 const TIMED = [20, 30] as const;
 
 async function timeCells(): Promise<{ warm: () => Promise<void>; timed: () => Promise<number> }> {
-  const scenario = await loadScenario(GRID);
-  const plans = planCells(scenario);
-  const retention = retentionFor(scenario, plans.length);
+  const cells = await loadCells(GRID);
   const run = async ([from, to]: readonly [number, number]): Promise<number> => {
     const started = performance.now();
-    for (let i = from; i < to; i++) await runBatch(scenario, [plans[i]!], retention);
+    await cells.run(positions(from, to));
     return performance.now() - started;
   };
   return { warm: async () => void (await run(WARM_UP)), timed: () => run(TIMED) };

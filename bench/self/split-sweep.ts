@@ -2,10 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { retentionFor, runBatch } from '../pool/batch.js';
-import { planCells } from '../runner.js';
-import { loadScenario } from '../scenario/load.js';
 import { median } from '../stats.js';
+import { loadCells, positions } from './cells.js';
 
 /**
  * What this machine gives two threads of a sweep with no pool at all: the sweep's cells split in
@@ -24,10 +22,8 @@ interface Half {
 }
 
 async function runHalf({ file, part, parts }: Half): Promise<void> {
-  const scenario = await loadScenario(file);
-  const plans = planCells(scenario);
-  const retention = retentionFor(scenario, plans.length);
-  for (let i = part; i < plans.length; i += parts) await runBatch(scenario, [plans[i]!], retention);
+  const cells = await loadCells(file);
+  await cells.run(positions(part, cells.count, parts));
 }
 
 /** Runs this script as a child in `mode`; resolves when it has exited successfully. */
