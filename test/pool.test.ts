@@ -8,7 +8,7 @@ import { fromPortable, toPortable } from '../bench/pool/portable.js';
 import { defineModeledEngine } from '../engines/modeled/define.js';
 import { kvm } from '../engines/modeled/kvm.js';
 import type { BatchTiming } from '../bench/pool/encode.js';
-import { runScenarioToFiles, type FileRunOptions } from '../bench/pool/run.js';
+import { knownCostMs, runScenarioToFiles, type FileRunOptions } from '../bench/pool/run.js';
 import { renderCsv } from '../bench/report/csv.js';
 import { renderJson } from '../bench/report/json.js';
 import { planCells, runScenario } from '../bench/runner.js';
@@ -218,5 +218,15 @@ describe('sweeps on a worker pool', () => {
       expect(json.rows).toHaveLength(2100 * 5);
       expect(json.rows[0].samples).toHaveLength(1);
     });
+  });
+
+  it('knows before running that boot storms are worth a pool: every simulated instance counts, nothing else', async () => {
+    const swept = await loadScenario(SWEEP);
+    // 4 memory sizes x 3 vCPU counts x 3 engines, each at 20 and at 200 instances.
+    expect(knownCostMs(swept, planCells(swept))).toBe((36 * 20 + 36 * 200) / 1000);
+    const grid = await loadScenario('bench/self/storm-grid.yaml');
+    expect(knownCostMs(grid, planCells(grid))).toBe((15 * (25_000 + 50_000 + 75_000 + 100_000)) / 1000);
+    const stormless = await loadScenario('scenarios/density-sweep.yaml');
+    expect(knownCostMs(stormless, planCells(stormless))).toBe(0);
   });
 });

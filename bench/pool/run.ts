@@ -71,6 +71,29 @@ export function defaultWorkers(): number {
 /** Time spent measuring cells on the main thread before deciding whether a pool pays. */
 const PROBE_MS = 40;
 const DEFAULT_POOL_WORTH_MS = 400;
+/**
+ * Boot-storm instances the simulator gets through per millisecond at most. `npm run bench` measures
+ * 3 to 6 µs per instance on the README's machine; assuming a machine five times as fast keeps the
+ * estimate below what any storm really costs.
+ */
+const STORM_INSTANCES_PER_MS = 1000;
+
+/**
+ * How long `plans` take on one thread, as far as is known before any of them runs: only their
+ * boot storms are counted. The probe measures everything else, but one storm cell can take half a
+ * second, and the probe would keep a second thread waiting for all of it. (A cell its engine
+ * turns down simulates no storm, so a sweep of mostly unsuitable cells may start a pool early.)
+ */
+export function knownCostMs(scenario: Scenario, plans: readonly CellPlan[]): number {
+  const storm = scenario.storm;
+  if (!storm) return 0;
+  let instances = 0;
+  for (const plan of plans) {
+    const swept = plan.point['storm.instances'];
+    instances += typeof swept === 'number' ? swept : storm.instances;
+  }
+  return instances / STORM_INSTANCES_PER_MS;
+}
 /** Cells per batch on the main thread at most: small, so little is alive when the young generation is collected. */
 const LOCAL_CHUNK = 8;
 /**
@@ -184,6 +207,7 @@ async function runModelCells(
   let localCells = 0;
   let localMs = 0;
   const cellsFor = (ms: number, most: number): number => cellsForTime(ms, most, localCells, localMs);
+  const knownMs = knownCostMs(scenario, plans);
 
   // A worker's batches arrive on its port; each one that arrives takes a written buffer back.
   const startWorker = (running: Piscina): void => {
@@ -229,7 +253,7 @@ async function runModelCells(
       const elapsed = performance.now() - started;
       if (!pool && workers > 1 && board.claimed < board.size) {
         const remainingMs = board.claimed > 0 ? (elapsed / board.claimed) * (board.size - board.claimed) : Infinity;
-        if (worthMs === 0 || (elapsed >= PROBE_MS && remainingMs >= worthMs)) {
+        if (worthMs === 0 || knownMs >= worthMs || (elapsed >= PROBE_MS && remainingMs >= worthMs)) {
           // Piscina loads in a few event-loop turns; computing meanwhile would stretch each turn to
           // a batch of cells. The threads themselves start in the background while this one computes.
           pool = await startPool(workers - 1, workerSetup(scenario, source), fail);
