@@ -8,6 +8,7 @@ import { findImage } from '../engines/images.js';
 import { bootPhases } from '../engines/model/boot.js';
 import { simulateStorm } from '../engines/model/storm.js';
 import { stormPlan } from '../engines/model/storm-plan.js';
+import { MAX_JOB_WEIGHT, SharedResource } from '../engines/model/storm-resources.js';
 import { FRESH_ARRAYS, MAX_RETAINED_SLOT_BYTES, ScratchArena } from '../engines/model/storm-scratch.js';
 import type { ModeledEngine } from '../engines/modeled/define.js';
 import { loadEngine } from '../engines/registry.js';
@@ -169,6 +170,18 @@ describe('boot storm: reused arrays', () => {
     expect(huge.length).toBe(MAX_RETAINED_SLOT_BYTES / 8 + 1);
     expect(arena.retainedBytes).toBe(0);
     expect(arena.float64('keys', 1000).buffer).not.toBe(huge.buffer);
+  });
+
+  it("keeps a job's weight in one byte, and refuses a weight one byte cannot hold", () => {
+    const cpu = new SharedResource('cpu', 4, 4);
+    cpu.add(0, 0, 10, 3);
+    cpu.add(0, 1, 10, MAX_JOB_WEIGHT);
+    expect(() => cpu.add(0, 2, 10, 1.5)).toThrow(/weighs 1.5 units/);
+    expect(() => cpu.add(0, 3, 10, MAX_JOB_WEIGHT + 1)).toThrow(/whole numbers up to 255/);
+    // Both jobs share 4 threads by weight: each unit of weight runs at 4 / 258 of full speed.
+    const first = cpu.nextCompletion();
+    expect(first).toBeCloseTo(10 * (258 / 4), 9);
+    expect(cpu.complete(first)).toBe(0);
   });
 });
 

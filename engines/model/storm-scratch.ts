@@ -19,12 +19,14 @@ export const MAX_RETAINED_SLOT_BYTES = 4 * 1024 * 1024;
 export interface ArrayStore {
   float64(slot: string, length: number): Float64Array;
   int32(slot: string, length: number): Int32Array;
+  uint8(slot: string, length: number): Uint8Array;
 }
 
 /** Fresh, zeroed arrays every time: for one-off structures and for tests. */
 export const FRESH_ARRAYS: ArrayStore = {
   float64: (_slot, length) => new Float64Array(length),
   int32: (_slot, length) => new Int32Array(length),
+  uint8: (_slot, length) => new Uint8Array(length),
 };
 
 export class ScratchArena implements ArrayStore {
@@ -45,6 +47,10 @@ export class ScratchArena implements ArrayStore {
 
   int32(slot: string, length: number): Int32Array {
     return new Int32Array(this.buffer(slot, length * Int32Array.BYTES_PER_ELEMENT), 0, length);
+  }
+
+  uint8(slot: string, length: number): Uint8Array {
+    return new Uint8Array(this.buffer(slot, length), 0, length);
   }
 
   /** Bytes held for reuse, for tests and memory accounting. */

@@ -151,7 +151,6 @@ class StormRun {
   private readonly phaseOf: Int32Array;
   private readonly phaseStart: Float64Array;
   private readonly noise: Float64Array;
-  private readonly holdMs: Float64Array;
 
   // Gate state: 0 not started, 1 running for everyone, 2 done; waiters sit at the gate's first step.
   private readonly gateAt: Int32Array;
@@ -188,7 +187,6 @@ class StormRun {
     this.phaseOf = store.int32('phaseOf', count).fill(-1);
     this.phaseStart = store.float64('phaseStart', count).fill(0);
     this.noise = store.float64('noise', count).fill(1);
-    this.holdMs = store.float64('holdMs', count).fill(0);
     this.arrival = store.float64('arrival', count).fill(0);
     this.readyAt = store.float64('readyAt', count).fill(0);
     this.phaseTotal = new Float64Array(plan.phases.length);
@@ -254,13 +252,21 @@ class StormRun {
       if (id - i * EVENT_KINDS === DELAY_DONE) {
         this.stepDone(i);
       } else {
-        const nextHolder = this.serial.leave(this.holdMs[i]!);
-        if (nextHolder >= 0) timers.push(next + this.holdMs[nextHolder]!, nextHolder * EVENT_KINDS + SERIAL_DONE);
+        const nextHolder = this.serial.leave(this.holdMs(i));
+        if (nextHolder >= 0) timers.push(next + this.holdMs(nextHolder), nextHolder * EVENT_KINDS + SERIAL_DONE);
         this.stepDone(i);
       }
     }
     // Nothing follows the loop here: code after a loop that V8 entered mid-way has no type
     // feedback in the optimised version, and reaching it threw that version away (see runStorm).
+  }
+
+  /**
+   * How long instance i holds the serialised section: worked out again when needed rather than
+   * stored, because nothing changes its step or its noise while it waits for or holds the section.
+   */
+  private holdMs(i: number): number {
+    return this.stepMs[this.step[i]!]! * this.noise[i]!;
   }
 
   private enterPhase(i: number, phase: number): void {
@@ -317,9 +323,7 @@ class StormRun {
       if (kind === DELAY) {
         this.timers.push(now + this.stepMs[index]! * factor, i * EVENT_KINDS + DELAY_DONE);
       } else if (kind === SERIAL) {
-        const hold = this.stepMs[index]! * factor;
-        this.holdMs[i] = hold;
-        if (this.serial.enter(i)) this.timers.push(now + hold, i * EVENT_KINDS + SERIAL_DONE);
+        if (this.serial.enter(i)) this.timers.push(now + this.stepMs[index]! * factor, i * EVENT_KINDS + SERIAL_DONE);
       } else {
         const first = this.firstDemand[index]!;
         const end = this.firstDemand[index + 1]!;
