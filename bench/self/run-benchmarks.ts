@@ -97,20 +97,52 @@ async function contentionPairedProcesses(): Promise<number> {
 }
 
 /**
+ * The same measurement as `contentionRun('alone')`, pinned to one CPU with `taskset`, or undefined
+ * where taskset (util-linux) is missing or refuses.
+ */
+async function pinnedRun(cpu: number): Promise<number | undefined> {
+  try {
+    const { stdout } = await promisify(execFile)('taskset', ['-c', String(cpu), process.execPath, join(root, 'dist/bench/self/contention.js'), 'alone']);
+    return Number(stdout.trim());
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * What this machine does to two storm cells at once: the same warmed-up cells alone, on two
  * threads of one process and in two processes, alternating. Two threads' slowdown bounds any
  * 2-thread speed-up at 2 / slowdown, however the pool schedules.
+ *
+ * Each round also times the cells alone on each of the first two CPUs in turn. A virtual
+ * machine's CPUs need not be equally fast (their host may be busier on one), and then one thread
+ * on the faster CPU is the best single-worker run, while two threads get the two CPUs' speeds
+ * added: no pool can beat 1 + slower / faster, however little its threads slow each other.
  */
 async function contentionBenchmark() {
   const threads: number[] = [];
   const processes: number[] = [];
+  const cpuRatios: number[] = [];
+  const cpuMs: number[][] = [];
   for (let round = 0; round < CONTENTION_ROUNDS; round++) {
     const alone = await contentionRun('alone');
     threads.push((await contentionRun('threads')) / alone);
     processes.push((await contentionPairedProcesses()) / alone);
+    if (availableParallelism() >= 2) {
+      const pinned = [await pinnedRun(0), await pinnedRun(1)];
+      if (pinned.every((ms) => ms !== undefined && ms > 0)) {
+        const [first, second] = pinned as [number, number];
+        cpuMs.push([first, second]);
+        cpuRatios.push(Math.min(first, second) / Math.max(first, second));
+      }
+    }
   }
   const threadSlowdown = median(threads);
-  return { rounds: CONTENTION_ROUNDS, threadSlowdown, threads, processSlowdown: median(processes), processes, twoThreadLimit: 2 / threadSlowdown };
+  const unevenCpus =
+    cpuRatios.length > 0
+      ? { cpuMs, slowerAgainstFaster: median(cpuRatios), rounds: cpuRatios, twoThreadLimit: 1 + median(cpuRatios) }
+      : undefined;
+  return { rounds: CONTENTION_ROUNDS, threadSlowdown, threads, processSlowdown: median(processes), processes, twoThreadLimit: 2 / threadSlowdown, unevenCpus };
 }
 
 interface ChildRun {
@@ -212,6 +244,13 @@ async function main(): Promise<void> {
         `(rounds ${contention.threads.map((r) => r.toFixed(2)).join(', ')}), ${contention.processSlowdown.toFixed(2)}x in two processes; ` +
         `no 2-thread pool can beat ${contention.twoThreadLimit.toFixed(2)}x here\n`,
     );
+    const uneven = contention.unevenCpus;
+    process.stdout.write(
+      uneven
+        ? `  CPUs 0 and 1, one thread pinned to each in turn: the slower ran the cells at ${uneven.slowerAgainstFaster.toFixed(2)} of the faster's speed ` +
+            `(rounds ${uneven.rounds.map((r) => r.toFixed(2)).join(', ')}), so no 2-thread pool can beat ${uneven.twoThreadLimit.toFixed(2)}x against one thread on the faster\n`
+        : '  CPUs 0 and 1 not compared: taskset (util-linux) is missing or this machine has one CPU\n',
+    );
     process.stdout.write('  compute-bound sweep: boot storms of 25,000 to 100,000 instances\n');
     const computeSweep = await sweepBenchmark(join(root, 'bench/self/storm-grid.yaml'), dir);
     process.stdout.write(describeSweep('compute-bound sweep', computeSweep));
@@ -229,7 +268,9 @@ async function main(): Promise<void> {
       },
       {
         name: `compute-bound sweep (${computeSweep.cells} storm cells) speed-up with ${computeSweep.workers} workers against 1`,
-        value: `${computeSweep.speedup.toFixed(2)}x; two separate processes: ${computeSweep.machineCeiling.toFixed(2)}x; two threads' limit here: ${contention.twoThreadLimit.toFixed(2)}x`,
+        value:
+          `${computeSweep.speedup.toFixed(2)}x; two separate processes: ${computeSweep.machineCeiling.toFixed(2)}x; two threads' limit here: ${contention.twoThreadLimit.toFixed(2)}x` +
+          (uneven ? `; uneven CPUs' limit: ${uneven.twoThreadLimit.toFixed(2)}x` : ''),
         target: `>= ${TARGETS.speedup}x`,
         met: computeSweep.speedup >= TARGETS.speedup,
       },
