@@ -8,7 +8,7 @@ import { fromPortable, toPortable } from '../bench/pool/portable.js';
 import { defineModeledEngine } from '../engines/modeled/define.js';
 import { kvm } from '../engines/modeled/kvm.js';
 import type { BatchTiming } from '../bench/pool/encode.js';
-import { knownCostMs, runScenarioToFiles, type FileRunOptions } from '../bench/pool/run.js';
+import { poolPays, runScenarioToFiles, shareableKnownMs, type FileRunOptions } from '../bench/pool/run.js';
 import { renderCsv } from '../bench/report/csv.js';
 import { renderJson } from '../bench/report/json.js';
 import { planCells, runScenario } from '../bench/runner.js';
@@ -72,10 +72,12 @@ describe('sweeps on a worker pool', () => {
     await withTempDir(async (dir) => {
       const file = 'test/fixtures/pool-heavy.yaml';
       const one = await runToDir(file, join(dir, 'one'), { workers: 1 });
-      // A pool worth starting after the first cell, once its cost is known.
+      // A pool its storms say is worth starting before the first cell (37 ms known against 1 ms).
       const two = await runToDir(file, join(dir, 'two'), { workers: 2, poolWorthMs: 1 });
+      // One the storms alone do not justify, started, if at all, once the first cells are timed.
+      const probed = await runToDir(file, join(dir, 'probed'), { workers: 2, poolWorthMs: 100 });
       const pooled = await runToDir(file, join(dir, 'pooled'), { workers: 2, mainThreadRunsCells: false });
-      for (const other of [two, pooled]) {
+      for (const other of [two, probed, pooled]) {
         expect(other.csv).toBe(one.csv);
         expect(other.json).toBe(one.json);
       }
@@ -220,13 +222,27 @@ describe('sweeps on a worker pool', () => {
     });
   });
 
-  it('knows before running that boot storms are worth a pool: every simulated instance counts, nothing else', async () => {
+  it("knows before running what boot storms a second thread could take over: every simulated instance but the costliest cell's", async () => {
     const swept = await loadScenario(SWEEP);
-    // 4 memory sizes x 3 vCPU counts x 3 engines, each at 20 and at 200 instances.
-    expect(knownCostMs(swept, planCells(swept))).toBe((36 * 20 + 36 * 200) / 1000);
+    // 4 memory sizes x 3 vCPU counts x 3 engines, each at 20 and at 200 instances, at 5,000 instances per ms.
+    expect(shareableKnownMs(swept, planCells(swept))).toBe((36 * 20 + 36 * 200 - 200) / 5000);
     const grid = await loadScenario('bench/self/storm-grid.yaml');
-    expect(knownCostMs(grid, planCells(grid))).toBe((15 * (25_000 + 50_000 + 75_000 + 100_000)) / 1000);
+    expect(shareableKnownMs(grid, planCells(grid))).toBe((15 * (25_000 + 50_000 + 75_000 + 100_000) - 100_000) / 5000);
+    // One cell, however large, leaves a second thread nothing.
+    expect(shareableKnownMs(grid, planCells(grid).slice(-1))).toBe(0);
     const stormless = await loadScenario('scenarios/density-sweep.yaml');
-    expect(knownCostMs(stormless, planCells(stormless))).toBe(0);
+    expect(shareableKnownMs(stormless, planCells(stormless))).toBe(0);
+  });
+
+  it('starts a pool at once when the known cost is worth it, after probing otherwise, and never with nothing left', () => {
+    // Known to be worth it: before any cell has run.
+    expect(poolPays(400, 750, 0, 0, 60)).toBe(true);
+    // Not known: wait for 40 ms of timed cells, then go by what the cells left would take.
+    expect(poolPays(400, 0, 10, 1, 60)).toBe(false);
+    expect(poolPays(400, 0, 50, 5, 60)).toBe(true);
+    expect(poolPays(400, 0, 50, 50, 60)).toBe(false);
+    // 0 always starts one; nothing left never does.
+    expect(poolPays(0, 0, 0, 0, 60)).toBe(true);
+    expect(poolPays(0, 750, 100, 60, 60)).toBe(false);
   });
 });

@@ -72,28 +72,46 @@ export function defaultWorkers(): number {
 const PROBE_MS = 40;
 const DEFAULT_POOL_WORTH_MS = 400;
 /**
- * Boot-storm instances the simulator gets through per millisecond at most. `npm run bench` measures
- * 3 to 6 µs per instance on the README's machine; assuming a machine five times as fast keeps the
- * estimate below what any storm really costs.
+ * Boot-storm instances the simulator gets through per millisecond at most. On the README's
+ * machine a storm of 100,000 instances started at once takes 2 to 6 µs per instance, and a native
+ * process's storm, the cheapest, 0.35 to 0.65 µs; 0.2 µs keeps the estimate below what a storm
+ * costs on a machine a few times faster.
  */
-const STORM_INSTANCES_PER_MS = 1000;
+const STORM_INSTANCES_PER_MS = 5000;
 
 /**
- * How long `plans` take on one thread, as far as is known before any of them runs: only their
- * boot storms are counted. The probe measures everything else, but one storm cell can take half a
- * second, and the probe would keep a second thread waiting for all of it. (A cell its engine
- * turns down simulates no storm, so a sweep of mostly unsuitable cells may start a pool early.)
+ * How long `plans` take on one thread, as far as is known before any of them runs, leaving out
+ * the costliest cell: one thread runs that one anyway, so a pool only pays for the rest. Only boot
+ * storms are counted. The probe measures everything else, but one storm cell can take half a
+ * second, and the probe would keep a second thread waiting for all of it. (A cell its engine turns
+ * down, or an engine from a module, may simulate no storm, and so start a pool early.)
  */
-export function knownCostMs(scenario: Scenario, plans: readonly CellPlan[]): number {
+export function shareableKnownMs(scenario: Scenario, plans: readonly CellPlan[]): number {
   const storm = scenario.storm;
   if (!storm) return 0;
   let instances = 0;
+  let largest = 0;
   for (const plan of plans) {
     const swept = plan.point['storm.instances'];
-    instances += typeof swept === 'number' ? swept : storm.instances;
+    const cell = typeof swept === 'number' ? swept : storm.instances;
+    instances += cell;
+    largest = Math.max(largest, cell);
   }
-  return instances / STORM_INSTANCES_PER_MS;
+  return (instances - largest) / STORM_INSTANCES_PER_MS;
 }
+
+/**
+ * Whether to start the pool now: always when `worthMs` is 0; at once when the known cost says so;
+ * otherwise once the main thread has timed its cells for PROBE_MS and the cells left look like
+ * taking `worthMs` or more. Never when nothing is left to claim.
+ */
+export function poolPays(worthMs: number, knownMs: number, elapsedMs: number, claimed: number, size: number): boolean {
+  if (claimed >= size) return false;
+  if (worthMs === 0 || knownMs >= worthMs) return true;
+  if (elapsedMs < PROBE_MS) return false;
+  return claimed === 0 || (elapsedMs / claimed) * (size - claimed) >= worthMs;
+}
+
 /** Cells per batch on the main thread at most: small, so little is alive when the young generation is collected. */
 const LOCAL_CHUNK = 8;
 /**
@@ -207,7 +225,7 @@ async function runModelCells(
   let localCells = 0;
   let localMs = 0;
   const cellsFor = (ms: number, most: number): number => cellsForTime(ms, most, localCells, localMs);
-  const knownMs = knownCostMs(scenario, plans);
+  const knownMs = shareableKnownMs(scenario, plans);
 
   // A worker's batches arrive on its port; each one that arrives takes a written buffer back.
   const startWorker = (running: Piscina): void => {
@@ -251,9 +269,8 @@ async function runModelCells(
     while (mainRuns) {
       if (failure !== undefined) break;
       const elapsed = performance.now() - started;
-      if (!pool && workers > 1 && board.claimed < board.size) {
-        const remainingMs = board.claimed > 0 ? (elapsed / board.claimed) * (board.size - board.claimed) : Infinity;
-        if (worthMs === 0 || knownMs >= worthMs || (elapsed >= PROBE_MS && remainingMs >= worthMs)) {
+      if (!pool && workers > 1) {
+        if (poolPays(worthMs, knownMs, elapsed, board.claimed, board.size)) {
           // Piscina loads in a few event-loop turns; computing meanwhile would stretch each turn to
           // a batch of cells. The threads themselves start in the background while this one computes.
           pool = await startPool(workers - 1, workerSetup(scenario, source), fail);
