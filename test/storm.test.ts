@@ -175,13 +175,18 @@ describe('boot storm: reused arrays', () => {
   it("keeps a job's weight in one byte, and refuses a weight one byte cannot hold", () => {
     const cpu = new SharedResource('cpu', 4, 4);
     cpu.add(0, 0, 10, 3);
-    cpu.add(0, 1, 10, MAX_JOB_WEIGHT);
+    cpu.add(0, 1, 20, MAX_JOB_WEIGHT);
     expect(() => cpu.add(0, 2, 10, 1.5)).toThrow(/weighs 1.5 units/);
     expect(() => cpu.add(0, 3, 10, MAX_JOB_WEIGHT + 1)).toThrow(/whole numbers up to 255/);
-    // Both jobs share 4 threads by weight: each unit of weight runs at 4 / 258 of full speed.
+    // 258 units share 4 threads: job 0 needs 10 ms of service at 4 / 258 of full speed.
     const first = cpu.nextCompletion();
     expect(first).toBeCloseTo(10 * (258 / 4), 9);
     expect(cpu.complete(first)).toBe(0);
+    // Job 0's 3 units leave with it: job 1's last 10 ms run at 4 / 255 of full speed.
+    const second = cpu.nextCompletion();
+    expect(second).toBeCloseTo(first + 10 * (255 / 4), 9);
+    expect(cpu.complete(second)).toBe(1);
+    expect(cpu.nextCompletion()).toBe(Infinity);
   });
 });
 

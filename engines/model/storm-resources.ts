@@ -2,6 +2,12 @@ import { MinHeap } from './storm-heap.js';
 import { FRESH_ARRAYS, type ArrayStore } from './storm-scratch.js';
 
 /**
+ * The heaviest job a resource takes, in units: a job's weight is kept in one byte. A boot storm's
+ * jobs weigh 1 to 4 (a guest's init uses at most MAX_SERVICE_PARALLELISM threads).
+ */
+export const MAX_JOB_WEIGHT = 0xff;
+
+/**
  * A host resource that concurrent jobs share fairly: CPU threads, a storage device's bandwidth,
  * the network link. Every job present gets the same rate per unit of weight (a job running on
  * three threads has weight 3), capped at one unit per unit of weight, so a job alone runs at
@@ -14,9 +20,6 @@ import { FRESH_ARRAYS, type ArrayStore } from './storm-scratch.js';
  * reads v + d, whatever arrives or leaves meanwhile, so each arrival and departure costs one heap
  * operation instead of updating every job.
  */
-/** The heaviest job a resource takes: in a boot storm, a guest's init using 4 threads at most (MAX_SERVICE_PARALLELISM). */
-export const MAX_JOB_WEIGHT = 255;
-
 export class SharedResource {
   private virtualTime = 0;
   private lastTime = 0;
