@@ -98,7 +98,7 @@ async function contentionPairedProcesses(): Promise<number> {
 
 /**
  * The same measurement as `contentionRun('alone')`, pinned to one CPU with `taskset`, or undefined
- * where taskset (util-linux) is missing or refuses.
+ * where taskset (util-linux) is missing or refuses (for example a CPU outside this process's mask).
  */
 async function pinnedRun(cpu: number): Promise<number | undefined> {
   try {
@@ -114,35 +114,36 @@ async function pinnedRun(cpu: number): Promise<number | undefined> {
  * threads of one process and in two processes, alternating. Two threads' slowdown bounds any
  * 2-thread speed-up at 2 / slowdown, however the pool schedules.
  *
- * Each round also times the cells alone on each of the first two CPUs in turn. A virtual
- * machine's CPUs need not be equally fast (their host may be busier on one), and then one thread
- * on the faster CPU is the best single-worker run, while two threads get the two CPUs' speeds
- * added: no pool can beat 1 + slower / faster, however little its threads slow each other.
+ * Each round also times the cells alone on CPU 0 and then on CPU 1. A virtual machine's CPUs need
+ * not be equally fast (their host may be busier under one of them). One thread on the faster CPU
+ * then does better than one thread on either, and two threads get at most the two CPUs' speeds
+ * added: against the faster, 1 + slower / faster, however little the threads slow each other.
+ * Each CPU's figure is its median over the rounds, so that one round's noise does not decide
+ * which is slower.
  */
 async function contentionBenchmark() {
   const threads: number[] = [];
   const processes: number[] = [];
-  const cpuRatios: number[] = [];
-  const cpuMs: number[][] = [];
+  const cpuMs: [number, number][] = [];
   for (let round = 0; round < CONTENTION_ROUNDS; round++) {
     const alone = await contentionRun('alone');
     threads.push((await contentionRun('threads')) / alone);
     processes.push((await contentionPairedProcesses()) / alone);
     if (availableParallelism() >= 2) {
       const pinned = [await pinnedRun(0), await pinnedRun(1)];
-      if (pinned.every((ms) => ms !== undefined && ms > 0)) {
-        const [first, second] = pinned as [number, number];
-        cpuMs.push([first, second]);
-        cpuRatios.push(Math.min(first, second) / Math.max(first, second));
-      }
+      if (pinned.every((ms) => ms !== undefined && ms > 0)) cpuMs.push(pinned as [number, number]);
     }
   }
   const threadSlowdown = median(threads);
-  const unevenCpus =
-    cpuRatios.length > 0
-      ? { cpuMs, slowerAgainstFaster: median(cpuRatios), rounds: cpuRatios, twoThreadLimit: 1 + median(cpuRatios) }
-      : undefined;
+  const unevenCpus = cpuMs.length > 0 ? unevenCpuLimit(cpuMs) : undefined;
   return { rounds: CONTENTION_ROUNDS, threadSlowdown, threads, processSlowdown: median(processes), processes, twoThreadLimit: 2 / threadSlowdown, unevenCpus };
+}
+
+/** From each round's milliseconds on CPU 0 and CPU 1: each CPU's median, and the limit they set. */
+function unevenCpuLimit(rounds: readonly [number, number][]) {
+  const medianMs = [median(rounds.map((r) => r[0])), median(rounds.map((r) => r[1]))] as const;
+  const slowerAgainstFaster = Math.min(...medianMs) / Math.max(...medianMs);
+  return { rounds, medianMs, slowerAgainstFaster, twoThreadLimit: 1 + slowerAgainstFaster };
 }
 
 interface ChildRun {
@@ -247,9 +248,10 @@ async function main(): Promise<void> {
     const uneven = contention.unevenCpus;
     process.stdout.write(
       uneven
-        ? `  CPUs 0 and 1, one thread pinned to each in turn: the slower ran the cells at ${uneven.slowerAgainstFaster.toFixed(2)} of the faster's speed ` +
-            `(rounds ${uneven.rounds.map((r) => r.toFixed(2)).join(', ')}), so no 2-thread pool can beat ${uneven.twoThreadLimit.toFixed(2)}x against one thread on the faster\n`
-        : '  CPUs 0 and 1 not compared: taskset (util-linux) is missing or this machine has one CPU\n',
+        ? `  one thread pinned to CPU 0, then to CPU 1: ${uneven.medianMs[0].toFixed(0)} and ${uneven.medianMs[1].toFixed(0)} ms (medians; rounds ` +
+            `${uneven.rounds.map((r) => `${r[0].toFixed(0)}/${r[1].toFixed(0)}`).join(', ')}), so two threads can do at most ` +
+            `${uneven.twoThreadLimit.toFixed(2)}x what one does on the faster CPU\n`
+        : '  CPUs 0 and 1 not compared: this machine has one CPU, or taskset (util-linux) is missing or refused\n',
     );
     process.stdout.write('  compute-bound sweep: boot storms of 25,000 to 100,000 instances\n');
     const computeSweep = await sweepBenchmark(join(root, 'bench/self/storm-grid.yaml'), dir);
