@@ -27,9 +27,9 @@ export class SharedResource {
   private busyArea = 0;
   private readonly heap: MinHeap;
   /**
-   * Each job's weight, kept until it leaves. One byte per job, not eight: with two ids per
-   * instance on each resource, a 100,000-instance storm kept 4.8 MB of weights, a third of its
-   * working set, and two workers' working sets compete for one last-level cache.
+   * Each job's weight, kept until it leaves. One byte per job, not eight: weights are whole
+   * threads, and with two ids per instance on each resource a 100,000-instance storm kept 4.8 MB
+   * of them.
    */
   private readonly jobWeight: Uint8Array;
 
