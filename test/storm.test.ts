@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { buildCell } from '../bench/runner.js';
@@ -251,5 +252,23 @@ describe('boot storm in scenarios', () => {
     const run = await runCli(['validate', 'test/fixtures/storm-zero.yaml']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/storm-zero\.yaml:\d+:\d+: storm\.instances:/);
+  });
+
+  it('rejects an arrival rate so close to 0 that later starts fall at no finite time, set or swept', async () => {
+    await withTempDir(async (dir) => {
+      const scenario = (storm: string, sweep = ''): string =>
+        ['name: slow-arrivals', 'hardware: fc-m5d-metal', 'engines: [docker]', 'metrics: [boot_storm]', storm, sweep].join('\n');
+      await writeFile(join(dir, 'set.yaml'), scenario('storm: { instances: 3, arrivalRate: 1e-310 }'));
+      await writeFile(join(dir, 'swept.yaml'), scenario('storm: { instances: 3 }', 'sweep: { storm.arrivalRate: [0, 1e-310] }'));
+      const set = await runCli(['validate', join(dir, 'set.yaml')]);
+      expect(set.code).toBe(2);
+      expect(set.stderr).toMatch(/set\.yaml:5:\d+: storm\.arrivalRate: an arrival rate this close to 0/);
+      const swept = await runCli(['validate', join(dir, 'swept.yaml')]);
+      expect(swept.code).toBe(2);
+      expect(swept.stderr).toMatch(/swept\.yaml:6:\d+: sweep\.storm\.arrivalRate\[1\]/);
+    });
+    // Programs that call the simulator directly get the same refusal.
+    const { engine, cell } = (await seedCells())[0]!;
+    expect(() => simulateStorm(engine.spec, cell, { instances: 3, arrivalRate: 1e-310, sharedImage: true })).toThrow(/no finite time/);
   });
 });

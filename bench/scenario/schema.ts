@@ -116,10 +116,19 @@ export const densitySchema = z.strictObject({
   fleetSize: z.number().int().positive().default(100),
 });
 
+/** The most instances one boot storm starts. */
+const MOST_STORM_INSTANCES = 10_000_000;
+
 /** A boot storm: the scenario's engines each start many instances together on the host. */
 export const stormSchema = z.strictObject({
-  instances: z.number().int().positive().max(10_000_000).default(100).describe('instances started'),
-  arrivalRate: nonNegative.default(0).describe('instances started per second, evenly spaced; 0 starts them all at once'),
+  instances: z.number().int().positive().max(MOST_STORM_INSTANCES).default(100).describe('instances started'),
+  arrivalRate: nonNegative
+    // The simulator starts instance i at i x 1000 / rate ms, which must be a finite number.
+    .refine((rate) => rate === 0 || Number.isFinite(((MOST_STORM_INSTANCES - 1) * 1000) / rate), {
+      message: 'an arrival rate this close to 0 puts later starts at no finite time: use 0 to start them all at once, or a rate such as 0.001 per second',
+    })
+    .default(0)
+    .describe('instances started per second, evenly spaced; 0 starts them all at once'),
   sharedImage: z
     .boolean()
     .default(true)

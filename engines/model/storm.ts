@@ -112,7 +112,11 @@ function flattenSteps(steps: StormPlan['steps']) {
 
 function runStorm(plan: StormPlan, settings: StormSettings, context: RunContext): StormResult {
   const run = new StormRun(plan, settings, context);
-  run.simulate(settings.arrivalRate > 0 ? 1000 / settings.arrivalRate : 0);
+  const spacing = settings.arrivalRate > 0 ? 1000 / settings.arrivalRate : 0;
+  if (!Number.isFinite(spacing * (run.count - 1)) || !Number.isFinite(spacing)) {
+    throw new RangeError(`an arrival rate of ${settings.arrivalRate} per second puts the last of ${run.count} starts at no finite time`);
+  }
+  run.simulate(spacing);
   if (run.notReady > 0) throw new Error(`boot storm stalled with ${run.notReady} of ${run.count} instances not ready`);
   return summarize(plan, run.count, run.arrival, run.readyAt, run.phaseTotal, run.resources, run.serial, run.events, context.buckets, context.store);
 }
