@@ -113,7 +113,8 @@ function flattenSteps(steps: StormPlan['steps']) {
 function runStorm(plan: StormPlan, settings: StormSettings, context: RunContext): StormResult {
   const run = new StormRun(plan, settings, context);
   const spacing = settings.arrivalRate > 0 ? 1000 / settings.arrivalRate : 0;
-  if (!Number.isFinite(spacing * (run.count - 1)) || !Number.isFinite(spacing)) {
+  // An infinite spacing is caught for a single start too: Infinity x 0 is NaN.
+  if (!Number.isFinite(spacing * (run.count - 1))) {
     throw new RangeError(`an arrival rate of ${settings.arrivalRate} per second puts the last of ${run.count} starts at no finite time`);
   }
   run.simulate(spacing);
