@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli, withTempDir } from './helpers.js';
+import digests from './golden/digests.json' with { type: 'json' };
+
+/**
+ * Every bundled model scenario must write the same CSV and JSON, byte for byte, whatever the code
+ * that runs it looks like inside. Only the `environment` block differs from host to host, so it is
+ * blanked before hashing. A change that is meant to move a figure updates test/golden/digests.json
+ * with `UPDATE_GOLDEN=1 npx vitest run test/golden-output.test.ts` and says why in its commit.
+ */
+const SCENARIOS = Object.keys(digests) as (keyof typeof digests)[];
+
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The JSON with its host-specific `environment` object replaced by a fixed marker. */
+function withoutEnvironment(json: string): string {
+  return json.replace(/"environment": \{[^}]*\}/, '"environment": "<host>"');
+}
+
+describe('bundled scenarios write byte-identical reports', () => {
+  for (const file of SCENARIOS) {
+    it(file, async () => {
+      await withTempDir(async (dir) => {
+        const run = await runCli(['run', file, '--out', dir, '--quiet']);
+        expect(run.stderr).toBe('');
+        expect(run.code).toBe(0);
+        const name = file.replace(/^.*\//, '').replace(/\.yaml$/, '');
+        const csv = await readFile(join(dir, `${name}.csv`), 'utf8');
+        const json = withoutEnvironment(await readFile(join(dir, `${name}.json`), 'utf8'));
+        const actual = { csv: digest(csv), json: digest(json) };
+        if (process.env.UPDATE_GOLDEN) {
+          (digests as Record<string, unknown>)[file] = actual;
+          const { writeFile } = await import('node:fs/promises');
+          await writeFile('test/golden/digests.json', `${JSON.stringify(digests, null, 2)}\n`);
+          return;
+        }
+        expect(actual).toEqual(digests[file]);
+      });
+    }, 120_000);
+  }
+});
