@@ -36,14 +36,22 @@ interface CheckOutcome {
  * Evaluates one claim against one sweep point's rows. Each check compares a statistic of the
  * selected engines with a constant, with the same engine's other metric, or with other engines.
  */
-export function evaluateClaim(claim: ClaimSpec, rows: readonly ResultRow[], engines: readonly EngineSummary[]): ClaimResult {
+export function evaluateClaim(
+  claim: ClaimSpec,
+  rows: readonly ResultRow[],
+  engines: readonly EngineSummary[],
+): ClaimResult {
   const outcomes = claim.checks.map((check) => evaluateCheck(check, rows, engines));
   const applicable = outcomes.filter((o) => o.holds !== null);
   const holds = applicable.length === 0 ? null : applicable.every((o) => o.holds);
   return { id: claim.id, text: claim.text, holds, evidence: outcomes.flatMap((o) => o.evidence) };
 }
 
-function evaluateCheck(check: ClaimCheckSpec, rows: readonly ResultRow[], engines: readonly EngineSummary[]): CheckOutcome {
+function evaluateCheck(
+  check: ClaimCheckSpec,
+  rows: readonly ResultRow[],
+  engines: readonly EngineSummary[],
+): CheckOutcome {
   const lhs = select(engines, check);
   const stat = check.stat as StatName;
   const find = (engine: string, metric: string) => rows.find((r) => r.engine === engine && r.metric === metric);
@@ -64,7 +72,8 @@ function evaluateCheck(check: ClaimCheckSpec, rows: readonly ResultRow[], engine
   const values = lhs
     .map((e) => ({ engine: e, row: find(e.id, check.metric) }))
     .filter((v): v is { engine: EngineSummary; row: ResultRow } => v.row !== undefined);
-  if (values.length === 0) return { holds: null, evidence: [`no ${check.metric} results for ${describeSelector(check)}`] };
+  if (values.length === 0)
+    return { holds: null, evidence: [`no ${check.metric} results for ${describeSelector(check)}`] };
 
   if (check.than === undefined) {
     const threshold = check.value!;
@@ -95,7 +104,8 @@ function evaluateCheck(check: ClaimCheckSpec, rows: readonly ResultRow[], engine
   const rhs = select(engines, than)
     .map((e) => ({ engine: e, row: find(e.id, than.metric ?? check.metric) }))
     .filter((v): v is { engine: EngineSummary; row: ResultRow } => v.row !== undefined);
-  if (rhs.length === 0) return { holds: null, evidence: [`no ${than.metric ?? check.metric} results for ${describeSelector(than)}`] };
+  if (rhs.length === 0)
+    return { holds: null, evidence: [`no ${than.metric ?? check.metric} results for ${describeSelector(than)}`] };
   const pairs = values.flatMap((a) => rhs.map((b) => ({ a, b, ok: op(a.row[stat], b.row[otherStat] * factor) })));
   const holds = pairs.every((p) => p.ok);
   // The tightest pair is the one that decides the claim, so it is the evidence.
@@ -119,7 +129,11 @@ function factorText(factor: number): string {
   return factor === 1 ? '' : `${factor} x `;
 }
 
-function tightest<T extends { a: { row: ResultRow }; b: { row: ResultRow } }>(pairs: T[], stat: StatName, otherStat: StatName): T {
+function tightest<T extends { a: { row: ResultRow }; b: { row: ResultRow } }>(
+  pairs: T[],
+  stat: StatName,
+  otherStat: StatName,
+): T {
   return pairs.reduce((best, p) =>
     Math.abs(p.a.row[stat] - p.b.row[otherStat]) < Math.abs(best.a.row[stat] - best.b.row[otherStat]) ? p : best,
   );

@@ -32,7 +32,10 @@ export function resolveScenarioPath(given: string | undefined, context: CliConte
   if (existsSync(resolve(context.cwd, DEFAULT_SCENARIO))) return relativeToCwd(DEFAULT_SCENARIO, context);
   const bundled = resolve(packageRoot(), DEFAULT_SCENARIO);
   if (existsSync(bundled)) return bundled;
-  throw usageError(`default scenario ${DEFAULT_SCENARIO} not found`, 'pass a scenario file: virtbench run path/to/scenario.yaml');
+  throw usageError(
+    `default scenario ${DEFAULT_SCENARIO} not found`,
+    'pass a scenario file: virtbench run path/to/scenario.yaml',
+  );
 }
 
 /** Paths stay as the user wrote them in messages and results; they are read relative to the context's cwd. */
@@ -42,13 +45,17 @@ function relativeToCwd(path: string, context: CliContext): string {
 
 export function parseCount(name: string, min = 0) {
   return (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) < min) throw new InvalidArgumentError(`${name} must be a whole number of at least ${min}`);
+    if (!/^\d+$/.test(value) || Number(value) < min)
+      throw new InvalidArgumentError(`${name} must be a whole number of at least ${min}`);
     return Number(value);
   };
 }
 
 export function parseList(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
 export function write(stream: NodeJS.WritableStream, text: string): void {

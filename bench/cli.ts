@@ -34,7 +34,10 @@ export const COMMANDS: Readonly<Record<string, Registrar>> = {
 export async function main(argv: readonly string[], context: CliContext = defaultContext()): Promise<number> {
   // Ctrl-C or SIGTERM during a real run tears down every process, container and temp dir it started.
   installSignalCleanup((signal, failures) =>
-    write(context.stderr, `virtbench: ${signal}: stopped${failures.length > 0 ? `; cleanup failed for ${failures.join('; ')}` : ', everything it started is torn down'}`),
+    write(
+      context.stderr,
+      `virtbench: ${signal}: stopped${failures.length > 0 ? `; cleanup failed for ${failures.join('; ')}` : ', everything it started is torn down'}`,
+    ),
   );
   let exitCode: number = EXIT.ok;
   const setExit = (code: number): void => {
@@ -56,7 +59,12 @@ export async function main(argv: readonly string[], context: CliContext = defaul
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.code === 'commander.help'
+      )
+        return EXIT.ok;
       if (error.code === 'commander.executeSubCommandAsync') return EXIT.ok;
       return EXIT.badInput;
     }

@@ -47,9 +47,25 @@ async function hyperfineTimes(boot: BootCommand, runs: number, warmup: number, t
     const json = join(dir.path, 'result.json');
     // Where virtbench waits (untimed) for the host to settle after a boot, hyperfine does too.
     const prepare = boot.settleCommand ? ['--prepare', hyperfineCommand(boot.settleCommand)] : [];
-    await runCommand(['hyperfine', '-N', '--style', 'none', '--warmup', String(warmup), '--runs', String(runs), ...prepare, '--export-json', json, hyperfineCommand(boot.argv)], {
-      timeoutMs: timeoutMs * (runs + warmup + 2),
-    });
+    await runCommand(
+      [
+        'hyperfine',
+        '-N',
+        '--style',
+        'none',
+        '--warmup',
+        String(warmup),
+        '--runs',
+        String(runs),
+        ...prepare,
+        '--export-json',
+        json,
+        hyperfineCommand(boot.argv),
+      ],
+      {
+        timeoutMs: timeoutMs * (runs + warmup + 2),
+      },
+    );
     const result = JSON.parse(await readFile(json, 'utf8')) as { results: { times: number[] }[] };
     return result.results[0]!.times.map((s) => s * 1000);
   } finally {
@@ -59,7 +75,13 @@ async function hyperfineTimes(boot: BootCommand, runs: number, warmup: number, t
 
 const SLOW_BOOT_MS = 500;
 
-async function compareDriver(id: string, fastRuns: number, slowRuns: number, rounds: number, warmup: number): Promise<Row | string> {
+async function compareDriver(
+  id: string,
+  fastRuns: number,
+  slowRuns: number,
+  rounds: number,
+  warmup: number,
+): Promise<Row | string> {
   const scenario = await loadScenario(join(packageRoot(), SCENARIO));
   const entry = scenario.engines.find((e) => e.engine.driver === 'real' && e.engine.id === id);
   if (!entry) return `${id}: not a real driver of ${SCENARIO}`;
@@ -67,7 +89,11 @@ async function compareDriver(id: string, fastRuns: number, slowRuns: number, rou
   const opened = await openSession(driver.spec, buildCell(scenario, entry, {}));
   if (!opened.session) return opened.unsuitable;
   try {
-    const probe = await measureBoot(opened.session, { bootIterations: 1, bootWarmup: 0, timeoutMs: opened.options.timeoutMs });
+    const probe = await measureBoot(opened.session, {
+      bootIterations: 1,
+      bootWarmup: 0,
+      timeoutMs: opened.options.timeoutMs,
+    });
     const runs = probe.boot_time![0]! > SLOW_BOOT_MS ? slowRuns : fastRuns;
     const virtbench: number[] = [];
     const exits: number[] = [];
@@ -79,8 +105,15 @@ async function compareDriver(id: string, fastRuns: number, slowRuns: number, rou
     for (let round = 0; round < rounds; round++) {
       const timings: LaunchTiming[] = [];
       const ours = async (): Promise<number[]> =>
-        (await measureBoot(opened.session!, { bootIterations: runs, bootWarmup: warmup, timeoutMs: opened.options.timeoutMs }, timings)).boot_time!;
-      const theirs = (): Promise<number[]> => hyperfineTimes(opened.session!.boot, runs, warmup, opened.options.timeoutMs);
+        (
+          await measureBoot(
+            opened.session!,
+            { bootIterations: runs, bootWarmup: warmup, timeoutMs: opened.options.timeoutMs },
+            timings,
+          )
+        ).boot_time!;
+      const theirs = (): Promise<number[]> =>
+        hyperfineTimes(opened.session!.boot, runs, warmup, opened.options.timeoutMs);
       let v: number[];
       let h: number[];
       if (round % 2 === 0) {
@@ -97,7 +130,14 @@ async function compareDriver(id: string, fastRuns: number, slowRuns: number, rou
       ratios.push(median(v) / median(h));
       exitRatios.push(median(e) / median(h));
     }
-    return { driver: id, virtbenchMs: median(virtbench), virtbenchExitMs: median(exits), hyperfineMs: median(hyperfine), ratio: median(ratios), exitRatio: median(exitRatios) };
+    return {
+      driver: id,
+      virtbenchMs: median(virtbench),
+      virtbenchExitMs: median(exits),
+      hyperfineMs: median(hyperfine),
+      ratio: median(ratios),
+      exitRatio: median(exitRatios),
+    };
   } finally {
     await opened.close();
   }
@@ -127,19 +167,32 @@ async function main(): Promise<number> {
   const ids = values.drivers ? values.drivers.split(',') : engineIds('real');
   const tolerance = Number(values.tolerance) / 100;
   const rows: Row[] = [];
-  console.log(`virtbench boot_time p50 (tinybench) vs hyperfine -N median (spawn to exit), same commands; ${values.rounds} alternating rounds x ${values.runs} runs (${values['slow-runs']} for boots over ${SLOW_BOOT_MS} ms)`);
-  console.log('ratio: median over rounds of the two medians\' ratio; exit: virtbench\'s spawn-to-exit of the same launches');
+  console.log(
+    `virtbench boot_time p50 (tinybench) vs hyperfine -N median (spawn to exit), same commands; ${values.rounds} alternating rounds x ${values.runs} runs (${values['slow-runs']} for boots over ${SLOW_BOOT_MS} ms)`,
+  );
+  console.log(
+    "ratio: median over rounds of the two medians' ratio; exit: virtbench's spawn-to-exit of the same launches",
+  );
   console.log(['driver', 'virtbench ms', 'hyperfine ms', 'ratio', 'virtbench exit ms', 'exit ratio'].join('\t'));
   for (const id of ids) {
     await loadEngine(id, 'real');
-    const row = await exclusive(() => compareDriver(id, Number(values.runs), Number(values['slow-runs']), Number(values.rounds), Number(values.warmup)));
+    const row = await exclusive(() =>
+      compareDriver(id, Number(values.runs), Number(values['slow-runs']), Number(values.rounds), Number(values.warmup)),
+    );
     if (typeof row === 'string') {
       console.log(`${id}\tskipped: ${row}`);
       continue;
     }
     rows.push(row);
     console.log(
-      [row.driver, format(row.virtbenchMs), format(row.hyperfineMs), row.ratio.toFixed(3), format(row.virtbenchExitMs), row.exitRatio.toFixed(3)].join('\t'),
+      [
+        row.driver,
+        format(row.virtbenchMs),
+        format(row.hyperfineMs),
+        row.ratio.toFixed(3),
+        format(row.virtbenchExitMs),
+        row.exitRatio.toFixed(3),
+      ].join('\t'),
     );
   }
   const outside = rows.filter((r) => Math.abs(r.ratio - 1) > tolerance);

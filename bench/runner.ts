@@ -4,7 +4,13 @@ import type { Cell, EngineOptions } from '../engines/types.js';
 import { evaluateClaim } from './claims.js';
 import { currentEnvironment, type Environment } from './environment.js';
 import { rowsFromMeasurement, type ResultRow } from './metrics.js';
-import { RESULT_SCHEMA_VERSION, type ClaimResult, type EngineSummary, type RunResult, type SkippedCell } from './results.js';
+import {
+  RESULT_SCHEMA_VERSION,
+  type ClaimResult,
+  type EngineSummary,
+  type RunResult,
+  type SkippedCell,
+} from './results.js';
 import type { Scenario, ScenarioEngine } from './scenario/load.js';
 
 export type SweepPoint = Readonly<Record<string, string | number | boolean>>;
@@ -12,7 +18,17 @@ export type SweepPoint = Readonly<Record<string, string | number | boolean>>;
 /** The parts of a scenario that running its cells reads: plain data plus the engines. */
 export type CellScenario = Pick<
   Scenario,
-  'name' | 'hardware' | 'seed' | 'repetitions' | 'app' | 'workload' | 'density' | 'storm' | 'engines' | 'metrics' | 'sweep'
+  | 'name'
+  | 'hardware'
+  | 'seed'
+  | 'repetitions'
+  | 'app'
+  | 'workload'
+  | 'density'
+  | 'storm'
+  | 'engines'
+  | 'metrics'
+  | 'sweep'
 >;
 
 /** One engine at one sweep point: the unit of work the runner schedules. */
@@ -93,7 +109,12 @@ export async function runCell(scenario: CellScenario, plan: CellPlan): Promise<C
   const cell = buildCell(scenario, entry, plan.point);
   const measurement = await entry.engine.measure(cell);
   if (measurement.unsuitable && measurement.unsuitable.length > 0) {
-    return { plan, rows: [], skipped: { engine: entry.engine.id, params: plan.point, reasons: measurement.unsuitable }, notes: [] };
+    return {
+      plan,
+      rows: [],
+      skipped: { engine: entry.engine.id, params: plan.point, reasons: measurement.unsuitable },
+      notes: [],
+    };
   }
   const rows = rowsFromMeasurement(
     measurement,
@@ -140,7 +161,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
 }
 
 /** Puts cell outcomes in canonical order and evaluates the claims; independent of how cells ran. */
-export function assembleResult(scenario: Scenario, outcomes: readonly CellOutcome[], environment: Environment): RunResult {
+export function assembleResult(
+  scenario: Scenario,
+  outcomes: readonly CellOutcome[],
+  environment: Environment,
+): RunResult {
   const ordered = [...outcomes].sort((a, b) => a.plan.index - b.plan.index);
   const rows = ordered.flatMap((o) => o.rows);
   const engines = engineSummaries(scenario);
@@ -161,7 +186,11 @@ export function assembleResult(scenario: Scenario, outcomes: readonly CellOutcom
 }
 
 /** A claim holds when it holds at every sweep point; the evidence names the point when there are several. */
-export function evaluateClaims(scenario: Scenario, rows: readonly ResultRow[], engines: readonly EngineSummary[]): ClaimResult[] {
+export function evaluateClaims(
+  scenario: Scenario,
+  rows: readonly ResultRow[],
+  engines: readonly EngineSummary[],
+): ClaimResult[] {
   const points = sweepPoints(scenario.sweep);
   // Grouped once, so a claim over a large grid costs one pass over the rows, not one per point.
   const rowsByPoint = new Map<string, ResultRow[]>();
@@ -180,7 +209,12 @@ export function evaluateClaims(scenario: Scenario, rows: readonly ResultRow[], e
     const applicable = perPoint.filter((p) => p.result.holds !== null);
     const holds = applicable.length === 0 ? null : applicable.every((p) => p.result.holds);
     const evidence = perPoint.flatMap(({ point, result }) => {
-      const label = Object.keys(point).length > 0 ? `[${Object.entries(point).map(([k, v]) => `${k}=${v}`).join(' ')}] ` : '';
+      const label =
+        Object.keys(point).length > 0
+          ? `[${Object.entries(point)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ')}] `
+          : '';
       return result.evidence.map((line) => label + line);
     });
     return { id: claim.id, text: claim.text, holds, evidence };

@@ -26,7 +26,8 @@ export function parseShard(text: string): ShardSpec {
   if (!match) throw new InvalidArgumentError('expected i/n, for example 1/4 (shard i of n, counting from 1)');
   const index = Number(match[1]);
   const count = Number(match[2]);
-  if (count < 1 || index < 1 || index > count) throw new InvalidArgumentError(`shard ${index}/${count} does not exist: i must be between 1 and n`);
+  if (count < 1 || index < 1 || index > count)
+    throw new InvalidArgumentError(`shard ${index}/${count} does not exist: i must be between 1 and n`);
   return { index, count };
 }
 
@@ -81,7 +82,11 @@ export function startShard(scenario: Scenario, spec: ShardSpec): ShardRun {
       return {
         ...result,
         claims: [],
-        shard: { index: spec.index, count: spec.count, cells: cells.map((plan) => ({ index: plan.index, notes: notes.get(plan.index) ?? [] })) },
+        shard: {
+          index: spec.index,
+          count: spec.count,
+          cells: cells.map((plan) => ({ index: plan.index, notes: notes.get(plan.index) ?? [] })),
+        },
       };
     },
   };
@@ -111,13 +116,23 @@ function runIdentity(result: RunResult): Record<string, string> {
 }
 
 /** Checks that the loaded files are all the shards of one run, each once. Returns them by index. */
-export function checkShardSet(loaded: readonly LoadedResult[], options: { force?: boolean } = {}): { loaded: LoadedResult; record: ShardRecord }[] {
+export function checkShardSet(
+  loaded: readonly LoadedResult[],
+  options: { force?: boolean } = {},
+): { loaded: LoadedResult; record: ShardRecord }[] {
   const problems: InputProblem[] = [];
   const shards: { loaded: LoadedResult; record: ShardRecord }[] = [];
   for (const item of loaded) {
     const parsed = shardRecordSchema.safeParse(item.raw.shard);
     if (!parsed.success) {
-      problems.push(problem(item.file, 'shard', 'not a shard result: it has no valid `shard` record', 'merge the .json files that `virtbench run --shard i/n` writes'));
+      problems.push(
+        problem(
+          item.file,
+          'shard',
+          'not a shard result: it has no valid `shard` record',
+          'merge the .json files that `virtbench run --shard i/n` writes',
+        ),
+      );
       continue;
     }
     shards.push({ loaded: item, record: parsed.data });
@@ -129,30 +144,64 @@ export function checkShardSet(loaded: readonly LoadedResult[], options: { force?
     const other = runIdentity(shard.loaded.result);
     for (const [field, value] of Object.entries(identity)) {
       if (other[field] !== value) {
-        problems.push(problem(shard.loaded.file, field, `differs from ${first.loaded.file}: these are shards of different runs`, 'run every shard from the same scenario, seed and repetitions'));
+        problems.push(
+          problem(
+            shard.loaded.file,
+            field,
+            `differs from ${first.loaded.file}: these are shards of different runs`,
+            'run every shard from the same scenario, seed and repetitions',
+          ),
+        );
       }
     }
     if (shard.record.count !== first.record.count) {
-      problems.push(problem(shard.loaded.file, 'shard.count', `split into ${shard.record.count} shards, ${first.loaded.file} into ${first.record.count}`));
+      problems.push(
+        problem(
+          shard.loaded.file,
+          'shard.count',
+          `split into ${shard.record.count} shards, ${first.loaded.file} into ${first.record.count}`,
+        ),
+      );
     }
   }
   const count = first.record.count;
   const seen = new Map<number, string>();
   for (const shard of shards) {
     const earlier = seen.get(shard.record.index);
-    if (earlier) problems.push(problem(shard.loaded.file, 'shard.index', `shard ${shard.record.index}/${count} is given twice (also ${earlier})`));
+    if (earlier)
+      problems.push(
+        problem(
+          shard.loaded.file,
+          'shard.index',
+          `shard ${shard.record.index}/${count} is given twice (also ${earlier})`,
+        ),
+      );
     seen.set(shard.record.index, shard.loaded.file);
   }
   const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !seen.has(i));
   if (missing.length > 0) {
-    problems.push(problem('command line', '', `missing shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')}`, 'pass the .json of every shard'));
+    problems.push(
+      problem(
+        'command line',
+        '',
+        `missing shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')}`,
+        'pass the .json of every shard',
+      ),
+    );
   }
   if (problems.length === 0 && !options.force) {
     const real = shards.some((s) => hasRealMeasurements(s.loaded.result));
     const env = JSON.stringify(first.loaded.result.environment);
     for (const shard of shards) {
       if (real && JSON.stringify(shard.loaded.result.environment) !== env) {
-        problems.push(problem(shard.loaded.file, 'environment', `real measurements from a different host than ${first.loaded.file}`, 'run real-driver shards on identical machines, or pass --force'));
+        problems.push(
+          problem(
+            shard.loaded.file,
+            'environment',
+            `real measurements from a different host than ${first.loaded.file}`,
+            'run real-driver shards on identical machines, or pass --force',
+          ),
+        );
       }
     }
   }
@@ -166,27 +215,51 @@ const cellKey = (engine: string, params: unknown): string => `${engine}\u0000${J
  * Combines shards into the result of one unsharded run: the outcomes go back to their cells and
  * the runner assembles them as it assembles a local run, claims included.
  */
-export function mergeShards(scenario: Scenario, loaded: readonly LoadedResult[], options: { force?: boolean } = {}): RunResult {
+export function mergeShards(
+  scenario: Scenario,
+  loaded: readonly LoadedResult[],
+  options: { force?: boolean } = {},
+): RunResult {
   const shards = checkShardSet(loaded, options);
   const plans = planCells(scenario);
-  const byKey = new Map(plans.map((plan) => [cellKey(scenario.engines[plan.engineIndex]!.engine.id, plan.point), plan]));
+  const byKey = new Map(
+    plans.map((plan) => [cellKey(scenario.engines[plan.engineIndex]!.engine.id, plan.point), plan]),
+  );
   const problems: InputProblem[] = [];
-  const outcomes = new Map<number, { plan: CellPlan; rows: CellOutcome['rows'][number][]; skipped?: CellOutcome['skipped']; notes: readonly string[] }>();
+  const outcomes = new Map<
+    number,
+    { plan: CellPlan; rows: CellOutcome['rows'][number][]; skipped?: CellOutcome['skipped']; notes: readonly string[] }
+  >();
   for (const { loaded: item, record } of shards) {
     for (const cell of record.cells) {
       const plan = plans[cell.index];
       if (!plan) {
-        problems.push(problem(item.file, 'shard.cells', `cell ${cell.index} is not in ${scenario.file}, which has ${plans.length} cells`, 'the scenario changed since the shards ran: re-run them'));
+        problems.push(
+          problem(
+            item.file,
+            'shard.cells',
+            `cell ${cell.index} is not in ${scenario.file}, which has ${plans.length} cells`,
+            'the scenario changed since the shards ran: re-run them',
+          ),
+        );
         continue;
       }
-      if (outcomes.has(cell.index)) problems.push(problem(item.file, 'shard.cells', `cell ${cell.index} was run by two shards`));
+      if (outcomes.has(cell.index))
+        problems.push(problem(item.file, 'shard.cells', `cell ${cell.index} was run by two shards`));
       outcomes.set(cell.index, { plan, rows: [], notes: cell.notes });
     }
     const ownCell = (engine: string, params: unknown, what: string) => {
       const plan = byKey.get(cellKey(engine, params));
       const outcome = plan && outcomes.get(plan.index);
       if (!outcome || !record.cells.some((c) => c.index === plan.index)) {
-        problems.push(problem(item.file, what, `${engine} at ${JSON.stringify(params)} is not one of this shard's cells in ${scenario.file}`, 'the scenario changed since the shards ran: re-run them'));
+        problems.push(
+          problem(
+            item.file,
+            what,
+            `${engine} at ${JSON.stringify(params)} is not one of this shard's cells in ${scenario.file}`,
+            'the scenario changed since the shards ran: re-run them',
+          ),
+        );
         return undefined;
       }
       return outcome;
@@ -199,7 +272,14 @@ export function mergeShards(scenario: Scenario, loaded: readonly LoadedResult[],
   }
   const uncovered = plans.filter((plan) => !outcomes.has(plan.index));
   if (uncovered.length > 0 && problems.length === 0) {
-    problems.push(problem(scenario.file, '', `${uncovered.length} of ${plans.length} cells were run by no shard`, 'the shards were split from a different version of the scenario: re-run them'));
+    problems.push(
+      problem(
+        scenario.file,
+        '',
+        `${uncovered.length} of ${plans.length} cells were run by no shard`,
+        'the shards were split from a different version of the scenario: re-run them',
+      ),
+    );
   }
   if (problems.length > 0) throw new InputError(problems);
   const environment: Environment = shards[0]!.loaded.result.environment;

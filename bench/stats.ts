@@ -40,7 +40,10 @@ export function sampleStddev(values: readonly number[]): number {
 }
 
 export function median(values: readonly number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 }
 
 /** Two-sided 97.5% quantiles of Student's t for 1..30 degrees of freedom. */

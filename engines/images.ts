@@ -14,12 +14,30 @@ export const ubuntu2404: OsImage = {
   containerCompressedMiB: read(29.8 / 1.048576, 'img-ubuntu-compressed (29.8 MB)'),
   containerUnpackedMiB: read(78.16 / 1.048576, 'img-ubuntu-disk (78.16 MB)'),
   containerLayers: read(1, 'docker-library/repo-info repos/ubuntu/remote/24.04.md lists one layer'),
-  vmInstalledMiB: param(2150, 'recalled', 'df on a fresh Ubuntu 24.04 server cloud instance: about 2.1 GiB used; img-ubuntu-cloud-qcow2 (600 MB) is the compressed, sparse download of it'),
-  kernelCompressedMiB: param(14 + 62, 'recalled', 'Ubuntu generic kernel: /boot/vmlinuz about 14 MiB plus initrd.img about 62 MiB'),
+  vmInstalledMiB: param(
+    2150,
+    'recalled',
+    'df on a fresh Ubuntu 24.04 server cloud instance: about 2.1 GiB used; img-ubuntu-cloud-qcow2 (600 MB) is the compressed, sparse download of it',
+  ),
+  kernelCompressedMiB: param(
+    14 + 62,
+    'recalled',
+    'Ubuntu generic kernel: /boot/vmlinuz about 14 MiB plus initrd.img about 62 MiB',
+  ),
   kernelUncompressedMiB: param(42, 'recalled', 'vmlinux built from the Ubuntu generic config, about 42 MiB'),
-  kernelInitMcycles: assumed(1100, 'guest kernel init of a generic distribution kernel takes about 0.45 s at 2.4 GHz before device probing'),
-  bootServices: param(38, 'recalled', 'systemd-analyze blame on an Ubuntu server cloud image lists about 38 units on the critical boot path'),
-  serviceMcycles: assumed(75, 'systemd-analyze on a 2.4 GHz guest: cloud-init and friends total about 1.2 s of CPU over 38 units'),
+  kernelInitMcycles: assumed(
+    1100,
+    'guest kernel init of a generic distribution kernel takes about 0.45 s at 2.4 GHz before device probing',
+  ),
+  bootServices: param(
+    38,
+    'recalled',
+    'systemd-analyze blame on an Ubuntu server cloud image lists about 38 units on the critical boot path',
+  ),
+  serviceMcycles: assumed(
+    75,
+    'systemd-analyze on a 2.4 GHz guest: cloud-init and friends total about 1.2 s of CPU over 38 units',
+  ),
   guestOsMemoryMiB: param(220, 'recalled', 'free -m on an idle Ubuntu server guest after boot: about 220 MiB used'),
 };
 
@@ -32,7 +50,10 @@ export const alpine322: OsImage = {
   vmInstalledMiB: param(180, 'recalled', 'alpine-virt installed to disk with linux-virt: about 180 MiB'),
   kernelCompressedMiB: param(7 + 9, 'recalled', 'linux-virt vmlinuz about 7 MiB plus initramfs-virt about 9 MiB'),
   kernelUncompressedMiB: param(22, 'recalled', 'vmlinux built from the linux-virt config, about 22 MiB'),
-  kernelInitMcycles: assumed(600, 'a virt-only kernel config has fewer initcalls than a generic one: about half its init work'),
+  kernelInitMcycles: assumed(
+    600,
+    'a virt-only kernel config has fewer initcalls than a generic one: about half its init work',
+  ),
   bootServices: param(9, 'recalled', 'rc-status on alpine-virt: about 9 services in the default and boot runlevels'),
   serviceMcycles: assumed(30, 'OpenRC services are small shell-driven daemons'),
   guestOsMemoryMiB: param(45, 'recalled', 'free -m on an idle alpine-virt guest: about 45 MiB used'),
@@ -47,7 +68,10 @@ export const debian13: OsImage = {
   vmInstalledMiB: param(1400, 'recalled', 'df on a fresh Debian genericcloud instance: about 1.4 GiB used'),
   kernelCompressedMiB: param(9 + 30, 'recalled', 'Debian cloud kernel vmlinuz about 9 MiB plus initrd about 30 MiB'),
   kernelUncompressedMiB: param(30, 'recalled', 'vmlinux built from the Debian cloud config, about 30 MiB'),
-  kernelInitMcycles: assumed(800, 'the cloud flavour drops most hardware drivers, so init work sits between generic and virt kernels'),
+  kernelInitMcycles: assumed(
+    800,
+    'the cloud flavour drops most hardware drivers, so init work sits between generic and virt kernels',
+  ),
   bootServices: param(25, 'recalled', 'systemd-analyze blame on a Debian genericcloud image: about 25 units'),
   serviceMcycles: assumed(60, 'fewer, lighter units than the Ubuntu image'),
   guestOsMemoryMiB: param(130, 'recalled', 'free -m on an idle Debian cloud guest: about 130 MiB used'),
@@ -60,14 +84,18 @@ export const debian13: OsImage = {
  */
 export const firecrackerMinimal: OsImage = {
   id: 'firecracker-minimal',
-  description: "Firecracker's minimal guest: its CI kernel config, no initramfs, a root file system with just the workload",
+  description:
+    "Firecracker's minimal guest: its CI kernel config, no initramfs, a root file system with just the workload",
   containerCompressedMiB: assumed(1, 'a busybox-sized root file system, compressed'),
   containerUnpackedMiB: assumed(2, 'a busybox-sized root file system'),
   containerLayers: assumed(1, 'one layer'),
   vmInstalledMiB: assumed(50, 'a minimal ext4 root file system image'),
   kernelCompressedMiB: assumed(5, 'bzImage of a minimal virtio-only config, no initramfs'),
   kernelUncompressedMiB: assumed(20, 'vmlinux of a minimal virtio-only config'),
-  kernelInitMcycles: derived(264.6, 'fc-boot 125 ms from InstanceStart to /sbin/init on fc-m5d-metal, less the 10.7 ms vmlinux read and 3 x 2 ms virtio-mmio probes, / 1.0232 for the exits KVM adds to guest compute, x 2.5 GHz'),
+  kernelInitMcycles: derived(
+    264.6,
+    'fc-boot 125 ms from InstanceStart to /sbin/init on fc-m5d-metal, less the 10.7 ms vmlinux read and 3 x 2 ms virtio-mmio probes, / 1.0232 for the exits KVM adds to guest compute, x 2.5 GHz',
+  ),
   bootServices: assumed(0, 'no init system: /sbin/init is the workload'),
   serviceMcycles: assumed(0, 'no services'),
   guestOsMemoryMiB: assumed(20, 'a minimal kernel and one process, within the 128 MiB guest of the specification'),

@@ -13,16 +13,33 @@ const verification = z.enum(['read', 'derived', 'recalled', 'partly recalled', '
 
 export const paramInputSchema = z.union([
   z.number().nonnegative(),
-  z.strictObject({ value: z.number().nonnegative(), source: z.string().min(1), verified: verification.default('assumed') }),
+  z.strictObject({
+    value: z.number().nonnegative(),
+    source: z.string().min(1),
+    verified: verification.default('assumed'),
+  }),
 ]);
 
 const group = (keys: readonly string[]) =>
-  z.strictObject(Object.fromEntries(keys.map((k) => [k, paramInputSchema.optional()])) as Record<string, z.ZodOptional<typeof paramInputSchema>>);
+  z.strictObject(
+    Object.fromEntries(keys.map((k) => [k, paramInputSchema.optional()])) as Record<
+      string,
+      z.ZodOptional<typeof paramInputSchema>
+    >,
+  );
 
 export const PARAM_GROUPS = {
   boot: {
     native: ['execMs'],
-    container: ['daemonMs', 'runtimeStartMs', 'namespacesMs', 'networkNamespaceMs', 'cgroupMs', 'layerMountMs', 'sandboxKernelStartMs'],
+    container: [
+      'daemonMs',
+      'runtimeStartMs',
+      'namespacesMs',
+      'networkNamespaceMs',
+      'cgroupMs',
+      'layerMountMs',
+      'sandboxKernelStartMs',
+    ],
     vm: ['vmmStartMs', 'firmwareMs', 'bootloaderMs', 'devices', 'deviceProbeMs'],
   },
   memory: ['instanceOverheadMiB', 'hostReserveMiB', 'pageSharingFraction', 'workingSetOverheadFraction'],
@@ -87,14 +104,18 @@ export function buildEngineFromProfile(
     const given = profile[name] as Record<string, z.infer<typeof paramInputSchema> | undefined>;
     for (const key of Object.keys(given)) {
       if (given[key] !== undefined && !keys.includes(key)) {
-        problems.push({ path: `${name}.${key}`, message: `a ${kind} engine has no parameter ${key}; its ${name} parameters are ${keys.join(', ')}` });
+        problems.push({
+          path: `${name}.${key}`,
+          message: `a ${kind} engine has no parameter ${key}; its ${name} parameters are ${keys.join(', ')}`,
+        });
       }
     }
     for (const key of keys) {
       const value = given[key];
       if (value !== undefined) out[key] = toParam(value, file);
       else if (baseGroup[key]) out[key] = baseGroup[key]!;
-      else problems.push({ path: `${name}.${key}`, message: `missing parameter ${key}, and no base engine supplies it` });
+      else
+        problems.push({ path: `${name}.${key}`, message: `missing parameter ${key}, and no base engine supplies it` });
     }
     return out;
   };

@@ -56,7 +56,8 @@ export function engineShapeProblems(value: unknown): string[] {
   for (const field of ['id', 'title', 'kind', 'driver'] as const) {
     if (typeof candidate[field] !== 'string') problems.push(`"${field}" must be a string`);
   }
-  if (typeof candidate.measure !== 'function') problems.push('"measure" must be a function (cell) => Promise<Measurement>');
+  if (typeof candidate.measure !== 'function')
+    problems.push('"measure" must be a function (cell) => Promise<Measurement>');
   const kinds = ['native', 'container', 'sandbox', 'microvm', 'type1', 'type2'];
   if (typeof candidate.kind === 'string' && !kinds.includes(candidate.kind)) {
     problems.push(`"kind" must be one of ${kinds.join(', ')}`);

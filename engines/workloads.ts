@@ -45,7 +45,14 @@ const NO_WORK: Omit<Workload, 'name'> = {
   roundTripsK: 0,
 };
 
-function micro(id: string, description: string, unit: string, units: number, source: string, terms: Terms): WorkloadProfile {
+function micro(
+  id: string,
+  description: string,
+  unit: string,
+  units: number,
+  source: string,
+  terms: Terms,
+): WorkloadProfile {
   return { id, kind: 'micro', description, unit, units, source, workload: { name: id, ...NO_WORK, ...terms } };
 }
 
@@ -270,8 +277,17 @@ export function compose(id: string, description: string, requests: number, parts
     workload.threads = Math.max(workload.threads!, part.of.workload.threads);
     workload.diskQueueDepth = Math.max(workload.diskQueueDepth!, part.of.workload.diskQueueDepth);
   }
-  const source = 'composed, per request: ' + parts.map((p) => `${formatCount(p.perRequest)} x ${p.of.id} (${p.why})`).join(' + ');
-  return { id, kind: 'application', description, unit: 'requests', units: requests, source, workload: { name: id, ...(workload as Omit<Workload, 'name'>) } };
+  const source =
+    'composed, per request: ' + parts.map((p) => `${formatCount(p.perRequest)} x ${p.of.id} (${p.why})`).join(' + ');
+  return {
+    id,
+    kind: 'application',
+    description,
+    unit: 'requests',
+    units: requests,
+    source,
+    workload: { name: id, ...(workload as Omit<Workload, 'name'>) },
+  };
 }
 
 function formatCount(n: number): string {
@@ -297,10 +313,22 @@ export const kvGetManyConnections = compose(
   `A key-value store serving GETs to ${KV_MANY_CONNECTIONS} client connections: round trips overlap, so packets, system calls and lookups bound it`,
   REQUESTS,
   [
-    { of: netperfTcpRr, perRequest: 1 / KV_MANY_CONNECTIONS, why: `the round trip, overlapped with ${KV_MANY_CONNECTIONS - 1} others` },
-    { of: syscallBound, perRequest: 2 * (1 - 1 / KV_MANY_CONNECTIONS), why: 'the rest of the receive and send each GET makes' },
+    {
+      of: netperfTcpRr,
+      perRequest: 1 / KV_MANY_CONNECTIONS,
+      why: `the round trip, overlapped with ${KV_MANY_CONNECTIONS - 1} others`,
+    },
+    {
+      of: syscallBound,
+      perRequest: 2 * (1 - 1 / KV_MANY_CONNECTIONS),
+      why: 'the rest of the receive and send each GET makes',
+    },
     // Back-to-back requests keep the path busy, so its per-packet cost adds up instead of hiding in latency.
-    { of: nuttcp, perRequest: (2 * TCP_PAYLOAD_BYTES) / 1e6, why: 'the request and reply, one packet each through the network path' },
+    {
+      of: nuttcp,
+      perRequest: (2 * TCP_PAYLOAD_BYTES) / 1e6,
+      why: 'the request and reply, one packet each through the network path',
+    },
     { of: randomAccess, perRequest: 1, why: 'the hash-table probe for the key' },
   ],
 );
@@ -316,7 +344,11 @@ export const oltpReadOnly = compose(
   REQUESTS,
   [
     { of: netperfTcpRr, perRequest: OLTP_QUERIES, why: 'one request/response per query from the client' },
-    { of: randomAccess, perRequest: OLTP_QUERIES * OLTP_TREE_LEVELS, why: 'a B-tree descent per query, one cache miss per level' },
+    {
+      of: randomAccess,
+      perRequest: OLTP_QUERIES * OLTP_TREE_LEVELS,
+      why: 'a B-tree descent per query, one cache miss per level',
+    },
   ],
 );
 
@@ -332,7 +364,12 @@ export const httpServer = compose(
   ],
 );
 
-export const APPLICATION_WORKLOADS: readonly WorkloadProfile[] = [kvGetOneConnection, kvGetManyConnections, oltpReadOnly, httpServer];
+export const APPLICATION_WORKLOADS: readonly WorkloadProfile[] = [
+  kvGetOneConnection,
+  kvGetManyConnections,
+  oltpReadOnly,
+  httpServer,
+];
 
 export const BUILTIN_WORKLOADS: readonly WorkloadProfile[] = [...MICRO_WORKLOADS, ...APPLICATION_WORKLOADS];
 

@@ -2,7 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { baselineOf, calibrate, CALIBRATION_DIR, modelCitations, summarize, type CalibrationRow } from '../bench/calibrate/calibrate.js';
+import {
+  baselineOf,
+  calibrate,
+  CALIBRATION_DIR,
+  modelCitations,
+  summarize,
+  type CalibrationRow,
+} from '../bench/calibrate/calibrate.js';
 import { gates, loadPublished, parsePublished, type PublishedRow } from '../bench/calibrate/published.js';
 import { renderCalibration, renderCalibrationCsv } from '../bench/calibrate/report.js';
 import { InputError } from '../bench/errors.js';
@@ -39,13 +46,17 @@ describe('published data', () => {
   });
 
   it('rejects a malformed row with its line and field', () => {
-    const text = 'id,study,host,benchmark,metric,unit,engine,kind,value,verified,source,notes\nx-1,s,h,b,m,u,native,native,12,guessed,src,\n';
+    const text =
+      'id,study,host,benchmark,metric,unit,engine,kind,value,verified,source,notes\nx-1,s,h,b,m,u,native,native,12,guessed,src,\n';
     try {
       parsePublished(text, 'bad.csv');
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(InputError);
-      expect((error as InputError).problems[0]).toMatchObject({ location: { file: 'bad.csv', line: 2 }, path: 'verified' });
+      expect((error as InputError).problems[0]).toMatchObject({
+        location: { file: 'bad.csv', line: 2 },
+        path: 'verified',
+      });
     }
   });
 
@@ -96,7 +107,13 @@ describe('calibration table', () => {
   });
 
   it('predicts rows no parameter comes from: STREAM copy, mixed random I/O, crun with a network namespace', () => {
-    for (const id of ['felter-stream-copy-native', 'felter-stream-copy-kvm', 'felter-fio-randmixed-kvm', 'felter-fio-seqwrite-kvm', 'crun-true-netns']) {
+    for (const id of [
+      'felter-stream-copy-native',
+      'felter-stream-copy-kvm',
+      'felter-fio-randmixed-kvm',
+      'felter-fio-seqwrite-kvm',
+      'crun-true-netns',
+    ]) {
       const row = byId(id);
       expect(row.setsParameters, id).toEqual([]);
       expect(Math.abs(row.errorPct!), id).toBeLessThan(5);
@@ -106,7 +123,9 @@ describe('calibration table', () => {
   it('says which parameters each row sets', () => {
     expect(byId('felter-fio-randread-kvm').setsParameters).toContain('kvm costs.diskIoPathUs');
     expect(byId('felter-fio-randwrite-kvm').setsParameters).toContain('kvm costs.diskWritePathUs');
-    expect(byId('gvisor-mem-node-runsc').setsParameters.some((p) => p.endsWith('memory.workingSetOverheadFraction'))).toBe(true);
+    expect(
+      byId('gvisor-mem-node-runsc').setsParameters.some((p) => p.endsWith('memory.workingSetOverheadFraction')),
+    ).toBe(true);
     expect(byId('fc-boot').setsParameters).toContain('image firecracker-minimal kernelInitMcycles');
   });
 
@@ -118,7 +137,8 @@ describe('calibration table', () => {
     expect(text).toMatch(/median \|error\|/);
     const records = parse(renderCalibrationCsv(rows), { columns: true }) as Record<string, string>[];
     expect(records).toHaveLength(62);
-    for (const column of ['id', 'unit', 'published', 'model', 'error_pct', 'gated']) expect(Object.keys(records[0]!)).toContain(column);
+    for (const column of ['id', 'unit', 'published', 'model', 'error_pct', 'gated'])
+      expect(Object.keys(records[0]!)).toContain(column);
     expect(records.find((r) => r.id === 'img-ubuntu-cloud-qcow2')!.gated).toBe('no');
   });
 });

@@ -13,8 +13,26 @@ const engines: EngineSummary[] = [
 function row(engine: string, metric: string, p50: number): ResultRow {
   const kind = engines.find((e) => e.id === engine)!.kind;
   return {
-    scenario: 's', engine, kind, driver: 'model', hardware: 'h', metric, unit: 'x', detail: '', params: {}, samples: [p50],
-    n: 1, mean: p50, p50, p95: p50, p99: p50, min: p50, max: p50, stddev: 0, ci95Low: p50, ci95High: p50,
+    scenario: 's',
+    engine,
+    kind,
+    driver: 'model',
+    hardware: 'h',
+    metric,
+    unit: 'x',
+    detail: '',
+    params: {},
+    samples: [p50],
+    n: 1,
+    mean: p50,
+    p50,
+    p95: p50,
+    p99: p50,
+    min: p50,
+    max: p50,
+    stddev: 0,
+    ci95Low: p50,
+    ci95High: p50,
   };
 }
 
@@ -22,18 +40,31 @@ const claim = (checks: unknown[]) => claimSchema.parse({ id: 'c', text: 'claim',
 
 describe('claims', () => {
   const rows = [
-    row('docker', 'density', 256), row('kvm', 'density', 64), row('vbox', 'density', 60),
-    row('docker', 'isolation', 256), row('kvm', 'isolation', 1), row('vbox', 'isolation', 1),
+    row('docker', 'density', 256),
+    row('kvm', 'density', 64),
+    row('vbox', 'density', 60),
+    row('docker', 'isolation', 256),
+    row('kvm', 'isolation', 1),
+    row('vbox', 'isolation', 1),
     row('kvm', 'boot_time.kernel_init', 500),
   ];
 
   it('compares selected engines with a constant', () => {
-    expect(evaluateClaim(claim([{ metric: 'density', kinds: ['type1', 'type2'], op: '<', value: 100 }]), rows, engines).holds).toBe(true);
-    expect(evaluateClaim(claim([{ metric: 'density', kinds: ['type1', 'type2'], op: '<', value: 62 }]), rows, engines).holds).toBe(false);
+    expect(
+      evaluateClaim(claim([{ metric: 'density', kinds: ['type1', 'type2'], op: '<', value: 100 }]), rows, engines)
+        .holds,
+    ).toBe(true);
+    expect(
+      evaluateClaim(claim([{ metric: 'density', kinds: ['type1', 'type2'], op: '<', value: 62 }]), rows, engines).holds,
+    ).toBe(false);
   });
 
   it('compares every pair of two engine groups and names the tightest pair', () => {
-    const result = evaluateClaim(claim([{ metric: 'density', kinds: ['container'], op: '>', than: { kinds: ['type1', 'type2'] } }]), rows, engines);
+    const result = evaluateClaim(
+      claim([{ metric: 'density', kinds: ['container'], op: '>', than: { kinds: ['type1', 'type2'] } }]),
+      rows,
+      engines,
+    );
     expect(result.holds).toBe(true);
     expect(result.evidence[1]).toBe('tightest pair: docker 256 vs kvm 64.0');
   });
@@ -49,8 +80,13 @@ describe('claims', () => {
   });
 
   it('checks that a phase is absent', () => {
-    expect(evaluateClaim(claim([{ metric: 'boot_time.kernel_init', kinds: ['container'], op: 'absent' }]), rows, engines).holds).toBe(true);
-    expect(evaluateClaim(claim([{ metric: 'boot_time.kernel_init', kinds: ['type1'], op: 'absent' }]), rows, engines).holds).toBe(false);
+    expect(
+      evaluateClaim(claim([{ metric: 'boot_time.kernel_init', kinds: ['container'], op: 'absent' }]), rows, engines)
+        .holds,
+    ).toBe(true);
+    expect(
+      evaluateClaim(claim([{ metric: 'boot_time.kernel_init', kinds: ['type1'], op: 'absent' }]), rows, engines).holds,
+    ).toBe(false);
   });
 
   it('is not applicable when no engine of the run matches', () => {

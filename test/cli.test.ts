@@ -52,7 +52,18 @@ describe('virtbench run (end to end)', () => {
 
   it('honours --engines, --repetitions and --seed', async () => {
     await withTempDir(async (dir) => {
-      const run = await runCli(['run', '--out', dir, '--engines', 'docker,kvm', '--repetitions', '7', '--seed', '9', '--quiet']);
+      const run = await runCli([
+        'run',
+        '--out',
+        dir,
+        '--engines',
+        'docker,kvm',
+        '--repetitions',
+        '7',
+        '--seed',
+        '9',
+        '--quiet',
+      ]);
       expect(run.code).toBe(0);
       const json = JSON.parse(await readFile(join(dir, 'seed-comparison.json'), 'utf8'));
       expect(json.seed).toBe(9);
@@ -90,7 +101,18 @@ describe('virtbench list, schema, help', () => {
   it('lists the ten modeled engines', async () => {
     const run = await runCli(['list', 'engines']);
     expect(run.code).toBe(0);
-    for (const id of ['native', 'docker', 'gvisor', 'firecracker', 'kvm', 'esxi', 'xen', 'hyperv', 'virtualbox', 'vmware-workstation']) {
+    for (const id of [
+      'native',
+      'docker',
+      'gvisor',
+      'firecracker',
+      'kvm',
+      'esxi',
+      'xen',
+      'hyperv',
+      'virtualbox',
+      'vmware-workstation',
+    ]) {
       expect(run.stdout).toMatch(new RegExp(`^${id}\\s`, 'm'));
     }
   });
@@ -98,7 +120,8 @@ describe('virtbench list, schema, help', () => {
   it('lists the real drivers with the modeled engine each is compared with', async () => {
     const run = await runCli(['list', 'engines']);
     expect(run.stdout).toMatch(/^process\s+native\s+real\s+native\s/m);
-    for (const id of ['namespaces', 'runc', 'docker', 'qemu']) expect(run.stdout).toMatch(new RegExp(`^${id}\\s+\\S+\\s+real\\s`, 'm'));
+    for (const id of ['namespaces', 'runc', 'docker', 'qemu'])
+      expect(run.stdout).toMatch(new RegExp(`^${id}\\s+\\S+\\s+real\\s`, 'm'));
   });
 
   it('lists every parameter of an engine with its source', async () => {

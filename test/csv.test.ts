@@ -4,7 +4,8 @@ import { renderCsv } from '../bench/report/csv.js';
 import { runScenario } from '../bench/runner.js';
 import { loadScenario } from '../bench/scenario/load.js';
 
-const REQUIRED = 'scenario,engine,kind,driver,hardware,metric,unit,n,mean,p50,p95,p99,min,max,stddev,ci95_low,ci95_high';
+const REQUIRED =
+  'scenario,engine,kind,driver,hardware,metric,unit,n,mean,p50,p95,p99,min,max,stddev,ci95_low,ci95_high';
 
 describe('CSV report', () => {
   it('starts with the required columns and has one row per engine x metric', async () => {
@@ -16,7 +17,16 @@ describe('CSV report', () => {
     const records = parse(csv, { columns: true }) as Record<string, string>[];
     const engines = new Set(records.map((r) => r.engine));
     expect(engines.size).toBe(10);
-    for (const metric of ['boot_time', 'image_size', 'density', 'overhead_cpu', 'overhead_memory', 'overhead_disk', 'overhead_network', 'overhead_total']) {
+    for (const metric of [
+      'boot_time',
+      'image_size',
+      'density',
+      'overhead_cpu',
+      'overhead_memory',
+      'overhead_disk',
+      'overhead_network',
+      'overhead_total',
+    ]) {
       const rows = records.filter((r) => r.metric === metric);
       expect(rows.map((r) => r.engine).sort()).toEqual([...engines].sort());
     }
@@ -30,7 +40,9 @@ describe('CSV report', () => {
   it('adds a param_ column per sweep parameter and a row per sweep point', async () => {
     const result = await runScenario(await loadScenario('test/fixtures/small-sweep.yaml'));
     const records = parse(renderCsv(result), { columns: true }) as Record<string, string>[];
-    expect(Object.keys(records[0]!)).toEqual(expect.arrayContaining(['param_hardware.memory.gib', 'param_options.vcpus']));
+    expect(Object.keys(records[0]!)).toEqual(
+      expect.arrayContaining(['param_hardware.memory.gib', 'param_options.vcpus']),
+    );
     const kvmDensity = records.filter((r) => r.engine === 'kvm' && r.metric === 'density');
     expect(kvmDensity.map((r) => [r['param_hardware.memory.gib'], r['param_options.vcpus']])).toEqual([
       ['64', '1'],

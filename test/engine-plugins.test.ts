@@ -8,7 +8,8 @@ describe('engines from outside the registry', () => {
     const scenario = await loadScenario('test/fixtures/plugins.yaml');
     expect(scenario.engines.map((e) => e.engine.id)).toEqual(['kvm', 'kvm-uefi', 'exec-plugin']);
     const result = await runScenario(scenario);
-    const p50 = (engine: string, metric: string) => result.rows.find((r) => r.engine === engine && r.metric === metric)!.p50;
+    const p50 = (engine: string, metric: string) =>
+      result.rows.find((r) => r.engine === engine && r.metric === metric)!.p50;
     // The profile only changes firmware, so only the firmware phase moves, by the difference it sets.
     expect(p50('kvm-uefi', 'boot_time.firmware') / p50('kvm', 'boot_time.firmware')).toBeCloseTo(1350 / 350, 0);
     // The rest of the boot is the same mechanism, so the totals differ by about the 1000 ms added.
@@ -20,8 +21,14 @@ describe('engines from outside the registry', () => {
 
   it('cites the profile parameter with the source the file gives', async () => {
     const scenario = await loadScenario('test/fixtures/plugins.yaml');
-    const engine = scenario.engines.find((e) => e.engine.id === 'kvm-uefi')!.engine as unknown as { spec: { boot: { firmwareMs: unknown } } };
-    expect(engine.spec.boot.firmwareMs).toEqual({ value: 1350, source: 'measured UEFI POST on the test host', verified: 'measured' });
+    const engine = scenario.engines.find((e) => e.engine.id === 'kvm-uefi')!.engine as unknown as {
+      spec: { boot: { firmwareMs: unknown } };
+    };
+    expect(engine.spec.boot.firmwareMs).toEqual({
+      value: 1350,
+      source: 'measured UEFI POST on the test host',
+      verified: 'measured',
+    });
   });
 
   it('reports a module that throws on load with its cause', async () => {

@@ -46,25 +46,46 @@ describe('bands', () => {
   });
 
   it('cannot centre a percent band without a baseline', () => {
-    expect(resolveBand({ stat: 'mean', percent: 5 }, undefined)).toEqual({ error: 'no baseline mean to centre the ±5% band on' });
+    expect(resolveBand({ stat: 'mean', percent: 5 }, undefined)).toEqual({
+      error: 'no baseline mean to centre the ±5% band on',
+    });
   });
 
   it('explains bands that are written wrong', () => {
     expect(bandProblems({ stat: 'mean' })[0]!.message).toContain('needs min, max, or percent');
     expect(bandProblems({ stat: 'mean', min: 1, percent: 3 })[0]!.message).toContain('either min/max or mid ± percent');
     expect(bandProblems({ stat: 'mean', mid: 3 })[0]!.message).toContain('mid needs a percent');
-    expect(bandProblems({ stat: 'mean', max: 3, side: 'upper' })[0]!.message).toContain('side applies to mid ± percent');
+    expect(bandProblems({ stat: 'mean', max: 3, side: 'upper' })[0]!.message).toContain(
+      'side applies to mid ± percent',
+    );
     expect(bandProblems({ stat: 'mean', min: 5, max: 3 })[0]!.message).toBe('min 5 is above max 3');
   });
 
   it('reads bands from the command line', () => {
     const upper = parseBandFlag('kvm/boot_time:p95:..2500');
-    expect('check' in upper && upper.check).toMatchObject({ metric: 'boot_time', engines: ['kvm'], test: { type: 'band', band: { stat: 'p95', max: 2500 } } });
+    expect('check' in upper && upper.check).toMatchObject({
+      metric: 'boot_time',
+      engines: ['kvm'],
+      test: { type: 'band', band: { stat: 'p95', max: 2500 } },
+    });
     const relative = parseBandFlag('density:mean:±10:lower');
-    expect('check' in relative && relative.check.test).toEqual({ type: 'band', band: { stat: 'mean', percent: 10, side: 'lower' } });
+    expect('check' in relative && relative.check.test).toEqual({
+      type: 'band',
+      band: { stat: 'mean', percent: 10, side: 'lower' },
+    });
     const decimals = parseBandFlag('boot_time:cov:0.01..0.12');
-    expect('check' in decimals && decimals.check.test).toEqual({ type: 'band', band: { stat: 'cov', min: 0.01, max: 0.12 } });
-    for (const bad of ['boot_time:p95', 'boot_time:p95:..', 'boot_time:p95:a..b', 'boot_time:p95:±-3', 'boot_time:p95:1..2:upper', 'bootime:p95:..3']) {
+    expect('check' in decimals && decimals.check.test).toEqual({
+      type: 'band',
+      band: { stat: 'cov', min: 0.01, max: 0.12 },
+    });
+    for (const bad of [
+      'boot_time:p95',
+      'boot_time:p95:..',
+      'boot_time:p95:a..b',
+      'boot_time:p95:±-3',
+      'boot_time:p95:1..2:upper',
+      'bootime:p95:..3',
+    ]) {
       expect('problem' in parseBandFlag(bad)).toBe(true);
     }
   });
@@ -88,14 +109,26 @@ describe('bands in a gate', () => {
     ],
   };
 
-  async function gateWith(kvmFirmwareExtraMs: number | undefined, name: string, overrides: Record<string, number> = {}) {
-    const entry = kvmFirmwareExtraMs === undefined ? undefined : await firmwareProfile(dir, 'kvm', kvmFirmwareExtraMs, overrides);
-    const scenario = await writeVariant(dir, (doc) => {
-      doc.gates = gates;
-      if (entry) replaceEngine(doc, 'kvm', entry);
-    }, name);
+  async function gateWith(
+    kvmFirmwareExtraMs: number | undefined,
+    name: string,
+    overrides: Record<string, number> = {},
+  ) {
+    const entry =
+      kvmFirmwareExtraMs === undefined ? undefined : await firmwareProfile(dir, 'kvm', kvmFirmwareExtraMs, overrides);
+    const scenario = await writeVariant(
+      dir,
+      (doc) => {
+        doc.gates = gates;
+        if (entry) replaceEngine(doc, 'kvm', entry);
+      },
+      name,
+    );
     const run = await runCli(['gate', '--baseline', baseline.path, scenario]);
-    const verdicts = run.stdout.split('\n').filter((l) => /^[PF]\s{2,}kvm\s+boot_time/.test(l)).map((l) => l[0]);
+    const verdicts = run.stdout
+      .split('\n')
+      .filter((l) => /^[PF]\s{2,}kvm\s+boot_time/.test(l))
+      .map((l) => l[0]);
     return { run, verdicts };
   }
 
@@ -122,12 +155,36 @@ describe('bands in a gate', () => {
 
   it('takes one-sided absolute bands from --band', async () => {
     const p95 = baseline.result.rows.find((r) => r.engine === 'kvm' && r.metric === 'boot_time')!.p95;
-    const pass = await runCli(['gate', '--baseline', baseline.path, '--metrics', 'image_size', '--band', `kvm/boot_time:p95:..${Math.ceil(p95 * 1.1)}`]);
+    const pass = await runCli([
+      'gate',
+      '--baseline',
+      baseline.path,
+      '--metrics',
+      'image_size',
+      '--band',
+      `kvm/boot_time:p95:..${Math.ceil(p95 * 1.1)}`,
+    ]);
     expect(pass.code).toBe(0);
-    const fail = await runCli(['gate', '--baseline', baseline.path, '--metrics', 'image_size', '--band', `kvm/boot_time:p95:..${Math.floor(p95 * 0.9)}`]);
+    const fail = await runCli([
+      'gate',
+      '--baseline',
+      baseline.path,
+      '--metrics',
+      'image_size',
+      '--band',
+      `kvm/boot_time:p95:..${Math.floor(p95 * 0.9)}`,
+    ]);
     expect(fail.code).toBe(1);
     expect(fail.stdout).toMatch(/F kvm boot_time \(p95\): above the band/);
-    const lower = await runCli(['gate', '--baseline', baseline.path, '--metrics', 'image_size', '--band', `kvm/boot_time:p95:${Math.floor(p95 * 0.5)}..`]);
+    const lower = await runCli([
+      'gate',
+      '--baseline',
+      baseline.path,
+      '--metrics',
+      'image_size',
+      '--band',
+      `kvm/boot_time:p95:${Math.floor(p95 * 0.5)}..`,
+    ]);
     expect(lower.code).toBe(0);
   });
 });

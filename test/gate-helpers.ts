@@ -18,7 +18,11 @@ export async function seedDocument(): Promise<ScenarioDoc> {
 }
 
 /** Writes a variant of the seed scenario (same name, so rows match the baseline) into `dir`. */
-export async function writeVariant(dir: string, mutate: (doc: ScenarioDoc) => void, file = 'seed-comparison.yaml'): Promise<string> {
+export async function writeVariant(
+  dir: string,
+  mutate: (doc: ScenarioDoc) => void,
+  file = 'seed-comparison.yaml',
+): Promise<string> {
   const doc = await seedDocument();
   mutate(doc);
   const path = join(dir, file);
@@ -44,15 +48,26 @@ export function meanOf(result: RunResult, engine: string, metric: string): numbe
  * An engine profile for `engine` whose firmware POST takes `extraMs` longer (or shorter, when
  * negative), and the scenario entry that uses it in place of the built-in engine.
  */
-export async function firmwareProfile(dir: string, engine: string, extraMs: number, overrides: Record<string, number> = {}): Promise<{ profile: string }> {
+export async function firmwareProfile(
+  dir: string,
+  engine: string,
+  extraMs: number,
+  overrides: Record<string, number> = {},
+): Promise<{ profile: string }> {
   const spec = ((await loadEngine(engine)) as ModeledEngine).spec;
   const boot = spec.boot as unknown as Record<string, { value: number }>;
   const firmwareMs = boot.firmwareMs!.value + extraMs;
   if (firmwareMs < 0) throw new Error(`firmware of ${engine} cannot shrink by ${-extraMs} ms`);
   const file = join(dir, `${engine}-firmware.yaml`);
   const bootOverrides = {
-    firmwareMs: { value: firmwareMs, source: 'gate test: a firmware update that changes POST time', verified: 'assumed' },
-    ...Object.fromEntries(Object.entries(overrides).map(([key, value]) => [key, { value, source: 'gate test', verified: 'assumed' }])),
+    firmwareMs: {
+      value: firmwareMs,
+      source: 'gate test: a firmware update that changes POST time',
+      verified: 'assumed',
+    },
+    ...Object.fromEntries(
+      Object.entries(overrides).map(([key, value]) => [key, { value, source: 'gate test', verified: 'assumed' }]),
+    ),
   };
   await writeFile(file, stringify({ id: engine, base: engine, boot: bootOverrides }));
   return { profile: `./${engine}-firmware.yaml` };
@@ -60,7 +75,9 @@ export async function firmwareProfile(dir: string, engine: string, extraMs: numb
 
 /** Replaces an engine entry of the scenario (a bare id or an object with that id). */
 export function replaceEngine(doc: ScenarioDoc, id: string, entry: unknown): void {
-  const index = doc.engines.findIndex((e) => e === id || (typeof e === 'object' && e !== null && (e as { id?: string }).id === id));
+  const index = doc.engines.findIndex(
+    (e) => e === id || (typeof e === 'object' && e !== null && (e as { id?: string }).id === id),
+  );
   if (index < 0) throw new Error(`engine ${id} not in the scenario`);
   const previous = doc.engines[index];
   const options = typeof previous === 'object' && previous !== null ? { ...(previous as Record<string, unknown>) } : {};

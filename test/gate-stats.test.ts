@@ -88,12 +88,21 @@ describe('bootstrap interval', () => {
     const a = Array.from({ length: 30 }, () => 1000 * noiseFactor(random, 0.05));
     const b = Array.from({ length: 30 }, () => 1100 * noiseFactor(random, 0.05));
     const change = relativeChange('boot_time', summarize(a).mean, summarize(b).mean);
-    const [low, high] = bootstrapInterval(a, b, { statistic: 'mean', resamples: 9999, seed: 1, confidence: 0.95 }, (x, y) => relativeChange('boot_time', x, y));
+    const [low, high] = bootstrapInterval(
+      a,
+      b,
+      { statistic: 'mean', resamples: 9999, seed: 1, confidence: 0.95 },
+      (x, y) => relativeChange('boot_time', x, y),
+    );
     expect(low).toBeLessThan(change);
     expect(high).toBeGreaterThan(change);
     expect(low).toBeGreaterThan(3);
     expect(high).toBeLessThan(17);
-    expect(bootstrapInterval([5, 5], [6, 6], { statistic: 'median', resamples: 9999, seed: 1, confidence: 0.95 }, (x, y) => relativeChange('image_size', x, y))).toEqual([20, 20]);
+    expect(
+      bootstrapInterval([5, 5], [6, 6], { statistic: 'median', resamples: 9999, seed: 1, confidence: 0.95 }, (x, y) =>
+        relativeChange('image_size', x, y),
+      ),
+    ).toEqual([20, 20]);
   });
 });
 
@@ -115,7 +124,15 @@ describe('relative change', () => {
 
 describe('family-wise control across a gate', () => {
   const plan = (correction: GatePlan['correction']): GatePlan => ({
-    checks: [{ metric: 'boot_time', test: { type: 'ab', settings: { ...DEFAULT_AB, threshold: 0 } }, origin: { file: 'test' }, path: 'test', explicit: true }],
+    checks: [
+      {
+        metric: 'boot_time',
+        test: { type: 'ab', settings: { ...DEFAULT_AB, threshold: 0 } },
+        origin: { file: 'test' },
+        path: 'test',
+        explicit: true,
+      },
+    ],
     correction,
     resamples: 9999,
     seed: 1,
@@ -126,7 +143,10 @@ describe('family-wise control across a gate', () => {
     const random = createRandom(seed);
     const draw = () => Array.from({ length: 30 }, () => 500 * noiseFactor(random, 0.05));
     const engines = Array.from({ length: 10 }, (_, i) => `engine-${i}`);
-    return [makeResult(engines.map((e) => row(e, 'boot_time', draw()))), makeResult(engines.map((e) => row(e, 'boot_time', draw())))];
+    return [
+      makeResult(engines.map((e) => row(e, 'boot_time', draw()))),
+      makeResult(engines.map((e) => row(e, 'boot_time', draw()))),
+    ];
   }
 
   it('Holm keeps false failures of whole gates near α where per-check testing does not', () => {
@@ -167,15 +187,29 @@ describe('environment comparison', () => {
     const renamed = { ...modeled, hardware: { ...modeled.hardware, id: 'same-box-renamed', description: 'renamed' } };
     expect(compareEnvironments(modeled, renamed).blocking).toEqual([]);
     const smaller = { ...modeled, hardware: { ...modeled.hardware, memory: { ...modeled.hardware.memory, gib: 64 } } };
-    expect(compareEnvironments(modeled, smaller).blocking).toEqual([{ field: 'hardware.memory.gib', baseline: '256', current: '64' }]);
+    expect(compareEnvironments(modeled, smaller).blocking).toEqual([
+      { field: 'hardware.memory.gib', baseline: '256', current: '64' },
+    ]);
   });
 });
 
 describe('checks across sweep points', () => {
   it('expands one check per engine and point and names the point', async () => {
     const samples = (base: number) => Array.from({ length: 30 }, (_, i) => base + i);
-    const baseline = makeResult([row('kvm', 'boot_time', samples(1000), { 'options.vcpus': 1 }), row('kvm', 'boot_time', samples(1000), { 'options.vcpus': 2 })], { sweepParameters: ['options.vcpus'] });
-    const current = makeResult([row('kvm', 'boot_time', samples(1000), { 'options.vcpus': 1 }), row('kvm', 'boot_time', samples(1300), { 'options.vcpus': 2 })], { sweepParameters: ['options.vcpus'] });
+    const baseline = makeResult(
+      [
+        row('kvm', 'boot_time', samples(1000), { 'options.vcpus': 1 }),
+        row('kvm', 'boot_time', samples(1000), { 'options.vcpus': 2 }),
+      ],
+      { sweepParameters: ['options.vcpus'] },
+    );
+    const current = makeResult(
+      [
+        row('kvm', 'boot_time', samples(1000), { 'options.vcpus': 1 }),
+        row('kvm', 'boot_time', samples(1300), { 'options.vcpus': 2 }),
+      ],
+      { sweepParameters: ['options.vcpus'] },
+    );
     const report = evaluateGate(baseline, current, await buildPlan(undefined, { metrics: ['boot_time'] }));
     expect(report.checks.map((c) => [c.params, c.passed])).toEqual([
       [{ 'options.vcpus': 1 }, true],
@@ -203,6 +237,8 @@ describe('engines the baseline lacks', () => {
     const current = makeResult([row('kvm', 'boot_time', samples), row('xen', 'boot_time', samples)]);
     const report = evaluateGate(baseline, current, await buildPlan(undefined, { metrics: ['boot_time'] }));
     expect(report.checks.map((c) => c.engine)).toEqual(['kvm']);
-    expect(report.warnings).toContain('not in the baseline, so nothing checks them: xen; update the baseline to gate them');
+    expect(report.warnings).toContain(
+      'not in the baseline, so nothing checks them: xen; update the baseline to gate them',
+    );
   });
 });

@@ -6,7 +6,12 @@ import { summarize } from '../bench/stats.js';
 
 /** Hand-made results for unit tests of the gate: only what the gate reads, filled in consistently. */
 
-export function row(engine: string, metric: string, samples: readonly number[], params: ResultRow['params'] = {}): ResultRow {
+export function row(
+  engine: string,
+  metric: string,
+  samples: readonly number[],
+  params: ResultRow['params'] = {},
+): ResultRow {
   return {
     scenario: 'synthetic',
     engine,

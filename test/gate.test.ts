@@ -20,7 +20,9 @@ afterAll(async () => {
 
 /** The table line of one check, e.g. "F    kvm  boot_time (mean) ...". */
 function line(stdout: string, engine: string, metric: string): string {
-  const found = stdout.split('\n').find((l) => new RegExp(`^[PF]\\s+${engine}\\s+${metric.replace('.', '\\.')} \\(`).test(l));
+  const found = stdout
+    .split('\n')
+    .find((l) => new RegExp(`^[PF]\\s+${engine}\\s+${metric.replace('.', '\\.')} \\(`).test(l));
   if (!found) throw new Error(`no line for ${engine} ${metric} in:\n${stdout}`);
   return found;
 }
@@ -31,7 +33,9 @@ describe('virtbench gate', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^P\/F\s+engine\s+metric\s+baseline\s+current\s+change\s+p-value\s+threshold$/m);
-    expect(line(run.stdout, 'kvm', 'boot_time')).toMatch(/^P\s+kvm\s+boot_time \(mean\)\s+\S+ s\s+\S+ s\s+0\.0%\s+1\.000\s+α 0\.01, \+5%$/);
+    expect(line(run.stdout, 'kvm', 'boot_time')).toMatch(
+      /^P\s+kvm\s+boot_time \(mean\)\s+\S+ s\s+\S+ s\s+0\.0%\s+1\.000\s+α 0\.01, \+5%$/,
+    );
     expect(line(run.stdout, 'docker', 'image_size')).toContain('exact');
     expect(run.stdout).toMatch(/gate passed: (\d+) of \1 checks hold, 0 failed · Holm/);
   });
@@ -39,21 +43,29 @@ describe('virtbench gate', () => {
   it('fails with exit 1 when the container image grows 20% (a bigger application in the scenario)', async () => {
     const image = meanOf(baseline.result, 'docker', 'image_size');
     const app = baseline.result.rows.find((r) => r.engine === 'native' && r.metric === 'image_size')!.mean;
-    const scenario = await writeVariant(dir, (doc) => {
-      doc.app.sizeMiB = app + 0.2 * image;
-    }, 'bigger-app.yaml');
+    const scenario = await writeVariant(
+      dir,
+      (doc) => {
+        doc.app.sizeMiB = app + 0.2 * image;
+      },
+      'bigger-app.yaml',
+    );
     const run = await runCli(['gate', '--baseline', baseline.path, scenario]);
     expect(run.code).toBe(1);
     for (const engine of ['docker', 'gvisor']) {
-      expect(line(run.stdout, engine, 'image_size')).toMatch(new RegExp(`^F\\s+${engine}\\s+image_size \\(mean\\)\\s+86\\.5 MiB\\s+104 MiB\\s+\\+20\\.0%\\s+exact`));
+      expect(line(run.stdout, engine, 'image_size')).toMatch(
+        new RegExp(`^F\\s+${engine}\\s+image_size \\(mean\\)\\s+86\\.5 MiB\\s+104 MiB\\s+\\+20\\.0%\\s+exact`),
+      );
     }
     // A VM disk holds a whole distribution: the same 17 MiB is under 1% of it.
-    expect(line(run.stdout, 'kvm', 'image_size')).toMatch(/^P\s+kvm\s+image_size \(mean\)\s+\S+ GiB\s+\S+ GiB\s+\+0\.8%/);
+    expect(line(run.stdout, 'kvm', 'image_size')).toMatch(
+      /^P\s+kvm\s+image_size \(mean\)\s+\S+ GiB\s+\S+ GiB\s+\+0\.8%/,
+    );
     expect(run.stdout).toMatch(/F docker image_size \(mean\): \+20\.0% beyond 5% and exact \(no noise\)/);
     expect(run.stdout).toMatch(/gate FAILED: \d+ of \d+ checks failed/);
   });
 
-  it("fails with exit 1 when a VM boots 20% slower (an engine profile with slower firmware)", async () => {
+  it('fails with exit 1 when a VM boots 20% slower (an engine profile with slower firmware)', async () => {
     const boot = meanOf(baseline.result, 'kvm', 'boot_time');
     const profile = await firmwareProfile(dir, 'kvm', 0.2 * boot);
     const scenario = await writeVariant(dir, (doc) => replaceEngine(doc, 'kvm', profile), 'slow-kvm.yaml');
@@ -75,7 +87,13 @@ describe('virtbench gate', () => {
     for (let seed = 1; seed <= 20; seed++) {
       const run = await runCli(['gate', '--baseline', baseline.path, '--seed', String(seed)]);
       expect(run.stdout).toContain(`(run now, seed ${seed})`);
-      if (run.code !== 0) failures.push(`seed ${seed}: ${run.stdout.split('\n').filter((l) => /^F\s{2,}/.test(l)).join('; ')}`);
+      if (run.code !== 0)
+        failures.push(
+          `seed ${seed}: ${run.stdout
+            .split('\n')
+            .filter((l) => /^F\s{2,}/.test(l))
+            .join('; ')}`,
+        );
     }
     expect(failures).toEqual([]);
   });
@@ -99,9 +117,13 @@ describe('virtbench gate', () => {
   });
 
   it('refuses results from different modeled hardware, naming the fields, unless --force', async () => {
-    const scenario = await writeVariant(dir, (doc) => {
-      doc.hardware = 'dev-laptop';
-    }, 'other-hardware.yaml');
+    const scenario = await writeVariant(
+      dir,
+      (doc) => {
+        doc.hardware = 'dev-laptop';
+      },
+      'other-hardware.yaml',
+    );
     const refused = await runCli(['gate', '--baseline', baseline.path, scenario]);
     expect(refused.code).toBe(2);
     expect(refused.stdout).toBe('');
@@ -117,12 +139,24 @@ describe('virtbench gate', () => {
   });
 
   it('gates a saved result with --current, and reads checks from --gates', async () => {
-    const scenario = await writeVariant(dir, (doc) => {
-      doc.gates = { checks: [{ metric: 'density', kinds: ['type1'], band: { stat: 'mean', min: 1000 } }] };
-    }, 'density-band.yaml');
+    const scenario = await writeVariant(
+      dir,
+      (doc) => {
+        doc.gates = { checks: [{ metric: 'density', kinds: ['type1'], band: { stat: 'mean', min: 1000 } }] };
+      },
+      'density-band.yaml',
+    );
     const out = join(dir, 'current');
     expect((await runCli(['run', '--out', out, '--quiet', '--seed', '7'])).code).toBe(0);
-    const run = await runCli(['gate', '--baseline', baseline.path, '--current', join(out, 'seed-comparison.json'), '--gates', scenario]);
+    const run = await runCli([
+      'gate',
+      '--baseline',
+      baseline.path,
+      '--current',
+      join(out, 'seed-comparison.json'),
+      '--gates',
+      scenario,
+    ]);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(`checks: gates: in ${scenario}`);
     expect(line(run.stdout, 'kvm', 'density')).toMatch(/^F\s+kvm\s+density \(mean\).*—\s+mean ≥ 1,000$/);
@@ -149,21 +183,38 @@ describe('virtbench gate', () => {
     expect(oldRun.stderr).toMatch(/old\.json:\d+:\d+: rows\[3\]\.samples: required field is missing/);
     expect(oldRun.stderr).toContain('raw samples');
 
-    const typo = await writeVariant(dir, (doc) => {
-      doc.gates = { checks: [{ metric: 'boot_tme', engines: ['kvm'], treshold: 3 }] };
-    }, 'typo-gates.yaml');
+    const typo = await writeVariant(
+      dir,
+      (doc) => {
+        doc.gates = { checks: [{ metric: 'boot_tme', engines: ['kvm'], treshold: 3 }] };
+      },
+      'typo-gates.yaml',
+    );
     const typoRun = await runCli(['gate', '--baseline', baseline.path, typo]);
     expect(typoRun.code).toBe(2);
     expect(typoRun.stderr).toMatch(/typo-gates\.yaml:\d+:\d+: gates\.checks\[0\]\.metric: found the string "boot_tme"/);
     expect(typoRun.stderr).toContain('did you mean "boot_time"?');
-    expect(typoRun.stderr).toMatch(/gates\.checks\[0\]\.treshold: unknown key "treshold"[\s\S]*did you mean "threshold"\?/);
+    expect(typoRun.stderr).toMatch(
+      /gates\.checks\[0\]\.treshold: unknown key "treshold"[\s\S]*did you mean "threshold"\?/,
+    );
 
-    const badBand = await writeVariant(dir, (doc) => {
-      doc.gates = { checks: [{ metric: 'boot_time', band: { stat: 'p95', min: 10, percent: 5 } }, { metric: 'boot_time', engines: ['kvmm'] }] };
-    }, 'bad-band.yaml');
+    const badBand = await writeVariant(
+      dir,
+      (doc) => {
+        doc.gates = {
+          checks: [
+            { metric: 'boot_time', band: { stat: 'p95', min: 10, percent: 5 } },
+            { metric: 'boot_time', engines: ['kvmm'] },
+          ],
+        };
+      },
+      'bad-band.yaml',
+    );
     const bandRun = await runCli(['gate', '--baseline', baseline.path, badBand]);
     expect(bandRun.code).toBe(2);
-    expect(bandRun.stderr).toMatch(/bad-band\.yaml:\d+:\d+: gates\.checks\[0\]\.band\.percent: a band is either min\/max or mid ± percent/);
+    expect(bandRun.stderr).toMatch(
+      /bad-band\.yaml:\d+:\d+: gates\.checks\[0\]\.band\.percent: a band is either min\/max or mid ± percent/,
+    );
 
     const flagTypo = await runCli(['gate', '--baseline', baseline.path, '--metrics', 'densty']);
     expect(flagTypo.code).toBe(2);
@@ -177,12 +228,18 @@ describe('virtbench gate', () => {
   });
 
   it('names unknown engines in checks with a did-you-mean', async () => {
-    const scenario = await writeVariant(dir, (doc) => {
-      doc.gates = { checks: [{ metric: 'boot_time', engines: ['kvmm'] }] };
-    }, 'unknown-engine-gate.yaml');
+    const scenario = await writeVariant(
+      dir,
+      (doc) => {
+        doc.gates = { checks: [{ metric: 'boot_time', engines: ['kvmm'] }] };
+      },
+      'unknown-engine-gate.yaml',
+    );
     const run = await runCli(['gate', '--baseline', baseline.path, scenario]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/unknown-engine-gate\.yaml:\d+:\d+: gates\.checks\[0\]: engine "kvmm" is in neither result/);
+    expect(run.stderr).toMatch(
+      /unknown-engine-gate\.yaml:\d+:\d+: gates\.checks\[0\]: engine "kvmm" is in neither result/,
+    );
     expect(run.stderr).toContain('did you mean "kvm"?');
   });
 });
@@ -196,7 +253,9 @@ describe('virtbench compare', () => {
     expect((await runCli(['run', scenario, '--out', out, '--quiet'])).code).toBe(0);
     const run = await runCli(['compare', baseline.path, join(out, 'seed-comparison.json')]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^P\/F\s+engine\s+metric\s+baseline\s+current\s+change\s+95% CI\s+p-value\s+threshold$/m);
+    expect(run.stdout).toMatch(
+      /^P\/F\s+engine\s+metric\s+baseline\s+current\s+change\s+95% CI\s+p-value\s+threshold$/m,
+    );
     const kvm = line(run.stdout, 'kvm', 'boot_time');
     const [low, high] = [...kvm.matchAll(/\+(\d+\.\d)%/g)].slice(1, 3).map((m) => Number(m[1]));
     const change = Number(/\+(\d+\.\d)%/.exec(kvm)![1]);
@@ -206,9 +265,13 @@ describe('virtbench compare', () => {
   });
 
   it('warns about environment differences instead of refusing', async () => {
-    const scenario = await writeVariant(dir, (doc) => {
-      doc.hardware = 'dev-laptop';
-    }, 'laptop.yaml');
+    const scenario = await writeVariant(
+      dir,
+      (doc) => {
+        doc.hardware = 'dev-laptop';
+      },
+      'laptop.yaml',
+    );
     const out = join(dir, 'laptop');
     expect((await runCli(['run', scenario, '--out', out, '--quiet'])).code).toBe(0);
     const run = await runCli(['compare', baseline.path, join(out, 'seed-comparison.json')]);
@@ -224,10 +287,19 @@ describe('virtbench baseline update', () => {
     expect(again.stdout).toContain('seed-comparison.json: 0 of');
     const out = join(dir, 'seeded');
     expect((await runCli(['run', '--out', out, '--quiet', '--seed', '3'])).code).toBe(0);
-    const promoted = await runCli(['baseline', 'update', '--dir', join(dir, 'promoted'), '--from', join(out, 'seed-comparison.json')]);
+    const promoted = await runCli([
+      'baseline',
+      'update',
+      '--dir',
+      join(dir, 'promoted'),
+      '--from',
+      join(out, 'seed-comparison.json'),
+    ]);
     expect(promoted.code).toBe(0);
     expect(promoted.stdout).toContain('new baseline');
-    expect(await readFile(join(dir, 'promoted', 'seed-comparison.json'), 'utf8')).toBe(await readFile(join(out, 'seed-comparison.json'), 'utf8'));
+    expect(await readFile(join(dir, 'promoted', 'seed-comparison.json'), 'utf8')).toBe(
+      await readFile(join(out, 'seed-comparison.json'), 'utf8'),
+    );
     const moved = await runCli(['baseline', 'update', '--dir', join(dir, 'promoted')]);
     expect(moved.stdout).toMatch(/\d+ of \d+ rows changed/);
     expect(moved.stdout).toMatch(/boot_time.*: mean [+-]\d/);

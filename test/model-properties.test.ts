@@ -27,25 +27,41 @@ describe('model properties', () => {
     const base = await seedCell('kvm');
     const specs = await modeledSpecs();
     fc.assert(
-      fc.property(fc.constantFrom(...specs), fc.integer({ min: 8, max: 2048 }), fc.integer({ min: 0, max: 2048 }), (spec, gib, extra) => {
-        const small = { ...base, hardware: { ...base.hardware, memory: { ...base.hardware.memory, gib } } };
-        const large = { ...base, hardware: { ...base.hardware, memory: { ...base.hardware.memory, gib: gib + extra } } };
-        expect(density(spec, large).instances).toBeGreaterThanOrEqual(density(spec, small).instances);
-      }),
+      fc.property(
+        fc.constantFrom(...specs),
+        fc.integer({ min: 8, max: 2048 }),
+        fc.integer({ min: 0, max: 2048 }),
+        (spec, gib, extra) => {
+          const small = { ...base, hardware: { ...base.hardware, memory: { ...base.hardware.memory, gib } } };
+          const large = {
+            ...base,
+            hardware: { ...base.hardware, memory: { ...base.hardware.memory, gib: gib + extra } },
+          };
+          expect(density(spec, large).instances).toBeGreaterThanOrEqual(density(spec, small).instances);
+        },
+      ),
     );
   });
 
   it('faster storage never slows boot', async () => {
     const specs = await modeledSpecs();
-    const base = { ...(await seedCell('docker')), options: { ...(await seedCell('docker')).options, imageCached: false } };
+    const base = {
+      ...(await seedCell('docker')),
+      options: { ...(await seedCell('docker')).options, imageCached: false },
+    };
     fc.assert(
-      fc.property(fc.constantFrom(...specs), fc.double({ min: 50, max: 5000, noNaN: true }), fc.double({ min: 1, max: 10, noNaN: true }), (spec, mbs, speedup) => {
-        const at = (rate: number): Cell => ({
-          ...base,
-          hardware: { ...base.hardware, storage: { ...base.hardware.storage, seqReadMBs: rate, seqWriteMBs: rate } },
-        });
-        expect(bootMs(spec, at(mbs * speedup))).toBeLessThanOrEqual(bootMs(spec, at(mbs)) + 1e-9);
-      }),
+      fc.property(
+        fc.constantFrom(...specs),
+        fc.double({ min: 50, max: 5000, noNaN: true }),
+        fc.double({ min: 1, max: 10, noNaN: true }),
+        (spec, mbs, speedup) => {
+          const at = (rate: number): Cell => ({
+            ...base,
+            hardware: { ...base.hardware, storage: { ...base.hardware.storage, seqReadMBs: rate, seqWriteMBs: rate } },
+          });
+          expect(bootMs(spec, at(mbs * speedup))).toBeLessThanOrEqual(bootMs(spec, at(mbs)) + 1e-9);
+        },
+      ),
     );
   });
 
@@ -54,10 +70,15 @@ describe('model properties', () => {
     const vms = (await modeledSpecs()).filter((s) => s.kind === 'type1' || s.kind === 'type2');
     const base = await seedCell('docker');
     fc.assert(
-      fc.property(fc.constantFrom(...BUILTIN_IMAGES), fc.constantFrom(...vms), fc.double({ min: 0, max: 4096, noNaN: true }), (os, vm, appMiB) => {
-        const cell: Cell = { ...base, os, app: { ...base.app, sizeMiB: appMiB } };
-        expect(imageFootprint(docker.spec, cell).onDiskMiB).toBeLessThan(imageFootprint(vm, cell).onDiskMiB);
-      }),
+      fc.property(
+        fc.constantFrom(...BUILTIN_IMAGES),
+        fc.constantFrom(...vms),
+        fc.double({ min: 0, max: 4096, noNaN: true }),
+        (os, vm, appMiB) => {
+          const cell: Cell = { ...base, os, app: { ...base.app, sizeMiB: appMiB } };
+          expect(imageFootprint(docker.spec, cell).onDiskMiB).toBeLessThan(imageFootprint(vm, cell).onDiskMiB);
+        },
+      ),
     );
   });
 
@@ -96,7 +117,9 @@ describe('model properties', () => {
     const cell = await seedCell('kvm');
     const names = (spec: ModeledEngineSpec) => bootPhases(spec, cell).map((p) => p.name);
     expect(names(docker.spec)).not.toContain('kernel_init');
-    expect(names(kvm.spec)).toEqual(expect.arrayContaining(['firmware', 'kernel_load', 'kernel_decompress', 'kernel_init', 'init_system']));
+    expect(names(kvm.spec)).toEqual(
+      expect.arrayContaining(['firmware', 'kernel_load', 'kernel_decompress', 'kernel_init', 'init_system']),
+    );
   });
 
   it('an uncached container image adds pull and unpack time that grows with image size', async () => {
@@ -104,7 +127,11 @@ describe('model properties', () => {
     const cell = await seedCell('docker');
     const cached = bootMs(docker.spec, cell);
     const pulled = (appMiB: number) =>
-      bootMs(docker.spec, { ...cell, options: { ...cell.options, imageCached: false }, app: { ...cell.app, sizeMiB: appMiB } });
+      bootMs(docker.spec, {
+        ...cell,
+        options: { ...cell.options, imageCached: false },
+        app: { ...cell.app, sizeMiB: appMiB },
+      });
     expect(pulled(cell.app.sizeMiB)).toBeGreaterThan(cached);
     expect(pulled(500)).toBeGreaterThan(pulled(50));
   });
@@ -113,10 +140,18 @@ describe('model properties', () => {
     const kvm = (await loadEngine('kvm')) as ModeledEngine;
     const base = await seedCell('kvm');
     // Plenty of CPU so that memory is the binding resource.
-    const cell: Cell = { ...base, density: { ...base.density, vcpuOvercommit: 64 }, app: { ...base.app, demandCores: 0.01 } };
+    const cell: Cell = {
+      ...base,
+      density: { ...base.density, vcpuOvercommit: 64 },
+      app: { ...base.app, demandCores: 0.01 },
+    };
     const plain = density(kvm.spec, cell);
     expect(plain.binding).toBe('memory');
-    expect(density(kvm.spec, { ...cell, density: { ...cell.density, pageSharing: true } }).instances).toBeGreaterThan(plain.instances);
-    expect(density(kvm.spec, { ...cell, density: { ...cell.density, memoryOvercommit: 1.5 } }).instances).toBeGreaterThan(plain.instances);
+    expect(density(kvm.spec, { ...cell, density: { ...cell.density, pageSharing: true } }).instances).toBeGreaterThan(
+      plain.instances,
+    );
+    expect(
+      density(kvm.spec, { ...cell, density: { ...cell.density, memoryOvercommit: 1.5 } }).instances,
+    ).toBeGreaterThan(plain.instances);
   });
 });

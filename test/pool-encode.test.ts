@@ -4,7 +4,8 @@ import { encodeBatch, isEncoded } from '../bench/pool/encode.js';
 
 const batch = (csv: string, json: string): CellBatch => ({ cells: [], csv, json, rowCount: 1 });
 const timing = { thread: 1, startedAt: 0, endedAt: 1 };
-const decode = (buffer: ArrayBuffer, start: number, length: number): string => new TextDecoder().decode(new Uint8Array(buffer, start, length));
+const decode = (buffer: ArrayBuffer, start: number, length: number): string =>
+  new TextDecoder().decode(new Uint8Array(buffer, start, length));
 
 describe('encoded batches', () => {
   it('hold the CSV bytes then the JSON bytes, multi-byte characters included', () => {

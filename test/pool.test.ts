@@ -36,7 +36,11 @@ describe('sweeps on a worker pool', () => {
       const two = await runToDir(SWEEP, join(dir, 'two'), { workers: 2, poolWorthMs: 0 });
       // Every cell on pool threads, however fast the main thread would have been.
       const pooledThreads = new Set<number>();
-      const pooled = await runToDir(SWEEP, join(dir, 'pooled'), { workers: 2, mainThreadRunsCells: false, onBatchTimed: (timing) => pooledThreads.add(timing.thread) });
+      const pooled = await runToDir(SWEEP, join(dir, 'pooled'), {
+        workers: 2,
+        mainThreadRunsCells: false,
+        onBatchTimed: (timing) => pooledThreads.add(timing.thread),
+      });
       expect(one.run.threadsUsed).toBe(1);
       // The threads that reported batches, none of them the main thread (0).
       expect(pooledThreads.has(0)).toBe(false);
@@ -61,9 +65,14 @@ describe('sweeps on a worker pool', () => {
         [{ workers: 2, mainThreadRunsCells: false }, true],
       ] as const) {
         const timings: BatchTiming[] = [];
-        await runToDir(SWEEP, join(dir, String(onWorkers)), { ...options, onBatchTimed: (timing) => timings.push(timing) });
-        expect(timings.flatMap((t) => t.cells).sort((a, b) => a - b)).toEqual(Array.from({ length: cellCount }, (_, i) => i));
-        expect(timings.every((t) => (t.thread > 0) === onWorkers && t.endedAt >= t.startedAt)).toBe(true);
+        await runToDir(SWEEP, join(dir, String(onWorkers)), {
+          ...options,
+          onBatchTimed: (timing) => timings.push(timing),
+        });
+        expect(timings.flatMap((t) => t.cells).sort((a, b) => a - b)).toEqual(
+          Array.from({ length: cellCount }, (_, i) => i),
+        );
+        expect(timings.every((t) => t.thread > 0 === onWorkers && t.endedAt >= t.startedAt)).toBe(true);
       }
     });
   });
@@ -91,14 +100,24 @@ describe('sweeps on a worker pool', () => {
     const pick = [plans[5]!, plans[17]!, plans[40]!];
     const together = await runBatch(scenario, pick, retention);
     const reversed = await Promise.all([...pick].reverse().map((plan) => runBatch(scenario, [plan], retention)));
-    expect(together.csv).toBe(reversed.reverse().map((b) => b.csv).join(''));
+    expect(together.csv).toBe(
+      reversed
+        .reverse()
+        .map((b) => b.csv)
+        .join(''),
+    );
   });
 
   it('sends workers built-in and profile engines as plain data, and engines from modules as their scenario file', async () => {
     const scenario = await loadScenario('test/fixtures/plugins.yaml');
     expect(toPortable(scenario)).toBeUndefined();
     // An engine changed after defineModeledEngine made it is no longer its spec alone.
-    const changed = { ...scenario, engines: [{ ...scenario.engines[0]!, engine: Object.assign(defineModeledEngine(kvm.spec), { id: 'kvm-renamed' }) }] };
+    const changed = {
+      ...scenario,
+      engines: [
+        { ...scenario.engines[0]!, engine: Object.assign(defineModeledEngine(kvm.spec), { id: 'kvm-renamed' }) },
+      ],
+    };
     expect(toPortable(changed)).toBeUndefined();
     // So is one whose spec changed its title in place: a worker would rebuild another title.
     const retitled = defineModeledEngine({ ...kvm.spec });
@@ -123,7 +142,9 @@ describe('sweeps on a worker pool', () => {
         const run = await runCli(['run', SWEEP, '--out', join(dir, workers), '--workers', workers, '--quiet']);
         expect(run.code).toBe(0);
       }
-      expect(await readFile(join(dir, '2', 'pool-sweep.csv'), 'utf8')).toBe(await readFile(join(dir, '1', 'pool-sweep.csv'), 'utf8'));
+      expect(await readFile(join(dir, '2', 'pool-sweep.csv'), 'utf8')).toBe(
+        await readFile(join(dir, '1', 'pool-sweep.csv'), 'utf8'),
+      );
       const bad = await runCli(['run', SWEEP, '--out', dir, '--workers', '0']);
       expect(bad.code).toBe(2);
       expect(bad.stderr).toContain('--workers must be a whole number of at least 1');
@@ -133,7 +154,8 @@ describe('sweeps on a worker pool', () => {
   it('shares model cells between the main thread and the pool, keeps real-driver cells on the main thread, in canonical order', async () => {
     await withTempDir(async (dir) => {
       const { run } = await runToDir('test/fixtures/pool-threads.yaml', dir, { workers: 2, poolWorthMs: 0 });
-      const threadOf = (engine: string) => run.result.notes.filter((n) => n.startsWith(`${engine}:`)).map((n) => Number(n.split('thread ')[1]));
+      const threadOf = (engine: string) =>
+        run.result.notes.filter((n) => n.startsWith(`${engine}:`)).map((n) => Number(n.split('thread ')[1]));
       expect(threadOf('thread-probe-real')).toEqual([0, 0, 0, 0, 0]);
       expect(threadOf('thread-probe-model').some((id) => id > 0)).toBe(true);
       const engines = run.result.rows.map((r) => r.engine);
@@ -164,7 +186,9 @@ describe('sweeps on a worker pool', () => {
       const two = await runToDir(file, join(dir, 'two'), { workers: 2, mainThreadRunsCells: false });
       expect(two.csv).toBe(one.csv);
       expect(two.json).toBe(one.json);
-      const engines = (parse(one.csv, { columns: true }) as Record<string, string>[]).filter((r) => r.metric === 'boot_time').map((r) => r.engine);
+      const engines = (parse(one.csv, { columns: true }) as Record<string, string>[])
+        .filter((r) => r.metric === 'boot_time')
+        .map((r) => r.engine);
       expect(engines).toEqual(sizes.flatMap(() => ['native', 'docker', 'thread-probe-real']));
     });
   });
@@ -173,8 +197,14 @@ describe('sweeps on a worker pool', () => {
     await withTempDir(async (dir) => {
       const base = join(dir, 'pool-failing');
       await writeFile(`${base}.csv`, 'previous\n');
-      for (const options of [{ workers: 1 }, { workers: 2, poolWorthMs: 0 }, { workers: 2, mainThreadRunsCells: false }]) {
-        await expect(runToDir('test/fixtures/pool-failing.yaml', dir, options)).rejects.toThrow('measurement failed at 64 GiB');
+      for (const options of [
+        { workers: 1 },
+        { workers: 2, poolWorthMs: 0 },
+        { workers: 2, mainThreadRunsCells: false },
+      ]) {
+        await expect(runToDir('test/fixtures/pool-failing.yaml', dir, options)).rejects.toThrow(
+          'measurement failed at 64 GiB',
+        );
         expect(await readFile(`${base}.csv`, 'utf8')).toBe('previous\n');
         expect((await readdir(dir)).sort()).toEqual(['pool-failing.csv']);
       }
@@ -183,9 +213,9 @@ describe('sweeps on a worker pool', () => {
 
   it('fails with the reason when a pool thread cannot load the scenario, and leaves no temporary files', async () => {
     await withTempDir(async (dir) => {
-      await expect(runToDir('test/fixtures/pool-unloadable.yaml', dir, { workers: 2, mainThreadRunsCells: false })).rejects.toThrow(
-        'this engine cannot load in a worker thread',
-      );
+      await expect(
+        runToDir('test/fixtures/pool-unloadable.yaml', dir, { workers: 2, mainThreadRunsCells: false }),
+      ).rejects.toThrow('this engine cannot load in a worker thread');
       expect(await readdir(dir)).toEqual([]);
     });
   });

@@ -27,7 +27,9 @@ for (const id of DRIVERS) {
 
 function skipReason(id: string): string {
   const { availability } = drivers.get(id)!;
-  return availability.available ? '' : ` (skipped: ${availability.reasons.join('; ')}; Debian packages: ${availability.packages.join(' ') || 'none'})`;
+  return availability.available
+    ? ''
+    : ` (skipped: ${availability.reasons.join('; ')}; Debian packages: ${availability.packages.join(' ') || 'none'})`;
 }
 
 /** A small cell: few iterations, so the suite stays short on a 2-core CI machine. */
@@ -38,12 +40,29 @@ function smallCell(id: string): Cell {
     os: findImage('firecracker-minimal') ?? findImage('alpine-3.22')!,
     app: { name: 'busybox-echo', sizeMiB: 0, startMcycles: 1, workingSetMiB: 1, demandCores: 0.05, writtenMiB: 0 },
     workload: {
-      name: 'none', computeGcycles: 0, threads: 1, memoryGB: 0, randomAccessesM: 0, syscallsM: 0, diskSeqReadMB: 0,
-      diskSeqWriteMB: 0, diskRandReadK: 0, diskRandWriteK: 0, diskQueueDepth: 1, networkMB: 0, roundTripsK: 0,
+      name: 'none',
+      computeGcycles: 0,
+      threads: 1,
+      memoryGB: 0,
+      randomAccessesM: 0,
+      syscallsM: 0,
+      diskSeqReadMB: 0,
+      diskSeqWriteMB: 0,
+      diskRandReadK: 0,
+      diskRandWriteK: 0,
+      diskQueueDepth: 1,
+      networkMB: 0,
+      roundTripsK: 0,
     },
     density: { targetCpuUtilization: 0.8, vcpuOvercommit: 4, memoryOvercommit: 1, pageSharing: false, fleetSize: 10 },
     options: {
-      memoryMiB: 256, vcpus: 1, image: 'alpine-3.22', imageCached: true, network: 'host', pinning: false, linkedClones: false,
+      memoryMiB: 256,
+      vcpus: 1,
+      image: 'alpine-3.22',
+      imageCached: true,
+      network: 'host',
+      pinning: false,
+      linkedClones: false,
       real: { bootWarmup: 1, bootIterations: 3, workloadRepetitions: 1, densityInstances: id === 'qemu' ? 1 : 2 },
     },
     repetitions: 3,
@@ -52,7 +71,13 @@ function smallCell(id: string): Cell {
   } as Cell;
 }
 
-const TIMEOUT_MS: Record<string, number> = { process: 60_000, namespaces: 60_000, runc: 120_000, docker: 300_000, qemu: 900_000 };
+const TIMEOUT_MS: Record<string, number> = {
+  process: 60_000,
+  namespaces: 60_000,
+  runc: 120_000,
+  docker: 300_000,
+  qemu: 900_000,
+};
 
 describe('real drivers on this host', () => {
   it('all five are registered, each naming its modeled counterpart', () => {
@@ -79,11 +104,13 @@ describe('real drivers on this host', () => {
         expect(['memory', 'cpu', 'storage']).toContain(measurement.densityBinding);
         expect(s['density.memory_per_instance']).toHaveLength(id === 'qemu' ? 1 : 2);
         for (const mib of s['density.memory_per_instance']!) expect(mib).toBeGreaterThan(0);
-        for (const metric of ['overhead_cpu', 'overhead_memory', 'overhead_total']) expect(s[metric], `${metric}: ${measurement.notes?.join('\n')}`).toHaveLength(1);
+        for (const metric of ['overhead_cpu', 'overhead_memory', 'overhead_total'])
+          expect(s[metric], `${metric}: ${measurement.notes?.join('\n')}`).toHaveLength(1);
         // A VM runs its own kernel; every other driver shares the host's.
         expect(s['isolation.shared_kernel']).toEqual([id === 'qemu' ? 0 : 1]);
         if (id === 'qemu') {
-          for (const phase of ['boot_time.vmm', 'boot_time.kernel', 'boot_time.userspace']) expect(s[phase], phase).toHaveLength(3);
+          for (const phase of ['boot_time.vmm', 'boot_time.kernel', 'boot_time.userspace'])
+            expect(s[phase], phase).toHaveLength(3);
           expect(measurement.notes?.some((n) => n.startsWith('accelerator: '))).toBe(true);
           expect(['kvm', 'qemu-tcg']).toContain(driver.modeledCounterpart);
         }
@@ -102,7 +129,9 @@ describe('real drivers on this host', () => {
       for (const reason of availability.reasons) expect(run.stdout).toContain(reason);
     }
     expect(run.stdout).toContain('Debian packages: qemu-system-x86, busybox-static, linux-image-cloud-amd64');
-    const json = JSON.parse((await runCli(['doctor', '--json'])).stdout) as { drivers: { id: string; availability: Availability }[] };
+    const json = JSON.parse((await runCli(['doctor', '--json'])).stdout) as {
+      drivers: { id: string; availability: Availability }[];
+    };
     expect(json.drivers.map((d) => d.id)).toEqual([...DRIVERS]);
   }, 60_000);
 
@@ -137,15 +166,23 @@ describe('real drivers on this host', () => {
         const scenario = join(dir, 'interrupted.yaml');
         await writeFile(
           scenario,
-          ['hardware: dev-laptop', 'metrics: [boot_time]', 'engines:', `  - { id: ${interruptible}, driver: real, real: { bootIterations: 100000, bootWarmup: 0 } }`].join('\n'),
+          [
+            'hardware: dev-laptop',
+            'metrics: [boot_time]',
+            'engines:',
+            `  - { id: ${interruptible}, driver: real, real: { bootIterations: 100000, bootWarmup: 0 } }`,
+          ].join('\n'),
         );
-        const child = spawn(process.execPath, ['bin/virtbench.js', 'run', scenario, '--out', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, ['bin/virtbench.js', 'run', scenario, '--out', dir], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let stderr = '';
         child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
         const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
         const prefix = `${child.pid}-`;
         // Wait until the run is booting instances (its processes are on the host), then interrupt it.
-        const booting = async (): Promise<boolean> => (await findLeftovers(prefix)).some((l) => l.startsWith('process'));
+        const booting = async (): Promise<boolean> =>
+          (await findLeftovers(prefix)).some((l) => l.startsWith('process'));
         const deadline = Date.now() + 60_000;
         while (!(await booting()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
         expect(await booting()).toBe(true);

@@ -89,10 +89,20 @@ describe('static binaries', () => {
 });
 
 describe('density extrapolation', () => {
-  const host = { availableMiB: 8192, hostThreads: 4, freeStorageMiB: 100_000, targetCpuUtilization: 0.8, appDemandCores: 0.1, appWrittenMiB: 10 };
+  const host = {
+    availableMiB: 8192,
+    hostThreads: 4,
+    freeStorageMiB: 100_000,
+    targetCpuUtilization: 0.8,
+    appDemandCores: 0.1,
+    appWrittenMiB: 10,
+  };
 
   it('divides each resource by the measured per-instance cost and binds on the scarcest', () => {
-    const estimate = extrapolateDensity({ pssKiB: [100 * 1024, 300 * 1024], idleCores: [0, 0], storageBytes: [0, 0] }, host);
+    const estimate = extrapolateDensity(
+      { pssKiB: [100 * 1024, 300 * 1024], idleCores: [0, 0], storageBytes: [0, 0] },
+      host,
+    );
     expect(estimate.memoryPerInstanceMiB).toBe(200);
     expect(estimate.limits.memory).toBe(40); // 8192 / 200
     expect(estimate.limits.cpu).toBe(32); // 4 * 0.8 / 0.1
@@ -169,7 +179,28 @@ describe('model against measurement', () => {
 
   it('pairs a real driver with its modeled counterpart at the same point, not with a same-id engine of the other driver', () => {
     const row = (engine: string, driver: 'model' | 'real', metric: string, p50: number) =>
-      ({ scenario: 's', engine, kind: 'container', driver, hardware: 'host', metric, unit: 'ms', detail: '', params: {}, samples: [p50], n: 1, mean: p50, p50, p95: p50, p99: p50, min: p50, max: p50, stddev: 0, ci95Low: p50, ci95High: p50 }) as const;
+      ({
+        scenario: 's',
+        engine,
+        kind: 'container',
+        driver,
+        hardware: 'host',
+        metric,
+        unit: 'ms',
+        detail: '',
+        params: {},
+        samples: [p50],
+        n: 1,
+        mean: p50,
+        p50,
+        p95: p50,
+        p99: p50,
+        min: p50,
+        max: p50,
+        stddev: 0,
+        ci95Low: p50,
+        ci95High: p50,
+      }) as const;
     const result = {
       engines: [
         { id: 'docker', title: 'model', kind: 'container', driver: 'model' },
@@ -178,14 +209,16 @@ describe('model against measurement', () => {
       rows: [row('docker', 'model', 'boot_time', 300), row('docker', 'real', 'boot_time', 600)],
     } as unknown as RunResult;
     const [comparison] = compareModelWithReal(result);
-    expect(comparison?.metrics).toEqual([{ metric: 'boot_time', unit: 'ms', measured: 600, modeled: 300, error: -50, errorKind: 'relative' }]);
+    expect(comparison?.metrics).toEqual([
+      { metric: 'boot_time', unit: 'ms', measured: 600, modeled: 300, error: -50, errorKind: 'relative' },
+    ]);
   });
 });
 
 describe('launcher round trip', () => {
   const timing: LaunchTiming = { readyMs: 2.5, exitMs: 3, code: 0, lines: ['ready'], stderr: '' };
 
-  it('takes the launcher\'s own round trip out of the ready and exit times', () => {
+  it("takes the launcher's own round trip out of the ready and exit times", () => {
     const corrected = withoutOverhead(timing, { readyMs: 0.25, exitMs: 0.5 });
     expect(corrected.readyMs).toBeCloseTo(2.25, 12);
     expect(corrected.exitMs).toBeCloseTo(2.5, 12);
@@ -214,7 +247,9 @@ describe('launcher round trip', () => {
 
 describe('hyperfine command lines', () => {
   it('quotes words so hyperfine -N splits them back into the same argv', () => {
-    expect(hyperfineCommand(['/usr/bin/runc', 'run', '--bundle', '/tmp/a b', "it's"])).toBe(`/usr/bin/runc run --bundle '/tmp/a b' 'it'\\''s'`);
+    expect(hyperfineCommand(['/usr/bin/runc', 'run', '--bundle', '/tmp/a b', "it's"])).toBe(
+      `/usr/bin/runc run --bundle '/tmp/a b' 'it'\\''s'`,
+    );
   });
 });
 
@@ -236,7 +271,14 @@ describe('cleanup registry', () => {
 });
 
 describe('calibrate --host', () => {
-  const row = (engine: string, metric: string, p50: number) => ({ engine, driver: 'real', metric, p50, n: 10, stddev: 1 });
+  const row = (engine: string, metric: string, p50: number) => ({
+    engine,
+    driver: 'real',
+    metric,
+    p50,
+    n: 10,
+    stddev: 1,
+  });
   const run = {
     scenario: { name: 'real-host', file: 'scenarios/real-host.yaml' },
     hardware: findHardware('dev-laptop')!,
@@ -258,10 +300,14 @@ describe('calibrate --host', () => {
     const value = (stem: string, name: string) => profile.profiles[stem]?.params.find((p) => p.name === name)?.value;
     expect(value('native', 'execMs')).toBe(2);
     expect(value('namespaces', 'namespacesMs')).toBe(5); // 7 - 2
-    expect(value('runc', 'runtimeStartMs')).toBe(70 - 7 - docker.spec.boot.cgroupMs.value - 2 * docker.spec.boot.layerMountMs.value);
+    expect(value('runc', 'runtimeStartMs')).toBe(
+      70 - 7 - docker.spec.boot.cgroupMs.value - 2 * docker.spec.boot.layerMountMs.value,
+    );
     expect(value('docker', 'daemonMs')).toBe(430); // 500 - 70
     expect(value('docker', 'instanceOverheadMiB')).toBe(4);
-    expect(value('qemu-tcg', 'firmwareMs')).toBe(900 - qemuTcg.spec.boot.vmmStartMs.value - qemuTcg.spec.boot.bootloaderMs.value);
+    expect(value('qemu-tcg', 'firmwareMs')).toBe(
+      900 - qemuTcg.spec.boot.vmmStartMs.value - qemuTcg.spec.boot.bootloaderMs.value,
+    );
     expect(value('qemu-tcg', 'cpuFraction')).toBe(7);
     expect(value('runc', 'memoryBandwidthFraction')).toBe(0); // a negative overhead is noise, not a speed-up
   });
@@ -275,10 +321,22 @@ describe('calibrate --host', () => {
       const scenario = join(dir, 'uses-profiles.yaml');
       await writeFile(
         scenario,
-        ['hardware: dev-laptop', 'engines:', ...['native', 'namespaces', 'runc', 'docker', 'qemu-tcg'].map((s) => `  - profile: host/profiles/host-${s}.yaml`)].join('\n'),
+        [
+          'hardware: dev-laptop',
+          'engines:',
+          ...['native', 'namespaces', 'runc', 'docker', 'qemu-tcg'].map(
+            (s) => `  - profile: host/profiles/host-${s}.yaml`,
+          ),
+        ].join('\n'),
       );
       const loaded = await loadScenario(scenario);
-      expect(loaded.engines.map((e) => e.engine.id)).toEqual(['host-native', 'host-namespaces', 'host-runc', 'host-docker', 'host-qemu-tcg']);
+      expect(loaded.engines.map((e) => e.engine.id)).toEqual([
+        'host-native',
+        'host-namespaces',
+        'host-runc',
+        'host-docker',
+        'host-qemu-tcg',
+      ]);
     });
   });
 
@@ -286,7 +344,9 @@ describe('calibrate --host', () => {
     await withTempDir(async (dir) => {
       const resultFile = join(dir, 'model-only.json');
       await writeFile(resultFile, JSON.stringify({ ...run, rows: [] }));
-      await expect(calibrateHost(resultFile, join(dir, 'host'))).rejects.toThrow(/run `virtbench run scenarios\/real-host.yaml` first/);
+      await expect(calibrateHost(resultFile, join(dir, 'host'))).rejects.toThrow(
+        /run `virtbench run scenarios\/real-host.yaml` first/,
+      );
     });
   });
 });

@@ -17,15 +17,19 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'virtbench-ci-'));
   baseline = await makeBaseline(dir);
   const profile = await firmwareProfile(dir, 'kvm', 0.2 * meanOf(baseline.result, 'kvm', 'boot_time'));
-  scenario = await writeVariant(dir, (doc) => {
-    replaceEngine(doc, 'kvm', profile);
-    doc.gates = {
-      checks: [
-        { metric: 'boot_time', kinds: ['type1'] },
-        { metric: 'image_size', band: { stat: 'mean', percent: 5 } },
-      ],
-    };
-  }, 'slow-kvm-gated.yaml');
+  scenario = await writeVariant(
+    dir,
+    (doc) => {
+      replaceEngine(doc, 'kvm', profile);
+      doc.gates = {
+        checks: [
+          { metric: 'boot_time', kinds: ['type1'] },
+          { metric: 'image_size', band: { stat: 'mean', percent: 5 } },
+        ],
+      };
+    },
+    'slow-kvm-gated.yaml',
+  );
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -42,7 +46,9 @@ describe('GitHub annotations', () => {
     const gatesAt = lines.findIndex((l) => l.startsWith('gates:'));
     const line = lines.findIndex((l, i) => i > gatesAt && l.includes('metric: boot_time')) + 1;
     expect(errors[0]).toMatch(
-      new RegExp(`^::error title=virtbench gate%3A kvm boot_time,file=${scenario.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')},line=${line},col=\\d+::kvm boot_time \\(mean\\): \\+\\d+\\.\\d%25 beyond 5%25 and significant`),
+      new RegExp(
+        `^::error title=virtbench gate%3A kvm boot_time,file=${scenario.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')},line=${line},col=\\d+::kvm boot_time \\(mean\\): \\+\\d+\\.\\d%25 beyond 5%25 and significant`,
+      ),
     );
   });
 
@@ -66,8 +72,12 @@ describe('JUnit XML', () => {
     expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="virtbench gate"')).toBe(true);
     expect(xml.match(/<testcase /g)).toHaveLength(checks);
     expect(xml).toContain(`tests="${checks}" failures="1" errors="0"`);
-    expect(xml).toMatch(/<testcase classname="seed-comparison\.kvm" name="boot_time \(mean\) A\/B α 0\.01, \+5%" time="0">\s*<failure message="\+\d+\.\d% beyond 5% and significant \(p [^"]+ ≤ α 0\.01\)" type="regression">baseline \S+ s, current \S+ s/);
-    expect(xml).toMatch(/<testcase classname="seed-comparison\.docker" name="image_size \(mean\) band mean 86\.5 \(baseline\) ±5%" time="0">\s*<system-out>/);
+    expect(xml).toMatch(
+      /<testcase classname="seed-comparison\.kvm" name="boot_time \(mean\) A\/B α 0\.01, \+5%" time="0">\s*<failure message="\+\d+\.\d% beyond 5% and significant \(p [^"]+ ≤ α 0\.01\)" type="regression">baseline \S+ s, current \S+ s/,
+    );
+    expect(xml).toMatch(
+      /<testcase classname="seed-comparison\.docker" name="image_size \(mean\) band mean 86\.5 \(baseline\) ±5%" time="0">\s*<system-out>/,
+    );
     expect(xml.match(/<failure /g)).toHaveLength(1);
   });
 

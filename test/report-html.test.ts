@@ -15,7 +15,9 @@ import { runCli } from './helpers.js';
  */
 
 const CHROMIUM = '/usr/bin/chromium';
-const unavailable = existsSync(CHROMIUM) ? undefined : `Debian's Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`;
+const unavailable = existsSync(CHROMIUM)
+  ? undefined
+  : `Debian's Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`;
 
 const ARGS = [
   '--headless',
@@ -52,18 +54,36 @@ describe.skipIf(unavailable !== undefined)('HTML report in headless Chromium', (
     expect((await runCli(['run', scenario, '--out', join(dir, 'current'), '--quiet'])).code).toBe(0);
     current = JSON.parse(await readFile(join(dir, 'current', 'seed-comparison.json'), 'utf8')) as RunResult;
     for (const shard of ['1/2', '2/2']) {
-      expect((await runCli(['run', 'test/fixtures/small-sweep.yaml', '--shard', shard, '--out', join(dir, 'shards'), '--quiet'])).code).toBe(0);
+      expect(
+        (
+          await runCli([
+            'run',
+            'test/fixtures/small-sweep.yaml',
+            '--shard',
+            shard,
+            '--out',
+            join(dir, 'shards'),
+            '--quiet',
+          ])
+        ).code,
+      ).toBe(0);
     }
     const merged = await runCli([
       'merge',
       join(dir, 'shards', 'small-sweep.shard-1-of-2.json'),
       join(dir, 'shards', 'small-sweep.shard-2-of-2.json'),
-      '--out', join(dir, 'merged'),
-      '--html', join(dir, 'sweep.html'),
+      '--out',
+      join(dir, 'merged'),
+      '--html',
+      join(dir, 'sweep.html'),
       '--quiet',
     ]);
     expect(merged.code).toBe(0);
-    browser = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM, headless: true, args: ARGS });
+    browser = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ARGS,
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -99,8 +119,14 @@ describe.skipIf(unavailable !== undefined)('HTML report in headless Chromium', (
       }),
     );
     expect(charts.map((c) => c.id)).toEqual([
-      'chart-boot', 'chart-image', 'chart-density',
-      'chart-overhead-cpu', 'chart-overhead-memory', 'chart-overhead-disk', 'chart-overhead-network', 'chart-overhead-total',
+      'chart-boot',
+      'chart-image',
+      'chart-density',
+      'chart-overhead-cpu',
+      'chart-overhead-memory',
+      'chart-overhead-disk',
+      'chart-overhead-network',
+      'chart-overhead-total',
     ]);
     for (const chart of charts) {
       expect(chart.width, chart.id).toBeGreaterThan(300);
@@ -109,20 +135,29 @@ describe.skipIf(unavailable !== undefined)('HTML report in headless Chromium', (
     }
 
     // Boot bars are stacked from phases; their lengths are proportional to the medians (linear scale).
-    const boot = await page.$$eval('#chart-boot rect.bar', (rects) => rects.map((r) => r.getBoundingClientRect().width));
+    const boot = await page.$$eval('#chart-boot rect.bar', (rects) =>
+      rects.map((r) => r.getBoundingClientRect().width),
+    );
     const p50 = (engine: string) => current.rows.find((r) => r.engine === engine && r.metric === 'boot_time')!.p50;
     const engines = current.engines.map((e) => e.id);
     const kvm = engines.indexOf('kvm');
     const docker = engines.indexOf('docker');
     expect(boot[kvm]! / boot[docker]!).toBeCloseTo(p50('kvm') / p50('docker'), 1);
-    expect(await page.$$eval('#chart-boot rect.segment', (rects) => rects.filter((r) => r.getBoundingClientRect().width > 0).length)).toBeGreaterThan(40);
+    expect(
+      await page.$$eval(
+        '#chart-boot rect.segment',
+        (rects) => rects.filter((r) => r.getBoundingClientRect().width > 0).length,
+      ),
+    ).toBeGreaterThan(40);
     expect(await page.$$eval('#chart-density text.value', (texts) => texts.map((t) => t.textContent))).toContain(
       `${current.rows.find((r) => r.engine === 'kvm' && r.metric === 'density')!.p50} (binding: ${current.rows.find((r) => r.engine === 'kvm' && r.metric === 'density')!.detail.replace('binding: ', '')})`,
     );
 
     // The gate table and the claims.
     expect(await page.textContent('.verdict')).toMatch(/^Gate FAILED: 1 of \d+ checks failed/);
-    expect(await page.$$eval('table.gate tr.fail td:nth-child(2)', (cells) => cells.map((c) => c.textContent))).toEqual(['kvm']);
+    expect(await page.$$eval('table.gate tr.fail td:nth-child(2)', (cells) => cells.map((c) => c.textContent))).toEqual(
+      ['kvm'],
+    );
     expect(await page.$$eval('li.claim', (items) => items.length)).toBe(current.claims.length);
     const shot = await page.locator('#boot').screenshot();
     expect(shot.length).toBeGreaterThan(5_000);
@@ -152,23 +187,40 @@ describe.skipIf(unavailable !== undefined)('HTML report in headless Chromium', (
         expect(series.length).toBeGreaterThan(100);
       }
     }
-    expect(await page.$$eval('#sweeps h3', (h) => h.map((x) => x.textContent))).toContain('boot_time (ms, p50) vs hardware.memory.gib (options.vcpus=1)');
+    expect(await page.$$eval('#sweeps h3', (h) => h.map((x) => x.textContent))).toContain(
+      'boot_time (ms, p50) vs hardware.memory.gib (options.vcpus=1)',
+    );
     await page.close();
   });
 
   it('writes JUnit XML that a browser parses as well-formed XML', async () => {
     const junit = join(dir, 'junit.xml');
     const made = join(dir, 'baselines', 'seed-comparison.json');
-    expect((await runCli(['gate', '--baseline', made, '--current', join(dir, 'current', 'seed-comparison.json'), '--junit', junit])).code).toBe(1);
+    expect(
+      (
+        await runCli([
+          'gate',
+          '--baseline',
+          made,
+          '--current',
+          join(dir, 'current', 'seed-comparison.json'),
+          '--junit',
+          junit,
+        ])
+      ).code,
+    ).toBe(1);
     const page = await browser.newPage();
-    const parsed = await page.evaluate((xml) => {
-      const doc = new DOMParser().parseFromString(xml, 'application/xml');
-      return {
-        errors: doc.getElementsByTagName('parsererror').length,
-        cases: doc.getElementsByTagName('testcase').length,
-        failures: [...doc.getElementsByTagName('failure')].map((f) => f.parentElement!.getAttribute('classname')),
-      };
-    }, await readFile(junit, 'utf8'));
+    const parsed = await page.evaluate(
+      (xml) => {
+        const doc = new DOMParser().parseFromString(xml, 'application/xml');
+        return {
+          errors: doc.getElementsByTagName('parsererror').length,
+          cases: doc.getElementsByTagName('testcase').length,
+          failures: [...doc.getElementsByTagName('failure')].map((f) => f.parentElement!.getAttribute('classname')),
+        };
+      },
+      await readFile(junit, 'utf8'),
+    );
     expect(parsed.errors).toBe(0);
     expect(parsed.cases).toBeGreaterThan(40);
     expect(parsed.failures).toEqual(['seed-comparison.kvm']);

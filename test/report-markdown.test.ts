@@ -26,7 +26,9 @@ describe('Markdown report', () => {
     const file = join(dir, 'gate.md');
     const summary = join(dir, 'summary.md');
     await writeFile(summary, '# earlier step\n');
-    const run = await runCli(['gate', '--baseline', baseline.path, slowScenario, '--markdown', file], { GITHUB_STEP_SUMMARY: summary });
+    const run = await runCli(['gate', '--baseline', baseline.path, slowScenario, '--markdown', file], {
+      GITHUB_STEP_SUMMARY: summary,
+    });
     expect(run.code).toBe(1);
     const md = await readFile(file, 'utf8');
 
@@ -34,7 +36,9 @@ describe('Markdown report', () => {
     expect(md).toMatch(/^\*\*Gate FAILED\.\*\* 1 of \d+ checks failed/m);
     expect(md).toMatch(/^- \*\*kvm\*\* boot\\_time \(mean\): \+\d+\.\d% beyond 5% and significant/m);
     expect(md).toContain('| P/F | engine | metric | baseline | current | change | p-value | threshold |');
-    expect(md).toMatch(/^\| ❌ F \| kvm \| boot\\_time \(mean\) \| \S+ s \| \S+ s \| \+\d+\.\d% \| 0\.00\d \| α 0\.01, \+5% \|$/m);
+    expect(md).toMatch(
+      /^\| ❌ F \| kvm \| boot\\_time \(mean\) \| \S+ s \| \S+ s \| \+\d+\.\d% \| 0\.00\d \| α 0\.01, \+5% \|$/m,
+    );
     expect(md.match(/^\| ✅ P \|/gm)!.length).toBeGreaterThan(40);
 
     // The comparison table: engines as columns, the change against the baseline beside kvm's boot.
@@ -69,7 +73,9 @@ describe('Markdown report', () => {
     const md = await readFile(file, 'utf8');
     expect(md).toMatch(/^## virtbench compare · seed-comparison$/m);
     expect(md).toContain('| P/F | engine | metric | baseline | current | change | 95% CI | p-value | threshold |');
-    expect(md).toMatch(/^\| ❌ F \| kvm \| boot\\_time \(mean\) \|[^|]+\|[^|]+\| \+\d+\.\d% \| \+\d+\.\d% … \+\d+\.\d% \|/m);
+    expect(md).toMatch(
+      /^\| ❌ F \| kvm \| boot\\_time \(mean\) \|[^|]+\|[^|]+\| \+\d+\.\d% \| \+\d+\.\d% … \+\d+\.\d% \|/m,
+    );
     expect(md).toContain('What a gate would decide: 1 of');
   });
 

@@ -64,7 +64,9 @@ describe('virtbench run --shard and virtbench merge', () => {
         expect(csv.equals(await readFile(join(dir, 'full', `${name}.csv`)))).toBe(true);
         expect(csv.length).toBeGreaterThan(1000);
         // Same host, so the JSON, environment and claims included, is identical too.
-        expect(await readFile(join(dir, 'merged', `${name}.json`), 'utf8')).toBe(await readFile(join(dir, 'full', `${name}.json`), 'utf8'));
+        expect(await readFile(join(dir, 'merged', `${name}.json`), 'utf8')).toBe(
+          await readFile(join(dir, 'full', `${name}.json`), 'utf8'),
+        );
       });
     });
   }
@@ -81,7 +83,14 @@ describe('virtbench run --shard and virtbench merge', () => {
       expect(twice.stderr).toContain('shard 2/3 is given twice');
       const other = await runCli(['run', '--shard', '2/3', '--seed', '9', '--out', join(dir, 'other'), '--quiet']);
       expect(other.code).toBe(0);
-      const mixed = await runCli(['merge', shards[0]!, join(dir, 'other', 'seed-comparison.shard-2-of-3.json'), shards[2]!, '--out', out]);
+      const mixed = await runCli([
+        'merge',
+        shards[0]!,
+        join(dir, 'other', 'seed-comparison.shard-2-of-3.json'),
+        shards[2]!,
+        '--out',
+        out,
+      ]);
       expect(mixed.code).toBe(2);
       expect(mixed.stderr).toMatch(/seed: differs from .*shard-1-of-3\.json: these are shards of different runs/);
       const full = await runCli(['run', '--out', join(dir, 'full'), '--quiet']);
@@ -92,7 +101,13 @@ describe('virtbench run --shard and virtbench merge', () => {
       const badSpec = await runCli(['run', '--shard', '4/3', '--out', out]);
       expect(badSpec.code).toBe(2);
       // A single shard cannot be gated: it lacks the other shards' engines.
-      const gated = await runCli(['gate', '--baseline', join(dir, 'full', 'seed-comparison.json'), '--current', shards[0]!]);
+      const gated = await runCli([
+        'gate',
+        '--baseline',
+        join(dir, 'full', 'seed-comparison.json'),
+        '--current',
+        shards[0]!,
+      ]);
       expect(gated.code).toBe(2);
       expect(gated.stderr).toContain('is a single shard of a run');
       const corrupted = JSON.parse(await readFile(shards[1]!, 'utf8'));

@@ -30,7 +30,13 @@ function heapOrder(heap: MinHeap, operations: readonly (number | null)[]): numbe
 }
 
 // Few distinct keys, so that ties are common; null is a pop.
-const operations = fc.array(fc.option(fc.integer({ min: 0, max: 6 }).map((k) => k / 2), { nil: null, freq: 3 }), { maxLength: 400 });
+const operations = fc.array(
+  fc.option(
+    fc.integer({ min: 0, max: 6 }).map((k) => k / 2),
+    { nil: null, freq: 3 },
+  ),
+  { maxLength: 400 },
+);
 
 describe('storm heap', () => {
   it('pops by key, and equal keys in insertion order, through growth', () => {

@@ -24,10 +24,14 @@ async function modeled(id: string): Promise<ModeledEngine> {
 
 async function seedCells(): Promise<{ engine: ModeledEngine; cell: Cell }[]> {
   const scenario = await loadScenario('scenarios/seed-comparison.yaml');
-  return scenario.engines.map((entry) => ({ engine: entry.engine as ModeledEngine, cell: buildCell(scenario, entry, {}) }));
+  return scenario.engines.map((entry) => ({
+    engine: entry.engine as ModeledEngine,
+    cell: buildCell(scenario, entry, {}),
+  }));
 }
 
-const analyticBoot = (engine: ModeledEngine, cell: Cell): number => bootPhases(engine.spec, cell).reduce((sum, p) => sum + p.ms, 0);
+const analyticBoot = (engine: ModeledEngine, cell: Cell): number =>
+  bootPhases(engine.spec, cell).reduce((sum, p) => sum + p.ms, 0);
 
 describe('boot storm: known answers', () => {
   it('boots one instance in exactly the analytic boot time, for every engine, cached or pulled, shared or not', async () => {
@@ -36,7 +40,10 @@ describe('boot storm: known answers', () => {
         for (const sharedImage of [true, false]) {
           const variant: Cell = { ...cell, options: { ...cell.options, imageCached } };
           const storm = simulateStorm(engine.spec, variant, burst(1, sharedImage), { noise: false });
-          expect(storm.allReadyMs, `${engine.id} cached=${imageCached} shared=${sharedImage}`).toBeCloseTo(analyticBoot(engine, variant), 6);
+          expect(storm.allReadyMs, `${engine.id} cached=${imageCached} shared=${sharedImage}`).toBeCloseTo(
+            analyticBoot(engine, variant),
+            6,
+          );
           expect(storm.latency.p99).toBeCloseTo(storm.allReadyMs, 6);
         }
       }
@@ -45,7 +52,12 @@ describe('boot storm: known answers', () => {
 
   it('with instances arriving far apart, nobody waits: every latency is the analytic boot time', async () => {
     const [, docker] = await seedCells();
-    const storm = simulateStorm(docker!.engine.spec, docker!.cell, { instances: 50, arrivalRate: 0.5, sharedImage: true }, { noise: false });
+    const storm = simulateStorm(
+      docker!.engine.spec,
+      docker!.cell,
+      { instances: 50, arrivalRate: 0.5, sharedImage: true },
+      { noise: false },
+    );
     const boot = analyticBoot(docker!.engine, docker!.cell);
     expect(storm.latency.p50).toBeCloseTo(boot, 6);
     expect(storm.latency.p99).toBeCloseTo(boot, 6);
@@ -78,15 +90,28 @@ describe('boot storm: known answers', () => {
     const kvm = await modeled('kvm');
     const { cell } = (await seedCells()).find((c) => c.engine.id === 'kvm')!;
     const hardware: HardwareProfile = { ...cell.hardware, storage: { ...cell.hardware.storage, seqReadMBs: 100 } };
-    const full = simulateStorm(kvm.spec, { ...cell, hardware, options: { ...cell.options, linkedClones: false } }, burst(200), { noise: false });
-    const linked = simulateStorm(kvm.spec, { ...cell, hardware, options: { ...cell.options, linkedClones: true } }, burst(200), { noise: false });
+    const full = simulateStorm(
+      kvm.spec,
+      { ...cell, hardware, options: { ...cell.options, linkedClones: false } },
+      burst(200),
+      { noise: false },
+    );
+    const linked = simulateStorm(
+      kvm.spec,
+      { ...cell, hardware, options: { ...cell.options, linkedClones: true } },
+      burst(200),
+      { noise: false },
+    );
     expect(linked.allReadyMs).toBeLessThan(full.allReadyMs / 2);
   });
 
   it('a serialised section admits one start at a time: K starts take at least K x its hold time', async () => {
     const docker = await modeled('docker');
     const { cell } = (await seedCells()).find((c) => c.engine.id === 'docker')!;
-    const hardware: HardwareProfile = { ...cell.hardware, cpu: { ...cell.hardware.cpu, sockets: 8, coresPerSocket: 64 } };
+    const hardware: HardwareProfile = {
+      ...cell.hardware,
+      cpu: { ...cell.hardware.cpu, sockets: 8, coresPerSocket: 64 },
+    };
     const serialMs = docker.spec.storm!.serialMs.value;
     expect(serialMs).toBeGreaterThan(0);
     const instances = 400;
@@ -101,8 +126,11 @@ describe('boot storm: known answers', () => {
     const { cell } = (await seedCells()).find((c) => c.engine.id === 'docker')!;
     const pulled: Cell = { ...cell, options: { ...cell.options, imageCached: false } };
     const phases = bootPhases(docker.spec, pulled);
-    const fetch = phases.filter((p) => p.name === 'image_pull' || p.name === 'unpack').reduce((sum, p) => sum + p.ms, 0);
-    const fetching = (storm: ReturnType<typeof simulateStorm>): number => (storm.phaseMeanMs.image_pull ?? 0) + (storm.phaseMeanMs.unpack ?? 0);
+    const fetch = phases
+      .filter((p) => p.name === 'image_pull' || p.name === 'unpack')
+      .reduce((sum, p) => sum + p.ms, 0);
+    const fetching = (storm: ReturnType<typeof simulateStorm>): number =>
+      (storm.phaseMeanMs.image_pull ?? 0) + (storm.phaseMeanMs.unpack ?? 0);
     const shared = simulateStorm(docker.spec, pulled, burst(100, true), { noise: false });
     const distinct = simulateStorm(docker.spec, pulled, burst(100, false), { noise: false });
     // Every instance waits for the one pull and unpack, and nobody waits longer than that.
@@ -133,7 +161,10 @@ describe('boot storm: known answers', () => {
   it('counts its timeline: buckets add up to the instances started', async () => {
     const [, docker] = await seedCells();
     const storm = simulateStorm(docker!.engine.spec, docker!.cell, burst(3000));
-    const started = storm.timeline.readyPerSecond.reduce((sum, rate) => sum + (rate * storm.timeline.bucketMs) / 1000, 0);
+    const started = storm.timeline.readyPerSecond.reduce(
+      (sum, rate) => sum + (rate * storm.timeline.bucketMs) / 1000,
+      0,
+    );
     expect(started).toBeCloseTo(3000, 6);
   });
 });
@@ -193,7 +224,10 @@ describe('boot storm: reused arrays', () => {
 
 describe('boot storm: Firecracker creation rate', () => {
   it('is within 20% of the published steady creation rate (fc-creation-rate) on its published host', async () => {
-    const rows = parse(await readFile('engines/data/published.csv', 'utf8'), { columns: true }) as Record<string, string>[];
+    const rows = parse(await readFile('engines/data/published.csv', 'utf8'), { columns: true }) as Record<
+      string,
+      string
+    >[];
     const published = Number(rows.find((r) => r.id === 'fc-creation-rate')!.value);
     const firecracker = await modeled('firecracker');
     // The published host as profiled, two hardware threads per core; the rate is per physical core.
@@ -220,7 +254,10 @@ describe('boot storm: Firecracker creation rate', () => {
     const scenario = await loadScenario('scenarios/seed-comparison.yaml', { engines: ['firecracker'] });
     const cell = buildCell(scenario, scenario.engines[0]!, {});
     const plan = stormPlan(firecracker.spec, cell, burst(1));
-    const total = plan.steps.reduce((sum, step) => sum + (step.kind === 'use' ? Math.max(...step.demands.map((d) => d.ms)) : step.ms), 0);
+    const total = plan.steps.reduce(
+      (sum, step) => sum + (step.kind === 'use' ? Math.max(...step.demands.map((d) => d.ms)) : step.ms),
+      0,
+    );
     expect(total).toBeCloseTo(analyticBoot(firecracker, cell), 9);
   });
 });
@@ -232,7 +269,10 @@ describe('boot storm in scenarios', () => {
       expect(run.code).toBe(0);
       expect(run.stdout).toContain('boot_storm (ms, p50) vs storm.instances');
       expect(run.stdout).toContain('Boot storm: all ready');
-      const csv = parse(await readFile(`${dir}/storm-sweep.csv`, 'utf8'), { columns: true }) as Record<string, string>[];
+      const csv = parse(await readFile(`${dir}/storm-sweep.csv`, 'utf8'), { columns: true }) as Record<
+        string,
+        string
+      >[];
       const curve = csv.filter((r) => r.metric === 'boot_storm' && r.engine === 'firecracker');
       expect(curve.map((r) => r['param_storm.instances'])).toEqual(['1', '10', '100']);
       const times = curve.map((r) => Number(r.p50));
@@ -257,9 +297,19 @@ describe('boot storm in scenarios', () => {
   it('rejects an arrival rate so close to 0 that later starts fall at no finite time, set or swept', async () => {
     await withTempDir(async (dir) => {
       const scenario = (storm: string, sweep = ''): string =>
-        ['name: slow-arrivals', 'hardware: fc-m5d-metal', 'engines: [docker]', 'metrics: [boot_storm]', storm, sweep].join('\n');
+        [
+          'name: slow-arrivals',
+          'hardware: fc-m5d-metal',
+          'engines: [docker]',
+          'metrics: [boot_storm]',
+          storm,
+          sweep,
+        ].join('\n');
       await writeFile(join(dir, 'set.yaml'), scenario('storm: { instances: 3, arrivalRate: 1e-310 }'));
-      await writeFile(join(dir, 'swept.yaml'), scenario('storm: { instances: 3 }', 'sweep: { storm.arrivalRate: [0, 1e-310] }'));
+      await writeFile(
+        join(dir, 'swept.yaml'),
+        scenario('storm: { instances: 3 }', 'sweep: { storm.arrivalRate: [0, 1e-310] }'),
+      );
       const set = await runCli(['validate', join(dir, 'set.yaml')]);
       expect(set.code).toBe(2);
       expect(set.stderr).toMatch(/set\.yaml:5:\d+: storm\.arrivalRate: an arrival rate this close to 0/);
@@ -269,6 +319,8 @@ describe('boot storm in scenarios', () => {
     });
     // Programs that call the simulator directly get the same refusal.
     const { engine, cell } = (await seedCells())[0]!;
-    expect(() => simulateStorm(engine.spec, cell, { instances: 3, arrivalRate: 1e-310, sharedImage: true })).toThrow(/no finite time/);
+    expect(() => simulateStorm(engine.spec, cell, { instances: 3, arrivalRate: 1e-310, sharedImage: true })).toThrow(
+      /no finite time/,
+    );
   });
 });

@@ -46,7 +46,11 @@ describe('scenario validation', () => {
 
   it('suggests a known engine for a mistyped id', async () => {
     const [problem] = await problemsOf('unknown-engine.yaml');
-    expect(problem).toMatchObject({ location: { line: 4, column: 5 }, path: 'engines[1]', hint: 'did you mean "kvm"?' });
+    expect(problem).toMatchObject({
+      location: { line: 4, column: 5 },
+      path: 'engines[1]',
+      hint: 'did you mean "kvm"?',
+    });
   });
 
   it('suggests a known hardware profile', async () => {
@@ -62,7 +66,11 @@ describe('scenario validation', () => {
 
   it('suggests keys in nested maps', async () => {
     const [problem] = await problemsOf('nested-typo.yaml');
-    expect(problem).toMatchObject({ path: 'density.targetCpuUtilisation', location: { line: 4, column: 3 }, hint: 'did you mean "targetCpuUtilization"?' });
+    expect(problem).toMatchObject({
+      path: 'density.targetCpuUtilisation',
+      location: { line: 4, column: 3 },
+      hint: 'did you mean "targetCpuUtilization"?',
+    });
   });
 
   it('rejects a sweep path that names no field', async () => {

@@ -31,16 +31,44 @@ const seconds = (spec: ModeledEngineSpec, cell: Cell): number => {
   return OVERHEAD_DIMENSIONS.reduce((sum, d) => sum + t[d], 0);
 };
 
-const TERMS = ['computeGcycles', 'memoryGB', 'randomAccessesM', 'syscallsM', 'diskSeqReadMB', 'diskSeqWriteMB', 'diskRandReadK', 'diskRandWriteK', 'networkMB', 'roundTripsK'] as const;
+const TERMS = [
+  'computeGcycles',
+  'memoryGB',
+  'randomAccessesM',
+  'syscallsM',
+  'diskSeqReadMB',
+  'diskSeqWriteMB',
+  'diskRandReadK',
+  'diskRandWriteK',
+  'networkMB',
+  'roundTripsK',
+] as const;
 
 describe('workload profiles', () => {
   it('names every micro-benchmark of the published data and the application workloads', () => {
     const ids = BUILTIN_WORKLOADS.map((w) => w.id);
     expect(new Set(ids).size).toBe(ids.length);
-    for (const id of ['linpack', 'stream-triad', 'randomaccess', 'nuttcp', 'netperf-tcp-rr', 'netperf-udp-rr', 'fio-seq-read-1m', 'fio-rand-mixed-4k', 'syscall-bound', 'sysbench-cpu', 'iperf']) {
+    for (const id of [
+      'linpack',
+      'stream-triad',
+      'randomaccess',
+      'nuttcp',
+      'netperf-tcp-rr',
+      'netperf-udp-rr',
+      'fio-seq-read-1m',
+      'fio-rand-mixed-4k',
+      'syscall-bound',
+      'sysbench-cpu',
+      'iperf',
+    ]) {
       expect(findWorkload(id)?.kind, id).toBe('micro');
     }
-    expect(APPLICATION_WORKLOADS.map((w) => w.id)).toEqual(['kv-get-1conn', 'kv-get-128conn', 'oltp-read-only', 'http-server']);
+    expect(APPLICATION_WORKLOADS.map((w) => w.id)).toEqual([
+      'kv-get-1conn',
+      'kv-get-128conn',
+      'oltp-read-only',
+      'http-server',
+    ]);
     for (const w of BUILTIN_WORKLOADS) {
       expect(w.workload.name).toBe(w.id);
       expect(w.source.length, w.id).toBeGreaterThan(10);
@@ -65,7 +93,11 @@ describe('workload profiles', () => {
       await writeFile(bad, 'hardware: felter2015-x3650m4\nworkload: linpak\nengines: [native]\n');
       const error = await loadScenario(bad).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(InputError);
-      expect((error as InputError).problems[0]).toMatchObject({ location: { file: bad, line: 2, column: 11 }, path: 'workload', hint: 'did you mean "linpack"?' });
+      expect((error as InputError).problems[0]).toMatchObject({
+        location: { file: bad, line: 2, column: 11 },
+        path: 'workload',
+        hint: 'did you mean "linpack"?',
+      });
       const run = await runCli(['run', bad, '--out', dir]);
       expect(run.code).toBe(2);
       expect(run.stderr).toContain(`${bad}:2:11: workload: unknown workload "linpak"`);
@@ -92,9 +124,18 @@ describe('application workloads respond to the right costs', () => {
         fc.constantFrom(...specs),
         positive(1, 5000),
         positive(1.01, 10),
-        fc.record({ seqReadMBs: positive(10, 10000), seqWriteMBs: positive(10, 10000), randReadIops: positive(100, 2e6), randWriteIops: positive(100, 2e6), latencyUs: positive(5, 20000) }),
+        fc.record({
+          seqReadMBs: positive(10, 10000),
+          seqWriteMBs: positive(10, 10000),
+          randReadIops: positive(100, 2e6),
+          randWriteIops: positive(100, 2e6),
+          latencyUs: positive(5, 20000),
+        }),
         (spec, rttUs, slower, disk) => {
-          const at = (rtt: number, storage = base.hardware.storage): Cell => ({ ...kv, hardware: { ...kv.hardware, storage, network: { ...kv.hardware.network, rttUs: rtt } } });
+          const at = (rtt: number, storage = base.hardware.storage): Cell => ({
+            ...kv,
+            hardware: { ...kv.hardware, storage, network: { ...kv.hardware.network, rttUs: rtt } },
+          });
           const t = seconds(spec, at(rttUs));
           // Slower network round trips make every engine slower ...
           expect(seconds(spec, at(rttUs * slower))).toBeGreaterThan(t);
@@ -125,7 +166,10 @@ describe('application workloads respond to the right costs', () => {
         expect(seconds(withCosts(spec.costs.networkRoundTripExtraUs.value, diskUs), cell)).toBe(plain);
         // Containers on the host network skip the bridge, so only engines on a path pay the extra.
         const onPath = spec.kind !== 'native' && !(spec.kind === 'container' && cell.options.network === 'host');
-        if (onPath) expect(seconds(withCosts(spec.costs.networkRoundTripExtraUs.value + extraUs, spec.costs.diskIoPathUs.value), cell)).toBeGreaterThan(plain);
+        if (onPath)
+          expect(
+            seconds(withCosts(spec.costs.networkRoundTripExtraUs.value + extraUs, spec.costs.diskIoPathUs.value), cell),
+          ).toBeGreaterThan(plain);
       }),
     );
   });
@@ -133,7 +177,12 @@ describe('application workloads respond to the right costs', () => {
   it('overlapping round trips make the many-connection store far less sensitive to latency', async () => {
     const docker = ((await loadEngine('docker')) as ModeledEngine).spec;
     const base = await seedCell('docker');
-    const at = (w: Workload, rttUs: number): number => seconds(docker, { ...base, workload: w, hardware: { ...base.hardware, network: { ...base.hardware.network, rttUs } } });
+    const at = (w: Workload, rttUs: number): number =>
+      seconds(docker, {
+        ...base,
+        workload: w,
+        hardware: { ...base.hardware, network: { ...base.hardware.network, rttUs } },
+      });
     const oneGrowth = at(kvGetOneConnection.workload, 200) / at(kvGetOneConnection.workload, 20);
     const manyGrowth = at(kvGetManyConnections.workload, 200) / at(kvGetManyConnections.workload, 20);
     expect(oneGrowth).toBeGreaterThan(5);

@@ -106,19 +106,39 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   'iperf-download': { workload: 'iperf', readout: { kind: 'throughput', factor: 8 } },
 
   // images: docker-library/repo-info; the rows' ids say compressed or on disk
-  'alpine-3.22-amd64': { readout: { kind: 'image', metric: 'image_size', factor: MB_PER_MIB }, setup: { options: { image: 'alpine-3.22' }, app: { sizeMiB: 0 } } },
-  'ubuntu-24.04-amd64': { readout: { kind: 'image', metric: 'image_size', factor: MB_PER_MIB }, setup: { options: { image: 'ubuntu-24.04' }, app: { sizeMiB: 0 } } },
-  'debian-13-amd64': { readout: { kind: 'image', metric: 'image_size', factor: MB_PER_MIB }, setup: { options: { image: 'debian-13' }, app: { sizeMiB: 0 } } },
-  'ubuntu-24.04-cloudimg-amd64': { readout: { kind: 'image', metric: 'image_size', factor: MB_PER_MIB }, setup: { options: { image: 'ubuntu-24.04' }, app: { sizeMiB: 0 } } },
+  'alpine-3.22-amd64': {
+    readout: { kind: 'image', metric: 'image_size', factor: MB_PER_MIB },
+    setup: { options: { image: 'alpine-3.22' }, app: { sizeMiB: 0 } },
+  },
+  'ubuntu-24.04-amd64': {
+    readout: { kind: 'image', metric: 'image_size', factor: MB_PER_MIB },
+    setup: { options: { image: 'ubuntu-24.04' }, app: { sizeMiB: 0 } },
+  },
+  'debian-13-amd64': {
+    readout: { kind: 'image', metric: 'image_size', factor: MB_PER_MIB },
+    setup: { options: { image: 'debian-13' }, app: { sizeMiB: 0 } },
+  },
+  'ubuntu-24.04-cloudimg-amd64': {
+    readout: { kind: 'image', metric: 'image_size', factor: MB_PER_MIB },
+    setup: { options: { image: 'ubuntu-24.04' }, app: { sizeMiB: 0 } },
+  },
 
   // scrivano2017: 100 sequential `<runtime> run` of /bin/true
   'oci-run-true': {
     readout: { kind: 'boot' },
-    setup: { options: { network: 'host' }, app: { name: 'true', startMcycles: 0, sizeMiB: 0 }, why: 'no new network namespace' },
+    setup: {
+      options: { network: 'host' },
+      app: { name: 'true', startMcycles: 0, sizeMiB: 0 },
+      why: 'no new network namespace',
+    },
   },
   'oci-run-true-netns': {
     readout: { kind: 'boot' },
-    setup: { options: { network: 'bridge' }, app: { name: 'true', startMcycles: 0, sizeMiB: 0 }, why: 'a new network namespace' },
+    setup: {
+      options: { network: 'bridge' },
+      app: { name: 'true', startMcycles: 0, sizeMiB: 0 },
+      why: 'a new network namespace',
+    },
   },
 };
 

@@ -12,7 +12,15 @@ import { InputError } from '../errors.js';
 import { METRIC_FAMILIES } from '../metrics.js';
 import { buildCell, runScenario } from '../runner.js';
 import { loadScenario, type Scenario, type ScenarioEngine } from '../scenario/load.js';
-import { BENCHMARKS, ENGINE_ALIASES, ROW_READOUTS, ROW_SETUPS, type Benchmark, type Readout, type Setup } from './benchmarks.js';
+import {
+  BENCHMARKS,
+  ENGINE_ALIASES,
+  ROW_READOUTS,
+  ROW_SETUPS,
+  type Benchmark,
+  type Readout,
+  type Setup,
+} from './benchmarks.js';
 import { gates, type PublishedRow } from './published.js';
 
 /** One published row next to the model's value for it. */
@@ -48,9 +56,17 @@ export async function calibrationScenarioFiles(dir: string): Promise<string[]> {
   try {
     names = await readdir(dir);
   } catch {
-    throw new InputError({ location: { file: dir }, path: '', message: 'calibration scenario folder not found', hint: `virtbench ships its calibration scenarios in ${CALIBRATION_DIR}` });
+    throw new InputError({
+      location: { file: dir },
+      path: '',
+      message: 'calibration scenario folder not found',
+      hint: `virtbench ships its calibration scenarios in ${CALIBRATION_DIR}`,
+    });
   }
-  return names.filter((n) => ['.yaml', '.yml'].includes(extname(n))).sort().map((n) => join(dir, n));
+  return names
+    .filter((n) => ['.yaml', '.yml'].includes(extname(n)))
+    .sort()
+    .map((n) => join(dir, n));
 }
 
 /** The study a calibration scenario reproduces is its name. */
@@ -103,7 +119,11 @@ function engineEntry(scenario: Scenario, row: PublishedRow): ScenarioEngine {
 }
 
 /** The model's figure for one published row: the study's scenario, set up as the row's experiment was. */
-export async function modelValue(scenario: Scenario, row: PublishedRow, environment: Environment): Promise<{ value?: number; problem?: string }> {
+export async function modelValue(
+  scenario: Scenario,
+  row: PublishedRow,
+  environment: Environment,
+): Promise<{ value?: number; problem?: string }> {
   const benchmark = BENCHMARKS[row.benchmark];
   if (!benchmark) return { problem: `no model readout for benchmark ${row.benchmark}` };
   const readout: Readout = ROW_READOUTS[row.id] ?? benchmark.readout;
@@ -134,7 +154,10 @@ export async function modelValue(scenario: Scenario, row: PublishedRow, environm
       if (overhead === undefined || !profile) return { problem: 'the run produced no overhead_total' };
       const native = nativeTimes(buildCell(variant, variant.engines[0]!, {}));
       const seconds = OVERHEAD_DIMENSIONS.reduce((sum, d) => sum + native[d], 0) * (1 + overhead / 100);
-      const value = readout.kind === 'throughput' ? (profile.units / seconds) * readout.factor : (seconds / profile.units) * readout.factor;
+      const value =
+        readout.kind === 'throughput'
+          ? (profile.units / seconds) * readout.factor
+          : (seconds / profile.units) * readout.factor;
       return { value };
     }
     case 'boot': {
@@ -182,14 +205,18 @@ function paramCitations(owners: readonly { owner: string; groups: Record<string,
     for (const [group, params] of Object.entries(groups)) {
       if (typeof params !== 'object' || params === null) continue;
       for (const [name, p] of Object.entries(params as Record<string, Param>)) {
-        if (!p || typeof p !== 'object' || !('source' in p) || (p.verified !== 'read' && p.verified !== 'derived')) continue;
+        if (!p || typeof p !== 'object' || !('source' in p) || (p.verified !== 'read' && p.verified !== 'derived'))
+          continue;
         const entry = byParam.get(p) ?? { owners: [], name: group ? `${group}.${name}` : name };
         if (!entry.owners.includes(owner)) entry.owners.push(owner);
         byParam.set(p, entry);
       }
     }
   }
-  return [...byParam].map(([p, { owners: names, name }]) => ({ label: `${names.join('/')} ${name}`, source: p.source }));
+  return [...byParam].map(([p, { owners: names, name }]) => ({
+    label: `${names.join('/')} ${name}`,
+    source: p.source,
+  }));
 }
 
 function isModeled(engine: Engine): engine is ModeledEngine {
@@ -213,7 +240,8 @@ export async function modelCitations(extraEngines: readonly Engine[] = []): Prom
   }
   const citations = paramCitations(owners);
   for (const hw of BUILTIN_HARDWARE) citations.push({ label: `hardware ${hw.id}`, source: hw.source });
-  for (const w of BUILTIN_WORKLOADS) if (w.kind === 'micro') citations.push({ label: `workload ${w.id}`, source: w.source });
+  for (const w of BUILTIN_WORKLOADS)
+    if (w.kind === 'micro') citations.push({ label: `workload ${w.id}`, source: w.source });
   return citations;
 }
 
@@ -246,10 +274,12 @@ export async function calibrateStudy(
       gated: gates(row),
       setsParameters: citing(row.id, citations),
     };
-    if (value === undefined) return { ...common, ...(base ? { baseline: base.id } : {}), problem: problem ?? 'no model value' };
+    if (value === undefined)
+      return { ...common, ...(base ? { baseline: base.id } : {}), problem: problem ?? 'no model value' };
     if (!base) return { ...common, model: value, errorPct: (value / row.value - 1) * 100 };
     const baseValue = values.get(base.id)?.value;
-    if (baseValue === undefined) return { ...common, baseline: base.id, problem: `no model value for the baseline ${base.id}` };
+    if (baseValue === undefined)
+      return { ...common, baseline: base.id, problem: `no model value for the baseline ${base.id}` };
     const publishedRatio = row.value / base.value;
     const modelRatio = value / baseValue;
     return {

@@ -50,7 +50,12 @@ export function parsePublished(text: string, file: string): PublishedRow[] {
     records = parse(text, { columns: true, skip_empty_lines: true, trim: true });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new InputError({ location: { file }, path: '', message: `not valid CSV: ${message}`, expected: 'the columns engines/data/README.md describes' });
+    throw new InputError({
+      location: { file },
+      path: '',
+      message: `not valid CSV: ${message}`,
+      expected: 'the columns engines/data/README.md describes',
+    });
   }
   const rows: PublishedRow[] = [];
   const seen = new Set<string>();
@@ -67,7 +72,12 @@ export function parsePublished(text: string, file: string): PublishedRow[] {
       });
     }
     if (seen.has(checked.data.id)) {
-      throw new InputError({ location: { file, line, column: 1 }, path: 'id', message: `duplicate row id "${checked.data.id}"`, hint: 'row ids must be unique' });
+      throw new InputError({
+        location: { file, line, column: 1 },
+        path: 'id',
+        message: `duplicate row id "${checked.data.id}"`,
+        hint: 'row ids must be unique',
+      });
     }
     seen.add(checked.data.id);
     rows.push(checked.data);

@@ -32,16 +32,26 @@ function changes(previous: RunResult, next: RunResult): string[] {
   const added = moved.filter((m) => !Number.isFinite(m.change)).length;
   const removed = previous.rows.filter((r) => !next.rows.some((n) => key(n) === key(r))).length;
   const lines = [`${moved.length - added} of ${next.rows.length} rows changed, ${added} added, ${removed} removed`];
-  const largest = moved.filter((m) => Number.isFinite(m.change)).sort((a, b) => Math.abs(b.change) - Math.abs(a.change)).slice(0, 8);
-  for (const { row, change } of largest) lines.push(`  ${row.engine} ${row.metric}${Object.keys(row.params).length ? ` ${JSON.stringify(row.params)}` : ''}: mean ${formatChange(change)}`);
+  const largest = moved
+    .filter((m) => Number.isFinite(m.change))
+    .sort((a, b) => Math.abs(b.change) - Math.abs(a.change))
+    .slice(0, 8);
+  for (const { row, change } of largest)
+    lines.push(
+      `  ${row.engine} ${row.metric}${Object.keys(row.params).length ? ` ${JSON.stringify(row.params)}` : ''}: mean ${formatChange(change)}`,
+    );
   return lines;
 }
 
 export function register(program: Command, context: CliContext): void {
-  const baseline = program.command('baseline').description('manage the committed baselines that `virtbench gate` compares with');
+  const baseline = program
+    .command('baseline')
+    .description('manage the committed baselines that `virtbench gate` compares with');
   baseline
     .command('update')
-    .description(`run a scenario (default: scenarios/seed-comparison.yaml) and write it as ${BASELINE_DIR}/<name>.json; commit the file with the change that moved it`)
+    .description(
+      `run a scenario (default: scenarios/seed-comparison.yaml) and write it as ${BASELINE_DIR}/<name>.json; commit the file with the change that moved it`,
+    )
     .argument('[scenario]', 'scenario YAML file')
     .option('--from <result>', 'promote this JSON result (a run or merged shards) instead of running the scenario')
     .option('--dir <dir>', 'baseline folder', BASELINE_DIR)
@@ -73,6 +83,7 @@ export function register(program: Command, context: CliContext): void {
       await writeAtomically([{ path, content: renderJson(result) }]);
       write(context.stdout, `wrote ${target}: ${summary.join('\n')}`);
       const failed = result.claims.filter((c) => c.holds === false);
-      if (failed.length > 0) write(context.stderr, `warning: the baseline's claims do not all hold: ${failed.map((c) => c.id).join(', ')}`);
+      if (failed.length > 0)
+        write(context.stderr, `warning: the baseline's claims do not all hold: ${failed.map((c) => c.id).join(', ')}`);
     });
 }

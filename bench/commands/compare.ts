@@ -5,7 +5,16 @@ import { evaluateGate } from '../gate/evaluate.js';
 import { renderGateTable } from '../gate/table.js';
 import { renderHtml } from '../report/html.js';
 import { renderMarkdown } from '../report/markdown.js';
-import { addCheckOptions, checkEnvironments, gateFlags, gatesFromFile, readResult, refuseShard, writeReports, type CheckFlags } from './gate.js';
+import {
+  addCheckOptions,
+  checkEnvironments,
+  gateFlags,
+  gatesFromFile,
+  readResult,
+  refuseShard,
+  writeReports,
+  type CheckFlags,
+} from './gate.js';
 
 interface CompareFlags extends CheckFlags {
   confidence?: number;
@@ -20,7 +29,9 @@ function parseConfidence(value: string): number {
 export function register(program: Command, context: CliContext): void {
   const command = program
     .command('compare')
-    .description('compare two JSON results: change with a bootstrap interval and p-value per check; never fails on the numbers')
+    .description(
+      'compare two JSON results: change with a bootstrap interval and p-value per check; never fails on the numbers',
+    )
     .argument('<a>', 'the earlier result (JSON)')
     .argument('<b>', 'the later result (JSON)')
     .option('--confidence <level>', 'confidence of the bootstrap interval (default 0.95)', parseConfidence);
@@ -32,8 +43,16 @@ export function register(program: Command, context: CliContext): void {
     checkEnvironments(before.result, after.result, { baseline: a }, context, b, false);
     const gates: GatesSource | undefined = flags.gates ? await gatesFromFile(flags.gates, context) : undefined;
     const plan = await buildPlan(gates, gateFlags(flags));
-    const report = evaluateGate(before.result, after.result, plan, { baselineLabel: a, currentLabel: b, interval: true, confidence: flags.confidence });
-    write(context.stdout, renderGateTable(report, { color: useColor(context, flags.color), interval: true, verdictHeading: 'as a gate' }));
+    const report = evaluateGate(before.result, after.result, plan, {
+      baselineLabel: a,
+      currentLabel: b,
+      interval: true,
+      confidence: flags.confidence,
+    });
+    write(
+      context.stdout,
+      renderGateTable(report, { color: useColor(context, flags.color), interval: true, verdictHeading: 'as a gate' }),
+    );
     const written = await writeReports(context, flags, {
       markdown: () => renderMarkdown({ result: after.result, baseline: before.result, gate: report, mode: 'compare' }),
       html: () => renderHtml({ result: after.result, baseline: before.result, gate: report, mode: 'compare' }),

@@ -18,7 +18,13 @@ async function inspectDrivers(): Promise<DriverReport[]> {
   for (const id of engineIds('real')) {
     const driver = (await loadEngine(id, 'real')) as RealDriver;
     const availability = await driver.availability();
-    reports.push({ id, title: driver.title, modeledCounterpart: driver.modeledCounterpart, requires: driver.spec.requires, availability });
+    reports.push({
+      id,
+      title: driver.title,
+      modeledCounterpart: driver.modeledCounterpart,
+      requires: driver.spec.requires,
+      availability,
+    });
   }
   return reports;
 }
@@ -29,7 +35,9 @@ function renderText(reports: readonly DriverReport[], color: boolean, host?: str
   const lines = [c.bold('virtbench doctor: real drivers on this host'), ''];
   for (const r of reports) {
     const status = r.availability.available ? c.green('available') : c.yellow('missing  ');
-    lines.push(`${r.id.padEnd(width)}  ${status}  ${r.title}${r.modeledCounterpart ? c.dim(` (model: ${r.modeledCounterpart})`) : ''}`);
+    lines.push(
+      `${r.id.padEnd(width)}  ${status}  ${r.title}${r.modeledCounterpart ? c.dim(` (model: ${r.modeledCounterpart})`) : ''}`,
+    );
     const indent = ' '.repeat(width + 2);
     for (const found of r.availability.found) lines.push(c.dim(`${indent}found: ${found}`));
     for (const reason of r.availability.reasons) lines.push(c.yellow(`${indent}why not: ${reason}`));
@@ -37,7 +45,10 @@ function renderText(reports: readonly DriverReport[], color: boolean, host?: str
   }
   const available = reports.filter((r) => r.availability.available).length;
   const missing = [...new Set(reports.flatMap((r) => r.availability.packages))];
-  lines.push('', `${available} of ${reports.length} real drivers available.${available < reports.length ? ' Unavailable drivers are skipped with their reason.' : ''}`);
+  lines.push(
+    '',
+    `${available} of ${reports.length} real drivers available.${available < reports.length ? ' Unavailable drivers are skipped with their reason.' : ''}`,
+  );
   if (missing.length > 0) lines.push(`To add the missing ones: apt-get install -y ${missing.join(' ')}`);
   if (host) lines.push('', c.bold('Host hardware (hardware: host)'), host);
   return lines.join('\n');
@@ -46,8 +57,10 @@ function renderText(reports: readonly DriverReport[], color: boolean, host?: str
 export function register(program: Command, context: CliContext): void {
   program
     .command('doctor')
-    .description('list the real drivers this host can run, why the others cannot, and the Debian packages that bring them')
-    .option('--host', 'also probe this host\'s hardware as `hardware: host` sees it (takes a few seconds)')
+    .description(
+      'list the real drivers this host can run, why the others cannot, and the Debian packages that bring them',
+    )
+    .option('--host', "also probe this host's hardware as `hardware: host` sees it (takes a few seconds)")
     .option('--json', 'print the findings as JSON')
     .option('--color', 'force colour')
     .option('--no-color', 'no colour')

@@ -39,28 +39,64 @@ export interface CheckFlags {
 
 function parseProbability(value: string): number {
   const number = Number(value);
-  if (!/^\d*\.?\d+(e-?\d+)?$/i.test(value) || !(number > 0 && number < 1)) throw new InvalidArgumentError('must be a number between 0 and 1, for example 0.01');
+  if (!/^\d*\.?\d+(e-?\d+)?$/i.test(value) || !(number > 0 && number < 1))
+    throw new InvalidArgumentError('must be a number between 0 and 1, for example 0.01');
   return number;
 }
 
 function parsePercent(value: string): number {
   const number = Number(value.replace(/%$/, ''));
-  if (!Number.isFinite(number) || number < 0) throw new InvalidArgumentError('must be a percentage of 0 or more, for example 5');
+  if (!Number.isFinite(number) || number < 0)
+    throw new InvalidArgumentError('must be a percentage of 0 or more, for example 5');
   return number;
 }
 
 export function addCheckOptions(command: Command): Command {
   return command
     .option('--gates <scenario>', 'take checks from the `gates:` block of this scenario file')
-    .option('--metrics <ids>', 'A/B-check exactly these metrics (comma-separated, or "all"), replacing the gates block', parseList)
-    .option('--band <spec>', 'add a band check: [engine/]metric:stat:min..max or [engine/]metric:stat:±percent[:upper|lower] (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
-    .addOption(new Option('--statistic <name>', 'A/B statistic whose difference is tested (default mean)').choices(['mean', 'median']))
+    .option(
+      '--metrics <ids>',
+      'A/B-check exactly these metrics (comma-separated, or "all"), replacing the gates block',
+      parseList,
+    )
+    .option(
+      '--band <spec>',
+      'add a band check: [engine/]metric:stat:min..max or [engine/]metric:stat:±percent[:upper|lower] (repeatable)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .addOption(
+      new Option('--statistic <name>', 'A/B statistic whose difference is tested (default mean)').choices([
+        'mean',
+        'median',
+      ]),
+    )
     .option('--alpha <p>', 'significance level after correction (default 0.01)', parseProbability)
-    .option('--threshold <percent>', 'noise threshold: smallest change that may fail, in percent (default 5)', parsePercent)
-    .addOption(new Option('--direction <which>', 'worse: only regressions fail (default); either: any change fails').choices(['worse', 'either']))
-    .addOption(new Option('--correction <method>', 'multiple-comparison control across the gate (default holm)').choices([...CORRECTIONS]))
-    .option('--resamples <n>', 'permutation resamples, at least 9999 (default 9999, raised when many checks share α)', parseCount('--resamples', 9999))
-    .option('--permutation-seed <n>', 'seed of the permutation and bootstrap resampling (default 1)', parseCount('--permutation-seed'))
+    .option(
+      '--threshold <percent>',
+      'noise threshold: smallest change that may fail, in percent (default 5)',
+      parsePercent,
+    )
+    .addOption(
+      new Option('--direction <which>', 'worse: only regressions fail (default); either: any change fails').choices([
+        'worse',
+        'either',
+      ]),
+    )
+    .addOption(
+      new Option('--correction <method>', 'multiple-comparison control across the gate (default holm)').choices([
+        ...CORRECTIONS,
+      ]),
+    )
+    .option(
+      '--resamples <n>',
+      'permutation resamples, at least 9999 (default 9999, raised when many checks share α)',
+      parseCount('--resamples', 9999),
+    )
+    .option(
+      '--permutation-seed <n>',
+      'seed of the permutation and bootstrap resampling (default 1)',
+      parseCount('--permutation-seed'),
+    )
     .option('--markdown <file>', 'also write the Markdown report here')
     .option('--html <file>', 'also write the self-contained HTML report here')
     .option('--color', 'force colour')
@@ -68,7 +104,12 @@ export function addCheckOptions(command: Command): Command {
 }
 
 export function gateFlags(flags: CheckFlags): GateFlags {
-  const metrics = flags.metrics === undefined ? undefined : flags.metrics.length === 1 && flags.metrics[0] === 'all' ? ('all' as const) : flags.metrics;
+  const metrics =
+    flags.metrics === undefined
+      ? undefined
+      : flags.metrics.length === 1 && flags.metrics[0] === 'all'
+        ? ('all' as const)
+        : flags.metrics;
   return {
     statistic: flags.statistic,
     alpha: flags.alpha,
@@ -94,7 +135,8 @@ export async function readResult(path: string, context: CliContext): Promise<Loa
 /** The `gates:` block of a scenario file given with --gates. */
 export async function gatesFromFile(file: string, context: CliContext): Promise<GatesSource> {
   const scenario = await loadScenario(inputPath(file, context));
-  if (!scenario.document.gates) throw usageError(`${file} has no gates: block`, 'see the README section "Regression gates" for its format');
+  if (!scenario.document.gates)
+    throw usageError(`${file} has no gates: block`, 'see the README section "Regression gates" for its format');
   return { file, gates: scenario.document.gates };
 }
 
@@ -136,18 +178,32 @@ function scenarioOfBaseline(baseline: LoadedResult, context: CliContext): string
 }
 
 export function refuseShard(result: object, label: string): void {
-  if ('shard' in result) throw usageError(`${label} is a single shard of a run`, 'combine the shards with `virtbench merge` first, then use the merged result');
+  if ('shard' in result)
+    throw usageError(
+      `${label} is a single shard of a run`,
+      'combine the shards with `virtbench merge` first, then use the merged result',
+    );
 }
 
 /**
  * Refuses results whose hardware or environment differ, naming the fields, unless forced; with
  * --force, or for compare, the differences become a warning.
  */
-export function checkEnvironments(baseline: RunResult, current: RunResult, flags: { force?: boolean; baseline?: string }, context: CliContext, currentLabel: string, refuse = true): void {
+export function checkEnvironments(
+  baseline: RunResult,
+  current: RunResult,
+  flags: { force?: boolean; baseline?: string },
+  context: CliContext,
+  currentLabel: string,
+  refuse = true,
+): void {
   const blocking = compareEnvironments(baseline, current).blocking;
   if (blocking.length === 0) return;
   if (!refuse || flags.force) {
-    write(context.stderr, `warning: comparing despite differences that can move the figures${flags.force ? ' (--force)' : ''}:\n  ${formatDifferences(blocking).join('\n  ')}`);
+    write(
+      context.stderr,
+      `warning: comparing despite differences that can move the figures${flags.force ? ' (--force)' : ''}:\n  ${formatDifferences(blocking).join('\n  ')}`,
+    );
     return;
   }
   throw new InputError({
@@ -172,7 +228,10 @@ export function register(program: Command, context: CliContext, setExit: (code: 
   addCheckOptions(command).action(async (scenarioArg: string | undefined, flags: GateCommandFlags) => {
     if (flags.current && scenarioArg) throw usageError('give either a scenario to run or --current, not both');
     if (flags.current && (flags.seed !== undefined || flags.repetitions !== undefined)) {
-      throw usageError('--seed and --repetitions change a scenario run, and --current gates a saved result', 'drop them, or gate a scenario run instead of --current');
+      throw usageError(
+        '--seed and --repetitions change a scenario run, and --current gates a saved result',
+        'drop them, or gate a scenario run instead of --current',
+      );
     }
     const baseline = await readResult(flags.baseline, context);
     let current: RunResult;
@@ -183,7 +242,10 @@ export function register(program: Command, context: CliContext, setExit: (code: 
       currentLabel = flags.current;
     } else {
       const file = scenarioArg ? resolveScenarioPath(scenarioArg, context) : scenarioOfBaseline(baseline, context);
-      const scenario = await loadScenario(inputPath(file, context), { seed: flags.seed, repetitions: flags.repetitions });
+      const scenario = await loadScenario(inputPath(file, context), {
+        seed: flags.seed,
+        repetitions: flags.repetitions,
+      });
       current = await runScenario(scenario);
       currentLabel = `${file} (run now, seed ${scenario.seed})`;
       if (scenario.document.gates) gates = { file, gates: scenario.document.gates };

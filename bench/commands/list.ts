@@ -112,8 +112,17 @@ function listImages(): string {
 
 function listWorkloads(): string {
   const rows = [['id', 'kind', 'one run', 'description']];
-  for (const w of BUILTIN_WORKLOADS) rows.push([w.id, w.kind, `${w.units.toLocaleString('en-US', { maximumSignificantDigits: 6 })} ${w.unit}`, w.description]);
-  return table(rows) + '\n\nUse one with `workload: <id>` in a scenario; application workloads are built from the micro-benchmarks.';
+  for (const w of BUILTIN_WORKLOADS)
+    rows.push([
+      w.id,
+      w.kind,
+      `${w.units.toLocaleString('en-US', { maximumSignificantDigits: 6 })} ${w.unit}`,
+      w.description,
+    ]);
+  return (
+    table(rows) +
+    '\n\nUse one with `workload: <id>` in a scenario; application workloads are built from the micro-benchmarks.'
+  );
 }
 
 export function register(program: Command, context: CliContext): void {

@@ -26,7 +26,9 @@ interface MergeFlags {
 export function register(program: Command, context: CliContext, setExit: (code: number) => void): void {
   program
     .command('merge')
-    .description('combine the shards of a run (virtbench run --shard i/n) into <out>/<name>.csv and .json, as one unsharded run writes them')
+    .description(
+      'combine the shards of a run (virtbench run --shard i/n) into <out>/<name>.csv and .json, as one unsharded run writes them',
+    )
     .argument('<shards...>', 'the .json result of every shard')
     .requiredOption('-o, --out <dir>', 'output folder')
     .option('--scenario <file>', 'the scenario the shards ran (default: the file recorded in them)')
@@ -45,9 +47,16 @@ export function register(program: Command, context: CliContext, setExit: (code: 
       let scenario = await loadScenario(inputPath(file, context), { seed: first.seed, repetitions: first.repetitions });
       if (JSON.stringify(engineSummaries(scenario)) !== JSON.stringify(first.engines)) {
         // The shards ran a subset of the scenario's engines (run --engines): load that subset.
-        scenario = await loadScenario(inputPath(file, context), { seed: first.seed, repetitions: first.repetitions, engines: recordedIds });
+        scenario = await loadScenario(inputPath(file, context), {
+          seed: first.seed,
+          repetitions: first.repetitions,
+          engines: recordedIds,
+        });
         if (JSON.stringify(engineSummaries(scenario)) !== JSON.stringify(first.engines)) {
-          throw usageError(`the engines of ${file} are not those the shards ran (${recordedIds.join(', ')})`, 'merge with the scenario file the shards were run from (--scenario)');
+          throw usageError(
+            `the engines of ${file} are not those the shards ran (${recordedIds.join(', ')})`,
+            'merge with the scenario file the shards were run from (--scenario)',
+          );
         }
       }
       // Keep the scenario path as the shards recorded it, so the merged JSON names it as a local run would.
@@ -62,7 +71,10 @@ export function register(program: Command, context: CliContext, setExit: (code: 
         markdown: () => renderMarkdown({ result, mode: 'result' }),
         html: () => renderHtml({ result, mode: 'result' }),
       });
-      write(context.stdout, `merged ${shards.length} shards: wrote ${[`${base}.csv`, `${base}.json`, ...written].join(', ')}`);
+      write(
+        context.stdout,
+        `merged ${shards.length} shards: wrote ${[`${base}.csv`, `${base}.json`, ...written].join(', ')}`,
+      );
       const failed = result.claims.filter((c) => c.holds === false);
       if (failed.length > 0) {
         write(context.stderr, `${failed.length} claim(s) failed: ${failed.map((c) => c.id).join(', ')}`);

@@ -28,8 +28,16 @@ export function register(program: Command, context: CliContext, setExit: (code: 
     .option('--seed <n>', 'override the scenario seed', parseCount('--seed'))
     .option('-r, --repetitions <n>', 'override the repetitions per cell', parseCount('--repetitions', 1))
     .option('-e, --engines <ids>', 'comma-separated engine ids to run instead of the scenario list', parseList)
-    .option('--shard <i/n>', 'run only shard i of n of the cells (write <name>.shard-i-of-n.*; combine with `virtbench merge`)', parseShard)
-    .option('-w, --workers <n>', `threads that run model cells (default: the number of cores, ${defaultWorkers()} here)`, parseCount('--workers', 1))
+    .option(
+      '--shard <i/n>',
+      'run only shard i of n of the cells (write <name>.shard-i-of-n.*; combine with `virtbench merge`)',
+      parseShard,
+    )
+    .option(
+      '-w, --workers <n>',
+      `threads that run model cells (default: the number of cores, ${defaultWorkers()} here)`,
+      parseCount('--workers', 1),
+    )
     .option('-q, --quiet', 'print only where the reports went')
     .option('--color', 'force colour')
     .option('--no-color', 'no colour')

@@ -12,7 +12,10 @@ export function register(program: Command, context: CliContext, setExit: (code: 
       for (const file of files) {
         try {
           const scenario = await loadScenario(file);
-          write(context.stdout, `ok ${file}: ${scenario.engines.length} engines on ${scenario.hardware.id}, ${scenario.claims.length} claims`);
+          write(
+            context.stdout,
+            `ok ${file}: ${scenario.engines.length} engines on ${scenario.hardware.id}, ${scenario.claims.length} claims`,
+          );
         } catch (error) {
           if (!(error instanceof InputError)) throw error;
           for (const problem of error.problems) write(context.stderr, `error: ${formatProblem(problem)}`);

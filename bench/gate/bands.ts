@@ -80,11 +80,17 @@ export function bandProblems(spec: Partial<BandSpec>): { field: string; message:
   const problems: { field: string; message: string }[] = [];
   const absolute = spec.min !== undefined || spec.max !== undefined;
   const relative = spec.percent !== undefined || spec.mid !== undefined;
-  if (absolute && relative) problems.push({ field: 'percent', message: 'a band is either min/max or mid ± percent, not both' });
-  else if (!absolute && !relative) problems.push({ field: 'stat', message: 'a band needs min, max, or percent (with an optional mid)' });
-  if (spec.mid !== undefined && spec.percent === undefined) problems.push({ field: 'mid', message: 'mid needs a percent: mid ± percent' });
+  if (absolute && relative)
+    problems.push({ field: 'percent', message: 'a band is either min/max or mid ± percent, not both' });
+  else if (!absolute && !relative)
+    problems.push({ field: 'stat', message: 'a band needs min, max, or percent (with an optional mid)' });
+  if (spec.mid !== undefined && spec.percent === undefined)
+    problems.push({ field: 'mid', message: 'mid needs a percent: mid ± percent' });
   if (spec.side !== undefined && spec.percent === undefined) {
-    problems.push({ field: 'side', message: 'side applies to mid ± percent bands; for min/max give only the edge you want' });
+    problems.push({
+      field: 'side',
+      message: 'side applies to mid ± percent bands; for min/max give only the edge you want',
+    });
   }
   if (spec.min !== undefined && spec.max !== undefined && spec.min > spec.max) {
     problems.push({ field: 'min', message: `min ${spec.min} is above max ${spec.max}` });

@@ -28,7 +28,9 @@ export interface CheckSpec {
   readonly metric: string;
   readonly engines?: readonly string[];
   readonly kinds?: readonly string[];
-  readonly test: { readonly type: 'ab'; readonly settings: AbSettings } | { readonly type: 'band'; readonly band: BandSpec };
+  readonly test:
+    | { readonly type: 'ab'; readonly settings: AbSettings }
+    | { readonly type: 'band'; readonly band: BandSpec };
   /** Where the check was written, for errors and CI annotations. */
   readonly origin: SourceLocation;
   readonly path: string;
@@ -53,7 +55,14 @@ export const DEFAULT_SEED = 1;
  * Metrics a gate checks when nobody says which: the headline of each family, the figures people
  * ask a regression gate about (boot time, image size, density, overhead, blast radius).
  */
-export const DEFAULT_GATED_METRICS = ['boot_time', 'image_size', 'image_size.compressed', 'density', 'overhead_total', 'isolation'] as const;
+export const DEFAULT_GATED_METRICS = [
+  'boot_time',
+  'image_size',
+  'image_size.compressed',
+  'density',
+  'overhead_total',
+  'isolation',
+] as const;
 
 export interface GateFlags {
   readonly statistic?: Statistic;
@@ -105,11 +114,22 @@ export async function buildPlan(source: GatesSource | undefined, flags: GateFlag
     for (const metric of metrics) {
       if (metric !== '*' && !isKnownMetric(metric)) {
         problems.push(
-          commandLine('--metrics', `unknown metric "${metric}"`, 'metric ids such as boot_time, image_size, density, overhead_total, or all', didYouMean(metric, fixedMetricIds()) ?? 'run `virtbench list metrics`'),
+          commandLine(
+            '--metrics',
+            `unknown metric "${metric}"`,
+            'metric ids such as boot_time, image_size, density, overhead_total, or all',
+            didYouMean(metric, fixedMetricIds()) ?? 'run `virtbench list metrics`',
+          ),
         );
         continue;
       }
-      checks.push({ metric, test: { type: 'ab', settings: defaults }, origin: { file: 'command line' }, path: '--metrics', explicit: metric !== '*' });
+      checks.push({
+        metric,
+        test: { type: 'ab', settings: defaults },
+        origin: { file: 'command line' },
+        path: '--metrics',
+        explicit: metric !== '*',
+      });
     }
   } else if (gates.checks) {
     gates.checks.forEach((check, index) => {
@@ -125,7 +145,12 @@ export async function buildPlan(source: GatesSource | undefined, flags: GateFlag
       if (check.band) {
         for (const problem of bandProblems(check.band)) {
           const fieldPath = [...path, 'band', problem.field];
-          problems.push({ location: at(fieldPath), path: formatPath(fieldPath), message: problem.message, hint: 'see the README section "Regression gates"' });
+          problems.push({
+            location: at(fieldPath),
+            path: formatPath(fieldPath),
+            message: problem.message,
+            hint: 'see the README section "Regression gates"',
+          });
         }
         checks.push({ ...common, test: { type: 'band', band: check.band } });
       } else {
@@ -140,7 +165,13 @@ export async function buildPlan(source: GatesSource | undefined, flags: GateFlag
     });
   } else {
     for (const metric of DEFAULT_GATED_METRICS) {
-      checks.push({ metric, test: { type: 'ab', settings: defaults }, origin: { file: 'command line' }, path: 'default checks', explicit: false });
+      checks.push({
+        metric,
+        test: { type: 'ab', settings: defaults },
+        origin: { file: 'command line' },
+        path: 'default checks',
+        explicit: false,
+      });
     }
   }
 
@@ -151,7 +182,12 @@ export async function buildPlan(source: GatesSource | undefined, flags: GateFlag
   }
   if (problems.length > 0) throw new InputError(problems);
 
-  const described = flags.metrics !== undefined ? '--metrics' : gates.checks ? `gates: in ${source!.file}` : `default metrics ${DEFAULT_GATED_METRICS.join(', ')}`;
+  const described =
+    flags.metrics !== undefined
+      ? '--metrics'
+      : gates.checks
+        ? `gates: in ${source!.file}`
+        : `default metrics ${DEFAULT_GATED_METRICS.join(', ')}`;
   return {
     checks,
     correction: flags.correction ?? gates.correction ?? DEFAULT_CORRECTION,
@@ -161,7 +197,8 @@ export async function buildPlan(source: GatesSource | undefined, flags: GateFlag
   };
 }
 
-export const BAND_FLAG_FORMAT = '[engine/]metric:stat:min..max or [engine/]metric:stat:±percent[:upper|lower], e.g. kvm/boot_time:p95:..2500 or density:mean:±10';
+export const BAND_FLAG_FORMAT =
+  '[engine/]metric:stat:min..max or [engine/]metric:stat:±percent[:upper|lower], e.g. kvm/boot_time:p95:..2500 or density:mean:±10';
 
 /**
  * A band from the command line: `[engine/]metric:stat:range`, where range is `min..max` (either
@@ -169,31 +206,42 @@ export const BAND_FLAG_FORMAT = '[engine/]metric:stat:min..max or [engine/]metri
  * `:upper` or `:lower` for one edge only.
  */
 export function parseBandFlag(text: string): { check: CheckSpec } | { problem: InputProblem } {
-  const fail = (message: string, hint?: string) => ({ problem: commandLine('--band', `"${text}": ${message}`, BAND_FLAG_FORMAT, hint) });
+  const fail = (message: string, hint?: string) => ({
+    problem: commandLine('--band', `"${text}": ${message}`, BAND_FLAG_FORMAT, hint),
+  });
   const parts = text.split(':');
   if (parts.length < 3 || parts.length > 4) return fail('expected three or four parts separated by ":"');
   const [target, stat, range, side] = parts as [string, string, string, string | undefined];
   const slash = target.indexOf('/');
   const engine = slash >= 0 ? target.slice(0, slash) : undefined;
   const metric = slash >= 0 ? target.slice(slash + 1) : target;
-  if (!isKnownMetric(metric)) return fail(`unknown metric "${metric}"`, didYouMean(metric, fixedMetricIds()) ?? 'run `virtbench list metrics`');
-  if (!(BAND_STATS as readonly string[]).includes(stat)) return fail(`unknown statistic "${stat}"`, didYouMean(stat, BAND_STATS) ?? `one of ${BAND_STATS.join(', ')}`);
+  if (!isKnownMetric(metric))
+    return fail(`unknown metric "${metric}"`, didYouMean(metric, fixedMetricIds()) ?? 'run `virtbench list metrics`');
+  if (!(BAND_STATS as readonly string[]).includes(stat))
+    return fail(`unknown statistic "${stat}"`, didYouMean(stat, BAND_STATS) ?? `one of ${BAND_STATS.join(', ')}`);
   const number = (value: string): number | undefined => (value.trim() === '' ? undefined : Number(value));
   let band: BandSpec;
   const percent = /^(?:±|\+-)(.+)$/.exec(range);
   if (percent) {
     const value = Number(percent[1]!.replace(/%$/, ''));
     if (!Number.isFinite(value) || value <= 0) return fail(`"${percent[1]}" is not a positive percent`);
-    if (side !== undefined && !(BAND_SIDES as readonly string[]).includes(side)) return fail(`unknown side "${side}"`, `one of ${BAND_SIDES.join(', ')}`);
+    if (side !== undefined && !(BAND_SIDES as readonly string[]).includes(side))
+      return fail(`unknown side "${side}"`, `one of ${BAND_SIDES.join(', ')}`);
     band = { stat: stat as BandSpec['stat'], percent: value, side: (side as BandSpec['side']) ?? 'both' };
   } else {
     const bounds = range.split('..');
-    if (bounds.length !== 2 || side !== undefined) return fail('range must be min..max (one side may be empty) or ±percent');
+    if (bounds.length !== 2 || side !== undefined)
+      return fail('range must be min..max (one side may be empty) or ±percent');
     const min = number(bounds[0]!);
     const max = number(bounds[1]!);
-    if ((min !== undefined && !Number.isFinite(min)) || (max !== undefined && !Number.isFinite(max))) return fail('bounds must be numbers');
+    if ((min !== undefined && !Number.isFinite(min)) || (max !== undefined && !Number.isFinite(max)))
+      return fail('bounds must be numbers');
     if (min === undefined && max === undefined) return fail('give at least one of min and max');
-    band = { stat: stat as BandSpec['stat'], ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) };
+    band = {
+      stat: stat as BandSpec['stat'],
+      ...(min !== undefined ? { min } : {}),
+      ...(max !== undefined ? { max } : {}),
+    };
     const problem = bandProblems(band)[0];
     if (problem) return fail(problem.message);
   }

@@ -50,19 +50,30 @@ export function hasRealMeasurements(result: RunResult): boolean {
 }
 
 export function compareEnvironments(baseline: RunResult, current: RunResult): EnvironmentComparison {
-  const hardware = differences(leaves(baseline.hardware, 'hardware', new Map()), leaves(current.hardware, 'hardware', new Map()));
+  const hardware = differences(
+    leaves(baseline.hardware, 'hardware', new Map()),
+    leaves(current.hardware, 'hardware', new Map()),
+  );
   const hostMatters = hasRealMeasurements(baseline) || hasRealMeasurements(current);
   const field = (name: string, result: RunResult): string =>
     JSON.stringify((result.environment as unknown as Record<string, unknown>)[name]);
-  const host = HOST_FIELDS.map((name) => ({ field: `environment.${name}`, baseline: field(name, baseline), current: field(name, current) })).filter(
-    (d) => d.baseline !== d.current,
-  );
-  const tools = TOOL_FIELDS.map((name) => ({ field: `environment.${name}`, baseline: field(name, baseline), current: field(name, current) })).filter(
-    (d) => d.baseline !== d.current,
-  );
+  const host = HOST_FIELDS.map((name) => ({
+    field: `environment.${name}`,
+    baseline: field(name, baseline),
+    current: field(name, current),
+  })).filter((d) => d.baseline !== d.current);
+  const tools = TOOL_FIELDS.map((name) => ({
+    field: `environment.${name}`,
+    baseline: field(name, baseline),
+    current: field(name, current),
+  })).filter((d) => d.baseline !== d.current);
   return {
     blocking: [...hardware.filter((d) => !DESCRIPTIVE_HARDWARE_FIELDS.has(d.field)), ...(hostMatters ? host : [])],
-    informational: [...hardware.filter((d) => DESCRIPTIVE_HARDWARE_FIELDS.has(d.field)), ...(hostMatters ? [] : host), ...tools],
+    informational: [
+      ...hardware.filter((d) => DESCRIPTIVE_HARDWARE_FIELDS.has(d.field)),
+      ...(hostMatters ? [] : host),
+      ...tools,
+    ],
   };
 }
 

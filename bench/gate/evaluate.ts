@@ -7,7 +7,14 @@ import { formatChange, isWorse, relativeChange } from './change.js';
 import type { AbSettings, CheckSpec, GatePlan } from './config.js';
 import { adjustPValues, type Correction } from './correction.js';
 import { compareEnvironments, type EnvironmentComparison } from './environment.js';
-import { bootstrapInterval, comparisonSeed, MIN_RESAMPLES, permutationTest, smallestAttainablePValue, statisticOf } from './resampling.js';
+import {
+  bootstrapInterval,
+  comparisonSeed,
+  MIN_RESAMPLES,
+  permutationTest,
+  smallestAttainablePValue,
+  statisticOf,
+} from './resampling.js';
 
 /** One check on one engine at one sweep point, decided. */
 export interface CheckResult {
@@ -109,7 +116,8 @@ function expand(plan: GatePlan, baseline: RunResult, current: RunResult): Planne
     // A/B checks need both sides, so they follow the baseline; a band judges the current run alone.
     const keys = new Set<string>();
     for (const row of baseline.rows) if (selected(row)) keys.add(rowKey(row.engine, row.metric, row.params));
-    if (spec.test.type === 'band') for (const row of current.rows) if (selected(row)) keys.add(rowKey(row.engine, row.metric, row.params));
+    if (spec.test.type === 'band')
+      for (const row of current.rows) if (selected(row)) keys.add(rowKey(row.engine, row.metric, row.params));
     if (keys.size === 0 && spec.explicit) {
       problems.push({
         location: spec.origin,
@@ -139,7 +147,9 @@ function abThreshold(settings: AbSettings, metric: string): string {
 }
 
 function missingVerdict(current: RunResult, planned: Planned): string {
-  const skipped = current.skipped.find((s) => s.engine === planned.engine && JSON.stringify(s.params) === JSON.stringify(planned.params));
+  const skipped = current.skipped.find(
+    (s) => s.engine === planned.engine && JSON.stringify(s.params) === JSON.stringify(planned.params),
+  );
   if (skipped) return `not in the current run: ${skipped.reasons.join('; ')}`;
   return planned.current ? 'not in the baseline' : 'not in the current run';
 }
@@ -157,18 +167,34 @@ export interface EvaluateOptions {
  * Decides every check. An A/B check fails only when its change is significant after the gate's
  * correction, larger than its noise threshold, and (unless direction is "either") for the worse.
  */
-export function evaluateGate(baseline: RunResult, current: RunResult, plan: GatePlan, options: EvaluateOptions = {}): GateReport {
+export function evaluateGate(
+  baseline: RunResult,
+  current: RunResult,
+  plan: GatePlan,
+  options: EvaluateOptions = {},
+): GateReport {
   const planned = expand(plan, baseline, current);
   const confidence = options.confidence ?? 0.95;
   const warnings: string[] = [];
   const unchecked = current.engines.filter((e) => !baseline.engines.some((b) => b.id === e.id)).map((e) => e.id);
-  if (unchecked.length > 0) warnings.push(`not in the baseline, so nothing checks them: ${unchecked.join(', ')}; update the baseline to gate them`);
-  for (const [label, result] of [['baseline', baseline], ['current', current]] as const) {
-    if (result.repetitions < 2) warnings.push(`${label} has 1 repetition: noisy metrics have a single sample and are compared as if exact`);
+  if (unchecked.length > 0)
+    warnings.push(
+      `not in the baseline, so nothing checks them: ${unchecked.join(', ')}; update the baseline to gate them`,
+    );
+  for (const [label, result] of [
+    ['baseline', baseline],
+    ['current', current],
+  ] as const) {
+    if (result.repetitions < 2)
+      warnings.push(`${label} has 1 repetition: noisy metrics have a single sample and are compared as if exact`);
   }
 
   const tested = planned.filter(
-    (p) => p.spec.test.type === 'ab' && p.baseline && p.current && !(isConstant(p.baseline.samples) && isConstant(p.current.samples)),
+    (p) =>
+      p.spec.test.type === 'ab' &&
+      p.baseline &&
+      p.current &&
+      !(isConstant(p.baseline.samples) && isConstant(p.current.samples)),
   );
   const familySize = plan.correction === 'none' ? 1 : tested.length;
   const smallestAlpha = Math.min(...tested.map((p) => (p.spec.test as { settings: AbSettings }).settings.alpha), 1);
@@ -182,7 +208,11 @@ export function evaluateGate(baseline: RunResult, current: RunResult, plan: Gate
   for (const p of tested) {
     const settings = (p.spec.test as { settings: AbSettings }).settings;
     const seed = comparisonSeed(plan.seed, rowKey(p.engine, p.metric, p.params) + settings.statistic);
-    const outcome = permutationTest(p.baseline!.samples, p.current!.samples, { statistic: settings.statistic, resamples, seed });
+    const outcome = permutationTest(p.baseline!.samples, p.current!.samples, {
+      statistic: settings.statistic,
+      resamples,
+      seed,
+    });
     const interval = options.interval
       ? bootstrapInterval(
           p.baseline!.samples,
@@ -208,21 +238,48 @@ export function evaluateGate(baseline: RunResult, current: RunResult, plan: Gate
         `cannot fail: ${sizes} samples give p ≥ ${formatP(smallestAttainablePValue(na, nb))}, above α over ${familySize} tests; raise repetitions`,
     );
   }
-  const adjusted = adjustPValues(tested.map((p) => pValues.get(p)!.pValue), plan.correction);
+  const adjusted = adjustPValues(
+    tested.map((p) => pValues.get(p)!.pValue),
+    plan.correction,
+  );
   const adjustedOf = new Map(tested.map((p, i) => [p, adjusted[i]!]));
 
   const checks = planned.map((p): CheckResult => {
-    const common = { spec: p.spec, engine: p.engine, metric: p.metric, params: p.params, unit: (p.baseline ?? p.current)!.unit };
+    const common = {
+      spec: p.spec,
+      engine: p.engine,
+      metric: p.metric,
+      params: p.params,
+      unit: (p.baseline ?? p.current)!.unit,
+    };
     if (p.spec.test.type === 'band') {
       const band = p.spec.test.band;
       const label = band.stat === 'cov' ? 'CoV' : band.stat;
       const baseValue = p.baseline ? bandStatValue(p.baseline, band.stat) : undefined;
       const resolved = resolveBand(band, baseValue);
       if ('error' in resolved) {
-        return { ...common, type: 'band', stat: label, baseline: baseValue, exact: false, threshold: 'band', passed: false, verdict: resolved.error };
+        return {
+          ...common,
+          type: 'band',
+          stat: label,
+          baseline: baseValue,
+          exact: false,
+          threshold: 'band',
+          passed: false,
+          verdict: resolved.error,
+        };
       }
       if (!p.current) {
-        return { ...common, type: 'band', stat: label, baseline: baseValue, exact: false, threshold: resolved.text, passed: false, verdict: missingVerdict(current, p) };
+        return {
+          ...common,
+          type: 'band',
+          stat: label,
+          baseline: baseValue,
+          exact: false,
+          threshold: resolved.text,
+          passed: false,
+          verdict: missingVerdict(current, p),
+        };
       }
       const value = bandStatValue(p.current, band.stat);
       const inside = withinBand(value, resolved);
@@ -232,7 +289,10 @@ export function evaluateGate(baseline: RunResult, current: RunResult, plan: Gate
         stat: label,
         baseline: baseValue,
         current: value,
-        changePercent: baseValue === undefined ? undefined : relativeChange(band.stat === 'cov' ? 'cov' : p.metric, baseValue, value),
+        changePercent:
+          baseValue === undefined
+            ? undefined
+            : relativeChange(band.stat === 'cov' ? 'cov' : p.metric, baseValue, value),
         exact: false,
         threshold: resolved.text,
         passed: inside,
@@ -243,7 +303,16 @@ export function evaluateGate(baseline: RunResult, current: RunResult, plan: Gate
     const settings = p.spec.test.settings;
     const threshold = abThreshold(settings, p.metric);
     if (!p.baseline || !p.current) {
-      return { ...common, type: 'ab', stat: settings.statistic, baseline: p.baseline && statisticOf(p.baseline.samples, settings.statistic), exact: false, threshold, passed: false, verdict: missingVerdict(current, p) };
+      return {
+        ...common,
+        type: 'ab',
+        stat: settings.statistic,
+        baseline: p.baseline && statisticOf(p.baseline.samples, settings.statistic),
+        exact: false,
+        threshold,
+        passed: false,
+        verdict: missingVerdict(current, p),
+      };
     }
     const base = statisticOf(p.baseline.samples, settings.statistic);
     const cur = statisticOf(p.current.samples, settings.statistic);
@@ -258,9 +327,11 @@ export function evaluateGate(baseline: RunResult, current: RunResult, plan: Gate
     const passed = !(significant && large && worse);
     let verdict: string;
     if (!large) verdict = `within the ${settings.threshold}% noise threshold`;
-    else if (!significant) verdict = `${formatChange(change)} is not significant (p ${formatP(adjustedP)} > α ${settings.alpha})`;
+    else if (!significant)
+      verdict = `${formatChange(change)} is not significant (p ${formatP(adjustedP)} > α ${settings.alpha})`;
     else if (!worse) verdict = `improved by ${formatChange(change)}: update the baseline to keep the gain`;
-    else verdict = `${formatChange(change)} beyond ${settings.threshold}% and ${exact ? 'exact (no noise)' : `significant (p ${formatP(adjustedP)} ≤ α ${settings.alpha})`}`;
+    else
+      verdict = `${formatChange(change)} beyond ${settings.threshold}% and ${exact ? 'exact (no noise)' : `significant (p ${formatP(adjustedP)} ≤ α ${settings.alpha})`}`;
     return {
       ...common,
       type: 'ab',

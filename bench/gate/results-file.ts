@@ -51,7 +51,9 @@ export const runResultSchema = z.looseObject({
   }),
   hardware: z.looseObject({ id: z.string() }),
   sweepParameters: z.array(z.string()),
-  engines: z.array(z.looseObject({ id: z.string(), title: z.string(), kind: z.string(), driver: z.enum(['model', 'real']) })),
+  engines: z.array(
+    z.looseObject({ id: z.string(), title: z.string(), kind: z.string(), driver: z.enum(['model', 'real']) }),
+  ),
   rows: z.array(rowSchema),
   skipped: z.array(z.unknown()),
   notes: z.array(z.string()),
@@ -78,7 +80,8 @@ async function yamlPosition(file: string): Promise<{ line?: number; column?: num
   try {
     await parseSourceFile(file);
   } catch (error) {
-    if (error instanceof InputError) return { line: error.problems[0]?.location.line, column: error.problems[0]?.location.column };
+    if (error instanceof InputError)
+      return { line: error.problems[0]?.location.line, column: error.problems[0]?.location.column };
   }
   return {};
 }
@@ -103,7 +106,12 @@ export async function readResultFile(file: string): Promise<LoadedResult> {
       hint: RESULT_HINT,
     });
   }
-  if (typeof data === 'object' && data !== null && 'schemaVersion' in data && data.schemaVersion !== RESULT_SCHEMA_VERSION) {
+  if (
+    typeof data === 'object' &&
+    data !== null &&
+    'schemaVersion' in data &&
+    data.schemaVersion !== RESULT_SCHEMA_VERSION
+  ) {
     throw new InputError({
       location: { file },
       path: 'schemaVersion',

@@ -54,9 +54,13 @@ for (const seed of seedList(noiseSeeds)) {
   if (!gatePassed(report)) falseGates++;
   if (!gatePassed(await gate(current, { threshold: 0 }))) falseGatesSignificanceOnly++;
 }
-console.log(`virtbench gate sensitivity on ${scenario.file} (baseline seed ${scenario.seed}, ${scenario.repetitions} repetitions)\n`);
+console.log(
+  `virtbench gate sensitivity on ${scenario.file} (baseline seed ${scenario.seed}, ${scenario.repetitions} repetitions)\n`,
+);
 console.log(`Noise alone, ${noiseSeeds} seeds:`);
-console.log(`  default gate (α 0.01 Holm, 5% threshold): ${falseGates} of ${noiseSeeds} gates failed (${falseChecks} of ${checks} checks)`);
+console.log(
+  `  default gate (α 0.01 Holm, 5% threshold): ${falseGates} of ${noiseSeeds} gates failed (${falseChecks} of ${checks} checks)`,
+);
 console.log(`  significance alone (threshold 0%):        ${falseGatesSignificanceOnly} of ${noiseSeeds} gates failed`);
 
 // 2. Regressions of growing size.
@@ -65,11 +69,15 @@ function withEngine(base: Scenario, engineId: string, boot: Record<string, numbe
   const profile = engineProfileSchema.parse({ id: engineId, base: engineId, boot });
   const built = buildEngineFromProfile(profile, (entry.engine as ModeledEngine).spec, 'sensitivity');
   if (!built.engine) throw new Error(built.problems.map((p) => p.message).join('; '));
-  return { ...base, engines: base.engines.map((e) => (e.engine.id === engineId ? { ...e, engine: built.engine! } : e)) };
+  return {
+    ...base,
+    engines: base.engines.map((e) => (e.engine.id === engineId ? { ...e, engine: built.engine! } : e)),
+  };
 }
 
 function meanOf(result: RunResult, engine: string, metric: string): number {
-  return result.rows.find((r) => r.engine === engine && r.metric === metric && Object.keys(r.params).length === 0)!.mean;
+  return result.rows.find((r) => r.engine === engine && r.metric === metric && Object.keys(r.params).length === 0)!
+    .mean;
 }
 
 interface Mechanism {
@@ -102,7 +110,10 @@ const mechanisms: Mechanism[] = [
     label: 'docker image_size via app.sizeMiB',
     engine: 'docker',
     metric: 'image_size',
-    apply: (percent) => ({ ...scenario, app: { ...scenario.app, sizeMiB: scenario.app.sizeMiB + (percent / 100) * containerImage } }),
+    apply: (percent) => ({
+      ...scenario,
+      app: { ...scenario.app, sizeMiB: scenario.app.sizeMiB + (percent / 100) * containerImage },
+    }),
   },
 ];
 
@@ -115,7 +126,8 @@ for (const mechanism of mechanisms) {
     let caught = 0;
     for (const seed of seedList(seeds)) {
       const report = await gate({ ...mechanism.apply(percent), seed });
-      if (report.checks.some((c) => c.engine === mechanism.engine && c.metric === mechanism.metric && !c.passed)) caught++;
+      if (report.checks.some((c) => c.engine === mechanism.engine && c.metric === mechanism.metric && !c.passed))
+        caught++;
     }
     rates.push(`${percent}%:${caught}`);
     if (half === undefined && caught * 2 >= seeds) half = percent;
@@ -124,5 +136,7 @@ for (const mechanism of mechanisms) {
       break;
     }
   }
-  console.log(`  ${mechanism.label.padEnd(38)} caught every time from +${always ?? `>${maxStep}`}%, half the time from +${half ?? `>${maxStep}`}%  [${rates.join(' ')}]`);
+  console.log(
+    `  ${mechanism.label.padEnd(38)} caught every time from +${always ?? `>${maxStep}`}%, half the time from +${half ?? `>${maxStep}`}%  [${rates.join(' ')}]`,
+  );
 }

@@ -48,8 +48,21 @@ export function metricLabel(check: CheckResult): string {
 }
 
 /** Header and body cells, shared with the Markdown report so both show the same table. */
-export function tableCells(report: GateReport, options: { interval?: boolean } = {}): { header: string[]; rows: string[][] } {
-  const header = ['P/F', 'engine', 'metric', 'baseline', 'current', 'change', ...(options.interval ? [`${Math.round(report.confidence * 100)}% CI`] : []), 'p-value', 'threshold'];
+export function tableCells(
+  report: GateReport,
+  options: { interval?: boolean } = {},
+): { header: string[]; rows: string[][] } {
+  const header = [
+    'P/F',
+    'engine',
+    'metric',
+    'baseline',
+    'current',
+    'change',
+    ...(options.interval ? [`${Math.round(report.confidence * 100)}% CI`] : []),
+    'p-value',
+    'threshold',
+  ];
   const rows = report.checks.map((check) => [
     check.passed ? 'P' : 'F',
     engineLabel(check),
@@ -80,12 +93,19 @@ export function renderGateTable(report: GateReport, options: TableOptions): stri
   const widths = header.map((h, col) => Math.max(h.length, ...rows.map((r) => r[col]!.length)));
   const line = (cells: string[]): string =>
     cells
-      .map((cell, col) => (col === cells.length - 1 ? cell : numeric.has(col) && col < header.length - 1 ? cell.padStart(widths[col]!) : cell.padEnd(widths[col]!)))
+      .map((cell, col) =>
+        col === cells.length - 1
+          ? cell
+          : numeric.has(col) && col < header.length - 1
+            ? cell.padStart(widths[col]!)
+            : cell.padEnd(widths[col]!),
+      )
       .join('  ');
   const out: string[] = [];
   out.push(c.dim(`${report.baselineLabel} → ${report.currentLabel} · checks: ${report.source}`));
   const env = report.environment;
-  if (env.informational.length > 0) out.push(c.dim(`differs, cannot move these figures: ${formatDifferences(env.informational).join('; ')}`));
+  if (env.informational.length > 0)
+    out.push(c.dim(`differs, cannot move these figures: ${formatDifferences(env.informational).join('; ')}`));
   for (const warning of report.warnings) out.push(c.yellow(`warning: ${warning}`));
   out.push(c.bold(line(header)));
   report.checks.forEach((check, i) => {
@@ -99,6 +119,12 @@ export function renderGateTable(report: GateReport, options: TableOptions): stri
   }
   out.push('');
   const count = countLine(report);
-  out.push(options.verdictHeading ? `${options.verdictHeading}: ${count}` : gatePassed(report) ? c.green(`gate passed: ${count}`) : c.red(`gate FAILED: ${count}`));
+  out.push(
+    options.verdictHeading
+      ? `${options.verdictHeading}: ${count}`
+      : gatePassed(report)
+        ? c.green(`gate passed: ${count}`)
+        : c.red(`gate FAILED: ${count}`),
+  );
   return out.join('\n') + '\n';
 }

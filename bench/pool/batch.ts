@@ -59,18 +59,29 @@ function firstPoint(scenario: Pick<CellScenario, 'sweep'>): Readonly<Record<stri
   return Object.fromEntries(Object.entries(scenario.sweep).map(([key, values]) => [key, values[0]]));
 }
 
-export function keptRows(scenario: Pick<CellScenario, 'sweep'>, rows: readonly ResultRow[], plan: CellPlan, retention: Retention): ResultRow[] {
+export function keptRows(
+  scenario: Pick<CellScenario, 'sweep'>,
+  rows: readonly ResultRow[],
+  plan: CellPlan,
+  retention: Retention,
+): ResultRow[] {
   if (retention.all) return [...rows];
   const first = firstPoint(scenario);
   const differing = Object.keys(plan.point).filter((key) => plan.point[key] !== first[key]).length;
-  return rows
-    .filter((row) => differing <= 1 || retention.claimMetrics.includes(row.metric))
-    // A storm's timeline is a handful of buckets the terminal charts; other raw samples stay on disk.
-    .map((row) => (row.metric === 'boot_storm.ready_per_second' ? row : { ...row, samples: [] }));
+  return (
+    rows
+      .filter((row) => differing <= 1 || retention.claimMetrics.includes(row.metric))
+      // A storm's timeline is a handful of buckets the terminal charts; other raw samples stay on disk.
+      .map((row) => (row.metric === 'boot_storm.ready_per_second' ? row : { ...row, samples: [] }))
+  );
 }
 
 /** Runs consecutive cells of one scenario and renders them into a CellBatch. */
-export async function runBatch(scenario: CellScenario, plans: readonly CellPlan[], retention: Retention): Promise<CellBatch> {
+export async function runBatch(
+  scenario: CellScenario,
+  plans: readonly CellPlan[],
+  retention: Retention,
+): Promise<CellBatch> {
   const parameters = Object.keys(scenario.sweep);
   const cells: CellSummary[] = [];
   const rows: ResultRow[] = [];

@@ -27,7 +27,10 @@ export function toPortable(scenario: Scenario): PortableScenario | undefined {
   const engines: PortableEngine[] = [];
   for (const { engine, options } of scenario.engines) {
     if (engine.driver === 'real') {
-      engines.push({ mainThreadOnly: { id: engine.id, title: engine.title, kind: engine.kind, driver: engine.driver }, options });
+      engines.push({
+        mainThreadOnly: { id: engine.id, title: engine.title, kind: engine.kind, driver: engine.driver },
+        options,
+      });
       continue;
     }
     if (!isMadeFromSpec(engine) || !isPlainData(engine.spec)) return undefined;
@@ -51,7 +54,11 @@ export function toPortable(scenario: Scenario): PortableScenario | undefined {
 export function fromPortable(portable: PortableScenario): CellScenario {
   return {
     ...portable,
-    engines: portable.engines.map((entry) => ('spec' in entry ? { engine: defineModeledEngine(entry.spec), options: entry.options } : { engine: mainThreadOnly(entry.mainThreadOnly), options: entry.options })),
+    engines: portable.engines.map((entry) =>
+      'spec' in entry
+        ? { engine: defineModeledEngine(entry.spec), options: entry.options }
+        : { engine: mainThreadOnly(entry.mainThreadOnly), options: entry.options },
+    ),
   };
 }
 

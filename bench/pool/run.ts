@@ -323,7 +323,9 @@ function workerSetup(scenario: Scenario, source: ScenarioSource): WorkerSetup {
   const portable = toPortable(scenario);
   // Reloading from the file keeps this thread's hardware, so that `hardware: host` is not probed
   // again, differently, in every worker.
-  return portable ? { scenario: portable } : { source: { file: source.file, overrides: { ...source.overrides, resolvedHardware: scenario.hardware } } };
+  return portable
+    ? { scenario: portable }
+    : { source: { file: source.file, overrides: { ...source.overrides, resolvedHardware: scenario.hardware } } };
 }
 
 /**
@@ -364,7 +366,8 @@ function unbrokenRunEnds(order: readonly CellPlan[], modelCells: readonly CellPl
   const position = new Map(order.map((plan, at) => [plan.index, at]));
   const ends = new Array<number>(modelCells.length);
   for (let i = modelCells.length - 1; i >= 0; i--) {
-    const follows = i + 1 < modelCells.length && position.get(modelCells[i + 1]!.index) === position.get(modelCells[i]!.index)! + 1;
+    const follows =
+      i + 1 < modelCells.length && position.get(modelCells[i + 1]!.index) === position.get(modelCells[i]!.index)! + 1;
     ends[i] = follows ? ends[i + 1]! : i + 1;
   }
   return ends;
@@ -412,7 +415,8 @@ class ReportWriter implements Backlog {
     private readonly environment: Environment,
     private readonly options: Pick<FileRunOptions, 'onCellDone' | 'finish'>,
   ) {
-    this.realBarrier = order.find((plan) => scenario.engines[plan.engineIndex]!.engine.driver === 'real')?.index ?? Infinity;
+    this.realBarrier =
+      order.find((plan) => scenario.engines[plan.engineIndex]!.engine.driver === 'real')?.index ?? Infinity;
   }
 
   settled(): number {
@@ -460,12 +464,18 @@ class ReportWriter implements Backlog {
       this.rowsWritten += ready.rowCount;
       for (const cell of ready.cells) {
         const cellPlan = this.order[this.position]!;
-        if (cellPlan.index !== cell.index) throw new Error(`cell ${cell.index} arrived where cell ${cellPlan.index} belongs`);
+        if (cellPlan.index !== cell.index)
+          throw new Error(`cell ${cell.index} arrived where cell ${cellPlan.index} belongs`);
         this.position++;
         for (const row of cell.rows) this.kept.push(row);
         if (cell.skipped) this.skipped.push(cell.skipped);
         for (const note of cell.notes) this.notes.push(note);
-        const outcome: CellOutcome = { plan: cellPlan, rows: cell.rows, notes: cell.notes, ...(cell.skipped ? { skipped: cell.skipped } : {}) };
+        const outcome: CellOutcome = {
+          plan: cellPlan,
+          rows: cell.rows,
+          notes: cell.notes,
+          ...(cell.skipped ? { skipped: cell.skipped } : {}),
+        };
         this.options.onCellDone?.(outcome, this.position, this.order.length);
       }
       this.signalProgress();
@@ -498,7 +508,8 @@ class ReportWriter implements Backlog {
   }
 
   async finish(): Promise<RunResult> {
-    if (this.position !== this.order.length) throw new Error(`${this.order.length - this.position} cells never finished`);
+    if (this.position !== this.order.length)
+      throw new Error(`${this.order.length - this.position} cells never finished`);
     const skeleton = assembleResult(this.scenario, [], this.environment);
     const claims = evaluateClaims(this.scenario, this.kept, skeleton.engines);
     const assembled: RunResult = { ...skeleton, skipped: this.skipped, notes: this.notes, claims };

@@ -29,9 +29,7 @@ export interface ClaimsDone {
  * What every worker starts from: the scenario as plain data when its engines allow it, otherwise
  * its file and the command-line overrides the main thread applied, to load it the same way.
  */
-export type WorkerSetup =
-  | { readonly scenario: PortableScenario }
-  | { readonly source: ScenarioSource };
+export type WorkerSetup = { readonly scenario: PortableScenario } | { readonly source: ScenarioSource };
 
 interface Loaded {
   readonly scenario: CellScenario;

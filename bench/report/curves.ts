@@ -22,7 +22,15 @@ export interface Curve {
 }
 
 /** Metrics that get a curve when they vary along a swept parameter. */
-export const CURVE_METRICS = ['boot_time', 'image_size', 'density', 'overhead_total', 'boot_storm', 'boot_storm.p99', 'boot_storm.rate'] as const;
+export const CURVE_METRICS = [
+  'boot_time',
+  'image_size',
+  'density',
+  'overhead_total',
+  'boot_storm',
+  'boot_storm.p99',
+  'boot_storm.rate',
+] as const;
 
 export function sweepCurves(result: RunResult, metrics: readonly string[] = CURVE_METRICS): Curve[] {
   const curves: Curve[] = [];
@@ -32,19 +40,29 @@ export function sweepCurves(result: RunResult, metrics: readonly string[] = CURV
       .sort((a, b) => a - b);
     if (xs.length < 2) continue;
     const others = result.sweepParameters.filter((p) => p !== parameter);
-    const firstOf = Object.fromEntries(others.map((p) => [p, result.rows.find((r) => r.params[p] !== undefined)?.params[p]]));
+    const firstOf = Object.fromEntries(
+      others.map((p) => [p, result.rows.find((r) => r.params[p] !== undefined)?.params[p]]),
+    );
     const onLine = (r: ResultRow): boolean => others.every((p) => r.params[p] === firstOf[p]);
     const lineRows = result.rows.filter(onLine);
     for (const metric of metrics) {
       const series = result.engines
         .map((e) => ({
           engine: e.id,
-          points: xs.map((x) => lineRows.find((r) => r.engine === e.id && r.metric === metric && r.params[parameter] === x)),
+          points: xs.map((x) =>
+            lineRows.find((r) => r.engine === e.id && r.metric === metric && r.params[parameter] === x),
+          ),
         }))
         .filter((s): s is { engine: string; points: ResultRow[] } => s.points.every((p) => p !== undefined));
       // A line flat within its noise says only that the metric does not depend on this parameter.
       if (series.length === 0 || series.every((s) => flatWithinNoise(s.points))) continue;
-      curves.push({ parameter, metric, unit: metricInfo(metric).unit, xs, series: series.map((s) => ({ engine: s.engine, ys: s.points.map((p) => p.p50) })) });
+      curves.push({
+        parameter,
+        metric,
+        unit: metricInfo(metric).unit,
+        xs,
+        series: series.map((s) => ({ engine: s.engine, ys: s.points.map((p) => p.p50) })),
+      });
     }
   }
   return curves;
@@ -66,19 +84,28 @@ export interface Timeline {
   /** Time from the first start at the last bucket's end, ms: the longest storm of the chart. */
   readonly spanMs: number;
   readonly instances: number;
-  readonly series: readonly { readonly engine: string; readonly allReadyMs: number; readonly perBucket: readonly number[] }[];
+  readonly series: readonly {
+    readonly engine: string;
+    readonly allReadyMs: number;
+    readonly perBucket: readonly number[];
+  }[];
 }
 
 export function stormTimeline(result: RunResult): Timeline | undefined {
   const rows = result.rows.filter((r) => r.metric === 'boot_storm.ready_per_second' && r.samples.length > 0);
   if (rows.length === 0) return undefined;
   const first = rows[0]!.params;
-  const sameLine = rows.filter((r) => Object.keys(first).every((p) => p === 'storm.instances' || r.params[p] === first[p]));
+  const sameLine = rows.filter((r) =>
+    Object.keys(first).every((p) => p === 'storm.instances' || r.params[p] === first[p]),
+  );
   const instancesOf = (r: ResultRow): number => Number(r.params['storm.instances'] ?? 0);
   const largest = Math.max(...sameLine.map(instancesOf));
   const chosen = sameLine.filter((r) => instancesOf(r) === largest);
   const series = chosen.flatMap((r) => {
-    const total = result.rows.find((t) => t.engine === r.engine && t.metric === 'boot_storm' && JSON.stringify(t.params) === JSON.stringify(r.params));
+    const total = result.rows.find(
+      (t) =>
+        t.engine === r.engine && t.metric === 'boot_storm' && JSON.stringify(t.params) === JSON.stringify(r.params),
+    );
     return total ? [{ engine: r.engine, allReadyMs: total.p50, perBucket: r.samples }] : [];
   });
   if (series.length === 0) return undefined;
@@ -91,8 +118,16 @@ export function stormTimeline(result: RunResult): Timeline | undefined {
 }
 
 const SERIES_COLORS = [
-  asciichart.blue, asciichart.green, asciichart.red, asciichart.yellow, asciichart.magenta,
-  asciichart.cyan, asciichart.lightblue, asciichart.lightgreen, asciichart.lightred, asciichart.lightmagenta,
+  asciichart.blue,
+  asciichart.green,
+  asciichart.red,
+  asciichart.yellow,
+  asciichart.magenta,
+  asciichart.cyan,
+  asciichart.lightblue,
+  asciichart.lightgreen,
+  asciichart.lightred,
+  asciichart.lightmagenta,
 ];
 
 const WIDTH = 60;
@@ -113,7 +148,11 @@ function plot(series: readonly (readonly number[])[], c: Colors): { text: string
   const colors = series.map((_, i) => SERIES_COLORS[i % SERIES_COLORS.length]!);
   const text = asciichart.plot(
     series.map((ys) => [...ys]),
-    { height: HEIGHT, colors: c.isColorSupported ? colors : undefined, format: (y: number) => formatNumber(y).padStart(9) },
+    {
+      height: HEIGHT,
+      colors: c.isColorSupported ? colors : undefined,
+      format: (y: number) => formatNumber(y).padStart(9),
+    },
   );
   const firstLine = text.split('\n')[0] ?? '';
   const axis = Math.max(firstLine.indexOf('┤'), firstLine.indexOf('┼'));
@@ -132,18 +171,30 @@ function axisLabels(labels: readonly { column: number; text: string }[], margin:
 }
 
 function legend(engines: readonly string[], colors: readonly string[], c: Colors): string {
-  return engines.map((id, i) => (c.isColorSupported ? `${colors[i]}■${asciichart.reset} ${id}` : `${i + 1}:${id}`)).join('  ');
+  return engines
+    .map((id, i) => (c.isColorSupported ? `${colors[i]}■${asciichart.reset} ${id}` : `${i + 1}:${id}`))
+    .join('  ');
 }
 
 export function renderCurve(curve: Curve, c: Colors): string {
-  const { text, margin, colors } = plot(curve.series.map((s) => stretch(s.ys, WIDTH)), c);
-  const labels = curve.xs.map((x, i) => ({ column: Math.round((i / (curve.xs.length - 1)) * (WIDTH - 1)), text: formatNumber(x) }));
+  const { text, margin, colors } = plot(
+    curve.series.map((s) => stretch(s.ys, WIDTH)),
+    c,
+  );
+  const labels = curve.xs.map((x, i) => ({
+    column: Math.round((i / (curve.xs.length - 1)) * (WIDTH - 1)),
+    text: formatNumber(x),
+  }));
   return [
     c.bold(`${curve.metric} (${curve.unit}, p50) vs ${curve.parameter}`),
     text,
     c.dim(axisLabels(labels, margin)),
     c.dim(`  x: ${curve.xs.join(', ')}${curve.xs.length > 2 ? ' (evenly spaced)' : ''}`),
-    `  ${legend(curve.series.map((s) => s.engine), colors, c)}`,
+    `  ${legend(
+      curve.series.map((s) => s.engine),
+      colors,
+      c,
+    )}`,
   ].join('\n');
 }
 
@@ -159,12 +210,19 @@ export function renderTimeline(timeline: Timeline, c: Colors): string {
   );
   const { text, margin, colors } = plot(columns, c);
   const seconds = timeline.spanMs / 1000;
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => ({ column: Math.round(f * (WIDTH - 1)), text: `${formatNumber(seconds * f)} s` }));
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => ({
+    column: Math.round(f * (WIDTH - 1)),
+    text: `${formatNumber(seconds * f)} s`,
+  }));
   const size = Number.isFinite(timeline.instances) ? `${formatNumber(timeline.instances)} instances` : 'the storm';
   return [
     c.bold(`boot_storm.ready_per_second (instances/s) over time, ${size}`),
     text,
     c.dim(axisLabels(ticks, margin)),
-    `  ${legend(timeline.series.map((s) => s.engine), colors, c)}`,
+    `  ${legend(
+      timeline.series.map((s) => s.engine),
+      colors,
+      c,
+    )}`,
   ].join('\n');
 }

@@ -17,7 +17,11 @@ function escapeProperty(text: string): string {
   return escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
-function command(kind: 'error' | 'warning', properties: Record<string, string | number | undefined>, message: string): string {
+function command(
+  kind: 'error' | 'warning',
+  properties: Record<string, string | number | undefined>,
+  message: string,
+): string {
   const props = Object.entries(properties)
     .filter((entry): entry is [string, string | number] => entry[1] !== undefined)
     .map(([key, value]) => `${key}=${escapeProperty(String(value))}`)
@@ -28,7 +32,13 @@ function command(kind: 'error' | 'warning', properties: Record<string, string | 
 export function githubAnnotations(report: GateReport): string {
   const lines: string[] = [];
   if (report.environment.blocking.length > 0) {
-    lines.push(command('warning', { title: 'virtbench gate: compared across environments' }, formatDifferences(report.environment.blocking).join('\n')));
+    lines.push(
+      command(
+        'warning',
+        { title: 'virtbench gate: compared across environments' },
+        formatDifferences(report.environment.blocking).join('\n'),
+      ),
+    );
   }
   for (const check of report.checks) {
     if (check.passed) continue;

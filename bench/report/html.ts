@@ -19,7 +19,20 @@ export interface HtmlInput {
   readonly mode: 'gate' | 'compare' | 'result';
 }
 
-const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac', '#1f77b4', '#17becf'];
+const PALETTE = [
+  '#4e79a7',
+  '#f28e2b',
+  '#e15759',
+  '#76b7b2',
+  '#59a14f',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+  '#1f77b4',
+  '#17becf',
+];
 
 const WIDTH = 760;
 const LABEL_WIDTH = 150;
@@ -27,7 +40,12 @@ const VALUE_WIDTH = 90;
 const ROW_HEIGHT = 22;
 
 export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 function num(value: number): string {
@@ -74,8 +92,17 @@ function svgOpen(id: string, height: number, title: string): string {
 }
 
 /** Horizontal bars, one per engine, optionally stacked from named segments (boot phases). */
-function barChart(id: string, title: string, items: readonly BarItem[], legend: readonly { name: string; color: string }[] = [], allowLog = false): string {
-  const { scale, log } = scaleFor(items.map((i) => i.value), allowLog);
+function barChart(
+  id: string,
+  title: string,
+  items: readonly BarItem[],
+  legend: readonly { name: string; color: string }[] = [],
+  allowLog = false,
+): string {
+  const { scale, log } = scaleFor(
+    items.map((i) => i.value),
+    allowLog,
+  );
   const plotWidth = WIDTH - LABEL_WIDTH - VALUE_WIDTH;
   const legendRows = Math.ceil(legend.length / 5);
   const height = items.length * ROW_HEIGHT + 8 + legendRows * 18;
@@ -83,32 +110,48 @@ function barChart(id: string, title: string, items: readonly BarItem[], legend: 
   items.forEach((item, i) => {
     const y = i * ROW_HEIGHT + 4;
     const length = Math.max(item.value > 0 ? 1 : 0, scale(item.value) * plotWidth);
-    out.push(`<text class="label" x="${LABEL_WIDTH - 8}" y="${y + 14}" text-anchor="end">${escapeHtml(item.label)}</text>`);
+    out.push(
+      `<text class="label" x="${LABEL_WIDTH - 8}" y="${y + 14}" text-anchor="end">${escapeHtml(item.label)}</text>`,
+    );
     if (item.segments && item.value > 0) {
       // Segments share the bar in proportion to their values, so a log-scaled bar keeps its parts.
       const total = item.segments.reduce((sum, s) => sum + s.value, 0);
       let x = LABEL_WIDTH;
       for (const segment of item.segments) {
         const w = total > 0 ? (segment.value / total) * length : 0;
-        out.push(`<rect class="segment" x="${num(x)}" y="${y}" width="${num(w)}" height="${ROW_HEIGHT - 6}" fill="${segment.color}"><title>${escapeHtml(`${item.label} ${segment.name}: ${formatValue(segment.value, 'ms')}`)}</title></rect>`);
+        out.push(
+          `<rect class="segment" x="${num(x)}" y="${y}" width="${num(w)}" height="${ROW_HEIGHT - 6}" fill="${segment.color}"><title>${escapeHtml(`${item.label} ${segment.name}: ${formatValue(segment.value, 'ms')}`)}</title></rect>`,
+        );
         x += w;
       }
-      out.push(`<rect class="bar" x="${LABEL_WIDTH}" y="${y}" width="${num(length)}" height="${ROW_HEIGHT - 6}" fill="none" stroke="#333" stroke-width="0.5"><title>${escapeHtml(`${item.label}: ${item.text}`)}</title></rect>`);
+      out.push(
+        `<rect class="bar" x="${LABEL_WIDTH}" y="${y}" width="${num(length)}" height="${ROW_HEIGHT - 6}" fill="none" stroke="#333" stroke-width="0.5"><title>${escapeHtml(`${item.label}: ${item.text}`)}</title></rect>`,
+      );
     } else {
-      out.push(`<rect class="bar" x="${LABEL_WIDTH}" y="${y}" width="${num(length)}" height="${ROW_HEIGHT - 6}" fill="${PALETTE[0]}"><title>${escapeHtml(`${item.label}: ${item.text}`)}</title></rect>`);
+      out.push(
+        `<rect class="bar" x="${LABEL_WIDTH}" y="${y}" width="${num(length)}" height="${ROW_HEIGHT - 6}" fill="${PALETTE[0]}"><title>${escapeHtml(`${item.label}: ${item.text}`)}</title></rect>`,
+      );
     }
-    out.push(`<text class="value" x="${num(LABEL_WIDTH + length + 6)}" y="${y + 14}">${escapeHtml(item.text)}${item.note ? ` <tspan class="note">${escapeHtml(item.note)}</tspan>` : ''}</text>`);
+    out.push(
+      `<text class="value" x="${num(LABEL_WIDTH + length + 6)}" y="${y + 14}">${escapeHtml(item.text)}${item.note ? ` <tspan class="note">${escapeHtml(item.note)}</tspan>` : ''}</text>`,
+    );
   });
   legend.forEach((entry, i) => {
     const x = LABEL_WIDTH + (i % 5) * 120;
     const y = items.length * ROW_HEIGHT + 10 + Math.floor(i / 5) * 18;
-    out.push(`<rect class="legend" x="${x}" y="${y}" width="10" height="10" fill="${entry.color}"/><text class="legend-label" x="${x + 14}" y="${y + 9}">${escapeHtml(entry.name)}</text>`);
+    out.push(
+      `<rect class="legend" x="${x}" y="${y}" width="10" height="10" fill="${entry.color}"/><text class="legend-label" x="${x + 14}" y="${y + 9}">${escapeHtml(entry.name)}</text>`,
+    );
   });
   out.push('</svg>');
   return out.join('');
 }
 
-function engineRows(result: RunResult, rows: readonly ResultRow[], metric: string): { engine: string; row: ResultRow }[] {
+function engineRows(
+  result: RunResult,
+  rows: readonly ResultRow[],
+  metric: string,
+): { engine: string; row: ResultRow }[] {
   return result.engines
     .map((engine) => ({ engine: engine.id, row: rows.find((r) => r.engine === engine.id && r.metric === metric) }))
     .filter((d): d is { engine: string; row: ResultRow } => d.row !== undefined);
@@ -118,7 +161,8 @@ function bootChart(result: RunResult, rows: readonly ResultRow[]): string | unde
   const totals = engineRows(result, rows, 'boot_time');
   if (totals.length === 0) return undefined;
   const phases: string[] = [];
-  for (const row of rows) if (row.metric.startsWith('boot_time.') && !phases.includes(row.metric)) phases.push(row.metric);
+  for (const row of rows)
+    if (row.metric.startsWith('boot_time.') && !phases.includes(row.metric)) phases.push(row.metric);
   const color = (phase: string): string => PALETTE[phases.indexOf(phase) % PALETTE.length]!;
   const items = totals.map(({ engine, row }) => ({
     label: engine,
@@ -145,19 +189,41 @@ function simpleChart(
   return barChart(
     id,
     title,
-    data.map(({ engine, row }) => ({ label: engine, value: row.p50, text: formatValue(row.p50, row.unit), note: options.note?.(row) })),
+    data.map(({ engine, row }) => ({
+      label: engine,
+      value: row.p50,
+      text: formatValue(row.p50, row.unit),
+      note: options.note?.(row),
+    })),
     [],
     options.allowLog,
   );
 }
 
-const OVERHEAD_DIMENSIONS = ['overhead_cpu', 'overhead_memory', 'overhead_disk', 'overhead_network', 'overhead_total'] as const;
+const OVERHEAD_DIMENSIONS = [
+  'overhead_cpu',
+  'overhead_memory',
+  'overhead_disk',
+  'overhead_network',
+  'overhead_total',
+] as const;
 
 function overheadCharts(result: RunResult, rows: readonly ResultRow[]): string[] {
   return OVERHEAD_DIMENSIONS.flatMap((metric) => {
-    const chart = simpleChart(`chart-${metric.replace('_', '-')}`, `${metricInfo(metric).description} (p50)`, result, rows, metric, { allowLog: true });
+    const chart = simpleChart(
+      `chart-${metric.replace('_', '-')}`,
+      `${metricInfo(metric).description} (p50)`,
+      result,
+      rows,
+      metric,
+      { allowLog: true },
+    );
     const log = usesLogScale(engineRows(result, rows, metric).map((d) => d.row.p50));
-    return chart ? [`<h3>${escapeHtml(metricInfo(metric).description)}${log ? ' <span class="scale">(log scale)</span>' : ''}</h3>${chart}`] : [];
+    return chart
+      ? [
+          `<h3>${escapeHtml(metricInfo(metric).description)}${log ? ' <span class="scale">(log scale)</span>' : ''}</h3>${chart}`,
+        ]
+      : [];
   });
 }
 
@@ -167,23 +233,45 @@ const SWEPT_METRICS = ['boot_time', 'image_size', 'density', 'overhead_total'] a
 function sweepCharts(result: RunResult): string[] {
   const charts: string[] = [];
   for (const parameter of result.sweepParameters) {
-    const xs = [...new Set(result.rows.map((r) => r.params[parameter]))].filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
+    const xs = [...new Set(result.rows.map((r) => r.params[parameter]))]
+      .filter((x): x is number => typeof x === 'number')
+      .sort((a, b) => a - b);
     if (xs.length < 2) continue;
     const others = result.sweepParameters.filter((p) => p !== parameter);
-    const firstOf = Object.fromEntries(others.map((p) => [p, result.rows.find((r) => r.params[p] !== undefined)?.params[p]]));
+    const firstOf = Object.fromEntries(
+      others.map((p) => [p, result.rows.find((r) => r.params[p] !== undefined)?.params[p]]),
+    );
     const onLine = (r: ResultRow): boolean => others.every((p) => r.params[p] === firstOf[p]);
     for (const metric of SWEPT_METRICS) {
       const series = result.engines
         .map((engine, i) => ({
           id: engine.id,
           color: PALETTE[i % PALETTE.length]!,
-          ys: xs.map((x) => result.rows.find((r) => r.engine === engine.id && r.metric === metric && r.params[parameter] === x && onLine(r))?.p50),
+          ys: xs.map(
+            (x) =>
+              result.rows.find(
+                (r) => r.engine === engine.id && r.metric === metric && r.params[parameter] === x && onLine(r),
+              )?.p50,
+          ),
         }))
         .filter((s): s is { id: string; color: string; ys: number[] } => s.ys.every((y) => y !== undefined));
       if (series.length === 0) continue;
       const title = `${metric} (${metricInfo(metric).unit}, p50) vs ${parameter}`;
-      const held = others.length > 0 ? ` <span class="scale">(${others.map((p) => `${p}=${String(firstOf[p])}`).join(', ')})</span>` : '';
-      charts.push(`<h3>${escapeHtml(title)}${held}</h3>` + lineChart(`chart-sweep-${parameter}-${metric}`.replace(/[^a-z0-9-]/gi, '-'), title, parameter, xs, series, metricInfo(metric).unit));
+      const held =
+        others.length > 0
+          ? ` <span class="scale">(${others.map((p) => `${p}=${String(firstOf[p])}`).join(', ')})</span>`
+          : '';
+      charts.push(
+        `<h3>${escapeHtml(title)}${held}</h3>` +
+          lineChart(
+            `chart-sweep-${parameter}-${metric}`.replace(/[^a-z0-9-]/gi, '-'),
+            title,
+            parameter,
+            xs,
+            series,
+            metricInfo(metric).unit,
+          ),
+      );
     }
   }
   return charts;
@@ -220,27 +308,53 @@ function lineChart(
   const px = (x: number): number => left + ((x - xMin) / (xMax - xMin)) * (right - left);
   const py = (y: number): number => bottom - ((y - yMin) / (yMax - yMin)) * (bottom - top);
   const out = [svgOpen(id, height, title)];
-  out.push(`<line class="axis" x1="${left}" y1="${bottom}" x2="${right}" y2="${bottom}" stroke="#666"/><line class="axis" x1="${left}" y1="${top}" x2="${left}" y2="${bottom}" stroke="#666"/>`);
+  out.push(
+    `<line class="axis" x1="${left}" y1="${bottom}" x2="${right}" y2="${bottom}" stroke="#666"/><line class="axis" x1="${left}" y1="${top}" x2="${left}" y2="${bottom}" stroke="#666"/>`,
+  );
   for (const y of ticks(yMin, yMax, 5)) {
-    out.push(`<line x1="${left}" y1="${num(py(y))}" x2="${right}" y2="${num(py(y))}" stroke="#eee"/><text class="tick" x="${left - 6}" y="${num(py(y) + 4)}" text-anchor="end">${escapeHtml(formatNumber(y))}</text>`);
+    out.push(
+      `<line x1="${left}" y1="${num(py(y))}" x2="${right}" y2="${num(py(y))}" stroke="#eee"/><text class="tick" x="${left - 6}" y="${num(py(y) + 4)}" text-anchor="end">${escapeHtml(formatNumber(y))}</text>`,
+    );
   }
   for (const x of xs) {
-    out.push(`<text class="tick" x="${num(px(x))}" y="${bottom + 16}" text-anchor="middle">${escapeHtml(formatNumber(x))}</text>`);
+    out.push(
+      `<text class="tick" x="${num(px(x))}" y="${bottom + 16}" text-anchor="middle">${escapeHtml(formatNumber(x))}</text>`,
+    );
   }
-  out.push(`<text class="axis-title" x="${(left + right) / 2}" y="${height - 6}" text-anchor="middle">${escapeHtml(parameter)}</text>`);
-  out.push(`<text class="axis-title" x="14" y="${(top + bottom) / 2}" text-anchor="middle" transform="rotate(-90 14 ${(top + bottom) / 2})">${escapeHtml(unit)}</text>`);
+  out.push(
+    `<text class="axis-title" x="${(left + right) / 2}" y="${height - 6}" text-anchor="middle">${escapeHtml(parameter)}</text>`,
+  );
+  out.push(
+    `<text class="axis-title" x="14" y="${(top + bottom) / 2}" text-anchor="middle" transform="rotate(-90 14 ${(top + bottom) / 2})">${escapeHtml(unit)}</text>`,
+  );
   series.forEach((s, i) => {
     const points = s.ys.map((y, k) => `${num(px(xs[k]!))},${num(py(y))}`).join(' ');
-    out.push(`<polyline class="series" points="${points}" fill="none" stroke="${s.color}" stroke-width="2"><title>${escapeHtml(s.id)}</title></polyline>`);
-    s.ys.forEach((y, k) => out.push(`<circle cx="${num(px(xs[k]!))}" cy="${num(py(y))}" r="3" fill="${s.color}"><title>${escapeHtml(`${s.id} at ${parameter}=${xs[k]}: ${formatValue(y, unit)}`)}</title></circle>`));
-    out.push(`<rect x="${right + 14}" y="${top + i * 18}" width="10" height="10" fill="${s.color}"/><text class="legend-label" x="${right + 28}" y="${top + i * 18 + 9}">${escapeHtml(s.id)}</text>`);
+    out.push(
+      `<polyline class="series" points="${points}" fill="none" stroke="${s.color}" stroke-width="2"><title>${escapeHtml(s.id)}</title></polyline>`,
+    );
+    s.ys.forEach((y, k) =>
+      out.push(
+        `<circle cx="${num(px(xs[k]!))}" cy="${num(py(y))}" r="3" fill="${s.color}"><title>${escapeHtml(`${s.id} at ${parameter}=${xs[k]}: ${formatValue(y, unit)}`)}</title></circle>`,
+      ),
+    );
+    out.push(
+      `<rect x="${right + 14}" y="${top + i * 18}" width="10" height="10" fill="${s.color}"/><text class="legend-label" x="${right + 28}" y="${top + i * 18 + 9}">${escapeHtml(s.id)}</text>`,
+    );
   });
   out.push('</svg>');
   return out.join('');
 }
 
 function comparisonTable(input: HtmlInput, rows: readonly ResultRow[]): string {
-  const metrics = ['boot_time', 'image_size', 'image_size.compressed', 'density', 'density.memory_per_instance', ...OVERHEAD_DIMENSIONS, 'isolation'];
+  const metrics = [
+    'boot_time',
+    'image_size',
+    'image_size.compressed',
+    'density',
+    'density.memory_per_instance',
+    ...OVERHEAD_DIMENSIONS,
+    'isolation',
+  ];
   const engines = input.result.engines.filter((e) => rows.some((r) => r.engine === e.id));
   const head = `<tr><th></th>${engines.map((e) => `<th>${escapeHtml(e.id)}<br><span class="kind">${escapeHtml(e.kind)}</span></th>`).join('')}</tr>`;
   const body = metrics
@@ -249,7 +363,10 @@ function comparisonTable(input: HtmlInput, rows: readonly ResultRow[]): string {
       const cells = engines.map((engine) => {
         const row = rows.find((r) => r.engine === engine.id && r.metric === metric);
         if (!row) return '<td>—</td>';
-        const base = input.baseline?.rows.find((r) => r.engine === engine.id && r.metric === metric && JSON.stringify(r.params) === JSON.stringify(row.params));
+        const base = input.baseline?.rows.find(
+          (r) =>
+            r.engine === engine.id && r.metric === metric && JSON.stringify(r.params) === JSON.stringify(row.params),
+        );
         const change = base ? formatChange(relativeChange(metric, base.p50, row.p50)) : '';
         return `<td>${escapeHtml(formatValue(row.p50, row.unit))}${base && base.p50 !== row.p50 ? `<br><span class="change">${escapeHtml(change)}</span>` : ''}</td>`;
       });
@@ -266,13 +383,18 @@ function gateSection(input: HtmlInput, gate: GateReport): string {
       : `<p class="verdict">What a gate would decide: ${escapeHtml(countLine(gate))}</p>`;
   const env = [
     ...gate.environment.blocking.map((d) => `<li class="blocking">${escapeHtml(formatDifferences([d])[0]!)}</li>`),
-    ...gate.environment.informational.map((d) => `<li>${escapeHtml(formatDifferences([d])[0]!)} (cannot move these figures)</li>`),
+    ...gate.environment.informational.map(
+      (d) => `<li>${escapeHtml(formatDifferences([d])[0]!)} (cannot move these figures)</li>`,
+    ),
   ];
   const { header, rows } = tableCells(gate, { interval: input.mode === 'compare' });
   const table =
     `<table class="gate"><tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>` +
     rows
-      .map((cells, i) => `<tr class="${gate.checks[i]!.passed ? 'pass' : 'fail'}" title="${escapeHtml(gate.checks[i]!.verdict)}">${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`)
+      .map(
+        (cells, i) =>
+          `<tr class="${gate.checks[i]!.passed ? 'pass' : 'fail'}" title="${escapeHtml(gate.checks[i]!.verdict)}">${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`,
+      )
       .join('') +
     '</table>';
   const failures = gate.checks.filter((c) => !c.passed);
@@ -282,7 +404,9 @@ function gateSection(input: HtmlInput, gate: GateReport): string {
     `<p class="meta">${escapeHtml(gate.baselineLabel)} → ${escapeHtml(gate.currentLabel)} · checks: ${escapeHtml(gate.source)}</p>`,
     env.length > 0 ? `<ul class="environment">${env.join('')}</ul>` : '',
     gate.warnings.map((w) => `<p class="warning">${escapeHtml(w)}</p>`).join(''),
-    failures.length > 0 ? `<ul class="failures">${failures.map((c) => `<li><b>${escapeHtml(engineLabel(c))}</b> ${escapeHtml(metricLabel(c))}: ${escapeHtml(c.verdict)}</li>`).join('')}</ul>` : '',
+    failures.length > 0
+      ? `<ul class="failures">${failures.map((c) => `<li><b>${escapeHtml(engineLabel(c))}</b> ${escapeHtml(metricLabel(c))}: ${escapeHtml(c.verdict)}</li>`).join('')}</ul>`
+      : '',
     table,
     '</section>',
   ].join('');
@@ -308,16 +432,33 @@ export function renderHtml(input: HtmlInput): string {
   const title = `virtbench${input.mode === 'gate' ? ' gate' : input.mode === 'compare' ? ' compare' : ''} · ${result.scenario.name}`;
   const sections: string[] = [];
   if (input.gate) sections.push(gateSection(input, input.gate));
-  const pointNote = result.sweepParameters.length > 0 ? `<p class="meta">Bar charts at the first sweep point ${escapeHtml(JSON.stringify(rows[0]?.params ?? {}))}; the sweeps follow as line charts.</p>` : '';
+  const pointNote =
+    result.sweepParameters.length > 0
+      ? `<p class="meta">Bar charts at the first sweep point ${escapeHtml(JSON.stringify(rows[0]?.params ?? {}))}; the sweeps follow as line charts.</p>`
+      : '';
 
   const boot = bootChart(result, rows);
-  if (boot) sections.push(`<section id="boot"><h2>Boot time per engine</h2><p class="meta">Median boot time; each bar is split in proportion to the medians of its phases.</p>${pointNote}${boot}</section>`);
-  const image = simpleChart('chart-image', 'Image size per engine (what one instance boots from)', result, rows, 'image_size');
+  if (boot)
+    sections.push(
+      `<section id="boot"><h2>Boot time per engine</h2><p class="meta">Median boot time; each bar is split in proportion to the medians of its phases.</p>${pointNote}${boot}</section>`,
+    );
+  const image = simpleChart(
+    'chart-image',
+    'Image size per engine (what one instance boots from)',
+    result,
+    rows,
+    'image_size',
+  );
   if (image) sections.push(`<section id="image"><h2>Image size</h2>${image}</section>`);
-  const density = simpleChart('chart-density', 'Instances per host', result, rows, 'density', { note: (row) => (row.detail ? `(${row.detail})` : '') });
+  const density = simpleChart('chart-density', 'Instances per host', result, rows, 'density', {
+    note: (row) => (row.detail ? `(${row.detail})` : ''),
+  });
   if (density) sections.push(`<section id="density"><h2>Density</h2>${density}</section>`);
   const overhead = overheadCharts(result, rows);
-  if (overhead.length > 0) sections.push(`<section id="overhead"><h2>Overhead against native, per dimension</h2>${overhead.join('')}</section>`);
+  if (overhead.length > 0)
+    sections.push(
+      `<section id="overhead"><h2>Overhead against native, per dimension</h2>${overhead.join('')}</section>`,
+    );
   const sweeps = sweepCharts(result);
   if (sweeps.length > 0) sections.push(`<section id="sweeps"><h2>Sweeps</h2>${sweeps.join('')}</section>`);
 
@@ -328,11 +469,18 @@ export function renderHtml(input: HtmlInput): string {
     });
     sections.push(`<section id="claims"><h2>Claims</h2><ul class="claims">${items.join('')}</ul></section>`);
   }
-  sections.push(`<section id="table"><h2>Comparison table</h2><p class="meta">p50 per engine${input.baseline ? ', with the change against the baseline' : ''}.</p>${comparisonTable(input, rows)}</section>`);
+  sections.push(
+    `<section id="table"><h2>Comparison table</h2><p class="meta">p50 per engine${input.baseline ? ', with the change against the baseline' : ''}.</p>${comparisonTable(input, rows)}</section>`,
+  );
   if (result.skipped.length > 0) {
-    sections.push(`<section id="skipped"><h2>Skipped</h2><ul>${result.skipped.map((s) => `<li>${escapeHtml(s.engine)}: ${escapeHtml(s.reasons.join('; '))}</li>`).join('')}</ul></section>`);
+    sections.push(
+      `<section id="skipped"><h2>Skipped</h2><ul>${result.skipped.map((s) => `<li>${escapeHtml(s.engine)}: ${escapeHtml(s.reasons.join('; '))}</li>`).join('')}</ul></section>`,
+    );
   }
-  if (result.notes.length > 0) sections.push(`<section id="notes"><h2>Notes</h2><ul>${result.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul></section>`);
+  if (result.notes.length > 0)
+    sections.push(
+      `<section id="notes"><h2>Notes</h2><ul>${result.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul></section>`,
+    );
 
   return [
     '<!DOCTYPE html>',

@@ -8,14 +8,16 @@ import { formatChange } from '../gate/change.js';
  */
 
 export function escapeXml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;')
-    // Characters XML 1.0 cannot carry at all.
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+  return (
+    text
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;')
+      // Characters XML 1.0 cannot carry at all.
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
+  );
 }
 
 export function renderJunit(report: GateReport): string {
@@ -23,8 +25,12 @@ export function renderJunit(report: GateReport): string {
   const failures = report.checks.filter((c) => !c.passed).length;
   const attr = (name: string, value: string | number): string => `${name}="${escapeXml(String(value))}"`;
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
-  out.push(`<testsuites ${attr('name', 'virtbench gate')} ${attr('tests', report.checks.length)} ${attr('failures', failures)} ${attr('errors', 0)}>`);
-  out.push(`  <testsuite ${attr('name', `virtbench gate: ${scenario}`)} ${attr('tests', report.checks.length)} ${attr('failures', failures)} ${attr('errors', 0)} ${attr('skipped', 0)}>`);
+  out.push(
+    `<testsuites ${attr('name', 'virtbench gate')} ${attr('tests', report.checks.length)} ${attr('failures', failures)} ${attr('errors', 0)}>`,
+  );
+  out.push(
+    `  <testsuite ${attr('name', `virtbench gate: ${scenario}`)} ${attr('tests', report.checks.length)} ${attr('failures', failures)} ${attr('errors', 0)} ${attr('skipped', 0)}>`,
+  );
   out.push('    <properties>');
   const properties: [string, string | number][] = [
     ['baseline', report.baselineLabel],
@@ -45,7 +51,11 @@ export function renderJunit(report: GateReport): string {
     if (check.passed) {
       out.push(`${open}>`, `      <system-out>${escapeXml(summary)}</system-out>`, '    </testcase>');
     } else {
-      out.push(`${open}>`, `      <failure ${attr('message', check.verdict)} ${attr('type', check.type === 'band' ? 'band' : 'regression')}>${escapeXml(summary)}</failure>`, '    </testcase>');
+      out.push(
+        `${open}>`,
+        `      <failure ${attr('message', check.verdict)} ${attr('type', check.type === 'band' ? 'band' : 'regression')}>${escapeXml(summary)}</failure>`,
+        '    </testcase>',
+      );
     }
   }
   out.push('  </testsuite>', '</testsuites>');

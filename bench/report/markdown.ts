@@ -24,12 +24,22 @@ export interface MarkdownInput {
 
 /** Escapes what would break a table cell or start Markdown formatting. */
 export function escapeCell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\n/g, ' ').replace(/([*_`<>[\]])/g, '\\$1');
+  return text
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/\n/g, ' ')
+    .replace(/([*_`<>[\]])/g, '\\$1');
 }
 
-function table(header: readonly string[], rows: readonly (readonly string[])[], align?: readonly ('l' | 'r')[]): string {
+function table(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  align?: readonly ('l' | 'r')[],
+): string {
   const rule = header.map((_, i) => ((align?.[i] ?? 'l') === 'r' ? '---:' : ':---'));
-  return [header, rule, ...rows].map((cells, i) => `| ${(i === 1 ? cells : cells.map(escapeCell)).join(' | ')} |`).join('\n');
+  return [header, rule, ...rows]
+    .map((cells, i) => `| ${(i === 1 ? cells : cells.map(escapeCell)).join(' | ')} |`)
+    .join('\n');
 }
 
 function firstPointRows(result: RunResult): ResultRow[] {
@@ -39,7 +49,9 @@ function firstPointRows(result: RunResult): ResultRow[] {
 
 function findRow(rows: readonly ResultRow[], engine: string, metric: string, params?: unknown): ResultRow | undefined {
   const key = params === undefined ? undefined : JSON.stringify(params);
-  return rows.find((r) => r.engine === engine && r.metric === metric && (key === undefined || JSON.stringify(r.params) === key));
+  return rows.find(
+    (r) => r.engine === engine && r.metric === metric && (key === undefined || JSON.stringify(r.params) === key),
+  );
 }
 
 function comparisonTable(input: MarkdownInput): string {
@@ -104,22 +116,40 @@ function gateSection(input: MarkdownInput, gate: GateReport): string[] {
   } else {
     out.push(`What a gate would decide: ${countLine(gate)}`);
   }
-  out.push('', `Checks: ${escapeCell(gate.source)}. ${escapeCell(gate.baselineLabel)} → ${escapeCell(gate.currentLabel)}.`);
+  out.push(
+    '',
+    `Checks: ${escapeCell(gate.source)}. ${escapeCell(gate.baselineLabel)} → ${escapeCell(gate.currentLabel)}.`,
+  );
   if (gate.environment.blocking.length > 0) {
     out.push('', '> [!WARNING]', '> Compared despite differences that can move the figures:');
     for (const line of formatDifferences(gate.environment.blocking)) out.push(`> - ${escapeCell(line)}`);
   }
   if (gate.environment.informational.length > 0) {
-    out.push('', `Differences that cannot move these figures: ${formatDifferences(gate.environment.informational).map(escapeCell).join('; ')}.`);
+    out.push(
+      '',
+      `Differences that cannot move these figures: ${formatDifferences(gate.environment.informational).map(escapeCell).join('; ')}.`,
+    );
   }
   for (const warning of gate.warnings) out.push('', `> [!NOTE]\n> ${escapeCell(warning)}`);
   if (failures.length > 0) {
     out.push('', input.mode === 'gate' ? '### Failing checks' : '### Checks a gate would fail', '');
-    for (const check of failures) out.push(`- **${escapeCell(engineLabel(check))}** ${escapeCell(metricLabel(check))}: ${escapeCell(check.verdict)}`);
+    for (const check of failures)
+      out.push(
+        `- **${escapeCell(engineLabel(check))}** ${escapeCell(metricLabel(check))}: ${escapeCell(check.verdict)}`,
+      );
   }
   const { header, rows } = tableCells(gate, { interval: input.mode === 'compare' });
   const align = header.map((h, i) => (i >= 3 && h !== 'threshold' ? ('r' as const) : ('l' as const)));
-  out.push('', input.mode === 'gate' ? '### Gate' : '### Comparison', '', table(header, rows.map((r) => [r[0] === 'P' ? '✅ P' : '❌ F', ...r.slice(1)]), align));
+  out.push(
+    '',
+    input.mode === 'gate' ? '### Gate' : '### Comparison',
+    '',
+    table(
+      header,
+      rows.map((r) => [r[0] === 'P' ? '✅ P' : '❌ F', ...r.slice(1)]),
+      align,
+    ),
+  );
   return out;
 }
 
@@ -127,7 +157,8 @@ export function renderMarkdown(input: MarkdownInput): string {
   const { result } = input;
   const out: string[] = [];
   const verdict = input.gate && input.mode === 'gate' ? (gatePassed(input.gate) ? ' ✅ passed' : ' ❌ failed') : '';
-  const heading = input.mode === 'gate' ? 'virtbench gate' : input.mode === 'compare' ? 'virtbench compare' : 'virtbench';
+  const heading =
+    input.mode === 'gate' ? 'virtbench gate' : input.mode === 'compare' ? 'virtbench compare' : 'virtbench';
   out.push(`## ${heading} · ${escapeCell(result.scenario.name)}${verdict}`, '');
   const hw = result.hardware;
   out.push(
@@ -136,11 +167,14 @@ export function renderMarkdown(input: MarkdownInput): string {
   if (input.gate) out.push('', ...gateSection(input, input.gate));
 
   out.push('', '### Results', '');
-  if (result.sweepParameters.length > 0) out.push(`At the first sweep point ${escapeCell(JSON.stringify(result.rows[0]?.params ?? {}))}.`, '');
+  if (result.sweepParameters.length > 0)
+    out.push(`At the first sweep point ${escapeCell(JSON.stringify(result.rows[0]?.params ?? {}))}.`, '');
   if (input.baseline) out.push('p50 per engine, with the change against the baseline where there is one.', '');
   out.push(comparisonTable(input));
 
-  const charts = CHARTED_METRICS.map((metric) => mermaidChart(result, metric, input.baseline)).filter((c): c is string => c !== undefined);
+  const charts = CHARTED_METRICS.map((metric) => mermaidChart(result, metric, input.baseline)).filter(
+    (c): c is string => c !== undefined,
+  );
   if (charts.length > 0) out.push('', '### Charts', '', charts.join('\n\n'));
 
   if (result.claims.length > 0) {

@@ -43,9 +43,13 @@ export interface DriverComparison {
 }
 
 /** What a measured value and a modeled one differ by, in the metric's own terms. */
-export function modelError(unit: string, measured: number, modeled: number): Pick<MetricComparison, 'error' | 'errorKind'> {
+export function modelError(
+  unit: string,
+  measured: number,
+  modeled: number,
+): Pick<MetricComparison, 'error' | 'errorKind'> {
   if (unit === '%') return { error: modeled - measured, errorKind: 'points' };
-  if (unit === 'flag') return { error: (modeled >= 0.5) === (measured >= 0.5) ? 0 : 1, errorKind: 'match' };
+  if (unit === 'flag') return { error: modeled >= 0.5 === measured >= 0.5 ? 0 : 1, errorKind: 'match' };
   if (measured === 0) return { error: modeled === 0 ? 0 : Infinity, errorKind: 'relative' };
   return { error: (modeled / measured - 1) * 100, errorKind: 'relative' };
 }
@@ -63,7 +67,9 @@ export function compareModelWithReal(result: RunResult): DriverComparison[] {
     const points = [...new Set(realRows.map((r) => key(r.params)))];
     for (const point of points) {
       const real = realRows.filter((r) => key(r.params) === point);
-      const model = result.rows.filter((r) => r.engine === counterpart && r.driver === 'model' && key(r.params) === point);
+      const model = result.rows.filter(
+        (r) => r.engine === counterpart && r.driver === 'model' && key(r.params) === point,
+      );
       if (model.length === 0) continue;
       const phases = real.map((r) => r.metric).filter((m) => m.startsWith('boot_time.'));
       const metrics: MetricComparison[] = [];
@@ -71,7 +77,13 @@ export function compareModelWithReal(result: RunResult): DriverComparison[] {
         const measured = real.find((r) => r.metric === metric);
         const modeled = model.find((r) => r.metric === metric);
         if (!measured || !modeled) continue;
-        metrics.push({ metric, unit: measured.unit, measured: measured.p50, modeled: modeled.p50, ...modelError(measured.unit, measured.p50, modeled.p50) });
+        metrics.push({
+          metric,
+          unit: measured.unit,
+          measured: measured.p50,
+          modeled: modeled.p50,
+          ...modelError(measured.unit, measured.p50, modeled.p50),
+        });
       }
       comparisons.push({ driver: engine.id, counterpart, params: real[0]!.params, metrics });
     }
@@ -99,15 +111,27 @@ export function renderModelVsReal(result: RunResult, options: { color: boolean }
   const c = createColors(options.color);
   const comparisons = compareModelWithReal(result);
   const unpaired = result.engines.filter(
-    (e) => e.driver === 'real' && result.rows.some((r) => r.engine === e.id && r.driver === 'real') && !comparisons.some((cmp) => cmp.driver === e.id),
+    (e) =>
+      e.driver === 'real' &&
+      result.rows.some((r) => r.engine === e.id && r.driver === 'real') &&
+      !comparisons.some((cmp) => cmp.driver === e.id),
   );
   if (comparisons.length === 0 && unpaired.length === 0) return '';
-  const out = [c.bold(`Model vs measurement on ${result.hardware.id}`) + c.dim(' (p50; error: model / measured - 1, overheads in percentage points)')];
+  const out = [
+    c.bold(`Model vs measurement on ${result.hardware.id}`) +
+      c.dim(' (p50; error: model / measured - 1, overheads in percentage points)'),
+  ];
   for (const cmp of comparisons) {
-    const point = Object.entries(cmp.params).map(([k, v]) => `${k}=${String(v)}`).join(' ');
-    out.push('', `${c.bold(cmp.driver)} (real) vs ${c.bold(cmp.counterpart)} (model)${point ? c.dim(` [${point}]`) : ''}`);
+    const point = Object.entries(cmp.params)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(' ');
+    out.push(
+      '',
+      `${c.bold(cmp.driver)} (real) vs ${c.bold(cmp.counterpart)} (model)${point ? c.dim(` [${point}]`) : ''}`,
+    );
     const lines = [['metric', 'measured', 'model', 'error']];
-    for (const m of cmp.metrics) lines.push([m.metric, formatValue(m.measured, m.unit), formatValue(m.modeled, m.unit), formatError(m)]);
+    for (const m of cmp.metrics)
+      lines.push([m.metric, formatValue(m.measured, m.unit), formatValue(m.modeled, m.unit), formatError(m)]);
     const widths = lines[0]!.map((_, col) => Math.max(...lines.map((l) => l[col]!.length)));
     lines.forEach((line, i) => {
       const text = line.map((v, col) => (col === 0 ? v.padEnd(widths[col]!) : v.padStart(widths[col]!))).join('  ');

@@ -43,12 +43,15 @@ export class StagedFile {
       written();
       return;
     }
-    if (!this.stream.write(bytes, () => written())) await new Promise<void>((resolve) => this.stream.once('drain', resolve));
+    if (!this.stream.write(bytes, () => written()))
+      await new Promise<void>((resolve) => this.stream.once('drain', resolve));
   }
 
   async close(): Promise<void> {
     if (this.stream.closed) return;
-    await new Promise<void>((resolve, reject) => this.stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      this.stream.end((error?: Error | null) => (error ? reject(error) : resolve())),
+    );
   }
 
   async discard(): Promise<void> {

@@ -86,36 +86,69 @@ function comparisonTable(result: RunResult, rows: readonly ResultRow[], c: Color
   const lines: string[][] = [];
   lines.push(['', ...engines.map(engineLabel)]);
   lines.push(['kind', ...engines.map((e) => e.kind)]);
-  lines.push(['Boots a guest kernel', ...engines.map((e) => (rows.some((r) => r.engine === e.id && r.driver === e.driver && (r.metric === 'boot_time.kernel_init' || r.metric === 'boot_time.kernel')) ? 'yes' : 'no'))]);
+  lines.push([
+    'Boots a guest kernel',
+    ...engines.map((e) =>
+      rows.some(
+        (r) =>
+          r.engine === e.id &&
+          r.driver === e.driver &&
+          (r.metric === 'boot_time.kernel_init' || r.metric === 'boot_time.kernel'),
+      )
+        ? 'yes'
+        : 'no',
+    ),
+  ]);
   for (const { label, metric } of COMPARISON_ROWS) {
     if (!rows.some((r) => r.metric === metric)) continue;
     lines.push([label, ...engines.map((e) => cell(e, metric))]);
     if (metric === 'density') {
       lines.push([
         '  binding resource',
-        ...engines.map((e) => rows.find((r) => r.engine === e.id && r.driver === e.driver && r.metric === 'density')?.detail.replace('binding: ', '') ?? '—'),
+        ...engines.map(
+          (e) =>
+            rows
+              .find((r) => r.engine === e.id && r.driver === e.driver && r.metric === 'density')
+              ?.detail.replace('binding: ', '') ?? '—',
+        ),
       ]);
     }
     if (metric === 'boot_storm') {
       lines.push([
         '  busiest resource',
-        ...engines.map((e) => rows.find((r) => r.engine === e.id && r.driver === e.driver && r.metric === 'boot_storm')?.detail.replace('busiest: ', '') ?? '—'),
+        ...engines.map(
+          (e) =>
+            rows
+              .find((r) => r.engine === e.id && r.driver === e.driver && r.metric === 'boot_storm')
+              ?.detail.replace('busiest: ', '') ?? '—',
+        ),
       ]);
     }
   }
   const widths = lines[0]!.map((_, col) => Math.max(...lines.map((line) => line[col]!.length)));
   return lines
     .map((line, i) => {
-      const text = line.map((value, col) => (col === 0 ? value.padEnd(widths[col]!) : value.padStart(widths[col]!))).join('  ');
+      const text = line
+        .map((value, col) => (col === 0 ? value.padEnd(widths[col]!) : value.padStart(widths[col]!)))
+        .join('  ');
       return i === 0 ? c.bold(text) : i === 1 ? c.dim(text) : text;
     })
     .join('\n');
 }
 
 /** One horizontal bar per engine; a log scale when values span two decades or more. */
-export function barChart(result: RunResult, rows: readonly ResultRow[], metric: string, width: number, c: Colors): string | undefined {
+export function barChart(
+  result: RunResult,
+  rows: readonly ResultRow[],
+  metric: string,
+  width: number,
+  c: Colors,
+): string | undefined {
   const data = result.engines
-    .map((e) => ({ id: engineLabel(e), row: rows.find((r) => r.engine === e.id && r.driver === e.driver && r.metric === metric) }))
+    .map((e) => ({
+      id: engineLabel(e),
+      row: rows.find((r) => r.engine === e.id && r.driver === e.driver && r.metric === metric),
+    }))
     .filter((d): d is { id: string; row: ResultRow } => d.row !== undefined);
   if (data.length === 0) return undefined;
   const values = data.map((d) => d.row.p50);
@@ -135,7 +168,9 @@ export function barChart(result: RunResult, rows: readonly ResultRow[], metric: 
   const lines = [c.bold(`${metric} (${info.unit}, p50${logScale ? ', log scale' : ''})`)];
   for (const d of data) {
     const length = Math.max(0, Math.round(scale(d.row.p50) * width));
-    lines.push(`${d.id.padEnd(label)} ${c.cyan('█'.repeat(length))}${length === 0 ? '▏' : ''} ${formatValue(d.row.p50, d.row.unit)}`);
+    lines.push(
+      `${d.id.padEnd(label)} ${c.cyan('█'.repeat(length))}${length === 0 ? '▏' : ''} ${formatValue(d.row.p50, d.row.unit)}`,
+    );
   }
   return lines.join('\n');
 }

@@ -117,9 +117,7 @@ function problemsFromIssue(issue: Issue, prefix: readonly PathSegment[], context
  * In a union such as "an engine id or an engine object", the branch whose type matches the input
  * explains the real mistake; the others only say "wrong type".
  */
-function mostRelevantBranch(
-  branches: readonly (readonly Issue[])[],
-): readonly Issue[] | undefined {
+function mostRelevantBranch(branches: readonly (readonly Issue[])[]): readonly Issue[] | undefined {
   return branches.find((issues) => !issues.every((i) => i.code === 'invalid_type' && i.path.length === 0));
 }
 

@@ -9,12 +9,32 @@ import { findWorkload, workloadIds } from '../../engines/workloads.js';
 import type { ModeledEngine } from '../../engines/modeled/define.js';
 import { buildEngineFromProfile, engineProfileSchema } from '../../engines/profile.js';
 import { engineIds, engineShapeProblems, hasEngine, loadEngine } from '../../engines/registry.js';
-import type { App, DensityPolicy, Engine, EngineOptions, HardwareProfile, StormSettings, Workload } from '../../engines/types.js';
+import type {
+  App,
+  DensityPolicy,
+  Engine,
+  EngineOptions,
+  HardwareProfile,
+  StormSettings,
+  Workload,
+} from '../../engines/types.js';
 import { InputError, readInputFile, type InputProblem } from '../errors.js';
 import { isKnownMetric, type MetricFamily } from '../metrics.js';
 import { problemsFromIssues } from './issues.js';
 import { formatPath, locate, type PathSegment } from './locate.js';
-import { OPTION_DEFAULTS, appSchema, densitySchema, hardwareSchema, optionsSchema, scenarioSchema, stormSchema, workloadSchema, type ClaimSpec, type EngineEntry, type ScenarioDocument } from './schema.js';
+import {
+  OPTION_DEFAULTS,
+  appSchema,
+  densitySchema,
+  hardwareSchema,
+  optionsSchema,
+  scenarioSchema,
+  stormSchema,
+  workloadSchema,
+  type ClaimSpec,
+  type EngineEntry,
+  type ScenarioDocument,
+} from './schema.js';
 import { didYouMean } from './suggest.js';
 
 /** One engine as a scenario runs it: the engine itself and the options its entry sets. */
@@ -78,7 +98,10 @@ export async function parseSourceFile(file: string): Promise<ParsedSource> {
           path: '',
           message: `YAML syntax error: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
           expected: 'valid YAML',
-          hint: error.code === 'DUPLICATE_KEY' ? 'remove one of the two keys' : 'check indentation and quoting near this position',
+          hint:
+            error.code === 'DUPLICATE_KEY'
+              ? 'remove one of the two keys'
+              : 'check indentation and quoting near this position',
         } satisfies InputProblem;
       }),
     );
@@ -112,7 +135,8 @@ export async function loadScenario(file: string, overrides: ScenarioOverrides = 
 
   // `hardware: host` is this machine, probed, so the model predicts for the host real drivers measure.
   const hardware =
-    overrides.resolvedHardware ?? (document.hardware === HOST_HARDWARE_ID ? await detectHostHardware() : resolveHardware(document, problem));
+    overrides.resolvedHardware ??
+    (document.hardware === HOST_HARDWARE_ID ? await detectHostHardware() : resolveHardware(document, problem));
   const workload = resolveWorkload(document, problem);
   const defaults: EngineOptions = { ...OPTION_DEFAULTS, ...document.defaults };
   checkImage(defaults.image, ['defaults', 'image'], problem);
@@ -123,10 +147,19 @@ export async function loadScenario(file: string, overrides: ScenarioOverrides = 
     const path: PathSegment[] = index === undefined ? [] : ['engines', index];
     const engine = await resolveEngine(entry, path, dirname(file), problem, problems);
     if (!engine) continue;
-    const options: EngineOptions = withRealOptions({ ...defaults, ...(typeof entry === 'string' ? {} : optionsOf(entry)) }, defaults, dirname(file));
+    const options: EngineOptions = withRealOptions(
+      { ...defaults, ...(typeof entry === 'string' ? {} : optionsOf(entry)) },
+      defaults,
+      dirname(file),
+    );
     if (typeof entry !== 'string' && entry.image) checkImage(entry.image, [...path, 'image'], problem);
     if (engines.some((e) => e.engine.id === engine.id && e.engine.driver === engine.driver)) {
-      problem(path, `engine "${engine.id}" (${engine.driver}) appears twice`, 'each engine once per driver', 'remove the duplicate entry');
+      problem(
+        path,
+        `engine "${engine.id}" (${engine.driver}) appears twice`,
+        'each engine once per driver',
+        'remove the duplicate entry',
+      );
       continue;
     }
     engines.push({ engine, options });
@@ -195,7 +228,12 @@ function resolveWorkload(document: ScenarioDocument, problem: ProblemSink): Work
 
 function checkImage(image: string, path: PathSegment[], problem: ProblemSink): void {
   if (!findImage(image)) {
-    problem(path, `unknown image "${image}"`, `one of ${imageIds().join(', ')}`, didYouMean(image, imageIds()) ?? 'run `virtbench list images`');
+    problem(
+      path,
+      `unknown image "${image}"`,
+      `one of ${imageIds().join(', ')}`,
+      didYouMean(image, imageIds()) ?? 'run `virtbench list images`',
+    );
   }
 }
 
@@ -243,7 +281,12 @@ async function resolveEngine(
   if (typeof entry !== 'string') {
     const sources = [entry.id, entry.module, entry.profile].filter((s) => s !== undefined);
     if (sources.length !== 1) {
-      problem(path, 'an engine entry needs exactly one of id, module or profile', 'one of id, module, profile', 'for a built-in engine write just its id');
+      problem(
+        path,
+        'an engine entry needs exactly one of id, module or profile',
+        'one of id, module, profile',
+        'for a built-in engine write just its id',
+      );
       return undefined;
     }
     if (entry.module) return loadEngineModule(entry.module, [...path, 'module'], baseDir, problem);
@@ -283,13 +326,23 @@ async function loadEngineModule(
     loaded = (await import(resolveFrom(baseDir, specifier))) as Record<string, unknown>;
   } catch (error) {
     const cause = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    problem(path, `engine module "${specifier}" failed to load: ${cause}`, 'a path (relative to the scenario) or package name of an ES module', 'check the path and that the module runs under `node`');
+    problem(
+      path,
+      `engine module "${specifier}" failed to load: ${cause}`,
+      'a path (relative to the scenario) or package name of an ES module',
+      'check the path and that the module runs under `node`',
+    );
     return undefined;
   }
   const candidate = loaded.default ?? loaded.engine;
   const shape = engineShapeProblems(candidate);
   if (shape.length > 0) {
-    problem(path, `engine module "${specifier}" does not export an Engine: ${shape.join('; ')}`, 'a default or `engine` export implementing Engine', 'see the README section "Adding an engine"');
+    problem(
+      path,
+      `engine module "${specifier}" does not export an Engine: ${shape.join('; ')}`,
+      'a default or `engine` export implementing Engine',
+      'see the README section "Adding an engine"',
+    );
     return undefined;
   }
   return candidate as Engine;
@@ -365,23 +418,46 @@ function checkSweep(document: ScenarioDocument, problem: ProblemSink): void {
     const segments = key.split('.');
     const root = segments[0]!;
     if (!(SWEEPABLE_ROOTS as readonly string[]).includes(root)) {
-      problem(['sweep'], `sweep parameter "${key}" does not start with a sweepable section`, `a path under ${SWEEPABLE_ROOTS.join(', ')}`, didYouMean(root, SWEEPABLE_ROOTS) ?? 'for example hardware.memory.gib or options.vcpus', key);
+      problem(
+        ['sweep'],
+        `sweep parameter "${key}" does not start with a sweepable section`,
+        `a path under ${SWEEPABLE_ROOTS.join(', ')}`,
+        didYouMean(root, SWEEPABLE_ROOTS) ?? 'for example hardware.memory.gib or options.vcpus',
+        key,
+      );
       continue;
     }
     let node: unknown = example;
-    for (const segment of segments) node = node && typeof node === 'object' ? (node as Record<string, unknown>)[segment] : undefined;
+    for (const segment of segments)
+      node = node && typeof node === 'object' ? (node as Record<string, unknown>)[segment] : undefined;
     if (root === 'storm' && document.storm === undefined) {
-      problem(['sweep'], `sweep parameter "${key}" varies a boot storm, but the scenario has no storm: block`, 'a storm: block such as { instances: 100 }', 'add storm: { instances: 100 } at the top level', key);
+      problem(
+        ['sweep'],
+        `sweep parameter "${key}" varies a boot storm, but the scenario has no storm: block`,
+        'a storm: block such as { instances: 100 }',
+        'add storm: { instances: 100 } at the top level',
+        key,
+      );
       continue;
     }
     if (node === undefined || (typeof node === 'object' && node !== null)) {
-      problem(['sweep'], `sweep parameter "${key}" names no single field`, 'a path to a number, string or boolean field', 'for example hardware.memory.gib or options.vcpus', key);
+      problem(
+        ['sweep'],
+        `sweep parameter "${key}" names no single field`,
+        'a path to a number, string or boolean field',
+        'for example hardware.memory.gib or options.vcpus',
+        key,
+      );
       continue;
     }
     const sectionSchema = SECTION_SCHEMAS[root as (typeof SWEEPABLE_ROOTS)[number]];
     values.forEach((value, i) => {
       if (typeof value !== typeof node) {
-        problem(['sweep', key, i], `sweep value ${JSON.stringify(value)} has the wrong type`, `a ${typeof node} like the field it replaces`);
+        problem(
+          ['sweep', key, i],
+          `sweep value ${JSON.stringify(value)} has the wrong type`,
+          `a ${typeof node} like the field it replaces`,
+        );
         return;
       }
       // The swept value must be valid where it lands, exactly as if it were written there.
@@ -390,9 +466,19 @@ function checkSweep(document: ScenarioDocument, problem: ProblemSink): void {
       const checked = sectionSchema.safeParse(section);
       if (!checked.success) {
         const issue = checked.error.issues[0]!;
-        problem(['sweep', key, i], `sweep value ${JSON.stringify(value)} is invalid for ${key}: ${issue.message}`, undefined, 'the same rules apply as for the field itself');
+        problem(
+          ['sweep', key, i],
+          `sweep value ${JSON.stringify(value)} is invalid for ${key}: ${issue.message}`,
+          undefined,
+          'the same rules apply as for the field itself',
+        );
       } else if (key === 'options.image' && !findImage(String(value))) {
-        problem(['sweep', key, i], `unknown image "${String(value)}"`, `one of ${imageIds().join(', ')}`, didYouMean(String(value), imageIds()));
+        problem(
+          ['sweep', key, i],
+          `unknown image "${String(value)}"`,
+          `one of ${imageIds().join(', ')}`,
+          didYouMean(String(value), imageIds()),
+        );
       }
     });
   }
@@ -419,13 +505,26 @@ function checkClaims(document: ScenarioDocument, problem: ProblemSink): void {
   document.claims.forEach((claim, c) => {
     claim.checks.forEach((check, k) => {
       const path: PathSegment[] = ['claims', c, 'checks', k];
-      for (const [metric, at] of [[check.metric, 'metric'], [check.than?.metric, 'than']] as const) {
+      for (const [metric, at] of [
+        [check.metric, 'metric'],
+        [check.than?.metric, 'than'],
+      ] as const) {
         if (metric !== undefined && !isKnownMetric(metric)) {
-          problem(at === 'metric' ? [...path, 'metric'] : [...path, 'than', 'metric'], `unknown metric "${metric}"`, 'a metric id such as boot_time, image_size, density, overhead_total', 'run `virtbench list metrics`');
+          problem(
+            at === 'metric' ? [...path, 'metric'] : [...path, 'than', 'metric'],
+            `unknown metric "${metric}"`,
+            'a metric id such as boot_time, image_size, density, overhead_total',
+            'run `virtbench list metrics`',
+          );
         }
       }
       if (check.op !== 'absent' && check.value === undefined && check.than === undefined) {
-        problem(path, `check with op "${check.op}" has nothing to compare with`, 'a `value:` or a `than:` block', 'add value: <number>');
+        problem(
+          path,
+          `check with op "${check.op}" has nothing to compare with`,
+          'a `value:` or a `than:` block',
+          'add value: <number>',
+        );
       }
     });
   });

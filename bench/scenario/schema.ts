@@ -65,13 +65,33 @@ export const workloadSchema = z.strictObject({
 /** Settings only real drivers read; each has a default in engines/real/options.ts. */
 export const realOptionsSchema = z.strictObject({
   bootWarmup: count.optional().describe('boot iterations run and discarded before sampling (default 3)'),
-  bootIterations: z.number().int().positive().optional().describe('boot samples kept (default: the scenario repetitions)'),
-  workloadRepetitions: z.number().int().positive().optional().describe('runs of each in-instance workload, natively and in the instance (default 3)'),
-  densityInstances: z.number().int().positive().optional().describe('idle instances started together for density, before the memory budget caps them (default 8)'),
-  densityMemoryBudgetMiB: positive.optional().describe('memory the density instances may take together, MiB (default: min(25% of MemAvailable, 4096))'),
+  bootIterations: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('boot samples kept (default: the scenario repetitions)'),
+  workloadRepetitions: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('runs of each in-instance workload, natively and in the instance (default 3)'),
+  densityInstances: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('idle instances started together for density, before the memory budget caps them (default 8)'),
+  densityMemoryBudgetMiB: positive
+    .optional()
+    .describe('memory the density instances may take together, MiB (default: min(25% of MemAvailable, 4096))'),
   timeoutMs: z.number().int().positive().optional().describe('longest one boot or one workload step may take, ms'),
   kernel: z.string().min(1).optional().describe('qemu: guest kernel (bzImage), relative to the scenario file'),
-  accelerator: z.enum(['auto', 'kvm', 'tcg']).optional().describe('qemu: KVM when its probe succeeds (auto), or force one'),
+  accelerator: z
+    .enum(['auto', 'kvm', 'tcg'])
+    .optional()
+    .describe('qemu: KVM when its probe succeeds (auto), or force one'),
 });
 
 const optionFields = {
@@ -101,9 +121,20 @@ export const engineEntrySchema = z.union([
   z.string().min(1).describe('a built-in engine id'),
   z.strictObject({
     id: z.string().min(1).optional().describe('a built-in engine id'),
-    driver: z.enum(['model', 'real']).default('model').describe('model: the calibrated model; real: measured on this host'),
-    module: z.string().min(1).optional().describe('path or package of a module whose default (or `engine`) export is an Engine'),
-    profile: z.string().min(1).optional().describe('path of a YAML/JSON engine profile that reuses a built-in kind with its own costs'),
+    driver: z
+      .enum(['model', 'real'])
+      .default('model')
+      .describe('model: the calibrated model; real: measured on this host'),
+    module: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('path or package of a module whose default (or `engine`) export is an Engine'),
+    profile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('path of a YAML/JSON engine profile that reuses a built-in kind with its own costs'),
     ...optionsSchema.shape,
   }),
 ]);
@@ -125,7 +156,8 @@ export const stormSchema = z.strictObject({
   arrivalRate: nonNegative
     // The simulator starts instance i at i x 1000 / rate ms, which must be a finite number.
     .refine((rate) => rate === 0 || Number.isFinite(((MOST_STORM_INSTANCES - 1) * 1000) / rate), {
-      message: 'an arrival rate this close to 0 puts later starts at no finite time: use 0 to start them all at once, or a rate such as 0.001 per second',
+      message:
+        'an arrival rate this close to 0 puts later starts at no finite time: use 0 to start them all at once, or a rate such as 0.001 per second',
     })
     .default(0)
     .describe('instances started per second, evenly spaced; 0 starts them all at once'),
@@ -140,7 +172,10 @@ export type StatName = (typeof STATS)[number];
 
 const selectorFields = {
   engines: z.array(z.string().min(1)).min(1).optional(),
-  kinds: z.array(z.enum(ENGINE_KINDS as [string, ...string[]])).min(1).optional(),
+  kinds: z
+    .array(z.enum(ENGINE_KINDS as [string, ...string[]]))
+    .min(1)
+    .optional(),
 };
 
 export const claimCheckSchema = z.strictObject({
@@ -166,18 +201,31 @@ export const claimSchema = z.strictObject({
 });
 
 /** A metric id; an unknown one gets the located did-you-mean of any other enum value. */
-const gatedMetric = z.string().min(1).superRefine((metric, ctx) => {
-  if (!isKnownMetric(metric)) {
-    ctx.addIssue({ code: 'invalid_value', values: [...fixedMetricIds(), 'boot_time.<phase>'], input: metric });
-  }
-});
+const gatedMetric = z
+  .string()
+  .min(1)
+  .superRefine((metric, ctx) => {
+    if (!isKnownMetric(metric)) {
+      ctx.addIssue({ code: 'invalid_value', values: [...fixedMetricIds(), 'boot_time.<phase>'], input: metric });
+    }
+  });
 
 /** A/B settings: the gate-wide defaults, and each check's overrides of them. */
 const abTestFields = {
-  statistic: z.enum(['mean', 'median']).optional().describe('statistic whose difference the permutation test checks (default mean)'),
+  statistic: z
+    .enum(['mean', 'median'])
+    .optional()
+    .describe('statistic whose difference the permutation test checks (default mean)'),
   alpha: z.number().gt(0).lt(1).optional().describe('significance level after family-wise correction (default 0.01)'),
-  threshold: z.number().nonnegative().optional().describe('noise threshold: smallest change in percent that may fail (default 5)'),
-  direction: z.enum(['worse', 'either']).optional().describe('worse: only regressions fail (default); either: any change fails'),
+  threshold: z
+    .number()
+    .nonnegative()
+    .optional()
+    .describe('noise threshold: smallest change in percent that may fail (default 5)'),
+  direction: z
+    .enum(['worse', 'either'])
+    .optional()
+    .describe('worse: only regressions fail (default); either: any change fails'),
 };
 
 export const gateBandSchema = z.strictObject({
@@ -195,7 +243,12 @@ export const gateCheckSchema = z
     if (check.band === undefined) return;
     for (const key of Object.keys(abTestFields)) {
       if (check[key as keyof typeof abTestFields] !== undefined) {
-        ctx.addIssue({ code: 'custom', path: [key], message: `"${key}" is an A/B setting and this check is a band`, input: check });
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `"${key}" is an A/B setting and this check is a band`,
+          input: check,
+        });
       }
     }
   });
@@ -203,7 +256,12 @@ export const gateCheckSchema = z
 export const gatesSchema = z.strictObject({
   ...abTestFields,
   correction: z.enum(['holm', 'bh', 'none']).optional().describe('family-wise control across the gate (default holm)'),
-  resamples: z.number().int().min(9999).optional().describe('permutation resamples (default 9999, raised as checks grow)'),
+  resamples: z
+    .number()
+    .int()
+    .min(9999)
+    .optional()
+    .describe('permutation resamples (default 9999, raised as checks grow)'),
   seed: z.number().int().nonnegative().optional().describe('seed of the permutation and bootstrap resampling'),
   checks: z.array(gateCheckSchema).min(1).optional(),
 });
@@ -211,7 +269,10 @@ export const gatesSchema = z.strictObject({
 const sweepValue = z.union([z.number(), z.string(), z.boolean()]);
 
 export const scenarioSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/)
+    .optional(),
   description: z.string().default(''),
   hardware: z.union([z.string().min(1), hardwareSchema]),
   seed: z.number().int().nonnegative().default(1),
@@ -224,7 +285,10 @@ export const scenarioSchema = z.strictObject({
   density: densitySchema.default(densitySchema.parse({})),
   storm: stormSchema.optional(),
   engines: z.array(engineEntrySchema).min(1),
-  metrics: z.array(z.enum(METRIC_FAMILIES)).min(1).default([...METRIC_FAMILIES]),
+  metrics: z
+    .array(z.enum(METRIC_FAMILIES))
+    .min(1)
+    .default([...METRIC_FAMILIES]),
   sweep: z.record(z.string().min(1), z.array(sweepValue).min(1)).default({}),
   claims: z.array(claimSchema).default([]),
   gates: gatesSchema.optional(),

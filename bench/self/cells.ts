@@ -6,7 +6,9 @@ import { loadScenario } from '../scenario/load.js';
  * A scenario's cells, for self-benchmarks that time cells on a thread of their own: each chosen
  * cell runs as its own batch, as a sweep would run it, and nothing is written.
  */
-export async function loadCells(file: string): Promise<{ readonly count: number; run: (indices: Iterable<number>) => Promise<void> }> {
+export async function loadCells(
+  file: string,
+): Promise<{ readonly count: number; run: (indices: Iterable<number>) => Promise<void> }> {
   const scenario = await loadScenario(file);
   const plans = planCells(scenario);
   const retention = retentionFor(scenario, plans.length);

@@ -47,7 +47,8 @@ async function stormBenchmark() {
   await bench.run();
   const engines = bench.tasks.map((task) => {
     const result = task.result;
-    if (result.state !== 'completed') throw new Error(`storm benchmark ${task.name} did not complete (${result.state})`);
+    if (result.state !== 'completed')
+      throw new Error(`storm benchmark ${task.name} did not complete (${result.state})`);
     const medianMs = result.latency.p50;
     const count = events.get(task.name) ?? 0;
     return { engine: task.name, medianMs, events: count, eventsPerSecond: count / (medianMs / 1000) };
@@ -66,7 +67,11 @@ async function contentionRun(mode: 'alone' | 'threads'): Promise<number> {
 
 /** Two processes that warm up, then time their cells together: mean ms per process. */
 async function contentionPairedProcesses(): Promise<number> {
-  const children = [0, 1].map(() => spawn(process.execPath, [join(root, 'dist/bench/self/contention.js'), 'paired'], { stdio: ['pipe', 'pipe', 'inherit'] }));
+  const children = [0, 1].map(() =>
+    spawn(process.execPath, [join(root, 'dist/bench/self/contention.js'), 'paired'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    }),
+  );
   const outputs = children.map((child) => {
     let text = '';
     let onReady: () => void = () => undefined;
@@ -79,10 +84,18 @@ async function contentionPairedProcesses(): Promise<number> {
     const finished = new Promise<number>((resolve, reject) => {
       child.once('error', reject);
       child.once('close', (code, signal) =>
-        code === 0 ? resolve(Number(text.trim().split('\n').pop())) : reject(new Error(`contention.js paired ended with ${signal ?? `exit code ${code}`}`)),
+        code === 0
+          ? resolve(Number(text.trim().split('\n').pop()))
+          : reject(new Error(`contention.js paired ended with ${signal ?? `exit code ${code}`}`)),
       );
     });
-    return { ready: Promise.race([ready, finished.then(() => Promise.reject(new Error('contention.js paired ended before it was ready')))]), finished };
+    return {
+      ready: Promise.race([
+        ready,
+        finished.then(() => Promise.reject(new Error('contention.js paired ended before it was ready'))),
+      ]),
+      finished,
+    };
   });
   try {
     await Promise.all(outputs.map((o) => o.ready));
@@ -102,7 +115,13 @@ async function contentionPairedProcesses(): Promise<number> {
  */
 async function pinnedRun(cpu: number): Promise<number | undefined> {
   try {
-    const { stdout } = await promisify(execFile)('taskset', ['-c', String(cpu), process.execPath, join(root, 'dist/bench/self/contention.js'), 'alone']);
+    const { stdout } = await promisify(execFile)('taskset', [
+      '-c',
+      String(cpu),
+      process.execPath,
+      join(root, 'dist/bench/self/contention.js'),
+      'alone',
+    ]);
     return Number(stdout.trim());
   } catch {
     return undefined;
@@ -136,7 +155,15 @@ async function contentionBenchmark() {
   }
   const threadSlowdown = median(threads);
   const unevenCpus = cpuMs.length > 0 ? unevenCpuLimit(cpuMs) : undefined;
-  return { rounds: CONTENTION_ROUNDS, threadSlowdown, threads, processSlowdown: median(processes), processes, twoThreadLimit: 2 / threadSlowdown, unevenCpus };
+  return {
+    rounds: CONTENTION_ROUNDS,
+    threadSlowdown,
+    threads,
+    processSlowdown: median(processes),
+    processes,
+    twoThreadLimit: 2 / threadSlowdown,
+    unevenCpus,
+  };
 }
 
 /** From each round's milliseconds on CPU 0 and CPU 1: each CPU's median, and the limit they set. */
@@ -189,16 +216,22 @@ async function sweepBenchmark(file: string, dir: string) {
     bench.add(`${cores} workers`, async () => {
       rss.many = Math.max(rss.many, (await runCli(file, cores, join(dir, 'a'))).peakRssMiB);
     });
-    bench.add('2 x 1 worker at once', async () => void (await Promise.all([runCli(file, 1, join(dir, 'b')), runCli(file, 1, join(dir, 'c'))])));
+    bench.add(
+      '2 x 1 worker at once',
+      async () => void (await Promise.all([runCli(file, 1, join(dir, 'b')), runCli(file, 1, join(dir, 'c'))])),
+    );
     await bench.run();
     const [single, parallel, pair] = bench.tasks.map((task) => {
-      if (task.result.state !== 'completed') throw new Error(`sweep benchmark ${task.name} did not complete (${task.result.state})`);
+      if (task.result.state !== 'completed')
+        throw new Error(`sweep benchmark ${task.name} did not complete (${task.result.state})`);
       return task.result.latency.p50 / 1000;
     });
     one.push(single!);
     many.push(parallel!);
     ceilings.push((2 * single!) / pair!);
-    process.stdout.write(`    round ${round + 1}: ${single!.toFixed(1)} s with 1 worker, ${parallel!.toFixed(1)} s with ${cores}, two at once ${pair!.toFixed(1)} s\n`);
+    process.stdout.write(
+      `    round ${round + 1}: ${single!.toFixed(1)} s with 1 worker, ${parallel!.toFixed(1)} s with ${cores}, two at once ${pair!.toFixed(1)} s\n`,
+    );
   }
   const ratios = one.map((seconds, i) => seconds / many[i]!);
   return {
@@ -237,7 +270,9 @@ async function main(): Promise<void> {
     process.stdout.write(`  machine: ${availableParallelism()} cores\n`);
     const storm = await stormBenchmark();
     for (const e of storm.engines) {
-      process.stdout.write(`  storm ${e.engine.padEnd(12)} ${(e.medianMs / 1000).toFixed(3)} s, ${e.events.toLocaleString('en-US')} events, ${(e.eventsPerSecond / 1e6).toFixed(2)} M events/s\n`);
+      process.stdout.write(
+        `  storm ${e.engine.padEnd(12)} ${(e.medianMs / 1000).toFixed(3)} s, ${e.events.toLocaleString('en-US')} events, ${(e.eventsPerSecond / 1e6).toFixed(2)} M events/s\n`,
+      );
     }
     const contention = await contentionBenchmark();
     process.stdout.write(

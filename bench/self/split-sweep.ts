@@ -27,11 +27,22 @@ async function runHalf({ file, part, parts }: Half): Promise<void> {
 }
 
 /** Runs this script as a child in `mode`; resolves when it has exited successfully. */
-function child(mode: '--half' | '--threads', file: string, part = 0, parts = 1): { process: ChildProcess; done: Promise<void> } {
-  const started = spawn(process.execPath, [process.argv[1]!, mode, file, String(part), String(parts)], { stdio: ['ignore', 'inherit', 'inherit'] });
+function child(
+  mode: '--half' | '--threads',
+  file: string,
+  part = 0,
+  parts = 1,
+): { process: ChildProcess; done: Promise<void> } {
+  const started = spawn(process.execPath, [process.argv[1]!, mode, file, String(part), String(parts)], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   const done = new Promise<void>((resolveDone, fail) => {
     started.once('error', fail);
-    started.once('close', (code, signal) => (code === 0 ? resolveDone() : fail(new Error(`split-sweep ${mode} child ended with ${signal ?? `exit code ${code}`}`))));
+    started.once('close', (code, signal) =>
+      code === 0
+        ? resolveDone()
+        : fail(new Error(`split-sweep ${mode} child ended with ${signal ?? `exit code ${code}`}`)),
+    );
   });
   return { process: started, done };
 }
@@ -52,11 +63,15 @@ async function timeChildren(children: ReturnType<typeof child>[]): Promise<numbe
 /** Child modes: one half (or all) of the cells, or both halves on two threads of this process. */
 async function runChild(mode: string, [file, part, parts]: string[]): Promise<void> {
   if (mode === '--half') return runHalf({ file: file!, part: Number(part), parts: Number(parts) });
-  const helper = new Worker(new URL(import.meta.url), { workerData: { file: file!, part: 1, parts: 2 } satisfies Half });
+  const helper = new Worker(new URL(import.meta.url), {
+    workerData: { file: file!, part: 1, parts: 2 } satisfies Half,
+  });
   const helped = new Promise<void>((resolveHelped, fail) => {
     helper.once('message', () => resolveHelped());
     helper.once('error', fail);
-    helper.once('exit', (code) => fail(new Error(`split-sweep helper thread exited with code ${code} before finishing`)));
+    helper.once('exit', (code) =>
+      fail(new Error(`split-sweep helper thread exited with code ${code} before finishing`)),
+    );
   });
   // If this thread's half fails first, the helper's end must not surface as a second, unhandled error.
   helped.catch(() => undefined);
@@ -71,7 +86,10 @@ async function runChild(mode: string, [file, part, parts]: string[]): Promise<vo
 async function main(): Promise<void> {
   const [mode, ...rest] = process.argv.slice(2);
   if (mode === '--half' || mode === '--threads') return runChild(mode, rest);
-  const { values, positionals } = parseArgs({ options: { rounds: { type: 'string', default: '3' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    options: { rounds: { type: 'string', default: '3' } },
+    allowPositionals: true,
+  });
   const rounds = Number(values.rounds);
   if (positionals.length !== 1 || !Number.isInteger(rounds) || rounds < 1) {
     process.stderr.write('usage: split-sweep.js <scenario> [--rounds N], N a whole number from 1\n');
@@ -86,10 +104,14 @@ async function main(): Promise<void> {
     const processes = await timeChildren([child('--half', file, 0, 2), child('--half', file, 1, 2)]);
     ratios.threads.push(one / threads);
     ratios.processes.push(one / processes);
-    process.stdout.write(`round ${round}: ${one.toFixed(2)} s alone, ${threads.toFixed(2)} s on two threads, ${processes.toFixed(2)} s in two processes\n`);
+    process.stdout.write(
+      `round ${round}: ${one.toFixed(2)} s alone, ${threads.toFixed(2)} s on two threads, ${processes.toFixed(2)} s in two processes\n`,
+    );
   }
   const list = (values: number[]): string => values.map((v) => v.toFixed(2)).join(', ');
-  process.stdout.write(`speed-up with no pool: two threads ${median(ratios.threads).toFixed(2)}x (${list(ratios.threads)}), two processes ${median(ratios.processes).toFixed(2)}x (${list(ratios.processes)})\n`);
+  process.stdout.write(
+    `speed-up with no pool: two threads ${median(ratios.threads).toFixed(2)}x (${list(ratios.threads)}), two processes ${median(ratios.processes).toFixed(2)}x (${list(ratios.processes)})\n`,
+  );
 }
 
 if (isMainThread) await main();

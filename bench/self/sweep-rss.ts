@@ -8,7 +8,12 @@ import { main } from '../cli.js';
  */
 const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
 const started = performance.now();
-const code = await main(process.argv.slice(2), { stdout: sink, stderr: process.stderr, env: process.env, cwd: process.cwd() });
+const code = await main(process.argv.slice(2), {
+  stdout: sink,
+  stderr: process.stderr,
+  env: process.env,
+  cwd: process.cwd(),
+});
 const seconds = (performance.now() - started) / 1000;
 process.stdout.write(`${JSON.stringify({ code, seconds, peakRssMiB: process.resourceUsage().maxRSS / 1024 })}\n`);
 process.exitCode = code;

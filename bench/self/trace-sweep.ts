@@ -63,7 +63,8 @@ function sum(values: Iterable<number>): number {
 /** Cells per second from STEADY_AFTER_MS after the last thread's first batch to the end of the last batch. */
 function steadyRate(trace: Trace): number | undefined {
   const firstByThread = new Map<number, number>();
-  for (const batch of trace.batches) firstByThread.set(batch.thread, Math.min(firstByThread.get(batch.thread) ?? Infinity, batch.startedAt));
+  for (const batch of trace.batches)
+    firstByThread.set(batch.thread, Math.min(firstByThread.get(batch.thread) ?? Infinity, batch.startedAt));
   const from = Math.max(...firstByThread.values()) + STEADY_AFTER_MS;
   const until = Math.max(...trace.batches.map((batch) => batch.endedAt));
   if (until <= from) return undefined;
@@ -98,7 +99,11 @@ async function main(): Promise<void> {
   const at = args.indexOf('--workers');
   const workers = at >= 0 ? Number(args[at + 1]) : 2;
   const run = async (count: number): Promise<Trace> => {
-    const { stdout } = await promisify(execFile)(process.execPath, [process.argv[1]!, '--child', resolve(file), String(count)], { maxBuffer: 64 << 20 });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [process.argv[1]!, '--child', resolve(file), String(count)],
+      { maxBuffer: 64 << 20 },
+    );
     return JSON.parse(stdout) as Trace;
   };
   const alone = await run(1);
@@ -107,7 +112,8 @@ async function main(): Promise<void> {
 
   const aloneTimes = cellTimes(alone);
   const sharedTimes = cellTimes(shared);
-  const ratio = (cells: number[]): number => sum(cells.map((cell) => sharedTimes.get(cell)!)) / sum(cells.map((cell) => aloneTimes.get(cell)!));
+  const ratio = (cells: number[]): number =>
+    sum(cells.map((cell) => sharedTimes.get(cell)!)) / sum(cells.map((cell) => aloneTimes.get(cell)!));
   const all = [...aloneTimes.keys()].filter((cell) => sharedTimes.has(cell)).sort((a, b) => a - b);
   process.stdout.write(
     `a cell took ${ratio(all).toFixed(2)}x as long with ${workers} workers as with 1 (first ten cells: ${ratio(all.slice(0, 10)).toFixed(2)}x)\n`,

@@ -92,7 +92,8 @@ export const firecrackerHost: HardwareProfile = {
 /** The cloud VM the gVisor performance guide measured on. */
 export const gvisorHost: HardwareProfile = {
   id: 'gvisor-n1-standard-4',
-  description: 'GCE n1-standard-4 (Broadwell): 4 vCPUs (2 cores x 2 threads) at 2.2 GHz, 15 GiB, 2 TB SSD persistent disk',
+  description:
+    'GCE n1-standard-4 (Broadwell): 4 vCPUs (2 cores x 2 threads) at 2.2 GHz, 15 GiB, 2 TB SSD persistent disk',
   source:
     "hosts.csv gvisor-n1-standard-4 (recalled: GCE's published machine type); system calls from gvisor-syscall-runc; " +
     'network path from gvisor-iperf-down-runc; disk as google/gvisor g3doc/architecture_guide/performance.md describes it',
@@ -146,7 +147,14 @@ export const scrivanoLaptop: HardwareProfile = {
     syscallNs: 100, // assumed
   },
   memory: { gib: 16, bandwidthGBs: 25, randomAccessNs: 25 }, // assumed: a 2017 dual-channel DDR4 laptop
-  storage: { capacityGiB: 512, seqReadMBs: 500, seqWriteMBs: 450, randReadIops: 90000, randWriteIops: 80000, latencyUs: 100 }, // assumed: SATA SSD
+  storage: {
+    capacityGiB: 512,
+    seqReadMBs: 500,
+    seqWriteMBs: 450,
+    randReadIops: 90000,
+    randWriteIops: 80000,
+    latencyUs: 100,
+  }, // assumed: SATA SSD
   network: { gbits: 1, rttUs: 500 }, // assumed: unused by its measurements
 };
 
@@ -155,17 +163,34 @@ export const laptop: HardwareProfile = {
   id: 'dev-laptop',
   description: 'Developer laptop: 8 cores / 16 threads at 3.0 GHz, 32 GiB, NVMe SSD, 1 Gbit/s Wi-Fi',
   source: 'assumed: a typical 2024 developer laptop; each figure is a round vendor-datasheet value',
-  cpu: { sockets: 1, coresPerSocket: 8, threadsPerCore: 2, ghz: 3.0, virtualization: true, nestedPaging: true, syscallNs: 90 },
+  cpu: {
+    sockets: 1,
+    coresPerSocket: 8,
+    threadsPerCore: 2,
+    ghz: 3.0,
+    virtualization: true,
+    nestedPaging: true,
+    syscallNs: 90,
+  },
   memory: { gib: 32, bandwidthGBs: 60, randomAccessNs: 15 },
-  storage: { capacityGiB: 1024, seqReadMBs: 3500, seqWriteMBs: 3000, randReadIops: 500000, randWriteIops: 450000, latencyUs: 80 },
+  storage: {
+    capacityGiB: 1024,
+    seqReadMBs: 3500,
+    seqWriteMBs: 3000,
+    randReadIops: 500000,
+    randWriteIops: 450000,
+    latencyUs: 80,
+  },
   network: { gbits: 1, rttUs: 2000 },
 };
 
 /** A small cloud virtual machine, the kind a CI runner is. */
 export const cloudVm: HardwareProfile = {
   id: 'cloud-vm-4vcpu',
-  description: 'Cloud VM like GCE n1-standard-4: 4 vCPUs (2 cores x 2 threads) at 2.2 GHz, 15 GiB, network disk, 10 Gbit/s',
-  source: 'hosts.csv gvisor-n1-standard-4 (recalled); disk figures are the cloud provider published persistent-disk limits (recalled)',
+  description:
+    'Cloud VM like GCE n1-standard-4: 4 vCPUs (2 cores x 2 threads) at 2.2 GHz, 15 GiB, network disk, 10 Gbit/s',
+  source:
+    'hosts.csv gvisor-n1-standard-4 (recalled); disk figures are the cloud provider published persistent-disk limits (recalled)',
   cpu: {
     sockets: 1,
     coresPerSocket: 2,
@@ -177,8 +202,22 @@ export const cloudVm: HardwareProfile = {
     syscallNs: 250,
   },
   memory: { gib: 15, bandwidthGBs: 12, randomAccessNs: 30 },
-  storage: { capacityGiB: 100, seqReadMBs: 240, seqWriteMBs: 240, randReadIops: 15000, randWriteIops: 15000, latencyUs: 1000 },
+  storage: {
+    capacityGiB: 100,
+    seqReadMBs: 240,
+    seqWriteMBs: 240,
+    randReadIops: 15000,
+    randWriteIops: 15000,
+    latencyUs: 1000,
+  },
   network: { gbits: 10, rttUs: 200 },
 };
 
-export const BUILTIN_HARDWARE: readonly HardwareProfile[] = [felter2015, firecrackerHost, gvisorHost, scrivanoLaptop, laptop, cloudVm];
+export const BUILTIN_HARDWARE: readonly HardwareProfile[] = [
+  felter2015,
+  firecrackerHost,
+  gvisorHost,
+  scrivanoLaptop,
+  laptop,
+  cloudVm,
+];

@@ -1,5 +1,11 @@
 import type { Cell } from '../types.js';
-import { isContainerKind, isVmKind, type ModeledEngineSpec, type VmBootParams, type ContainerBootParams } from './params.js';
+import {
+  isContainerKind,
+  isVmKind,
+  type ModeledEngineSpec,
+  type VmBootParams,
+  type ContainerBootParams,
+} from './params.js';
 import { effectiveCpuFraction } from './overhead.js';
 
 /** One named stage of start-up and its duration. Phases are reported in the order they happen. */

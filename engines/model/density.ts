@@ -24,7 +24,9 @@ export function density(engine: ModeledEngineSpec, cell: Cell): DensityResult {
   let memoryPerInstanceMiB: number;
   if (vm) {
     const guest = options.memoryMiB / policy.memoryOvercommit;
-    const shared = policy.pageSharing ? engine.memory.pageSharingFraction.value * Math.min(os.guestOsMemoryMiB.value, guest) : 0;
+    const shared = policy.pageSharing
+      ? engine.memory.pageSharingFraction.value * Math.min(os.guestOsMemoryMiB.value, guest)
+      : 0;
     memoryPerInstanceMiB = guest - shared + engine.memory.instanceOverheadMiB.value;
   } else {
     const workingSetMiB = app.workingSetMiB * (1 + engine.memory.workingSetOverheadFraction.value);

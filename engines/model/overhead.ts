@@ -109,9 +109,13 @@ export function engineTimes(engine: ModeledEngineSpec, cell: Cell): DimensionTim
     memory:
       (w.memoryGB / hw.memory.bandwidthGBs) * (1 + c.memoryBandwidthFraction.value) +
       w.randomAccessesM * 1e6 * (hw.memory.randomAccessNs + c.randomAccessExtraNs.value) * 1e-9,
-    disk: diskSeconds(w, hw, c.diskSeqFraction.value, { readUs: c.diskIoPathUs.value, writeUs: c.diskWritePathUs.value }),
+    disk: diskSeconds(w, hw, c.diskSeqFraction.value, {
+      readUs: c.diskIoPathUs.value,
+      writeUs: c.diskWritePathUs.value,
+    }),
     network:
-      (w.networkMB * 8) / Math.min(linkMbits, pathMbits) + w.roundTripsK * 1e3 * (hw.network.rttUs + roundTripExtraUs) * 1e-6,
+      (w.networkMB * 8) / Math.min(linkMbits, pathMbits) +
+      w.roundTripsK * 1e3 * (hw.network.rttUs + roundTripExtraUs) * 1e-6,
   };
 }
 

@@ -9,13 +9,20 @@ export interface StormMeasurement {
 }
 
 /** A cell's boot storm as metric samples: one storm per cell, so one sample per figure. */
-export function stormMeasurement(spec: ModeledEngineSpec, cell: Cell, settings: StormSettings, fits: number): StormMeasurement {
+export function stormMeasurement(
+  spec: ModeledEngineSpec,
+  cell: Cell,
+  settings: StormSettings,
+  fits: number,
+): StormMeasurement {
   const storm = simulateStorm(spec, cell, settings);
   const cores = cell.hardware.cpu.sockets * cell.hardware.cpu.coresPerSocket;
   const percent = Math.round((storm.utilization[storm.busiest] ?? 0) * 100);
   const notes: string[] = [];
   if (storm.instances > fits) {
-    notes.push(`a storm of ${storm.instances} instances exceeds the ${fits} that fit on ${cell.hardware.id}; it is simulated as if they fit`);
+    notes.push(
+      `a storm of ${storm.instances} instances exceeds the ${fits} that fit on ${cell.hardware.id}; it is simulated as if they fit`,
+    );
   }
   return {
     samples: {

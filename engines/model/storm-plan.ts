@@ -1,6 +1,12 @@
 import { assumed } from '../param.js';
 import type { Cell, StormSettings } from '../types.js';
-import { APP_LAYER_COMPRESSION, bootPhases, DECOMPRESS_CYCLES_PER_BYTE, MAX_SERVICE_PARALLELISM, PULL_ROUND_TRIPS_PER_LAYER } from './boot.js';
+import {
+  APP_LAYER_COMPRESSION,
+  bootPhases,
+  DECOMPRESS_CYCLES_PER_BYTE,
+  MAX_SERVICE_PARALLELISM,
+  PULL_ROUND_TRIPS_PER_LAYER,
+} from './boot.js';
 import { isContainerKind, isVmKind, type ModeledEngineSpec, type StormParams, type VmBootParams } from './params.js';
 
 /**
@@ -53,7 +59,10 @@ export interface StormPlan {
 /** What engines without their own storm parameters get: reasoning, not measurements. */
 export const DEFAULT_STORM_PARAMS: StormParams = {
   serialMs: assumed(0, 'no serialised section known for this engine: starts contend only for host resources'),
-  setupCpuFraction: assumed(0.5, 'set-up steps split about evenly between host CPU work and waiting on other processes'),
+  setupCpuFraction: assumed(
+    0.5,
+    'set-up steps split about evenly between host CPU work and waiting on other processes',
+  ),
   backgroundCpuMs: assumed(0, 'no host work known beside the boot path'),
 };
 
@@ -61,7 +70,10 @@ export const DEFAULT_STORM_PARAMS: StormParams = {
  * Throughput a core's second hardware thread adds when both are busy. A storm keeps every thread
  * busy, and two threads of one core share its execution units, so they do not double it.
  */
-export const SMT_THREAD_YIELD = assumed(0.3, "Intel's figure for Hyper-Threading: up to 30% more throughput on a fully loaded core");
+export const SMT_THREAD_YIELD = assumed(
+  0.3,
+  "Intel's figure for Hyper-Threading: up to 30% more throughput on a fully loaded core",
+);
 
 export function stormParams(engine: ModeledEngineSpec): StormParams {
   return engine.storm ?? DEFAULT_STORM_PARAMS;
@@ -138,7 +150,11 @@ export function stormPlan(engine: ModeledEngineSpec, cell: Cell, settings: Storm
         const inflateMs = (compressedBytes * DECOMPRESS_CYCLES_PER_BYTE) / 1e6 / cell.hardware.cpu.ghz;
         const slower = Math.max(writeMs, inflateMs);
         const scale = slower > 0 ? ms / slower : 0;
-        use(phase, { resource: STORAGE, ms: writeMs * scale, weight: 1 }, { resource: CPU, ms: inflateMs * scale, weight: 1 });
+        use(
+          phase,
+          { resource: STORAGE, ms: writeMs * scale, weight: 1 },
+          { resource: CPU, ms: inflateMs * scale, weight: 1 },
+        );
         break;
       }
       case 'kernel_load':

@@ -68,7 +68,10 @@ export class SharedResource {
   /** A job that would take `soloMs` alone starts now, using `weight` units at once (a whole number up to MAX_JOB_WEIGHT). */
   add(now: number, job: number, soloMs: number, weight: number): void {
     this.jobWeight[job] = weight;
-    if (this.jobWeight[job] !== weight) throw new RangeError(`a job on ${this.name} weighs ${weight} units: weights are whole numbers up to ${MAX_JOB_WEIGHT}`);
+    if (this.jobWeight[job] !== weight)
+      throw new RangeError(
+        `a job on ${this.name} weighs ${weight} units: weights are whole numbers up to ${MAX_JOB_WEIGHT}`,
+      );
     this.advance(now);
     this.weight += weight;
     this.heap.push(this.virtualTime + soloMs, job);

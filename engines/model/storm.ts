@@ -54,7 +54,12 @@ const FROM_TIMERS = -1;
 /** This thread's arrays, reused by every storm it simulates (storm-scratch.ts says why). */
 const threadArena = new ScratchArena();
 
-export function simulateStorm(engine: ModeledEngineSpec, cell: Cell, settings: StormSettings, options: StormOptions = {}): StormResult {
+export function simulateStorm(
+  engine: ModeledEngineSpec,
+  cell: Cell,
+  settings: StormSettings,
+  options: StormOptions = {},
+): StormResult {
   const plan = stormPlan(engine, cell, settings);
   return runStorm(plan, settings, {
     random: createRandom(cell.seed ^ 0x5f0e5f0e),
@@ -115,11 +120,24 @@ function runStorm(plan: StormPlan, settings: StormSettings, context: RunContext)
   const spacing = settings.arrivalRate > 0 ? 1000 / settings.arrivalRate : 0;
   // An infinite spacing is caught for a single start too: Infinity x 0 is NaN.
   if (!Number.isFinite(spacing * (run.count - 1))) {
-    throw new RangeError(`an arrival rate of ${settings.arrivalRate} per second puts the last of ${run.count} starts at no finite time`);
+    throw new RangeError(
+      `an arrival rate of ${settings.arrivalRate} per second puts the last of ${run.count} starts at no finite time`,
+    );
   }
   run.simulate(spacing);
   if (run.notReady > 0) throw new Error(`boot storm stalled with ${run.notReady} of ${run.count} instances not ready`);
-  return summarize(plan, run.count, run.arrival, run.readyAt, run.phaseTotal, run.resources, run.serial, run.events, context.buckets, context.store);
+  return summarize(
+    plan,
+    run.count,
+    run.arrival,
+    run.readyAt,
+    run.phaseTotal,
+    run.resources,
+    run.serial,
+    run.events,
+    context.buckets,
+    context.store,
+  );
 }
 
 /**
@@ -182,7 +200,9 @@ class StormRun {
     this.random = context.random;
     this.cov = context.cov;
     // Job ids on a resource: instance i's own demand is i; its background CPU work is count + i.
-    this.resources = RESOURCES.map((name, i) => new SharedResource(name, i === 0 ? plan.cpuCapacity : 1, 2 * count, store));
+    this.resources = RESOURCES.map(
+      (name, i) => new SharedResource(name, i === 0 ? plan.cpuCapacity : 1, 2 * count, store),
+    );
     this.serial = new SerialSection('serial', count, store);
     // An instance waits on at most one timer at a time, and arrivals are not timers.
     this.timers = new MinHeap(Math.min(count, 1 << 20), store, 'timers');
@@ -333,7 +353,8 @@ class StormRun {
         const first = this.firstDemand[index]!;
         const end = this.firstDemand[index + 1]!;
         this.pending[i] = end - first;
-        for (let d = first; d < end; d++) this.resources[this.demandResource[d]!]!.add(now, i, this.demandMs[d]! * factor, this.demandWeight[d]!);
+        for (let d = first; d < end; d++)
+          this.resources[this.demandResource[d]!]!.add(now, i, this.demandMs[d]! * factor, this.demandWeight[d]!);
       }
       return;
     }
@@ -366,7 +387,12 @@ function summarize(
   buckets: number,
   store: ArrayStore,
 ): StormResult {
-  const { allReadyMs, latencySum, latencies } = instanceLatencies(count, arrival, readyAt, store.float64('latencies', count));
+  const { allReadyMs, latencySum, latencies } = instanceLatencies(
+    count,
+    arrival,
+    readyAt,
+    store.float64('latencies', count),
+  );
   // Sorted out here: reached only after the loop above has been optimised, a call without type
   // feedback would throw that code away again in every storm.
   latencies.sort();
@@ -387,7 +413,12 @@ function summarize(
   return {
     instances: count,
     allReadyMs,
-    latency: { mean: latencySum / count, p50: sortedPercentile(latencies, 50), p99: sortedPercentile(latencies, 99), max: latencies[count - 1]! },
+    latency: {
+      mean: latencySum / count,
+      p50: sortedPercentile(latencies, 50),
+      p99: sortedPercentile(latencies, 99),
+      max: latencies[count - 1]!,
+    },
     readyPerSecond: allReadyMs > 0 ? count / (allReadyMs / 1000) : Infinity,
     timeline: { bucketMs, readyPerSecond: timeline },
     phaseMeanMs,

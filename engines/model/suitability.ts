@@ -13,10 +13,13 @@ export function unsuitability(engine: ModeledEngineSpec, cell: Cell): string[] {
   }
   if (isVmKind(engine.kind)) {
     const hostThreads = hw.cpu.sockets * hw.cpu.coresPerSocket * hw.cpu.threadsPerCore;
-    if (options.vcpus > hostThreads) reasons.push(`${options.vcpus} vCPUs exceed the ${hostThreads} host threads of ${hw.id}`);
+    if (options.vcpus > hostThreads)
+      reasons.push(`${options.vcpus} vCPUs exceed the ${hostThreads} host threads of ${hw.id}`);
     const needed = os.guestOsMemoryMiB.value + app.workingSetMiB;
     if (options.memoryMiB < needed) {
-      reasons.push(`guest memory ${options.memoryMiB} MiB is below what ${os.id} (${os.guestOsMemoryMiB.value} MiB) and ${app.name} (${app.workingSetMiB} MiB) need`);
+      reasons.push(
+        `guest memory ${options.memoryMiB} MiB is below what ${os.id} (${os.guestOsMemoryMiB.value} MiB) and ${app.name} (${app.workingSetMiB} MiB) need`,
+      );
     }
   }
   return reasons;

@@ -107,5 +107,10 @@ export function predict(spec: ModeledEngineSpec, cell: Cell): Measurement {
 
   if (!cell.storm) return { samples, densityBinding: fit.binding };
   const storm = stormMeasurement(spec, cell, cell.storm, fit.instances);
-  return { samples: { ...samples, ...storm.samples }, densityBinding: fit.binding, details: storm.details, notes: storm.notes };
+  return {
+    samples: { ...samples, ...storm.samples },
+    densityBinding: fit.binding,
+    details: storm.details,
+    notes: storm.notes,
+  };
 }

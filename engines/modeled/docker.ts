@@ -7,7 +7,11 @@ export const docker = defineModeledEngine({
   title: 'Docker (containerd + runc)',
   kind: 'container',
   boot: {
-    daemonMs: param(250, 'recalled', 'docker run API round trip, containerd task create and shim spawn: about 0.25 s on a server'),
+    daemonMs: param(
+      250,
+      'recalled',
+      'docker run API round trip, containerd task create and shim spawn: about 0.25 s on a server',
+    ),
     // runc-true-nonetns (75.1 ms for a whole `runc run` of /bin/true) split across the runtime's own steps.
     runtimeStartMs: derived(55.1, 'runc-true-nonetns 75.1 ms less namespaces, cgroup and rootfs below'),
     namespacesMs: assumed(8, 'part of runc-true-nonetns: clone with CLONE_NEWPID|NEWNS|NEWUTS|NEWIPC'),
@@ -20,7 +24,10 @@ export const docker = defineModeledEngine({
     instanceOverheadMiB: read(4.1 / 1.048576, 'gvisor-mem-sleep-runc: 4.1 MB for a sleeping runc container'),
     hostReserveMiB: assumed(2048, 'host OS plus dockerd and containerd'),
     pageSharingFraction: assumed(0, 'containers share image pages through the page cache already'),
-    workingSetOverheadFraction: assumed(0, 'container processes are ordinary host processes: their memory is the working set'),
+    workingSetOverheadFraction: assumed(
+      0,
+      'container processes are ordinary host processes: their memory is the working set',
+    ),
   },
   costs: {
     cpuFraction: derived(0, 'felter-linpack-docker 290.9 vs felter-linpack-native 290.8 GFLOPS: no difference'),
@@ -31,13 +38,22 @@ export const docker = defineModeledEngine({
     diskSeqFraction: derived(0, 'felter-fio-seqread-docker 806.7 vs native 806.9 MB/s'),
     diskIoPathUs: derived(0, 'felter-fio-randread-docker 84092 vs native 84044 IOPS'),
     diskWritePathUs: derived(0, 'felter-fio-randwrite-docker 112048 vs native 112034 IOPS'),
-    networkPacketUs: derived(1.2330, 'felter-nuttcp-docker 9.33 / felter-nuttcp-native 9.35 Gbit/s of the link\'s 9.415 Gbit/s TCP goodput through the bridge and NAT: 11584 bit per segment / 9.395 Gbit/s'),
+    networkPacketUs: derived(
+      1.233,
+      "felter-nuttcp-docker 9.33 / felter-nuttcp-native 9.35 Gbit/s of the link's 9.415 Gbit/s TCP goodput through the bridge and NAT: 11584 bit per segment / 9.395 Gbit/s",
+    ),
     networkRoundTripExtraUs: assumed(8, 'veth + bridge + NAT each way; the study leaves Docker NAT TCP_RR empty'),
     emulationFraction: assumed(0, 'containers never emulate'),
   },
   storm: {
-    serialMs: assumed(25, "each create commits container metadata through containerd's single bolt writer and allocates its endpoint under libnetwork's network lock: a few fsync-bound commits"),
-    setupCpuFraction: assumed(0.4, 'docker run is mostly API round trips between the CLI, dockerd, containerd and the shim, and kernel namespace and mount set-up'),
+    serialMs: assumed(
+      25,
+      "each create commits container metadata through containerd's single bolt writer and allocates its endpoint under libnetwork's network lock: a few fsync-bound commits",
+    ),
+    setupCpuFraction: assumed(
+      0.4,
+      'docker run is mostly API round trips between the CLI, dockerd, containerd and the shim, and kernel namespace and mount set-up',
+    ),
     backgroundCpuMs: assumed(0, 'the shim and runtime processes are counted in the daemon and runtime phases'),
   },
   noise: {

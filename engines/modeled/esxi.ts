@@ -22,13 +22,19 @@ export const esxi = defineModeledEngine({
   },
   costs: {
     cpuFraction: assumed(0.02, 'hardware-assisted like KVM; VMkernel scheduler overhead comparable'),
-    unpinnedParallelFraction: assumed(0.6, 'vNUMA exposes topology to wide VMs, so the unpinned penalty is smaller than KVM untuned'),
+    unpinnedParallelFraction: assumed(
+      0.6,
+      'vNUMA exposes topology to wide VMs, so the unpinned penalty is smaller than KVM untuned',
+    ),
     memoryBandwidthFraction: kvm.spec.costs.memoryBandwidthFraction,
     randomAccessExtraNs: kvm.spec.costs.randomAccessExtraNs,
     syscallExtraNs: assumed(0, 'with VT-x a guest system call does not leave the guest'),
     diskSeqFraction: assumed(0.005, 'pvscsi moves large transfers with one exit per request'),
     diskIoPathUs: assumed(12, 'pvscsi with request coalescing in the VMkernel storage stack'),
-    diskWritePathUs: assumed(9.34, "the read cost x 0.778, the write-to-read ratio of KVM's path (felter-fio-randwrite-kvm, felter-fio-randread-kvm)"),
+    diskWritePathUs: assumed(
+      9.34,
+      "the read cost x 0.778, the write-to-read ratio of KVM's path (felter-fio-randwrite-kvm, felter-fio-randread-kvm)",
+    ),
     networkPacketUs: assumed(1.1, 'vmxnet3 with LRO/TSO in the VMkernel'),
     networkRoundTripExtraUs: assumed(25, 'virtual switch plus interrupt coalescing on both legs'),
     emulationFraction: assumed(7, 'as KVM without VT-x: binary translation or emulation'),

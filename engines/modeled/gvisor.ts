@@ -11,13 +11,24 @@ export const gvisor = defineModeledEngine({
   kind: 'sandbox',
   boot: {
     ...runc.boot,
-    sandboxKernelStartMs: param(150, 'recalled', 'runsc boots the Sentry and Gofer processes: about 150 ms before the first exec'),
+    sandboxKernelStartMs: param(
+      150,
+      'recalled',
+      'runsc boots the Sentry and Gofer processes: about 150 ms before the first exec',
+    ),
   },
   memory: {
-    instanceOverheadMiB: param(23.7 / 1.048576, 'read', 'gvisor-mem-sleep-runsc: 23.7 MB for a sleeping runsc container'),
+    instanceOverheadMiB: param(
+      23.7 / 1.048576,
+      'read',
+      'gvisor-mem-sleep-runsc: 23.7 MB for a sleeping runsc container',
+    ),
     hostReserveMiB: runc.memory.hostReserveMiB,
     pageSharingFraction: assumed(0, 'each Sentry keeps private memory'),
-    workingSetOverheadFraction: derived(0.38292, '(gvisor-mem-node-runsc 124.1 - gvisor-mem-sleep-runsc 23.7) / (gvisor-mem-node-runc 76.7 - gvisor-mem-sleep-runc 4.1) - 1: the Sentry caches file pages the host caches too'),
+    workingSetOverheadFraction: derived(
+      0.38292,
+      '(gvisor-mem-node-runsc 124.1 - gvisor-mem-sleep-runsc 23.7) / (gvisor-mem-node-runc 76.7 - gvisor-mem-sleep-runc 4.1) - 1: the Sentry caches file pages the host caches too',
+    ),
   },
   costs: {
     cpuFraction: derived(0.003876, 'gvisor-sysbench-cpu-runc 103.6 / gvisor-sysbench-cpu-runsc 103.2 events/s - 1'),
@@ -28,7 +39,10 @@ export const gvisor = defineModeledEngine({
     diskSeqFraction: assumed(0.1, 'file I/O goes through the Sentry VFS and the Gofer'),
     diskIoPathUs: assumed(20, 'each I/O is a Sentry round trip plus a Gofer call'),
     diskWritePathUs: assumed(20, 'as a read: a Sentry round trip plus a Gofer call'),
-    networkPacketUs: derived(18.09, 'gvisor-iperf-down-runsc 640.3 Mbit/s where runc carries 746.4: netstack binds, 11584 bit per segment / 640.3 Mbit/s'),
+    networkPacketUs: derived(
+      18.09,
+      'gvisor-iperf-down-runsc 640.3 Mbit/s where runc carries 746.4: netstack binds, 11584 bit per segment / 640.3 Mbit/s',
+    ),
     networkRoundTripExtraUs: assumed(40, 'netstack plus intercepted send/recv on both legs'),
     emulationFraction: assumed(0, 'no guest hardware is emulated'),
   },

@@ -28,7 +28,10 @@ export const hyperv = defineModeledEngine({
     syscallExtraNs: assumed(0, 'with VT-x a guest system call does not leave the guest'),
     diskSeqFraction: assumed(0.008, 'synthetic SCSI over VMBus'),
     diskIoPathUs: assumed(18, 'VMBus ring plus storvsp in the root partition per I/O'),
-    diskWritePathUs: assumed(14.01, "the read cost x 0.778, the write-to-read ratio of KVM's path (felter-fio-randwrite-kvm, felter-fio-randread-kvm)"),
+    diskWritePathUs: assumed(
+      14.01,
+      "the read cost x 0.778, the write-to-read ratio of KVM's path (felter-fio-randwrite-kvm, felter-fio-randread-kvm)",
+    ),
     networkPacketUs: assumed(1.2, 'netvsc with VMQ'),
     networkRoundTripExtraUs: assumed(30, 'virtual switch in the root partition on both legs'),
     emulationFraction: assumed(7, 'as KVM without VT-x'),

@@ -29,7 +29,10 @@ export const virtualbox = defineModeledEngine({
     syscallExtraNs: assumed(0, 'with VT-x a guest system call does not leave the guest'),
     diskSeqFraction: assumed(0.08, 'emulated AHCI through the host file system and page cache'),
     diskIoPathUs: assumed(45, 'AHCI register traps, the VMM I/O thread and a host file-system call per I/O'),
-    diskWritePathUs: assumed(35.02, "the read cost x 0.778, the write-to-read ratio of KVM's path (felter-fio-randwrite-kvm, felter-fio-randread-kvm)"),
+    diskWritePathUs: assumed(
+      35.02,
+      "the read cost x 0.778, the write-to-read ratio of KVM's path (felter-fio-randwrite-kvm, felter-fio-randread-kvm)",
+    ),
     networkPacketUs: assumed(4, 'NAT networking copies every packet through a user-space TCP/IP stack'),
     networkRoundTripExtraUs: assumed(120, 'user-space NAT on both legs'),
     emulationFraction: assumed(7, 'VirtualBox 7 refuses to run 64-bit guests without VT-x; emulation cost as QEMU TCG'),

@@ -28,7 +28,10 @@ export const vmwareWorkstation = defineModeledEngine({
     syscallExtraNs: assumed(0, 'with VT-x a guest system call does not leave the guest'),
     diskSeqFraction: assumed(0.06, 'emulated SAS controller through the host file system'),
     diskIoPathUs: assumed(35, 'controller emulation, the VMX I/O thread and a host file-system call per I/O'),
-    diskWritePathUs: assumed(27.24, "the read cost x 0.778, the write-to-read ratio of KVM's path (felter-fio-randwrite-kvm, felter-fio-randread-kvm)"),
+    diskWritePathUs: assumed(
+      27.24,
+      "the read cost x 0.778, the write-to-read ratio of KVM's path (felter-fio-randwrite-kvm, felter-fio-randread-kvm)",
+    ),
     networkPacketUs: assumed(3, 'NAT device in a host user-space service'),
     networkRoundTripExtraUs: assumed(90, 'host NAT service on both legs'),
     emulationFraction: assumed(7, 'binary translation is gone since Workstation 14: emulation cost as QEMU TCG'),

@@ -15,7 +15,11 @@ export const xen = defineModeledEngine({
     deviceProbeMs: assumed(15, 'xenbus handshakes with dom0 backends'),
   },
   memory: {
-    instanceOverheadMiB: param(40, 'recalled', 'per-domain overhead: shadow/p2m tables and qemu device model stub, about 40 MiB'),
+    instanceOverheadMiB: param(
+      40,
+      'recalled',
+      'per-domain overhead: shadow/p2m tables and qemu device model stub, about 40 MiB',
+    ),
     hostReserveMiB: param(4096, 'recalled', 'dom0 memory commonly set with dom0_mem=4G'),
     pageSharingFraction: assumed(0, 'Xen memory sharing is not enabled in common deployments'),
     workingSetOverheadFraction: assumed(0, 'a VM reserves its whole guest RAM and the working set lives inside it'),
@@ -28,13 +32,19 @@ export const xen = defineModeledEngine({
     syscallExtraNs: assumed(0, 'HVM guests make system calls without leaving the guest'),
     diskSeqFraction: assumed(0.01, 'grant copies between domU and dom0'),
     diskIoPathUs: assumed(25, 'ring request, event channel, blkback in dom0 and grant mapping per I/O'),
-    diskWritePathUs: assumed(19.46, "the read cost x 0.778, the write-to-read ratio of KVM's path (felter-fio-randwrite-kvm, felter-fio-randread-kvm)"),
+    diskWritePathUs: assumed(
+      19.46,
+      "the read cost x 0.778, the write-to-read ratio of KVM's path (felter-fio-randwrite-kvm, felter-fio-randread-kvm)",
+    ),
     networkPacketUs: assumed(1.5, 'netback grant copy per packet in dom0'),
     networkRoundTripExtraUs: assumed(40, 'two event-channel hops through dom0 per direction'),
     emulationFraction: assumed(7, 'as KVM without VT-x'),
   },
   storm: {
-    serialMs: assumed(60, 'LightVM (SOSP 2017, recalled): xl create serialises on xenstored, whose transactions dominate domain creation; 60 of its 400 ms'),
+    serialMs: assumed(
+      60,
+      'LightVM (SOSP 2017, recalled): xl create serialises on xenstored, whose transactions dominate domain creation; 60 of its 400 ms',
+    ),
     setupCpuFraction: assumed(0.7, 'domain build and device-model start run in dom0 on host threads'),
     backgroundCpuMs: assumed(0, 'no host work known beside the boot path'),
   },

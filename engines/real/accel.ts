@@ -46,23 +46,46 @@ async function runProbe(qemu: string, timeoutMs: number): Promise<Accelerator> {
     const code = (error as NodeJS.ErrnoException).code;
     return {
       id: 'tcg',
-      reason: code === 'ENOENT' ? 'no /dev/kvm: the CPU exposes no VT-x/AMD-V to this host, so QEMU emulates with TCG' : `/dev/kvm is not usable (${code}): add the user to the kvm group; QEMU emulates with TCG`,
+      reason:
+        code === 'ENOENT'
+          ? 'no /dev/kvm: the CPU exposes no VT-x/AMD-V to this host, so QEMU emulates with TCG'
+          : `/dev/kvm is not usable (${code}): add the user to the kvm group; QEMU emulates with TCG`,
     };
   }
   const dir = await makeTempDir('kvm-probe');
   try {
     const firmware = join(dir.path, 'probe.rom');
     await writeFile(firmware, probeFirmware());
-    const argv = [qemu, '-M', 'pc', '-accel', 'kvm', '-nodefaults', '-no-user-config', '-display', 'none', '-bios', firmware, '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04'];
+    const argv = [
+      qemu,
+      '-M',
+      'pc',
+      '-accel',
+      'kvm',
+      '-nodefaults',
+      '-no-user-config',
+      '-display',
+      'none',
+      '-bios',
+      firmware,
+      '-device',
+      'isa-debug-exit,iobase=0xf4,iosize=0x04',
+    ];
     const started = performance.now();
     const result = await runCommand(argv, { timeoutMs, allowFailure: true });
     if (result.code === PROBE_EXIT_CODE) {
       return { id: 'kvm', reason: `KVM ran a probe guest in ${Math.round(performance.now() - started)} ms` };
     }
-    return { id: 'tcg', reason: `KVM probe failed (exit ${result.code ?? result.signal}: ${result.stderr.trim().split('\n')[0] ?? ''}); QEMU emulates with TCG` };
+    return {
+      id: 'tcg',
+      reason: `KVM probe failed (exit ${result.code ?? result.signal}: ${result.stderr.trim().split('\n')[0] ?? ''}); QEMU emulates with TCG`,
+    };
   } catch (error) {
     if (error instanceof CommandError && error.message.includes('timed out')) {
-      return { id: 'tcg', reason: `KVM probe hung for ${timeoutMs} ms on the first vCPU run (nested virtualization?); QEMU emulates with TCG` };
+      return {
+        id: 'tcg',
+        reason: `KVM probe hung for ${timeoutMs} ms on the first vCPU run (nested virtualization?); QEMU emulates with TCG`,
+      };
     }
     return { id: 'tcg', reason: `KVM probe could not run (${(error as Error).message}); QEMU emulates with TCG` };
   } finally {

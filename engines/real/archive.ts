@@ -8,7 +8,13 @@ export type ArchiveEntry =
   | { readonly type: 'dir'; readonly path: string; readonly mode?: number }
   | { readonly type: 'file'; readonly path: string; readonly data: Buffer; readonly mode?: number }
   | { readonly type: 'symlink'; readonly path: string; readonly target: string }
-  | { readonly type: 'char'; readonly path: string; readonly major: number; readonly minor: number; readonly mode?: number };
+  | {
+      readonly type: 'char';
+      readonly path: string;
+      readonly major: number;
+      readonly minor: number;
+      readonly mode?: number;
+    };
 
 const MTIME = 0; // fixed, so an archive's bytes depend only on its contents
 
@@ -16,7 +22,15 @@ function octal(value: number, width: number): string {
   return value.toString(8).padStart(width - 1, '0') + '\0';
 }
 
-function tarHeader(name: string, mode: number, size: number, typeflag: string, linkname = '', major = 0, minor = 0): Buffer {
+function tarHeader(
+  name: string,
+  mode: number,
+  size: number,
+  typeflag: string,
+  linkname = '',
+  major = 0,
+  minor = 0,
+): Buffer {
   const header = Buffer.alloc(512, 0);
   if (Buffer.byteLength(name) > 100) throw new Error(`tar path too long: ${name}`);
   header.write(name, 0, 100, 'utf8');
@@ -115,7 +129,9 @@ export function cpioArchive(entries: readonly ArchiveEntry[]): Buffer {
         parts.push(...cpioRecord(ino++, entry.path, S_IFLNK | 0o777, Buffer.from(entry.target, 'utf8')));
         break;
       case 'char':
-        parts.push(...cpioRecord(ino++, entry.path, S_IFCHR | (entry.mode ?? 0o600), Buffer.alloc(0), entry.major, entry.minor));
+        parts.push(
+          ...cpioRecord(ino++, entry.path, S_IFCHR | (entry.mode ?? 0o600), Buffer.alloc(0), entry.major, entry.minor),
+        );
         break;
     }
   }

@@ -52,7 +52,10 @@ export function extrapolateDensity(observed: DensityObservation, host: DensityHo
   const cpuPerInstanceCores = mean(observed.idleCores) + host.appDemandCores;
   const storagePerInstanceMiB = mean(observed.storageBytes) / 2 ** 20 + host.appWrittenMiB;
   const memory = memoryPerInstanceMiB > 0 ? Math.floor(host.availableMiB / memoryPerInstanceMiB) : Infinity;
-  let cpu = cpuPerInstanceCores > 0 ? Math.floor((host.hostThreads * host.targetCpuUtilization) / cpuPerInstanceCores) : Infinity;
+  let cpu =
+    cpuPerInstanceCores > 0
+      ? Math.floor((host.hostThreads * host.targetCpuUtilization) / cpuPerInstanceCores)
+      : Infinity;
   if (host.vcpuOvercommit !== undefined && host.vcpus !== undefined) {
     cpu = Math.min(cpu, Math.floor((host.hostThreads * host.vcpuOvercommit) / host.vcpus));
   }
@@ -62,7 +65,14 @@ export function extrapolateDensity(observed: DensityObservation, host: DensityHo
   for (const resource of ['cpu', 'storage'] as const) {
     if (limits[resource] < limits[binding]) binding = resource;
   }
-  return { instances: limits[binding], binding, limits, memoryPerInstanceMiB, cpuPerInstanceCores, storagePerInstanceMiB };
+  return {
+    instances: limits[binding],
+    binding,
+    limits,
+    memoryPerInstanceMiB,
+    cpuPerInstanceCores,
+    storagePerInstanceMiB,
+  };
 }
 
 /** How many idle instances to start: what the scenario asks for, capped by the memory budget. */

@@ -2,7 +2,14 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { registerCleanup, type CleanupHandle } from './cleanup.js';
 import { BUSYBOX_PACKAGE } from './busybox.js';
-import { busyboxAvailability, combineAvailability, defineRealDriver, type Availability, type DriverSession, type SessionContext } from './driver.js';
+import {
+  busyboxAvailability,
+  combineAvailability,
+  defineRealDriver,
+  type Availability,
+  type DriverSession,
+  type SessionContext,
+} from './driver.js';
 import { READY_MARKER } from './guest.js';
 import { imageLayer, IN_INSTANCE, rootfsEntries } from './rootfs.js';
 import { findTool, REAL_RUN_ID, runCommand, runCommandSync, startInstance } from './spawn.js';
@@ -23,16 +30,32 @@ async function availability(): Promise<Availability> {
     const info = runCommandSync([docker, 'version', '--format', '{{.Server.Version}}'], { timeoutMs: 10_000 });
     if (info.code !== 0) {
       const why = info.stderr.trim().split('\n').pop() ?? `exit ${info.code ?? info.signal}`;
-      parts.push({ available: false, reasons: [`no Docker daemon answers (${why}); start dockerd`], packages: ['docker.io'], found: [] });
-    } else parts.push({ available: true, reasons: [], packages: [], found: [`Docker Engine ${info.stdout.trim()} (${docker})`] });
+      parts.push({
+        available: false,
+        reasons: [`no Docker daemon answers (${why}); start dockerd`],
+        packages: ['docker.io'],
+        found: [],
+      });
+    } else
+      parts.push({
+        available: true,
+        reasons: [],
+        packages: [],
+        found: [`Docker Engine ${info.stdout.trim()} (${docker})`],
+      });
   }
   return combineAvailability(...parts);
 }
 
 /** Removes every container of this run (by label), then the image. Synchronous, for teardown. */
 function removeRunArtifacts(docker: string, image: string): void {
-  const listed = runCommandSync([docker, 'ps', '--all', '--quiet', '--filter', `label=${RUN_LABEL}`], { timeoutMs: 30_000 });
-  const ids = listed.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+  const listed = runCommandSync([docker, 'ps', '--all', '--quiet', '--filter', `label=${RUN_LABEL}`], {
+    timeoutMs: 30_000,
+  });
+  const ids = listed.stdout
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (ids.length > 0) runCommandSync([docker, 'rm', '--force', '--volumes', ...ids], { timeoutMs: 60_000 });
   runCommandSync([docker, 'image', 'rm', '--force', image], { timeoutMs: 30_000 });
 }
@@ -52,32 +75,59 @@ export const dockerDriver = defineRealDriver({
     const layerPath = join(workDir, 'layer.tar');
     await writeFile(layerPath, layer.tar);
     const image = `virtbench/rootfs:${REAL_RUN_ID}`;
-    const artifacts: CleanupHandle = registerCleanup(`docker containers and image of run ${REAL_RUN_ID}`, () => removeRunArtifacts(docker, image));
+    const artifacts: CleanupHandle = registerCleanup(`docker containers and image of run ${REAL_RUN_ID}`, () =>
+      removeRunArtifacts(docker, image),
+    );
     try {
-      await runCommand([docker, 'import', '--change', `LABEL ${RUN_LABEL}`, layerPath, image], { timeoutMs: options.timeoutMs });
+      await runCommand([docker, 'import', '--change', `LABEL ${RUN_LABEL}`, layerPath, image], {
+        timeoutMs: options.timeoutMs,
+      });
     } catch (error) {
       artifacts.release();
       throw error;
     }
-    const run = (...args: string[]): string[] => [docker, 'run', '--rm', '--network', 'none', '--label', RUN_LABEL, ...args];
+    const run = (...args: string[]): string[] => [
+      docker,
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--label',
+      RUN_LABEL,
+      ...args,
+    ];
     let containers = 0;
     return {
       // Detached: the client returns once the daemon has started the container, so its exit is
       // the readiness signal (the id it prints comes earlier, right after create). The daemon's
       // teardown of the exited container follows and is waited for, untimed, before the next boot.
-      boot: { argv: [docker, 'run', '--detach', ...run(image, IN_INSTANCE.busybox, 'echo', READY_MARKER).slice(2)], marker: '', readyAtExit: true, settleCommand: ['sleep', '1'] },
+      boot: {
+        argv: [docker, 'run', '--detach', ...run(image, IN_INSTANCE.busybox, 'echo', READY_MARKER).slice(2)],
+        marker: '',
+        readyAtExit: true,
+        settleCommand: ['sleep', '1'],
+      },
       afterBoot: async (timing) => {
         const id = timing.lines[0]?.trim();
         if (!id) return;
         const deadline = performance.now() + options.timeoutMs;
         while (performance.now() < deadline) {
-          const inspect = await runCommand([docker, 'container', 'inspect', '--format', '{{.State.Status}}', id], { timeoutMs: options.timeoutMs, allowFailure: true });
+          const inspect = await runCommand([docker, 'container', 'inspect', '--format', '{{.State.Status}}', id], {
+            timeoutMs: options.timeoutMs,
+            allowFailure: true,
+          });
           if (inspect.code !== 0) return; // removed
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
       },
       images: async () => {
-        const size = Number((await runCommand([docker, 'image', 'inspect', '--format', '{{.Size}}', image], { timeoutMs: options.timeoutMs })).stdout.trim());
+        const size = Number(
+          (
+            await runCommand([docker, 'image', 'inspect', '--format', '{{.Size}}', image], {
+              timeoutMs: options.timeoutMs,
+            })
+          ).stdout.trim(),
+        );
         return {
           onDiskBytes: size,
           compressedBytes: layer.gzip.length,
@@ -88,13 +138,22 @@ export const dockerDriver = defineRealDriver({
       isVm: false,
       startIdle: async () => {
         const name = `virtbench-${REAL_RUN_ID}-idle-${containers++}`;
-        const remove = registerCleanup(`docker container ${name}`, () => runCommandSync([docker, 'rm', '--force', name], { timeoutMs: 30_000 }));
-        const client = await startInstance(run('--name', name, image, IN_INSTANCE.busybox, 'sh', IN_INSTANCE.idle, IN_INSTANCE.busybox), {
-          marker: READY_MARKER,
-          timeoutMs: options.timeoutMs,
-        });
+        const remove = registerCleanup(`docker container ${name}`, () =>
+          runCommandSync([docker, 'rm', '--force', name], { timeoutMs: 30_000 }),
+        );
+        const client = await startInstance(
+          run('--name', name, image, IN_INSTANCE.busybox, 'sh', IN_INSTANCE.idle, IN_INSTANCE.busybox),
+          {
+            marker: READY_MARKER,
+            timeoutMs: options.timeoutMs,
+          },
+        );
         const inspect = async (format: string, ...flags: string[]): Promise<string> =>
-          (await runCommand([docker, 'container', 'inspect', ...flags, '--format', format, name], { timeoutMs: options.timeoutMs })).stdout.trim();
+          (
+            await runCommand([docker, 'container', 'inspect', ...flags, '--format', format, name], {
+              timeoutMs: options.timeoutMs,
+            })
+          ).stdout.trim();
         return {
           // The container's processes and the containerd shim that holds them; the client is not the instance.
           pids: async () => {
@@ -111,7 +170,20 @@ export const dockerDriver = defineRealDriver({
         };
       },
       runWorkload: async (reps) =>
-        (await runCommand(run(image, IN_INSTANCE.busybox, 'sh', IN_INSTANCE.work, IN_INSTANCE.busybox, IN_INSTANCE.diskTarget, String(reps)), { timeoutMs: options.timeoutMs * (2 + reps) })).stdout.split('\n'),
+        (
+          await runCommand(
+            run(
+              image,
+              IN_INSTANCE.busybox,
+              'sh',
+              IN_INSTANCE.work,
+              IN_INSTANCE.busybox,
+              IN_INSTANCE.diskTarget,
+              String(reps),
+            ),
+            { timeoutMs: options.timeoutMs * (2 + reps) },
+          )
+        ).stdout.split('\n'),
       dispose: async () => artifacts.release(),
     };
   },

@@ -111,7 +111,10 @@ const ALL_FAMILIES = ['boot_time', 'image_size', 'density', 'overhead', 'isolati
 export async function busyboxAvailability(): Promise<{ path?: string; availability: Availability }> {
   const { busybox, reason } = await findStaticBusybox();
   return busybox
-    ? { path: busybox.path, availability: { available: true, reasons: [], packages: [], found: [`busybox ${busybox.path} (static)`] } }
+    ? {
+        path: busybox.path,
+        availability: { available: true, reasons: [], packages: [], found: [`busybox ${busybox.path} (static)`] },
+      }
     : { availability: { available: false, reasons: [reason!], packages: [BUSYBOX_PACKAGE], found: [] } };
 }
 
@@ -154,7 +157,14 @@ export function defineRealDriver(spec: RealDriverSpec): RealDriver {
 
 /** A prepared driver, or why it cannot run here. */
 export type OpenedSession =
-  | { readonly session: DriverSession; readonly options: ResolvedRealOptions; readonly busybox: string; readonly workDir: string; readonly notes: string[]; close(): Promise<void> }
+  | {
+      readonly session: DriverSession;
+      readonly options: ResolvedRealOptions;
+      readonly busybox: string;
+      readonly workDir: string;
+      readonly notes: string[];
+      close(): Promise<void>;
+    }
   | { readonly session?: undefined; readonly unsuitable: string; readonly notes: string[] };
 
 /** Checks availability and prepares the driver for a cell; close() tears everything down. */
@@ -193,7 +203,12 @@ export async function openSession(spec: RealDriverSpec, cell: Cell): Promise<Ope
 
 async function measureCell(spec: RealDriverSpec, cell: Cell): Promise<Measurement> {
   const opened = await openSession(spec, cell);
-  if (!opened.session) return { samples: {}, unsuitable: [opened.unsuitable], ...(opened.notes.length > 0 ? { notes: opened.notes } : {}) };
+  if (!opened.session)
+    return {
+      samples: {},
+      unsuitable: [opened.unsuitable],
+      ...(opened.notes.length > 0 ? { notes: opened.notes } : {}),
+    };
   const { session, options, busybox, notes } = opened;
   const families = new Set(cell.metrics ?? ALL_FAMILIES);
   const samples: Record<string, number[]> = {};
@@ -245,7 +260,8 @@ async function measureCell(spec: RealDriverSpec, cell: Cell): Promise<Measuremen
   } finally {
     await opened.close().catch((error) => notes.push(`teardown: ${message(error)}`));
   }
-  if (Object.keys(samples).length === 0) return { samples: {}, unsuitable: notes.length > 0 ? notes : [`${spec.id} measured nothing`] };
+  if (Object.keys(samples).length === 0)
+    return { samples: {}, unsuitable: notes.length > 0 ? notes : [`${spec.id} measured nothing`] };
   return { samples, ...(densityBinding ? { densityBinding } : {}), notes };
 }
 
@@ -271,7 +287,8 @@ export async function measureBoot(
 ): Promise<Record<string, number[]>> {
   const launcher = new Launcher();
   // A boot ends at its readiness line, or at exit for commands whose exit is their readiness.
-  const bootMs = (timing: { readonly readyMs: number; readonly exitMs: number }): number => (session.boot.readyAtExit ? timing.exitMs : timing.readyMs);
+  const bootMs = (timing: { readonly readyMs: number; readonly exitMs: number }): number =>
+    session.boot.readyAtExit ? timing.exitMs : timing.readyMs;
   try {
     const overhead = await launcher.overhead(OVERHEAD_SAMPLES, OVERHEAD_WARMUP, options.timeoutMs);
     const sampled: LaunchTiming[] = [];
@@ -292,7 +309,10 @@ export async function measureBoot(
         const raw = await launcher.time(session.boot.argv, session.boot.marker, options.timeoutMs);
         if (mode === 'run' && bootMs(raw) < bootMs(overhead)) belowRoundTrip++;
         const timing = withoutOverhead(raw, overhead);
-        if (timing.code !== 0) throw new Error(`boot command exited with ${timing.code}: ${timing.stderr.split('\n').slice(-2).join(' / ')}`);
+        if (timing.code !== 0)
+          throw new Error(
+            `boot command exited with ${timing.code}: ${timing.stderr.split('\n').slice(-2).join(' / ')}`,
+          );
         await session.afterBoot?.(timing);
         if (mode === 'run') sampled.push(timing);
         return { overriddenDuration: bootMs(timing) };
@@ -314,7 +334,8 @@ export async function measureBoot(
       `boot_time: the launcher's own round trip (${bootMs(overhead).toFixed(3)} ms, ` +
         `median of ${OVERHEAD_SAMPLES} runs of a shell builtin) is subtracted from each sample`,
     );
-    if (belowRoundTrip > 0) notes?.push(`boot_time: ${belowRoundTrip} boots took less than the launcher's round trip and count as 0 ms`);
+    if (belowRoundTrip > 0)
+      notes?.push(`boot_time: ${belowRoundTrip} boots took less than the launcher's round trip and count as 0 ms`);
     const out: Record<string, number[]> = { boot_time: [...result.latency.samples] };
     for (const timing of sampled) {
       const phases = session.bootPhases?.(timing);
@@ -334,13 +355,20 @@ interface DensityOutcome {
 }
 
 /** Starts N idle instances together (the one deliberate overlap), measures them, stops them. */
-async function measureDensity(session: DriverSession, cell: Cell, options: ResolvedRealOptions, notes: string[]): Promise<DensityOutcome | undefined> {
+async function measureDensity(
+  session: DriverSession,
+  cell: Cell,
+  options: ResolvedRealOptions,
+  notes: string[],
+): Promise<DensityOutcome | undefined> {
   const memory = await hostMemory();
   const availableMiB = memory.availableKiB / 1024;
   const budgetMiB = options.densityMemoryBudgetMiB ?? defaultMemoryBudgetMiB(availableMiB);
   const count = densityInstanceCount(options.densityInstances, budgetMiB, session.idleEstimateMiB);
   if (count < 1) {
-    notes.push(`density skipped: one instance (~${session.idleEstimateMiB} MiB) exceeds the ${Math.round(budgetMiB)} MiB budget`);
+    notes.push(
+      `density skipped: one instance (~${session.idleEstimateMiB} MiB) exceeds the ${Math.round(budgetMiB)} MiB budget`,
+    );
     return undefined;
   }
   const instances: IdleInstance[] = [];
@@ -405,14 +433,22 @@ interface WorkComparison {
  * alternating pairs, so that a change in host load between the two halves of a pair is rare
  * and each instance run has a native run beside it to be compared with.
  */
-async function measureWork(session: DriverSession, busybox: string, workDir: string, options: ResolvedRealOptions): Promise<WorkComparison> {
+async function measureWork(
+  session: DriverSession,
+  busybox: string,
+  workDir: string,
+  options: ResolvedRealOptions,
+): Promise<WorkComparison> {
   const script = join(workDir, 'native-work.sh');
   await writeFile(script, WORK_SCRIPT);
   const timeoutMs = options.timeoutMs * 3;
   const native: WorkReport[] = [];
   const instance: WorkReport[] = [];
   for (let rep = 0; rep < options.workloadRepetitions; rep++) {
-    const nativeRun = await runCommand([busybox, 'sh', script, busybox, join(workDir, 'native-disk'), '1'], { timeoutMs, cwd: workDir });
+    const nativeRun = await runCommand([busybox, 'sh', script, busybox, join(workDir, 'native-disk'), '1'], {
+      timeoutMs,
+      cwd: workDir,
+    });
     native.push(parseWorkOutput(nativeRun.stdout.split('\n')));
     instance.push(parseWorkOutput(await session.runWorkload(1)));
   }
@@ -420,7 +456,9 @@ async function measureWork(session: DriverSession, busybox: string, workDir: str
 }
 
 function mergeReports(reports: readonly WorkReport[]): WorkReport {
-  const times = Object.fromEntries(WORKLOADS.map((w) => [w, reports.flatMap((r) => r.times[w])])) as WorkReport['times'];
+  const times = Object.fromEntries(
+    WORKLOADS.map((w) => [w, reports.flatMap((r) => r.times[w])]),
+  ) as WorkReport['times'];
   return { times, bootId: reports.map((r) => r.bootId).find((id) => id !== undefined) };
 }
 
@@ -432,7 +470,10 @@ function mergeReports(reports: readonly WorkReport[]): WorkReport {
 export function overheadSamples(work: WorkComparison, notes: string[]): Record<string, number[]> {
   const { native, instance } = work;
   const missing = WORKLOADS.filter((w) => native.times[w].length === 0 || instance.times[w].length === 0);
-  if (missing.length > 0) notes.push(`overhead: no ${missing.join(', ')} timings from ${native.times[missing[0]!].length === 0 ? 'the native run' : 'the instance'}`);
+  if (missing.length > 0)
+    notes.push(
+      `overhead: no ${missing.join(', ')} timings from ${native.times[missing[0]!].length === 0 ? 'the native run' : 'the instance'}`,
+    );
   const present = WORKLOADS.filter((w) => !missing.includes(w));
   const reps = Math.min(...present.map((w) => Math.min(instance.times[w].length, native.times[w].length)));
   const out: Record<string, number[]> = {};
@@ -447,10 +488,15 @@ export function overheadSamples(work: WorkComparison, notes: string[]): Record<s
   for (const [metric, parts] of Object.entries(groups)) {
     if (parts.some((p) => missing.includes(p)) || !Number.isFinite(reps)) continue;
     const sum = (times: WorkReport['times'], i: number): number => parts.reduce((total, p) => total + times[p][i]!, 0);
-    const values = Array.from({ length: reps }, (_, i) => (sum(native.times, i) > 0 ? percent(sum(instance.times, i), sum(native.times, i)) : NaN));
+    const values = Array.from({ length: reps }, (_, i) =>
+      sum(native.times, i) > 0 ? percent(sum(instance.times, i), sum(native.times, i)) : NaN,
+    );
     if (values.every(Number.isFinite)) out[metric] = values;
   }
-  const show = (report: WorkReport): string => WORKLOADS.filter((w) => report.times[w].length > 0).map((w) => `${w} ${(median(report.times[w]) / 1000).toFixed(0)} ms`).join(', ');
+  const show = (report: WorkReport): string =>
+    WORKLOADS.filter((w) => report.times[w].length > 0)
+      .map((w) => `${w} ${(median(report.times[w]) / 1000).toFixed(0)} ms`)
+      .join(', ');
   notes.push(`workloads (median): native ${show(native)}; in instance ${show(instance)}`);
   return out;
 }

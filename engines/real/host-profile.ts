@@ -22,7 +22,14 @@ export interface MeasuredRun {
   readonly scenario: { readonly name: string; readonly file: string };
   readonly hardware: HardwareProfile;
   readonly engines: readonly { readonly id: string; readonly driver: string; readonly modeledCounterpart?: string }[];
-  readonly rows: readonly { readonly engine: string; readonly driver: string; readonly metric: string; readonly p50: number; readonly n: number; readonly stddev: number }[];
+  readonly rows: readonly {
+    readonly engine: string;
+    readonly driver: string;
+    readonly metric: string;
+    readonly p50: number;
+    readonly n: number;
+    readonly stddev: number;
+  }[];
 }
 
 export interface FittedParam {
@@ -43,7 +50,10 @@ export interface HostProfile {
 
 /** $XDG_CONFIG_HOME/virtbench/host, else ~/.config/virtbench/host. */
 export function hostProfileDir(): string {
-  const base = process.env.XDG_CONFIG_HOME && process.env.XDG_CONFIG_HOME.startsWith('/') ? process.env.XDG_CONFIG_HOME : join(homedir(), '.config');
+  const base =
+    process.env.XDG_CONFIG_HOME && process.env.XDG_CONFIG_HOME.startsWith('/')
+      ? process.env.XDG_CONFIG_HOME
+      : join(homedir(), '.config');
   return join(base, 'virtbench', 'host');
 }
 
@@ -51,14 +61,23 @@ const round = (value: number): number => Number(value.toPrecision(4));
 
 export function fitHostProfile(run: MeasuredRun, resultFile: string): HostProfile {
   const notes: string[] = [];
-  const row = (driver: string, metric: string) => run.rows.find((r) => r.engine === driver && r.driver === 'real' && r.metric === metric);
+  const row = (driver: string, metric: string) =>
+    run.rows.find((r) => r.engine === driver && r.driver === 'real' && r.metric === metric);
   const p50 = (driver: string, metric: string): number | undefined => row(driver, metric)?.p50;
   const cite = (driver: string, metric: string): string => {
     const r = row(driver, metric)!;
     return `${driver} ${metric} p50 ${round(r.p50)} (n=${r.n}, sd ${round(r.stddev)}) in ${resultFile}`;
   };
   const profiles: Record<string, { id: string; title: string; base: string; params: FittedParam[] }> = {};
-  const add = (stem: string, title: string, base: string, group: FittedParam['group'], name: string, value: number, source: string): void => {
+  const add = (
+    stem: string,
+    title: string,
+    base: string,
+    group: FittedParam['group'],
+    name: string,
+    value: number,
+    source: string,
+  ): void => {
     profiles[stem] ??= { id: `host-${stem}`, title: `${title} on ${run.hardware.id}`, base, params: [] };
     profiles[stem].params.push({ profile: stem, group, name, value: round(Math.max(0, value)), source });
   };
@@ -71,49 +90,134 @@ export function fitHostProfile(run: MeasuredRun, resultFile: string): HostProfil
   // The model mounts one base layer plus the application's layer for every container.
   const layers = 2;
 
-  if (processBoot !== undefined) add('native', 'Native process', 'native', 'boot', 'execMs', processBoot, cite('process', 'boot_time'));
+  if (processBoot !== undefined)
+    add('native', 'Native process', 'native', 'boot', 'execMs', processBoot, cite('process', 'boot_time'));
   else notes.push('execMs not fitted: no process boot_time in the result');
 
   const namespacesMs = namespaces !== undefined && processBoot !== undefined ? namespaces - processBoot : undefined;
   if (namespacesMs !== undefined) {
     const source = `${cite('namespaces', 'boot_time')} less ${cite('process', 'boot_time')}: namespace creation and chroot on top of the exec`;
-    add('namespaces', 'Linux namespaces (unshare)', 'docker', 'boot', 'daemonMs', 0, 'no daemon: unshare is run directly');
-    add('namespaces', 'Linux namespaces (unshare)', 'docker', 'boot', 'runtimeStartMs', 0, 'unshare itself is part of the measured namespace cost');
+    add(
+      'namespaces',
+      'Linux namespaces (unshare)',
+      'docker',
+      'boot',
+      'daemonMs',
+      0,
+      'no daemon: unshare is run directly',
+    );
+    add(
+      'namespaces',
+      'Linux namespaces (unshare)',
+      'docker',
+      'boot',
+      'runtimeStartMs',
+      0,
+      'unshare itself is part of the measured namespace cost',
+    );
     add('namespaces', 'Linux namespaces (unshare)', 'docker', 'boot', 'namespacesMs', namespacesMs, source);
     add('namespaces', 'Linux namespaces (unshare)', 'docker', 'boot', 'cgroupMs', 0, 'unshare creates no cgroup');
-    add('namespaces', 'Linux namespaces (unshare)', 'docker', 'boot', 'layerMountMs', 0, 'the root is a plain directory entered with chroot');
+    add(
+      'namespaces',
+      'Linux namespaces (unshare)',
+      'docker',
+      'boot',
+      'layerMountMs',
+      0,
+      'the root is a plain directory entered with chroot',
+    );
   } else notes.push('namespacesMs not fitted: needs both process and namespaces boot_time');
 
-  const runtimeStartMs = runc !== undefined && namespaces !== undefined ? runc - namespaces - cgroupMs.value - layers * layerMountMs.value : undefined;
-  const runtimeSource = runtimeStartMs !== undefined
-    ? `${cite('runc', 'boot_time')} less ${cite('namespaces', 'boot_time')}, less the model's cgroupMs (${cgroupMs.value}) and ${layers} x layerMountMs (${layerMountMs.value})`
-    : '';
-  for (const [stem, title] of [['runc', 'runc (bare OCI runtime)'], ['docker', 'Docker (containerd + runc)']] as const) {
-    if (namespacesMs !== undefined) add(stem, title, 'docker', 'boot', 'namespacesMs', namespacesMs, `as host-namespaces: ${cite('namespaces', 'boot_time')} less the process boot`);
-    if (runtimeStartMs !== undefined) add(stem, title, 'docker', 'boot', 'runtimeStartMs', runtimeStartMs, runtimeSource);
+  const runtimeStartMs =
+    runc !== undefined && namespaces !== undefined
+      ? runc - namespaces - cgroupMs.value - layers * layerMountMs.value
+      : undefined;
+  const runtimeSource =
+    runtimeStartMs !== undefined
+      ? `${cite('runc', 'boot_time')} less ${cite('namespaces', 'boot_time')}, less the model's cgroupMs (${cgroupMs.value}) and ${layers} x layerMountMs (${layerMountMs.value})`
+      : '';
+  for (const [stem, title] of [
+    ['runc', 'runc (bare OCI runtime)'],
+    ['docker', 'Docker (containerd + runc)'],
+  ] as const) {
+    if (namespacesMs !== undefined)
+      add(
+        stem,
+        title,
+        'docker',
+        'boot',
+        'namespacesMs',
+        namespacesMs,
+        `as host-namespaces: ${cite('namespaces', 'boot_time')} less the process boot`,
+      );
+    if (runtimeStartMs !== undefined)
+      add(stem, title, 'docker', 'boot', 'runtimeStartMs', runtimeStartMs, runtimeSource);
   }
   if (runtimeStartMs === undefined) notes.push('runtimeStartMs not fitted: needs both namespaces and runc boot_time');
-  if (runc !== undefined) add('runc', 'runc (bare OCI runtime)', 'docker', 'boot', 'daemonMs', 0, 'no daemon: the runtime is invoked directly');
+  if (runc !== undefined)
+    add(
+      'runc',
+      'runc (bare OCI runtime)',
+      'docker',
+      'boot',
+      'daemonMs',
+      0,
+      'no daemon: the runtime is invoked directly',
+    );
   if (dockerBoot !== undefined && runc !== undefined) {
-    add('docker', 'Docker (containerd + runc)', 'docker', 'boot', 'daemonMs', dockerBoot - runc, `${cite('docker', 'boot_time')} less ${cite('runc', 'boot_time')}: the daemon, containerd and the shim`);
+    add(
+      'docker',
+      'Docker (containerd + runc)',
+      'docker',
+      'boot',
+      'daemonMs',
+      dockerBoot - runc,
+      `${cite('docker', 'boot_time')} less ${cite('runc', 'boot_time')}: the daemon, containerd and the shim`,
+    );
   } else notes.push('daemonMs not fitted: needs both runc and docker boot_time');
 
   const qemu = run.engines.find((e) => e.id === 'qemu' && e.driver === 'real');
-  const vm = qemu?.modeledCounterpart === 'kvm' ? { stem: 'kvm', title: 'KVM (QEMU)', spec: kvm.spec } : { stem: 'qemu-tcg', title: 'QEMU TCG', spec: qemuTcg.spec };
+  const vm =
+    qemu?.modeledCounterpart === 'kvm'
+      ? { stem: 'kvm', title: 'KVM (QEMU)', spec: kvm.spec }
+      : { stem: 'qemu-tcg', title: 'QEMU TCG', spec: qemuTcg.spec };
   const vmm = p50('qemu', 'boot_time.vmm');
   if (vmm !== undefined) {
     const rest = vm.spec.boot.vmmStartMs.value + vm.spec.boot.bootloaderMs.value;
-    add(vm.stem, vm.title, vm.stem, 'boot', 'firmwareMs', vmm - rest, `${cite('qemu', 'boot_time.vmm')} (QEMU start to the guest clock's zero: firmware, kernel loading and decompression) less the model's vmmStartMs and bootloaderMs (${rest} ms)`);
+    add(
+      vm.stem,
+      vm.title,
+      vm.stem,
+      'boot',
+      'firmwareMs',
+      vmm - rest,
+      `${cite('qemu', 'boot_time.vmm')} (QEMU start to the guest clock's zero: firmware, kernel loading and decompression) less the model's vmmStartMs and bootloaderMs (${rest} ms)`,
+    );
   } else notes.push('VM firmwareMs not fitted: no boot_time.vmm from the qemu driver');
-  notes.push('guest kernel and userspace times (boot_time.kernel, boot_time.userspace) belong to the OS image, not the engine: compare them in the report, they are not fitted');
+  notes.push(
+    'guest kernel and userspace times (boot_time.kernel, boot_time.userspace) belong to the OS image, not the engine: compare them in the report, they are not fitted',
+  );
 
-  const memoryStems: [string, string, string][] = [['process', 'native', 'Native process'], ['namespaces', 'namespaces', 'Linux namespaces (unshare)'], ['runc', 'runc', 'runc (bare OCI runtime)'], ['docker', 'docker', 'Docker (containerd + runc)']];
+  const memoryStems: [string, string, string][] = [
+    ['process', 'native', 'Native process'],
+    ['namespaces', 'namespaces', 'Linux namespaces (unshare)'],
+    ['runc', 'runc', 'runc (bare OCI runtime)'],
+    ['docker', 'docker', 'Docker (containerd + runc)'],
+  ];
   for (const [driver, stem, title] of memoryStems) {
     const pss = p50(driver, 'density.memory_per_instance');
     if (pss === undefined) continue;
-    add(stem, title, stem === 'native' ? 'native' : 'docker', 'memory', 'instanceOverheadMiB', pss, `${cite(driver, 'density.memory_per_instance')}: PSS of an idle busybox instance, all its processes`);
+    add(
+      stem,
+      title,
+      stem === 'native' ? 'native' : 'docker',
+      'memory',
+      'instanceOverheadMiB',
+      pss,
+      `${cite(driver, 'density.memory_per_instance')}: PSS of an idle busybox instance, all its processes`,
+    );
   }
-  notes.push('VM instanceOverheadMiB not fitted: a VM\'s PSS mixes the guest RAM it touched with QEMU\'s own memory');
+  notes.push("VM instanceOverheadMiB not fitted: a VM's PSS mixes the guest RAM it touched with QEMU's own memory");
 
   const costDrivers: [string, string, string, string][] = [
     ['namespaces', 'namespaces', 'Linux namespaces (unshare)', 'docker'],
@@ -122,10 +226,22 @@ export function fitHostProfile(run: MeasuredRun, resultFile: string): HostProfil
     ['qemu', vm.stem, vm.title, vm.stem],
   ];
   for (const [driver, stem, title, base] of costDrivers) {
-    for (const [metric, name] of [['overhead_cpu', 'cpuFraction'], ['overhead_memory', 'memoryBandwidthFraction'], ['overhead_disk', 'diskSeqFraction']] as const) {
+    for (const [metric, name] of [
+      ['overhead_cpu', 'cpuFraction'],
+      ['overhead_memory', 'memoryBandwidthFraction'],
+      ['overhead_disk', 'diskSeqFraction'],
+    ] as const) {
       const value = p50(driver, metric);
       if (value === undefined) continue;
-      add(stem, title, base, 'costs', name, value / 100, `${cite(driver, metric)} (percent slower than native, paired runs), as a fraction; negative values clamp to 0`);
+      add(
+        stem,
+        title,
+        base,
+        'costs',
+        name,
+        value / 100,
+        `${cite(driver, metric)} (percent slower than native, paired runs), as a fraction; negative values clamp to 0`,
+      );
     }
   }
   if (profiles['qemu-tcg']?.params.some((p) => p.name === 'cpuFraction')) {
@@ -138,7 +254,8 @@ export function fitHostProfile(run: MeasuredRun, resultFile: string): HostProfil
 /** One engine profile file, in the format `profile:` entries and engines/profile.ts read. */
 export function renderProfileYaml(profile: HostProfile['profiles'][string], resultFile: string): string {
   const groups: Record<string, Record<string, { value: number; source: string; verified: string }>> = {};
-  for (const p of profile.params) (groups[p.group] ??= {})[p.name] = { value: p.value, source: p.source, verified: 'measured' };
+  for (const p of profile.params)
+    (groups[p.group] ??= {})[p.name] = { value: p.value, source: p.source, verified: 'measured' };
   const body = stringify({ id: profile.id, title: profile.title, base: profile.base, ...groups }, { lineWidth: 0 });
   return `# Fitted by \`virtbench calibrate --host\` from ${resultFile}; use it with \`- profile: <this file>\`.\n${body}`;
 }
@@ -175,9 +292,14 @@ export async function calibrateHost(resultFile: string, dir: string = hostProfil
   const lines = [`Host profile for ${profile.hardware.description}`, ''];
   for (const p of Object.values(profile.profiles)) {
     lines.push(`${p.id} (base ${p.base})`);
-    for (const param of p.params) lines.push(`  ${`${param.group}.${param.name}`.padEnd(34)} ${String(param.value).padStart(10)}  ${param.source}`);
+    for (const param of p.params)
+      lines.push(`  ${`${param.group}.${param.name}`.padEnd(34)} ${String(param.value).padStart(10)}  ${param.source}`);
   }
   if (profile.notes.length > 0) lines.push('', ...profile.notes.map((n) => `note: ${n}`));
-  lines.push('', `wrote ${files.join(', ')}`, `use a profile in a scenario with:  - profile: ${join(dir, 'profiles', 'host-docker.yaml')}`);
+  lines.push(
+    '',
+    `wrote ${files.join(', ')}`,
+    `use a profile in a scenario with:  - profile: ${join(dir, 'profiles', 'host-docker.yaml')}`,
+  );
   return { profile, files, text: lines.join('\n') };
 }

@@ -37,7 +37,8 @@ async function readText(path: string): Promise<string | undefined> {
 export async function cpuTopology(): Promise<CpuTopology> {
   const text = (await readText('/proc/cpuinfo')) ?? '';
   const blocks = text.split(/\n\s*\n/).filter((b) => b.includes('processor'));
-  const field = (block: string, name: string): string | undefined => block.match(new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm'))?.[1]?.trim();
+  const field = (block: string, name: string): string | undefined =>
+    block.match(new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm'))?.[1]?.trim();
   const logical = blocks.length || availableParallelism();
   const sockets = new Set(blocks.map((b) => field(b, 'physical id') ?? '0')).size || 1;
   const coresPerSocket = Number(field(blocks[0] ?? '', 'cpu cores')) || Math.max(1, Math.round(logical / sockets));
@@ -45,7 +46,12 @@ export async function cpuTopology(): Promise<CpuTopology> {
   const maxKHz = Number((await readText('/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq'))?.trim());
   const mhz = Number(field(blocks[0] ?? '', 'cpu MHz')) || cpus()[0]?.speed || 0;
   const ghz = maxKHz > 0 ? maxKHz / 1e6 : mhz > 0 ? mhz / 1000 : 2.0;
-  const ghzSource = maxKHz > 0 ? 'cpufreq cpuinfo_max_freq' : mhz > 0 ? '/proc/cpuinfo cpu MHz' : 'assumed 2.0 GHz: no frequency reported';
+  const ghzSource =
+    maxKHz > 0
+      ? 'cpufreq cpuinfo_max_freq'
+      : mhz > 0
+        ? '/proc/cpuinfo cpu MHz'
+        : 'assumed 2.0 GHz: no frequency reported';
   return {
     sockets,
     coresPerSocket,
@@ -96,7 +102,8 @@ function randomAccessNs(): number {
 /** System call cost from busybox dd copying one byte at a time: the difference of two sizes removes start-up. */
 async function syscallNs(busybox: string): Promise<number> {
   const run = async (bytes: number): Promise<number> =>
-    (await runCommand([busybox, 'dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', `count=${bytes}`], { timeoutMs: 30_000 })).ms;
+    (await runCommand([busybox, 'dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', `count=${bytes}`], { timeoutMs: 30_000 }))
+      .ms;
   const small = Math.min(await run(1000), await run(1000));
   const large = Math.min(await run(101_000), await run(101_000));
   return Math.max(1, ((large - small) * 1e6) / (2 * 100_000)); // two calls (read, write) per byte
@@ -129,7 +136,10 @@ async function storageProbe(busybox: string | undefined): Promise<StorageProbe> 
     let seqReadMBs = seqWriteMBs;
     let readSource = 'assumed equal to the write rate: no busybox for an O_DIRECT read';
     if (busybox) {
-      const read = await runCommand([busybox, 'dd', `if=${file}`, 'of=/dev/null', 'bs=1M', 'iflag=direct'], { timeoutMs: 60_000, allowFailure: true });
+      const read = await runCommand([busybox, 'dd', `if=${file}`, 'of=/dev/null', 'bs=1M', 'iflag=direct'], {
+        timeoutMs: 60_000,
+        allowFailure: true,
+      });
       if (read.code === 0) {
         seqReadMBs = size / 1e6 / (read.ms / 1000);
         readSource = 'busybox dd iflag=direct of the 64 MiB file, start-up included';
@@ -182,7 +192,11 @@ async function loopbackRttUs(): Promise<number> {
 
 async function linkGbits(): Promise<{ gbits: number; source: string }> {
   const routes = (await readText('/proc/net/route')) ?? '';
-  const iface = routes.split('\n').slice(1).map((l) => l.trim().split(/\s+/)).find((f) => f[1] === '00000000')?.[0];
+  const iface = routes
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/))
+    .find((f) => f[1] === '00000000')?.[0];
   if (iface) {
     const speed = Number((await readText(`/sys/class/net/${iface}/speed`))?.trim());
     if (speed > 0) return { gbits: speed / 1000, source: `/sys/class/net/${iface}/speed` };

@@ -27,7 +27,10 @@ export interface KernelImage {
 
 /** $XDG_CACHE_HOME/virtbench, else ~/.cache/virtbench. */
 export function cacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME && process.env.XDG_CACHE_HOME.startsWith('/') ? process.env.XDG_CACHE_HOME : join(homedir(), '.cache');
+  const base =
+    process.env.XDG_CACHE_HOME && process.env.XDG_CACHE_HOME.startsWith('/')
+      ? process.env.XDG_CACHE_HOME
+      : join(homedir(), '.cache');
   return join(base, 'virtbench');
 }
 
@@ -125,7 +128,8 @@ export interface KernelLookup {
 /** Finds a kernel without downloading anything: what `virtbench doctor` reports. */
 export async function locateKernel(scenarioPath?: string): Promise<KernelLookup> {
   if (scenarioPath) {
-    if (!(await readable(scenarioPath))) return { reason: `kernel ${scenarioPath} (from the scenario) is not a readable file` };
+    if (!(await readable(scenarioPath)))
+      return { reason: `kernel ${scenarioPath} (from the scenario) is not a readable file` };
     return { kernel: await describe(scenarioPath, 'scenario') };
   }
   const boot = await newestVmlinuz('/boot');
@@ -134,8 +138,13 @@ export async function locateKernel(scenarioPath?: string): Promise<KernelLookup>
   if (cached) return { kernel: cached };
   const canDownload = Boolean(findTool('apt-get') && findTool('dpkg-deb'));
   return canDownload
-    ? { downloadable: true, reason: `no kernel in /boot or ${join(cacheDir(), 'kernels')}; \`apt-get download ${CLOUD_KERNEL_PACKAGE}\` will fetch one` }
-    : { reason: `no kernel in /boot or ${join(cacheDir(), 'kernels')}, and no apt-get/dpkg-deb to fetch ${CLOUD_KERNEL_PACKAGE}` };
+    ? {
+        downloadable: true,
+        reason: `no kernel in /boot or ${join(cacheDir(), 'kernels')}; \`apt-get download ${CLOUD_KERNEL_PACKAGE}\` will fetch one`,
+      }
+    : {
+        reason: `no kernel in /boot or ${join(cacheDir(), 'kernels')}, and no apt-get/dpkg-deb to fetch ${CLOUD_KERNEL_PACKAGE}`,
+      };
 }
 
 /** Finds a kernel, downloading the distribution's cloud kernel into the cache if need be. */
@@ -160,8 +169,12 @@ export async function downloadCloudKernel(timeoutMs: number): Promise<KernelImag
     const meta = (await readdir(work)).find((n) => n.endsWith('.deb'));
     if (!meta) throw new Error(`apt-get download ${CLOUD_KERNEL_PACKAGE} produced no .deb`);
     const depends = (await runCommand(['dpkg-deb', '-f', join(work, meta), 'Depends'], { timeoutMs })).stdout;
-    const versioned = depends.split(/[,|]/).map((d) => d.trim().split(/\s/)[0] ?? '').find((d) => d.startsWith('linux-image-'));
-    if (!versioned) throw new Error(`${CLOUD_KERNEL_PACKAGE} depends on no linux-image package (Depends: ${depends.trim()})`);
+    const versioned = depends
+      .split(/[,|]/)
+      .map((d) => d.trim().split(/\s/)[0] ?? '')
+      .find((d) => d.startsWith('linux-image-'));
+    if (!versioned)
+      throw new Error(`${CLOUD_KERNEL_PACKAGE} depends on no linux-image package (Depends: ${depends.trim()})`);
     await runCommand(['apt-get', 'download', versioned], { cwd: work, timeoutMs });
     const deb = (await readdir(work)).find((n) => n.startsWith(`${versioned}_`) && n.endsWith('.deb'));
     if (!deb) throw new Error(`apt-get download ${versioned} produced no .deb`);
@@ -190,7 +203,10 @@ export async function builtIn(kernel: KernelImage, option: string): Promise<bool
  * come from each module's own .modinfo "depends=" entry, so no modules.dep is needed (package
  * trees have none until depmod runs).
  */
-export async function moduleClosure(modulesDir: string, wanted: readonly string[]): Promise<{ name: string; path: string }[]> {
+export async function moduleClosure(
+  modulesDir: string,
+  wanted: readonly string[],
+): Promise<{ name: string; path: string }[]> {
   const files = new Map<string, string>();
   for (const entry of await readdir(modulesDir, { recursive: true })) {
     const name = String(entry);

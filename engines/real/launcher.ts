@@ -111,7 +111,8 @@ export class Launcher {
     if (this.dead) return Promise.reject(new Error('the launcher has exited'));
     if (this.busy) return Promise.reject(new Error('the launcher runs one command at a time'));
     for (const arg of argv) {
-      if (arg.includes('\n')) return Promise.reject(new Error(`an argument with a newline cannot be launched: ${JSON.stringify(arg)}`));
+      if (arg.includes('\n'))
+        return Promise.reject(new Error(`an argument with a newline cannot be launched: ${JSON.stringify(arg)}`));
     }
     this.busy = true;
     return new Promise((resolve, reject) => {
@@ -130,7 +131,15 @@ export class Launcher {
         if (!exit || !stderrDone) return;
         done();
         if (readyMs === undefined) {
-          reject(new CommandError(argv, `exited with ${exit.code} without printing ${marker ? `"${marker}"` : 'a line'}`, { code: exit.code, signal: null, stdout: lines.join('\n'), stderr: stderr.join('\n'), ms: exit.ms }));
+          reject(
+            new CommandError(argv, `exited with ${exit.code} without printing ${marker ? `"${marker}"` : 'a line'}`, {
+              code: exit.code,
+              signal: null,
+              stdout: lines.join('\n'),
+              stderr: stderr.join('\n'),
+              ms: exit.ms,
+            }),
+          );
           return;
         }
         resolve({ readyMs, exitMs: exit.ms, code: exit.code, lines, stderr: stderr.join('\n') });
@@ -138,7 +147,15 @@ export class Launcher {
       const timer = setTimeout(() => {
         done();
         this.close();
-        reject(new CommandError(argv, `timed out after ${timeoutMs} ms`, { code: null, signal: 'SIGKILL', stdout: lines.join('\n'), stderr: stderr.join('\n'), ms: timeoutMs }));
+        reject(
+          new CommandError(argv, `timed out after ${timeoutMs} ms`, {
+            code: null,
+            signal: 'SIGKILL',
+            stdout: lines.join('\n'),
+            stderr: stderr.join('\n'),
+            ms: timeoutMs,
+          }),
+        );
       }, timeoutMs);
       let started = Number.NaN;
       this.onStdoutLine = (line, at) => {
@@ -200,5 +217,9 @@ function drainLines(buffer: string, onLine: (line: string) => void): string {
 
 /** A timing with the launcher's own round trip taken out; never below zero. */
 export function withoutOverhead(timing: LaunchTiming, overhead: LauncherOverhead): LaunchTiming {
-  return { ...timing, readyMs: Math.max(0, timing.readyMs - overhead.readyMs), exitMs: Math.max(0, timing.exitMs - overhead.exitMs) };
+  return {
+    ...timing,
+    readyMs: Math.max(0, timing.readyMs - overhead.readyMs),
+    exitMs: Math.max(0, timing.exitMs - overhead.exitMs),
+  };
 }

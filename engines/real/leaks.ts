@@ -31,24 +31,32 @@ export async function findLeftovers(runIdPrefix: string = REAL_RUN_ID): Promise<
   }
   const docker = findTool('docker');
   if (docker) {
-    const containers = runCommandSync([docker, 'ps', '--all', '--filter', 'label=virtbench.run', '--format', '{{.ID}} {{.Label "virtbench.run"}}'], { timeoutMs: 20_000 });
+    const containers = runCommandSync(
+      [docker, 'ps', '--all', '--filter', 'label=virtbench.run', '--format', '{{.ID}} {{.Label "virtbench.run"}}'],
+      { timeoutMs: 20_000 },
+    );
     if (containers.code === 0) {
       for (const line of containers.stdout.split('\n')) {
         const [id, run] = line.trim().split(' ');
         if (id && run?.startsWith(runIdPrefix)) found.push(`docker container ${id}`);
       }
-      const images = runCommandSync([docker, 'images', '--format', '{{.Repository}}:{{.Tag}}', 'virtbench/rootfs'], { timeoutMs: 20_000 });
-      for (const image of images.stdout.split('\n')) if (image.includes(`:${runIdPrefix}`)) found.push(`docker image ${image}`);
+      const images = runCommandSync([docker, 'images', '--format', '{{.Repository}}:{{.Tag}}', 'virtbench/rootfs'], {
+        timeoutMs: 20_000,
+      });
+      for (const image of images.stdout.split('\n'))
+        if (image.includes(`:${runIdPrefix}`)) found.push(`docker image ${image}`);
     }
   }
   for (const name of await readdir(tmpdir())) {
     if (name.startsWith(`${TEMP_PREFIX}${runIdPrefix}`)) found.push(`directory ${tmpdir()}/${name}`);
   }
   const mounts = await readFile('/proc/mounts', 'utf8');
-  for (const line of mounts.split('\n')) if (line.includes(`${TEMP_PREFIX}${runIdPrefix}`)) found.push(`mount ${line.split(' ')[1]}`);
+  for (const line of mounts.split('\n'))
+    if (line.includes(`${TEMP_PREFIX}${runIdPrefix}`)) found.push(`mount ${line.split(' ')[1]}`);
   const ip = findTool('ip');
   if (ip) {
-    for (const ns of runCommandSync([ip, 'netns', 'list'], { timeoutMs: 10_000 }).stdout.split('\n')) if (ns.includes(tag)) found.push(`network namespace ${ns}`);
+    for (const ns of runCommandSync([ip, 'netns', 'list'], { timeoutMs: 10_000 }).stdout.split('\n'))
+      if (ns.includes(tag)) found.push(`network namespace ${ns}`);
   }
   return found;
 }

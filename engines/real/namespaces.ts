@@ -1,6 +1,13 @@
 import { join } from 'node:path';
 import { BUSYBOX_PACKAGE } from './busybox.js';
-import { busyboxAvailability, combineAvailability, defineRealDriver, type Availability, type DriverSession, type SessionContext } from './driver.js';
+import {
+  busyboxAvailability,
+  combineAvailability,
+  defineRealDriver,
+  type Availability,
+  type DriverSession,
+  type SessionContext,
+} from './driver.js';
 import { READY_MARKER } from './guest.js';
 import { IN_INSTANCE, materialize, rootfsEntries, unpackedBytes } from './rootfs.js';
 import { findTool, runCommand, runCommandSync, startInstance } from './spawn.js';
@@ -20,11 +27,21 @@ async function availability(): Promise<Availability> {
   else {
     const help = runCommandSync([unshare, '--help'], { timeoutMs: 5000 }).stdout;
     if (!help.includes('--root') || !help.includes('--kill-child')) {
-      parts.push({ available: false, reasons: [`${unshare} lacks --root or --kill-child (util-linux 2.35 or newer needed)`], packages: ['util-linux'], found: [] });
+      parts.push({
+        available: false,
+        reasons: [`${unshare} lacks --root or --kill-child (util-linux 2.35 or newer needed)`],
+        packages: ['util-linux'],
+        found: [],
+      });
     } else parts.push({ available: true, reasons: [], packages: [], found: [`unshare ${unshare}`] });
   }
   if (process.getuid?.() !== 0) {
-    parts.push({ available: false, reasons: ['needs root: creating mount and network namespaces requires CAP_SYS_ADMIN'], packages: [], found: [] });
+    parts.push({
+      available: false,
+      reasons: ['needs root: creating mount and network namespaces requires CAP_SYS_ADMIN'],
+      packages: [],
+      found: [],
+    });
   }
   return combineAvailability(...parts);
 }
@@ -45,18 +62,32 @@ export const namespacesDriver = defineRealDriver({
     const inContainer = (...argv: string[]): string[] => [unshare, ...NAMESPACE_FLAGS, '--root', rootfs, ...argv];
     return {
       boot: { argv: inContainer(IN_INSTANCE.busybox, 'echo', READY_MARKER), marker: READY_MARKER },
-      images: async () => ({ onDiskBytes: unpackedBytes(entries), description: `namespaces: the generated rootfs directory (${entries.length} entries)` }),
+      images: async () => ({
+        onDiskBytes: unpackedBytes(entries),
+        description: `namespaces: the generated rootfs directory (${entries.length} entries)`,
+      }),
       idleEstimateMiB: 8,
       isVm: false,
       startIdle: async () => {
-        const instance = await startInstance(inContainer(IN_INSTANCE.busybox, 'sh', IN_INSTANCE.idle, IN_INSTANCE.busybox), {
-          marker: READY_MARKER,
-          timeoutMs: options.timeoutMs,
-        });
+        const instance = await startInstance(
+          inContainer(IN_INSTANCE.busybox, 'sh', IN_INSTANCE.idle, IN_INSTANCE.busybox),
+          {
+            marker: READY_MARKER,
+            timeoutMs: options.timeoutMs,
+          },
+        );
         return { pids: async () => [instance.pid], storageBytes: async () => 0, stop: async () => instance.kill() };
       },
       runWorkload: async (reps) => {
-        const argv = inContainer(IN_INSTANCE.busybox, 'sh', IN_INSTANCE.nsSetup, IN_INSTANCE.work, IN_INSTANCE.busybox, IN_INSTANCE.diskTarget, String(reps));
+        const argv = inContainer(
+          IN_INSTANCE.busybox,
+          'sh',
+          IN_INSTANCE.nsSetup,
+          IN_INSTANCE.work,
+          IN_INSTANCE.busybox,
+          IN_INSTANCE.diskTarget,
+          String(reps),
+        );
         return (await runCommand(argv, { timeoutMs: options.timeoutMs * (2 + reps) })).stdout.split('\n');
       },
       dispose: async () => undefined,

@@ -1,7 +1,13 @@
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BUSYBOX_PACKAGE } from './busybox.js';
-import { busyboxAvailability, defineRealDriver, type DriverSession, type IdleInstance, type SessionContext } from './driver.js';
+import {
+  busyboxAvailability,
+  defineRealDriver,
+  type DriverSession,
+  type IdleInstance,
+  type SessionContext,
+} from './driver.js';
 import { IDLE_SCRIPT, READY_MARKER, WORK_SCRIPT } from './guest.js';
 import { runCommand, startInstance } from './spawn.js';
 
@@ -23,16 +29,25 @@ export const processDriver = defineRealDriver({
       // A process has no boot to stop the clock at: its start cost is the exec of the binary,
       // timed to its exit as hyperfine times a command; the readiness line is still required.
       boot: { argv: [busybox, 'echo', READY_MARKER], marker: READY_MARKER, readyAtExit: true },
-      images: async () => ({ onDiskBytes: (await stat(busybox)).size, description: `process: the static binary ${busybox}` }),
+      images: async () => ({
+        onDiskBytes: (await stat(busybox)).size,
+        description: `process: the static binary ${busybox}`,
+      }),
       idleEstimateMiB: 4,
       isVm: false,
       startIdle: async (): Promise<IdleInstance> => {
-        const instance = await startInstance([busybox, 'sh', idleScript, busybox], { marker: READY_MARKER, timeoutMs: options.timeoutMs });
+        const instance = await startInstance([busybox, 'sh', idleScript, busybox], {
+          marker: READY_MARKER,
+          timeoutMs: options.timeoutMs,
+        });
         return { pids: async () => [instance.pid], storageBytes: async () => 0, stop: async () => instance.kill() };
       },
       runWorkload: async (reps) => {
         const timeoutMs = options.timeoutMs * (2 + reps);
-        const result = await runCommand([busybox, 'sh', workScript, busybox, join(workDir, 'disk'), String(reps)], { timeoutMs, cwd: workDir });
+        const result = await runCommand([busybox, 'sh', workScript, busybox, join(workDir, 'disk'), String(reps)], {
+          timeoutMs,
+          cwd: workDir,
+        });
         return result.stdout.split('\n');
       },
       dispose: async () => undefined,

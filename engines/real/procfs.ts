@@ -33,7 +33,11 @@ function parseStat(text: string): StatLine | undefined {
   if (close < 0 || open < 0) return undefined;
   const fields = text.slice(close + 2).split(' ');
   // fields[0] is state (field 3), so field n is fields[n - 3].
-  return { pid: Number(text.slice(0, open).trim()), ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+  return {
+    pid: Number(text.slice(0, open).trim()),
+    ppid: Number(fields[1]),
+    ticks: Number(fields[11]) + Number(fields[12]),
+  };
 }
 
 async function readStat(pid: number): Promise<StatLine | undefined> {

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import type { Cell, EngineKind } from '../types.js';
 import { probeAccelerator, type Accelerator } from './accel.js';
 import { BUSYBOX_PACKAGE } from './busybox.js';
-import { busyboxAvailability, combineAvailability, defineRealDriver, type Availability, type DriverSession, type SessionContext } from './driver.js';
+import {
+  busyboxAvailability,
+  combineAvailability,
+  defineRealDriver,
+  type Availability,
+  type DriverSession,
+  type SessionContext,
+} from './driver.js';
 import { parseGuestDmesg, READY_MARKER, WORKLOAD_SIZES } from './guest.js';
 import { buildInitramfs } from './initramfs.js';
 import { CLOUD_KERNEL_PACKAGE, locateKernel, obtainKernel } from './kernel.js';
@@ -32,16 +39,35 @@ function currentAccelerator(): 'kvm' | 'tcg' {
 async function availability(cell?: Cell): Promise<Availability> {
   const qemu = findTool('qemu-system-x86_64');
   const parts: Availability[] = [(await busyboxAvailability()).availability];
-  if (!qemu) parts.push({ available: false, reasons: ['qemu-system-x86_64 not found'], packages: [QEMU_PACKAGE], found: [] });
+  if (!qemu)
+    parts.push({ available: false, reasons: ['qemu-system-x86_64 not found'], packages: [QEMU_PACKAGE], found: [] });
   else {
     const version = runCommandSync([qemu, '--version'], { timeoutMs: 10_000 }).stdout.split('\n')[0]?.trim() ?? '';
     const accelerator = await probeAccelerator(qemu);
-    parts.push({ available: true, reasons: [], packages: [], found: [`${version} (${qemu})`, `accelerator: ${accelerator.id.toUpperCase()} (${accelerator.reason})`] });
+    parts.push({
+      available: true,
+      reasons: [],
+      packages: [],
+      found: [`${version} (${qemu})`, `accelerator: ${accelerator.id.toUpperCase()} (${accelerator.reason})`],
+    });
   }
   const kernel = await locateKernel(cell?.options.real?.kernel);
-  if (kernel.kernel) parts.push({ available: true, reasons: [], packages: [], found: [`kernel ${kernel.kernel.release ?? '?'} (${kernel.kernel.origin}: ${kernel.kernel.path})`] });
-  else if (kernel.downloadable) parts.push({ available: true, reasons: [], packages: [], found: [`kernel: ${kernel.reason}`] });
-  else parts.push({ available: false, reasons: [kernel.reason ?? 'no guest kernel'], packages: [CLOUD_KERNEL_PACKAGE], found: [] });
+  if (kernel.kernel)
+    parts.push({
+      available: true,
+      reasons: [],
+      packages: [],
+      found: [`kernel ${kernel.kernel.release ?? '?'} (${kernel.kernel.origin}: ${kernel.kernel.path})`],
+    });
+  else if (kernel.downloadable)
+    parts.push({ available: true, reasons: [], packages: [], found: [`kernel: ${kernel.reason}`] });
+  else
+    parts.push({
+      available: false,
+      reasons: [kernel.reason ?? 'no guest kernel'],
+      packages: [CLOUD_KERNEL_PACKAGE],
+      found: [],
+    });
   return combineAvailability(...parts);
 }
 
@@ -59,8 +85,12 @@ export const qemuDriver = defineRealDriver({
   availability,
   open: async ({ busybox, workDir, options, cell, notes }: SessionContext): Promise<DriverSession> => {
     const qemu = findTool('qemu-system-x86_64')!;
-    const probed = options.accelerator === 'tcg' ? { id: 'tcg' as const, reason: 'the scenario asks for TCG' } : await probeAccelerator(qemu);
-    if (options.accelerator === 'kvm' && probed.id !== 'kvm') throw new Error(`the scenario asks for KVM, but ${probed.reason}`);
+    const probed =
+      options.accelerator === 'tcg'
+        ? { id: 'tcg' as const, reason: 'the scenario asks for TCG' }
+        : await probeAccelerator(qemu);
+    if (options.accelerator === 'kvm' && probed.id !== 'kvm')
+      throw new Error(`the scenario asks for KVM, but ${probed.reason}`);
     chosen = probed;
     notes.push(`accelerator: ${probed.id.toUpperCase()} (${probed.reason})`);
     const kernel = await obtainKernel(options.kernel, KERNEL_DOWNLOAD_TIMEOUT_MS);
@@ -72,19 +102,31 @@ export const qemuDriver = defineRealDriver({
     const { memoryMiB, vcpus } = cell.options;
     const machine = [
       qemu,
-      '-M', 'pc',
-      '-accel', probed.id,
+      '-M',
+      'pc',
+      '-accel',
+      probed.id,
       ...(probed.id === 'kvm' ? ['-cpu', 'host'] : []),
-      '-m', String(memoryMiB),
-      '-smp', String(vcpus),
-      '-nodefaults', '-no-user-config',
-      '-display', 'none',
-      '-serial', 'stdio',
+      '-m',
+      String(memoryMiB),
+      '-smp',
+      String(vcpus),
+      '-nodefaults',
+      '-no-user-config',
+      '-display',
+      'none',
+      '-serial',
+      'stdio',
       '-no-reboot',
-      '-kernel', kernel.path,
-      '-initrd', initrdPath,
+      '-kernel',
+      kernel.path,
+      '-initrd',
+      initrdPath,
     ];
-    const append = (mode: string, extra = ''): string[] => ['-append', `console=ttyS0 quiet panic=-1 vbmode=${mode}${extra}`];
+    const append = (mode: string, extra = ''): string[] => [
+      '-append',
+      `console=ttyS0 quiet panic=-1 vbmode=${mode}${extra}`,
+    ];
     let disks = 0;
     return {
       boot: { argv: [...machine, ...append('boot')], marker: READY_MARKER },
@@ -110,7 +152,10 @@ export const qemuDriver = defineRealDriver({
       idleEstimateMiB: memoryMiB + 48,
       isVm: true,
       startIdle: async () => {
-        const instance = await startInstance([...machine, ...append('idle')], { marker: READY_MARKER, timeoutMs: options.timeoutMs });
+        const instance = await startInstance([...machine, ...append('idle')], {
+          marker: READY_MARKER,
+          timeoutMs: options.timeoutMs,
+        });
         return { pids: async () => [instance.pid], storageBytes: async () => 0, stop: async () => instance.kill() };
       },
       runWorkload: async (reps) => {
@@ -122,11 +167,12 @@ export const qemuDriver = defineRealDriver({
           await file.close();
           drive.push('-drive', `file=${escapeOption(image)},format=raw,if=virtio,cache=writeback`);
         }
-        const result = await runCommand([...machine, ...drive, ...append('work', ` vbreps=${reps}`)], { timeoutMs: options.timeoutMs * (2 + reps) });
+        const result = await runCommand([...machine, ...drive, ...append('work', ` vbreps=${reps}`)], {
+          timeoutMs: options.timeoutMs * (2 + reps),
+        });
         return result.stdout.split('\n');
       },
       dispose: async () => undefined,
     };
   },
 });
-

@@ -31,7 +31,9 @@ exec $bb sh "$@"
 export async function rootfsEntries(busyboxPath: string): Promise<ArchiveEntry[]> {
   const busybox = await readFile(busyboxPath);
   return [
-    ...['bin', 'dev', 'etc', 'proc', 'sys', 'tmp', 'vb'].map((path) => ({ type: 'dir', path, mode: path === 'tmp' ? 0o1777 : 0o755 }) as const),
+    ...['bin', 'dev', 'etc', 'proc', 'sys', 'tmp', 'vb'].map(
+      (path) => ({ type: 'dir', path, mode: path === 'tmp' ? 0o1777 : 0o755 }) as const,
+    ),
     { type: 'file', path: 'bin/busybox', data: busybox, mode: 0o755 },
     { type: 'symlink', path: 'bin/sh', target: 'busybox' },
     { type: 'file', path: 'vb/work.sh', data: Buffer.from(WORK_SCRIPT), mode: 0o755 },
@@ -59,7 +61,10 @@ export async function materialize(entries: readonly ArchiveEntry[], root: string
 
 /** Bytes of file content, what an unpacked image holds. */
 export function unpackedBytes(entries: readonly ArchiveEntry[]): number {
-  return entries.reduce((sum, e) => sum + (e.type === 'file' ? e.data.length : e.type === 'symlink' ? e.target.length : 0), 0);
+  return entries.reduce(
+    (sum, e) => sum + (e.type === 'file' ? e.data.length : e.type === 'symlink' ? e.target.length : 0),
+    0,
+  );
 }
 
 export interface Layer {
@@ -91,15 +96,38 @@ export function ociConfig(rootfs: string, args: readonly string[], hostname: str
     hostname,
     mounts: [
       { destination: '/proc', type: 'proc', source: 'proc' },
-      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] },
-      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+      {
+        destination: '/dev',
+        type: 'tmpfs',
+        source: 'tmpfs',
+        options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'],
+      },
+      {
+        destination: '/dev/pts',
+        type: 'devpts',
+        source: 'devpts',
+        options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'],
+      },
+      {
+        destination: '/dev/shm',
+        type: 'tmpfs',
+        source: 'shm',
+        options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
+      },
       { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
     ],
     linux: {
       resources: { devices: [{ allow: false, access: 'rwm' }] },
       namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
-      maskedPaths: ['/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/sched_debug', '/sys/firmware'],
+      maskedPaths: [
+        '/proc/acpi',
+        '/proc/kcore',
+        '/proc/keys',
+        '/proc/latency_stats',
+        '/proc/timer_list',
+        '/proc/sched_debug',
+        '/sys/firmware',
+      ],
       readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
     },
   };

@@ -2,7 +2,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { registerCleanup, type CleanupHandle } from './cleanup.js';
 import { BUSYBOX_PACKAGE } from './busybox.js';
-import { busyboxAvailability, combineAvailability, defineRealDriver, type Availability, type DriverSession, type SessionContext } from './driver.js';
+import {
+  busyboxAvailability,
+  combineAvailability,
+  defineRealDriver,
+  type Availability,
+  type DriverSession,
+  type SessionContext,
+} from './driver.js';
 import { READY_MARKER } from './guest.js';
 import { imageLayer, IN_INSTANCE, materialize, ociConfig, rootfsEntries, unpackedBytes } from './rootfs.js';
 import { findTool, REAL_RUN_ID, runCommand, runCommandSync, startInstance } from './spawn.js';
@@ -20,7 +27,13 @@ async function availability(): Promise<Availability> {
     const version = runCommandSync([runc, '--version'], { timeoutMs: 5000 }).stdout.split('\n')[0]?.trim() ?? '';
     parts.push({ available: true, reasons: [], packages: [], found: [`${version} (${runc})`] });
   }
-  if (process.getuid?.() !== 0) parts.push({ available: false, reasons: ['needs root: rootless runc needs a user-namespace config virtbench does not generate'], packages: [], found: [] });
+  if (process.getuid?.() !== 0)
+    parts.push({
+      available: false,
+      reasons: ['needs root: rootless runc needs a user-namespace config virtbench does not generate'],
+      packages: [],
+      found: [],
+    });
   return combineAvailability(...parts);
 }
 
@@ -79,10 +92,15 @@ export const runcDriver = defineRealDriver({
         const handle = track(id);
         const dir = await bundle(name, [IN_INSTANCE.busybox, 'sh', IN_INSTANCE.idle, IN_INSTANCE.busybox]);
         // Detached, as runc is meant to run: it exits once the container runs, leaving only the container.
-        const instance = await startInstance([runc, 'run', '--detach', '--bundle', dir, id], { marker: READY_MARKER, timeoutMs: options.timeoutMs });
+        const instance = await startInstance([runc, 'run', '--detach', '--bundle', dir, id], {
+          marker: READY_MARKER,
+          timeoutMs: options.timeoutMs,
+        });
         return {
           pids: async () => {
-            const state = JSON.parse((await runCommand([runc, 'state', id], { timeoutMs: options.timeoutMs })).stdout) as { pid: number };
+            const state = JSON.parse(
+              (await runCommand([runc, 'state', id], { timeoutMs: options.timeoutMs })).stdout,
+            ) as { pid: number };
             return [state.pid];
           },
           storageBytes: async () => 0,
@@ -95,9 +113,18 @@ export const runcDriver = defineRealDriver({
       runWorkload: async (reps) => {
         const id = containerId('work');
         const handle = track(id);
-        const dir = await bundle('work', [IN_INSTANCE.busybox, 'sh', IN_INSTANCE.work, IN_INSTANCE.busybox, IN_INSTANCE.diskTarget, String(reps)]);
+        const dir = await bundle('work', [
+          IN_INSTANCE.busybox,
+          'sh',
+          IN_INSTANCE.work,
+          IN_INSTANCE.busybox,
+          IN_INSTANCE.diskTarget,
+          String(reps),
+        ]);
         try {
-          return (await runCommand([runc, 'run', '--bundle', dir, id], { timeoutMs: options.timeoutMs * (2 + reps) })).stdout.split('\n');
+          return (
+            await runCommand([runc, 'run', '--bundle', dir, id], { timeoutMs: options.timeoutMs * (2 + reps) })
+          ).stdout.split('\n');
         } finally {
           handle.release();
         }

@@ -135,7 +135,8 @@ export function runCommand(argv: readonly string[], options: SpawnOptions): Prom
       clearTimeout(timer);
       const result: CommandResult = { code, signal, stdout, stderr, ms: performance.now() - started };
       if (timedOut) reject(new CommandError(argv, `timed out after ${options.timeoutMs} ms`, result));
-      else if (code !== 0 && !options.allowFailure) reject(new CommandError(argv, `exited with ${code ?? signal}`, result));
+      else if (code !== 0 && !options.allowFailure)
+        reject(new CommandError(argv, `exited with ${code ?? signal}`, result));
       else resolve(result);
     });
   });
@@ -204,7 +205,15 @@ export function startInstance(argv: readonly string[], options: InstanceOptions)
       ready = true;
       clearTimeout(timer);
       handle.release();
-      reject(new CommandError(argv, message, { code: exit?.code ?? null, signal: exit?.signal ?? null, stdout: lines.join('\n'), stderr, ms: performance.now() - started }));
+      reject(
+        new CommandError(argv, message, {
+          code: exit?.code ?? null,
+          signal: exit?.signal ?? null,
+          stdout: lines.join('\n'),
+          stderr,
+          ms: performance.now() - started,
+        }),
+      );
     };
     const timer = setTimeout(() => fail(`no "${options.marker}" within ${options.timeoutMs} ms`), options.timeoutMs);
     child.stdout!.setEncoding('utf8').on('data', (data: string) => {
@@ -256,7 +265,15 @@ export function startInstance(argv: readonly string[], options: InstanceOptions)
           if (seen !== undefined) return res(seen);
           const t = setTimeout(() => {
             lineWaiters.delete(check);
-            rej(new CommandError(argv, `no "${text}" within ${timeoutMs} ms`, { code: exit?.code ?? null, signal: exit?.signal ?? null, stdout: lines.slice(-5).join('\n'), stderr, ms: 0 }));
+            rej(
+              new CommandError(argv, `no "${text}" within ${timeoutMs} ms`, {
+                code: exit?.code ?? null,
+                signal: exit?.signal ?? null,
+                stdout: lines.slice(-5).join('\n'),
+                stderr,
+                ms: 0,
+              }),
+            );
           }, timeoutMs);
           const check = (line: string): void => {
             if (!line.includes(text)) return;

@@ -17,6 +17,8 @@ export interface TempDir {
 /** A fresh directory under the system temp dir, removed at teardown whatever happens. */
 export async function makeTempDir(purpose: string): Promise<TempDir> {
   const path = await mkdtemp(join(tmpdir(), `${TEMP_PREFIX}${REAL_RUN_ID}-${purpose}-`));
-  const handle = registerCleanup(`directory ${path}`, () => rmSync(path, { recursive: true, force: true, maxRetries: 3 }));
+  const handle = registerCleanup(`directory ${path}`, () =>
+    rmSync(path, { recursive: true, force: true, maxRetries: 3 }),
+  );
   return { path, release: () => handle.release() };
 }
