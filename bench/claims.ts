@@ -1,6 +1,6 @@
 import type { EngineKind } from '../engines/types.js';
 import type { ResultRow } from './metrics.js';
-import type { EngineSummary, ClaimResult } from './results.js';
+import type { ClaimResult, EngineSummary } from './results.js';
 import type { ClaimCheckSpec, ClaimSpec, StatName } from './scenario/schema.js';
 
 type Selector = { engines?: readonly string[]; kinds?: readonly string[] };

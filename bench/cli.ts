@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { defaultContext, write, type CliContext } from './cli-context.js';
+import { installSignalCleanup } from '../engines/real/cleanup.js';
+import { type CliContext, defaultContext, write } from './cli-context.js';
 import { register as registerBaseline } from './commands/baseline.js';
 import { register as registerCalibrate } from './commands/calibrate.js';
 import { register as registerCompare } from './commands/compare.js';
@@ -11,8 +12,7 @@ import { register as registerRun } from './commands/run.js';
 import { register as registerSchema } from './commands/schema.js';
 import { register as registerValidate } from './commands/validate.js';
 import { virtbenchVersion } from './environment.js';
-import { EXIT, InputError, formatProblem } from './errors.js';
-import { installSignalCleanup } from '../engines/real/cleanup.js';
+import { EXIT, formatProblem, InputError } from './errors.js';
 
 type Registrar = (program: Command, context: CliContext, setExit: (code: number) => void) => void;
 

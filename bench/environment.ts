@@ -10,7 +10,7 @@ export function packageRoot(): string {
     const candidate = join(dir, 'package.json');
     if (existsSync(candidate) && JSON.parse(readFileSync(candidate, 'utf8')).name === 'virtbench') return dir;
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('virtbench package.json not found above ' + fileURLToPath(import.meta.url));
+    if (parent === dir) throw new Error(`virtbench package.json not found above ${fileURLToPath(import.meta.url)}`);
     dir = parent;
   }
 }

@@ -1,5 +1,5 @@
 import type { DensityResource, Driver, EngineKind, Measurement } from '../engines/types.js';
-import { roundSignificant, summarize, type Summary } from './stats.js';
+import { roundSignificant, type Summary, summarize } from './stats.js';
 
 /** The metric families a scenario can ask for; each expands to one or more metric ids. */
 export const METRIC_FAMILIES = ['boot_time', 'image_size', 'density', 'overhead', 'isolation', 'boot_storm'] as const;

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { installSignalCleanup, runAllCleanups } from '../engines/real/cleanup.js';
-import { exclusive, measureBoot, openSession, type BootCommand, type RealDriver } from '../engines/real/driver.js';
+import { type BootCommand, exclusive, measureBoot, openSession, type RealDriver } from '../engines/real/driver.js';
 import type { LaunchTiming } from '../engines/real/launcher.js';
 import { findTool, runCommand } from '../engines/real/spawn.js';
 import { makeTempDir } from '../engines/real/tempdir.js';

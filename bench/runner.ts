@@ -3,11 +3,11 @@ import { hashString } from '../engines/model/random.js';
 import type { Cell, EngineOptions } from '../engines/types.js';
 import { evaluateClaim } from './claims.js';
 import { currentEnvironment, type Environment } from './environment.js';
-import { rowsFromMeasurement, type ResultRow } from './metrics.js';
+import { type ResultRow, rowsFromMeasurement } from './metrics.js';
 import {
-  RESULT_SCHEMA_VERSION,
   type ClaimResult,
   type EngineSummary,
+  RESULT_SCHEMA_VERSION,
   type RunResult,
   type SkippedCell,
 } from './results.js';
@@ -52,7 +52,9 @@ export function sweepPoints(sweep: Scenario['sweep']): SweepPoint[] {
 export function planCells(scenario: Pick<CellScenario, 'sweep' | 'engines'>): CellPlan[] {
   const plans: CellPlan[] = [];
   for (const point of sweepPoints(scenario.sweep)) {
-    scenario.engines.forEach((_, engineIndex) => plans.push({ index: plans.length, engineIndex, point }));
+    for (let engineIndex = 0; engineIndex < scenario.engines.length; engineIndex++) {
+      plans.push({ index: plans.length, engineIndex, point });
+    }
   }
   return plans;
 }

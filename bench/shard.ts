@@ -5,7 +5,7 @@ import { InputError, type InputProblem } from './errors.js';
 import { hasRealMeasurements } from './gate/environment.js';
 import type { LoadedResult } from './gate/results-file.js';
 import type { RunResult } from './results.js';
-import { assembleResult, planCells, type CellOutcome, type CellPlan, type RunOptions } from './runner.js';
+import { assembleResult, type CellOutcome, type CellPlan, planCells, type RunOptions } from './runner.js';
 import type { Scenario } from './scenario/load.js';
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineModeledEngine, type ModeledEngine } from './modeled/define.js';
 import type { ModeledEngineSpec } from './model/params.js';
+import { defineModeledEngine, type ModeledEngine } from './modeled/define.js';
 import { ENGINE_KINDS, type Param } from './types.js';
 
 /**

@@ -277,8 +277,7 @@ export function compose(id: string, description: string, requests: number, parts
     workload.threads = Math.max(workload.threads!, part.of.workload.threads);
     workload.diskQueueDepth = Math.max(workload.diskQueueDepth!, part.of.workload.diskQueueDepth);
   }
-  const source =
-    'composed, per request: ' + parts.map((p) => `${formatCount(p.perRequest)} x ${p.of.id} (${p.why})`).join(' + ');
+  const source = `composed, per request: ${parts.map((p) => `${formatCount(p.perRequest)} x ${p.of.id} (${p.why})`).join(' + ')}`;
   return {
     id,
     kind: 'application',

@@ -4,13 +4,13 @@ import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   baselineOf,
-  calibrate,
   CALIBRATION_DIR,
+  type CalibrationRow,
+  calibrate,
   modelCitations,
   summarize,
-  type CalibrationRow,
 } from '../bench/calibrate/calibrate.js';
-import { gates, loadPublished, parsePublished, type PublishedRow } from '../bench/calibrate/published.js';
+import { gates, loadPublished, type PublishedRow, parsePublished } from '../bench/calibrate/published.js';
 import { renderCalibration, renderCalibrationCsv } from '../bench/calibrate/report.js';
 import { InputError } from '../bench/errors.js';
 import { BUILTIN_HARDWARE } from '../engines/hardware/index.js';

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
 import { renderCsv } from '../bench/report/csv.js';
 import { runScenario } from '../bench/runner.js';
 import { loadScenario } from '../bench/scenario/load.js';

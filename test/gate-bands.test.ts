@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bandProblems, resolveBand, withinBand, type ResolvedBand } from '../bench/gate/bands.js';
+import { bandProblems, type ResolvedBand, resolveBand, withinBand } from '../bench/gate/bands.js';
 import { parseBandFlag } from '../bench/gate/config.js';
 import type { RunResult } from '../bench/results.js';
 import { firmwareProfile, makeBaseline, meanOf, replaceEngine, writeVariant } from './gate-helpers.js';

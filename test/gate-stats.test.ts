@@ -1,16 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createRandom, noiseFactor } from '../engines/model/random.js';
-import { relativeChange, isWorse } from '../bench/gate/change.js';
+import { isWorse, relativeChange } from '../bench/gate/change.js';
 import type { GatePlan } from '../bench/gate/config.js';
 import { buildPlan, DEFAULT_AB } from '../bench/gate/config.js';
-import { compareEnvironments } from '../bench/gate/environment.js';
-import { renderGateTable } from '../bench/gate/table.js';
 import { benjaminiHochbergAdjust, holmAdjust } from '../bench/gate/correction.js';
+import { compareEnvironments } from '../bench/gate/environment.js';
 import { evaluateGate, gatePassed } from '../bench/gate/evaluate.js';
 import { bootstrapInterval, permutationTest, smallestAttainablePValue } from '../bench/gate/resampling.js';
+import { renderGateTable } from '../bench/gate/table.js';
 import type { RunResult } from '../bench/results.js';
 import { summarize } from '../bench/stats.js';
+import { createRandom, noiseFactor } from '../engines/model/random.js';
 import { makeResult, row } from './gate-synthetic.js';
 
 describe('permutation test', () => {

@@ -1,8 +1,8 @@
-import { findHardware } from '../engines/hardware/index.js';
 import type { ResultRow } from '../bench/metrics.js';
 import { metricInfo } from '../bench/metrics.js';
 import type { RunResult } from '../bench/results.js';
 import { summarize } from '../bench/stats.js';
+import { findHardware } from '../engines/hardware/index.js';
 
 /** Hand-made results for unit tests of the gate: only what the gate reads, filled in consistently. */
 

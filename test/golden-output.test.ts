@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, withTempDir } from './helpers.js';
 import digests from './golden/digests.json' with { type: 'json' };
+import { runCli, withTempDir } from './helpers.js';
 
 /**
  * Every bundled model scenario must write the same CSV and JSON, byte for byte, whatever the code

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { main } from '../bench/cli.js';
 import type { CliContext } from '../bench/cli-context.js';
+import { buildCell } from '../bench/runner.js';
 import { loadScenario, type Scenario } from '../bench/scenario/load.js';
 import type { Cell } from '../engines/types.js';
-import { buildCell } from '../bench/runner.js';
 
 export class Capture extends Writable {
   text = '';

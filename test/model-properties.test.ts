@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { BUILTIN_IMAGES } from '../engines/images.js';
 import { bootPhases } from '../engines/model/boot.js';
 import { density } from '../engines/model/density.js';
 import { imageFootprint } from '../engines/model/image.js';
 import { engineTimes, OVERHEAD_DIMENSIONS } from '../engines/model/overhead.js';
 import type { ModeledEngineSpec } from '../engines/model/params.js';
 import type { ModeledEngine } from '../engines/modeled/define.js';
-import { BUILTIN_IMAGES } from '../engines/images.js';
 import { engineIds, loadEngine } from '../engines/registry.js';
 import type { Cell, Workload } from '../engines/types.js';
 import { seedCell } from './helpers.js';

@@ -2,8 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadScenario } from '../bench/scenario/load.js';
 import { InputError } from '../bench/errors.js';
+import { loadScenario } from '../bench/scenario/load.js';
 import { engineTimes, OVERHEAD_DIMENSIONS } from '../engines/model/overhead.js';
 import type { ModeledEngineSpec } from '../engines/model/params.js';
 import type { ModeledEngine } from '../engines/modeled/define.js';
@@ -15,7 +15,7 @@ import {
   findWorkload,
   kvGetManyConnections,
   kvGetOneConnection,
-  MICRO_WORKLOADS,
+  type MICRO_WORKLOADS,
   netperfTcpRr,
   randomAccess,
 } from '../engines/workloads.js';

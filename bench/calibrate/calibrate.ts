@@ -14,11 +14,11 @@ import { buildCell, runScenario } from '../runner.js';
 import { loadScenario, type Scenario, type ScenarioEngine } from '../scenario/load.js';
 import {
   BENCHMARKS,
+  type Benchmark,
   ENGINE_ALIASES,
+  type Readout,
   ROW_READOUTS,
   ROW_SETUPS,
-  type Benchmark,
-  type Readout,
   type Setup,
 } from './benchmarks.js';
 import { gates, type PublishedRow } from './published.js';

@@ -134,7 +134,7 @@ export function renderCalibration(
   const chart = errorChart(rows, options.tolerancePct, c.isColorSupported);
   if (chart) out.push(chart, '');
   out.push(renderCalibrationSummary(summary, options));
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 /** The verdict alone: rows, median and worst error, and what failed. */

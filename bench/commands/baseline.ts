@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { parseCount, resolveScenarioPath, write, type CliContext } from '../cli-context.js';
+import { type CliContext, parseCount, resolveScenarioPath, write } from '../cli-context.js';
 import { InputError, usageError } from '../errors.js';
 import { formatChange, relativeChange } from '../gate/change.js';
 import { readResultFile } from '../gate/results-file.js';

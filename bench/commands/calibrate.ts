@@ -1,12 +1,12 @@
 import { join } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
-import { calibrate, CALIBRATION_DIR, summarize } from '../calibrate/calibrate.js';
+import { type Command, InvalidArgumentError } from 'commander';
+import { calibrateHost } from '../../engines/real/host-profile.js';
+import { CALIBRATION_DIR, calibrate, summarize } from '../calibrate/calibrate.js';
 import { loadPublished } from '../calibrate/published.js';
 import { renderCalibration, renderCalibrationCsv, renderCalibrationSummary } from '../calibrate/report.js';
-import { useColor, write, type CliContext } from '../cli-context.js';
+import { type CliContext, useColor, write } from '../cli-context.js';
 import { packageRoot } from '../environment.js';
 import { EXIT, usageError } from '../errors.js';
-import { calibrateHost } from '../../engines/real/host-profile.js';
 import { writeAtomically } from '../report/write.js';
 
 export interface CalibrateFlags {

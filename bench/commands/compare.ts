@@ -1,5 +1,5 @@
-import { InvalidArgumentError, type Command } from 'commander';
-import { useColor, write, type CliContext } from '../cli-context.js';
+import { type Command, InvalidArgumentError } from 'commander';
+import { type CliContext, useColor, write } from '../cli-context.js';
 import { buildPlan, type GatesSource } from '../gate/config.js';
 import { evaluateGate } from '../gate/evaluate.js';
 import { renderGateTable } from '../gate/table.js';
@@ -7,13 +7,13 @@ import { renderHtml } from '../report/html.js';
 import { renderMarkdown } from '../report/markdown.js';
 import {
   addCheckOptions,
+  type CheckFlags,
   checkEnvironments,
   gateFlags,
   gatesFromFile,
   readResult,
   refuseShard,
   writeReports,
-  type CheckFlags,
 } from './gate.js';
 
 interface CompareFlags extends CheckFlags {

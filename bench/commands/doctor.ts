@@ -3,7 +3,7 @@ import { createColors } from 'picocolors';
 import type { Availability, RealDriver } from '../../engines/real/driver.js';
 import { detectHostHardware } from '../../engines/real/host.js';
 import { engineIds, loadEngine } from '../../engines/registry.js';
-import { useColor, write, type CliContext } from '../cli-context.js';
+import { type CliContext, useColor, write } from '../cli-context.js';
 
 interface DriverReport {
   readonly id: string;

@@ -1,21 +1,21 @@
 import { existsSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { InvalidArgumentError, Option, type Command } from 'commander';
-import { parseCount, parseList, resolveScenarioPath, useColor, write, type CliContext } from '../cli-context.js';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type CliContext, parseCount, parseList, resolveScenarioPath, useColor, write } from '../cli-context.js';
 import { EXIT, InputError, usageError } from '../errors.js';
 import { buildPlan, type Direction, type GateFlags, type GatesSource } from '../gate/config.js';
 import { CORRECTIONS, type Correction } from '../gate/correction.js';
 import { compareEnvironments, formatDifferences } from '../gate/environment.js';
 import { evaluateGate, gatePassed } from '../gate/evaluate.js';
-import { readResultFile, type LoadedResult } from '../gate/results-file.js';
 import type { Statistic } from '../gate/resampling.js';
+import { type LoadedResult, readResultFile } from '../gate/results-file.js';
 import { renderGateTable } from '../gate/table.js';
 import { githubAnnotations, inGithubActions } from '../report/github.js';
 import { renderHtml } from '../report/html.js';
 import { renderJunit } from '../report/junit.js';
 import { renderMarkdown } from '../report/markdown.js';
-import { writeAtomically, type OutputFile } from '../report/write.js';
+import { type OutputFile, writeAtomically } from '../report/write.js';
 import type { RunResult } from '../results.js';
 import { runScenario } from '../runner.js';
 import { loadScenario } from '../scenario/load.js';
@@ -152,7 +152,7 @@ export async function writeReports(
   if (flags.junit && render.junit) files.push({ path: inputPath(flags.junit, context), content: render.junit() });
   await writeAtomically(files);
   const summary = context.env.GITHUB_STEP_SUMMARY;
-  if (summary) await appendFile(summary, render.markdown() + '\n', 'utf8');
+  if (summary) await appendFile(summary, `${render.markdown()}\n`, 'utf8');
   return [flags.markdown, flags.html, flags.junit].filter((f): f is string => f !== undefined);
 }
 

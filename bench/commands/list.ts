@@ -4,16 +4,16 @@ import type { Command } from 'commander';
 import { parseDocument } from 'yaml';
 import { BUILTIN_HARDWARE } from '../../engines/hardware/index.js';
 import { BUILTIN_IMAGES } from '../../engines/images.js';
-import { BUILTIN_WORKLOADS } from '../../engines/workloads.js';
+import { stormParams } from '../../engines/model/storm-plan.js';
 import type { ModeledEngine } from '../../engines/modeled/define.js';
 import { engineIds, loadEngine } from '../../engines/registry.js';
 import type { Param } from '../../engines/types.js';
-import { write, type CliContext } from '../cli-context.js';
+import { BUILTIN_WORKLOADS } from '../../engines/workloads.js';
+import { type CliContext, write } from '../cli-context.js';
 import { packageRoot } from '../environment.js';
 import { usageError } from '../errors.js';
 import { fixedMetricIds, metricInfo } from '../metrics.js';
 import { didYouMean } from '../scenario/suggest.js';
-import { stormParams } from '../../engines/model/storm-plan.js';
 
 const TOPICS = ['engines', 'hardware', 'scenarios', 'metrics', 'images', 'workloads'] as const;
 

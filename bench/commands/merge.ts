@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { useColor, write, type CliContext } from '../cli-context.js';
+import { type CliContext, useColor, write } from '../cli-context.js';
 import { EXIT, usageError } from '../errors.js';
 import { renderCsv } from '../report/csv.js';
 import { renderHtml } from '../report/html.js';

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { parseCount, parseList, resolveScenarioPath, useColor, write, type CliContext } from '../cli-context.js';
+import { type CliContext, parseCount, parseList, resolveScenarioPath, useColor, write } from '../cli-context.js';
 import { EXIT } from '../errors.js';
 import { defaultWorkers, runScenarioToFiles } from '../pool/run.js';
 import { createProgress } from '../progress.js';
 import { renderTerminal } from '../report/terminal.js';
 import { loadScenario } from '../scenario/load.js';
-import { parseShard, shardFileBase, startShard, type ShardSpec } from '../shard.js';
+import { parseShard, type ShardSpec, shardFileBase, startShard } from '../shard.js';
 
 export interface RunFlags {
   out: string;

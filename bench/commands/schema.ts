@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { write, type CliContext } from '../cli-context.js';
+import { type CliContext, write } from '../cli-context.js';
 import { writeAtomically } from '../report/write.js';
 import { scenarioJsonSchema } from '../scenario/schema.js';
 
 export function renderScenarioJsonSchema(): string {
-  return JSON.stringify(scenarioJsonSchema(), null, 2) + '\n';
+  return `${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`;
 }
 
 export function register(program: Command, context: CliContext): void {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { write, type CliContext } from '../cli-context.js';
-import { EXIT, InputError, formatProblem } from '../errors.js';
+import { type CliContext, write } from '../cli-context.js';
+import { EXIT, formatProblem, InputError } from '../errors.js';
 import { loadScenario } from '../scenario/load.js';
 
 export function register(program: Command, context: CliContext, setExit: (code: number) => void): void {

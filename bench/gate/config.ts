@@ -1,10 +1,10 @@
 import { InputError, type InputProblem, type SourceLocation } from '../errors.js';
-import { isKnownMetric, fixedMetricIds } from '../metrics.js';
+import { fixedMetricIds, isKnownMetric } from '../metrics.js';
 import { parseSourceFile } from '../scenario/load.js';
 import { formatPath, locate, type PathSegment } from '../scenario/locate.js';
 import type { GatesSpec } from '../scenario/schema.js';
 import { didYouMean } from '../scenario/suggest.js';
-import { BAND_SIDES, BAND_STATS, bandProblems, type BandSpec } from './bands.js';
+import { BAND_SIDES, BAND_STATS, type BandSpec, bandProblems } from './bands.js';
 import type { Correction } from './correction.js';
 import { MIN_RESAMPLES, type Statistic } from './resampling.js';
 

@@ -13,7 +13,7 @@ import type { RunResult } from '../results.js';
 import { runScenario } from '../runner.js';
 import { loadScenario, type Scenario } from '../scenario/load.js';
 import { buildPlan, type GateFlags } from './config.js';
-import { evaluateGate, gatePassed, type GateReport } from './evaluate.js';
+import { evaluateGate, type GateReport, gatePassed } from './evaluate.js';
 
 const { values } = parseArgs({
   options: {

@@ -3,7 +3,7 @@ import { formatValue } from '../report/format.js';
 import { formatChange } from './change.js';
 import { CORRECTION_NAMES } from './correction.js';
 import { formatDifferences } from './environment.js';
-import { formatP, gatePassed, pointLabel, type CheckResult, type GateReport } from './evaluate.js';
+import { type CheckResult, formatP, type GateReport, gatePassed, pointLabel } from './evaluate.js';
 
 /**
  * The gate's verdict as text: one line per check (P/F, engine, metric, baseline, current, change,
@@ -126,5 +126,5 @@ export function renderGateTable(report: GateReport, options: TableOptions): stri
         ? c.green(`gate passed: ${count}`)
         : c.red(`gate FAILED: ${count}`),
   );
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

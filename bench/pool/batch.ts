@@ -2,7 +2,7 @@ import type { ResultRow } from '../metrics.js';
 import { renderCsvRecords } from '../report/csv.js';
 import { renderJsonRows } from '../report/json.js';
 import type { SkippedCell } from '../results.js';
-import { runCell, type CellPlan, type CellScenario } from '../runner.js';
+import { type CellPlan, type CellScenario, runCell } from '../runner.js';
 import type { Scenario } from '../scenario/load.js';
 
 /**

@@ -1,5 +1,5 @@
-import { defineModeledEngine, isMadeFromSpec } from '../../engines/modeled/define.js';
 import type { ModeledEngineSpec } from '../../engines/model/params.js';
+import { defineModeledEngine, isMadeFromSpec } from '../../engines/modeled/define.js';
 import type { Engine, EngineOptions } from '../../engines/types.js';
 import type { CellScenario } from '../runner.js';
 import type { Scenario } from '../scenario/load.js';

@@ -1,7 +1,7 @@
-import { receiveMessageOnPort, threadId, type MessagePort } from 'node:worker_threads';
+import { type MessagePort, receiveMessageOnPort, threadId } from 'node:worker_threads';
 import { workerData } from 'piscina';
-import { planCells, type CellPlan, type CellScenario } from '../runner.js';
-import { runBatch, type Retention } from './batch.js';
+import { type CellPlan, type CellScenario, planCells } from '../runner.js';
+import { type Retention, runBatch } from './batch.js';
 import { CLAIM_MS, ClaimBoard, cellsForTime, MOST_CELLS_PER_CLAIM, type SharedBoard } from './claims.js';
 import { encodeBatch, epochMs } from './encode.js';
 import { fromPortable, type PortableScenario } from './portable.js';

@@ -58,7 +58,7 @@ export function githubAnnotations(report: GateReport): string {
       ),
     );
   }
-  return lines.length > 0 ? lines.join('\n') + '\n' : '';
+  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
 }
 
 /** Whether the process runs as a GitHub Actions step. */

@@ -1,6 +1,6 @@
 import { formatChange, relativeChange } from '../gate/change.js';
 import { formatDifferences } from '../gate/environment.js';
-import { gatePassed, type GateReport } from '../gate/evaluate.js';
+import { type GateReport, gatePassed } from '../gate/evaluate.js';
 import { countLine, engineLabel, metricLabel, tableCells } from '../gate/table.js';
 import { metricInfo, type ResultRow } from '../metrics.js';
 import type { RunResult } from '../results.js';
@@ -332,11 +332,11 @@ function lineChart(
     out.push(
       `<polyline class="series" points="${points}" fill="none" stroke="${s.color}" stroke-width="2"><title>${escapeHtml(s.id)}</title></polyline>`,
     );
-    s.ys.forEach((y, k) =>
+    s.ys.forEach((y, k) => {
       out.push(
         `<circle cx="${num(px(xs[k]!))}" cy="${num(py(y))}" r="3" fill="${s.color}"><title>${escapeHtml(`${s.id} at ${parameter}=${xs[k]}: ${formatValue(y, unit)}`)}</title></circle>`,
-      ),
-    );
+      );
+    });
     out.push(
       `<rect x="${right + 14}" y="${top + i * 18}" width="10" height="10" fill="${s.color}"/><text class="legend-label" x="${right + 28}" y="${top + i * 18 + 9}">${escapeHtml(s.id)}</text>`,
     );

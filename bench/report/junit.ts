@@ -1,6 +1,6 @@
+import { formatChange } from '../gate/change.js';
 import type { GateReport } from '../gate/evaluate.js';
 import { engineLabel, formatCheckValue, formatPValue, metricLabel } from '../gate/table.js';
-import { formatChange } from '../gate/change.js';
 
 /**
  * JUnit XML, the format most CI systems (GitLab, Jenkins, Buildkite, Azure) display: one test
@@ -16,6 +16,7 @@ export function escapeXml(text: string): string {
       .replace(/"/g, '&quot;')
       .replace(/'/g, '&apos;')
       // Characters XML 1.0 cannot carry at all.
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters being removed
       .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
   );
 }
@@ -59,5 +60,5 @@ export function renderJunit(report: GateReport): string {
     }
   }
   out.push('  </testsuite>', '</testsuites>');
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

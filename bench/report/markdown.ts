@@ -1,9 +1,9 @@
+import { formatChange, relativeChange } from '../gate/change.js';
 import { formatDifferences } from '../gate/environment.js';
-import { gatePassed, type GateReport } from '../gate/evaluate.js';
+import { type GateReport, gatePassed } from '../gate/evaluate.js';
 import { countLine, engineLabel, metricLabel, tableCells } from '../gate/table.js';
 import { metricInfo, type ResultRow } from '../metrics.js';
 import type { RunResult } from '../results.js';
-import { formatChange, relativeChange } from '../gate/change.js';
 import { CHARTED_METRICS, COMPARISON_ROWS, formatValue } from './format.js';
 
 /**
@@ -188,5 +188,5 @@ export function renderMarkdown(input: MarkdownInput): string {
     out.push('', '### Skipped', '');
     for (const s of result.skipped) out.push(`- ${escapeCell(s.engine)}: ${escapeCell(s.reasons.join('; '))}`);
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

@@ -1,9 +1,9 @@
 import { createColors } from 'picocolors';
 import { metricInfo, type ResultRow } from '../metrics.js';
 import type { EngineSummary, RunResult } from '../results.js';
-import { hasRealRows, renderModelVsReal } from './model-vs-real.js';
 import { renderCurve, renderTimeline, stormTimeline, sweepCurves } from './curves.js';
 import { CHARTED_METRICS, COMPARISON_ROWS, formatValue } from './format.js';
+import { hasRealRows, renderModelVsReal } from './model-vs-real.js';
 
 export interface TerminalOptions {
   readonly color: boolean;
@@ -63,7 +63,7 @@ export function renderTerminal(result: RunResult, options: TerminalOptions): str
     out.push('', c.bold('Notes'));
     for (const note of result.notes) out.push(c.dim(`  ${note}`));
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 /** An engine's column name; a real driver is marked, since it may share its id with a modeled engine. */

@@ -1,13 +1,12 @@
 import { basename, dirname, extname, isAbsolute, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { type Document, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { findHardware, hardwareIds } from '../../engines/hardware/index.js';
-import { detectHostHardware, HOST_HARDWARE_ID } from '../../engines/real/host.js';
 import { findImage, imageIds } from '../../engines/images.js';
-import { findWorkload, workloadIds } from '../../engines/workloads.js';
 import type { ModeledEngine } from '../../engines/modeled/define.js';
 import { buildEngineFromProfile, engineProfileSchema } from '../../engines/profile.js';
+import { detectHostHardware, HOST_HARDWARE_ID } from '../../engines/real/host.js';
 import { engineIds, engineShapeProblems, hasEngine, loadEngine } from '../../engines/registry.js';
 import type {
   App,
@@ -18,22 +17,23 @@ import type {
   StormSettings,
   Workload,
 } from '../../engines/types.js';
-import { InputError, readInputFile, type InputProblem } from '../errors.js';
+import { findWorkload, workloadIds } from '../../engines/workloads.js';
+import { InputError, type InputProblem, readInputFile } from '../errors.js';
 import { isKnownMetric, type MetricFamily } from '../metrics.js';
 import { problemsFromIssues } from './issues.js';
 import { formatPath, locate, type PathSegment } from './locate.js';
 import {
-  OPTION_DEFAULTS,
   appSchema,
+  type ClaimSpec,
   densitySchema,
+  type EngineEntry,
   hardwareSchema,
+  OPTION_DEFAULTS,
   optionsSchema,
+  type ScenarioDocument,
   scenarioSchema,
   stormSchema,
   workloadSchema,
-  type ClaimSpec,
-  type EngineEntry,
-  type ScenarioDocument,
 } from './schema.js';
 import { didYouMean } from './suggest.js';
 
@@ -357,7 +357,7 @@ async function loadEngineProfile(
 ): Promise<Engine | undefined> {
   const file = relative(process.cwd(), resolve(baseDir, specifier));
   let profileSource: ParsedSource;
-  let profile;
+  let profile: z.infer<typeof engineProfileSchema>;
   try {
     profileSource = await parseSourceFile(file);
     profile = validate(engineProfileSchema, profileSource);

@@ -1,5 +1,5 @@
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { join } from 'node:path';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { packageRoot } from '../environment.js';
 import { loadCells, positions } from './cells.js';
 

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { epochMs, type BatchTiming } from '../pool/encode.js';
+import { type BatchTiming, epochMs } from '../pool/encode.js';
 import { runScenarioToFiles } from '../pool/run.js';
 import { loadScenario } from '../scenario/load.js';
 

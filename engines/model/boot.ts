@@ -1,12 +1,12 @@
 import type { Cell } from '../types.js';
+import { effectiveCpuFraction } from './overhead.js';
 import {
+  type ContainerBootParams,
   isContainerKind,
   isVmKind,
   type ModeledEngineSpec,
   type VmBootParams,
-  type ContainerBootParams,
 } from './params.js';
-import { effectiveCpuFraction } from './overhead.js';
 
 /** One named stage of start-up and its duration. Phases are reported in the order they happen. */
 export interface Phase {

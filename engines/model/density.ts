@@ -1,7 +1,7 @@
 import type { Cell, DensityResource } from '../types.js';
 import { imageFootprint } from './image.js';
-import { isVmKind, type ModeledEngineSpec } from './params.js';
 import { effectiveCpuFraction } from './overhead.js';
+import { isVmKind, type ModeledEngineSpec } from './params.js';
 
 export interface DensityResult {
   readonly instances: number;

@@ -1,4 +1,4 @@
-import { FRESH_ARRAYS, type ArrayStore } from './storm-scratch.js';
+import { type ArrayStore, FRESH_ARRAYS } from './storm-scratch.js';
 
 /** Entries per node: a 4-ary heap is half as deep as a binary one, and its children sit together. */
 const ARITY = 4;

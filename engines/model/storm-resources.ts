@@ -1,5 +1,5 @@
 import { MinHeap } from './storm-heap.js';
-import { FRESH_ARRAYS, type ArrayStore } from './storm-scratch.js';
+import { type ArrayStore, FRESH_ARRAYS } from './storm-scratch.js';
 
 /**
  * The heaviest job a resource takes, in units: a job's weight is kept in one byte. A boot storm's

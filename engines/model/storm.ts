@@ -2,9 +2,9 @@ import type { Cell, StormSettings } from '../types.js';
 import type { ModeledEngineSpec } from './params.js';
 import { createRandom, noiseFactor, type Random } from './random.js';
 import { MinHeap } from './storm-heap.js';
-import { CPU, RESOURCES, stormPlan, type StormPlan } from './storm-plan.js';
+import { CPU, RESOURCES, type StormPlan, stormPlan } from './storm-plan.js';
 import { SerialSection, SharedResource } from './storm-resources.js';
-import { ScratchArena, type ArrayStore } from './storm-scratch.js';
+import { type ArrayStore, ScratchArena } from './storm-scratch.js';
 
 /**
  * A boot storm as a discrete-event simulation: K instances of one engine start at once, or at an

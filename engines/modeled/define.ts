@@ -61,7 +61,9 @@ export function predict(spec: ModeledEngineSpec, cell: Cell): Measurement {
   const random = createRandom(cell.seed);
   const samples: Record<string, number[]> = {};
   const push = (metric: string, value: number): void => {
-    (samples[metric] ??= []).push(value);
+    const list = samples[metric] ?? [];
+    samples[metric] = list;
+    list.push(value);
   };
 
   const phases = bootPhases(spec, cell);

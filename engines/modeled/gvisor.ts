@@ -1,6 +1,6 @@
 import { assumed, derived, param } from '../param.js';
-import { docker } from './docker.js';
 import { defineModeledEngine } from './define.js';
+import { docker } from './docker.js';
 
 const runc = docker.spec;
 

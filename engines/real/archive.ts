@@ -19,7 +19,7 @@ export type ArchiveEntry =
 const MTIME = 0; // fixed, so an archive's bytes depend only on its contents
 
 function octal(value: number, width: number): string {
-  return value.toString(8).padStart(width - 1, '0') + '\0';
+  return `${value.toString(8).padStart(width - 1, '0')}\0`;
 }
 
 function tarHeader(
@@ -50,7 +50,7 @@ function tarHeader(
   header.write(octal(minor, 8), 337, 8, 'ascii');
   let sum = 0;
   for (const byte of header) sum += byte;
-  header.write(octal(sum, 7) + ' ', 148, 8, 'ascii');
+  header.write(`${octal(sum, 7)} `, 148, 8, 'ascii');
   return header;
 }
 

@@ -1,17 +1,17 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { registerCleanup, type CleanupHandle } from './cleanup.js';
 import { BUSYBOX_PACKAGE } from './busybox.js';
+import { type CleanupHandle, registerCleanup } from './cleanup.js';
 import {
+  type Availability,
   busyboxAvailability,
   combineAvailability,
-  defineRealDriver,
-  type Availability,
   type DriverSession,
+  defineRealDriver,
   type SessionContext,
 } from './driver.js';
 import { READY_MARKER } from './guest.js';
-import { imageLayer, IN_INSTANCE, rootfsEntries } from './rootfs.js';
+import { IN_INSTANCE, imageLayer, rootfsEntries } from './rootfs.js';
 import { findTool, REAL_RUN_ID, runCommand, runCommandSync, startInstance } from './spawn.js';
 
 /**

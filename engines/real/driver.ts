@@ -3,12 +3,12 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bench } from 'tinybench';
 import type { Cell, DensityResource, Engine, EngineKind, Measurement } from '../types.js';
-import { findStaticBusybox, BUSYBOX_PACKAGE } from './busybox.js';
+import { BUSYBOX_PACKAGE, findStaticBusybox } from './busybox.js';
 import { densityInstanceCount, extrapolateDensity } from './density.js';
-import { parseWorkOutput, WORK_SCRIPT, WORKLOADS, type WorkReport, type WorkloadName } from './guest.js';
-import { Launcher, withoutOverhead, type LaunchTiming } from './launcher.js';
+import { parseWorkOutput, WORK_SCRIPT, WORKLOADS, type WorkloadName, type WorkReport } from './guest.js';
+import { Launcher, type LaunchTiming, withoutOverhead } from './launcher.js';
 import { median } from './median.js';
-import { defaultMemoryBudgetMiB, resolveRealOptions, type ResolvedRealOptions } from './options.js';
+import { defaultMemoryBudgetMiB, type ResolvedRealOptions, resolveRealOptions } from './options.js';
 import { cpuSeconds, hostMemory, processTree, pssKiB } from './procfs.js';
 import { runCommand } from './spawn.js';
 import { makeTempDir } from './tempdir.js';
@@ -340,7 +340,11 @@ export async function measureBoot(
     for (const timing of sampled) {
       const phases = session.bootPhases?.(timing);
       if (!phases) continue;
-      for (const [phase, ms] of Object.entries(phases)) (out[`boot_time.${phase}`] ??= []).push(ms);
+      for (const [phase, ms] of Object.entries(phases)) {
+        const list = out[`boot_time.${phase}`] ?? [];
+        out[`boot_time.${phase}`] = list;
+        list.push(ms);
+      }
     }
     return out;
   } finally {

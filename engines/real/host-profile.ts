@@ -50,10 +50,7 @@ export interface HostProfile {
 
 /** $XDG_CONFIG_HOME/virtbench/host, else ~/.config/virtbench/host. */
 export function hostProfileDir(): string {
-  const base =
-    process.env.XDG_CONFIG_HOME && process.env.XDG_CONFIG_HOME.startsWith('/')
-      ? process.env.XDG_CONFIG_HOME
-      : join(homedir(), '.config');
+  const base = process.env.XDG_CONFIG_HOME?.startsWith('/') ? process.env.XDG_CONFIG_HOME : join(homedir(), '.config');
   return join(base, 'virtbench', 'host');
 }
 
@@ -254,8 +251,11 @@ export function fitHostProfile(run: MeasuredRun, resultFile: string): HostProfil
 /** One engine profile file, in the format `profile:` entries and engines/profile.ts read. */
 export function renderProfileYaml(profile: HostProfile['profiles'][string], resultFile: string): string {
   const groups: Record<string, Record<string, { value: number; source: string; verified: string }>> = {};
-  for (const p of profile.params)
-    (groups[p.group] ??= {})[p.name] = { value: p.value, source: p.source, verified: 'measured' };
+  for (const p of profile.params) {
+    const group = groups[p.group] ?? {};
+    groups[p.group] = group;
+    group[p.name] = { value: p.value, source: p.source, verified: 'measured' };
+  }
   const body = stringify({ id: profile.id, title: profile.title, base: profile.base, ...groups }, { lineWidth: 0 });
   return `# Fitted by \`virtbench calibrate --host\` from ${resultFile}; use it with \`- profile: <this file>\`.\n${body}`;
 }
@@ -287,7 +287,7 @@ export async function calibrateHost(resultFile: string, dir: string = hostProfil
     files.push(file);
   }
   const summary = join(dir, 'host-profile.json');
-  await writeFileAtomically(summary, JSON.stringify({ from: resultFile, ...profile }, null, 2) + '\n');
+  await writeFileAtomically(summary, `${JSON.stringify({ from: resultFile, ...profile }, null, 2)}\n`);
   files.push(summary);
   const lines = [`Host profile for ${profile.hardware.description}`, ''];
   for (const p of Object.values(profile.profiles)) {

@@ -1,6 +1,6 @@
 import { closeSync, constants, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { readFile, statfs } from 'node:fs/promises';
-import { createServer, connect, type AddressInfo } from 'node:net';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { availableParallelism, cpus, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HardwareProfile } from '../types.js';

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
-import { cpioArchive, type ArchiveEntry } from './archive.js';
+import { type ArchiveEntry, cpioArchive } from './archive.js';
 import { VM_DISK_MODULES, VM_INIT_SCRIPT, WORK_SCRIPT } from './guest.js';
-import { builtIn, moduleClosure, type KernelImage } from './kernel.js';
+import { builtIn, type KernelImage, moduleClosure } from './kernel.js';
 
 export interface Initramfs {
   /** gzip-compressed newc cpio, as the kernel unpacks it. */
@@ -56,6 +56,6 @@ export async function buildInitramfs(busyboxPath: string, kernel: KernelImage): 
       diskReason = `kernel ${kernel.release ?? kernel.path} builds virtio-blk as a module and no /lib/modules/${kernel.release} was found`;
     }
   }
-  entries.push({ type: 'file', path: 'vb/modules', data: Buffer.from(modules.join('\n') + '\n') });
+  entries.push({ type: 'file', path: 'vb/modules', data: Buffer.from(`${modules.join('\n')}\n`) });
   return { data: gzipSync(cpioArchive(entries), { level: 6 }), hasDisk, diskReason };
 }

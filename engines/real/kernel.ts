@@ -27,10 +27,7 @@ export interface KernelImage {
 
 /** $XDG_CACHE_HOME/virtbench, else ~/.cache/virtbench. */
 export function cacheDir(): string {
-  const base =
-    process.env.XDG_CACHE_HOME && process.env.XDG_CACHE_HOME.startsWith('/')
-      ? process.env.XDG_CACHE_HOME
-      : join(homedir(), '.cache');
+  const base = process.env.XDG_CACHE_HOME?.startsWith('/') ? process.env.XDG_CACHE_HOME : join(homedir(), '.cache');
   return join(base, 'virtbench');
 }
 

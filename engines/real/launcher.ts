@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Writable } from 'node:stream';
-import { registerCleanup, type CleanupHandle } from './cleanup.js';
+import { type CleanupHandle, registerCleanup } from './cleanup.js';
 import { median } from './median.js';
 import { CommandError, findTool, killGroup, REAL_RUN_ID, RUN_ENV } from './spawn.js';
 
@@ -207,8 +207,7 @@ export class Launcher {
 
 function drainLines(buffer: string, onLine: (line: string) => void): string {
   let rest = buffer;
-  let newline: number;
-  while ((newline = rest.indexOf('\n')) >= 0) {
+  for (let newline = rest.indexOf('\n'); newline >= 0; newline = rest.indexOf('\n')) {
     onLine(rest.slice(0, newline).replace(/\r$/, ''));
     rest = rest.slice(newline + 1);
   }

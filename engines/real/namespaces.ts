@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { BUSYBOX_PACKAGE } from './busybox.js';
 import {
+  type Availability,
   busyboxAvailability,
   combineAvailability,
-  defineRealDriver,
-  type Availability,
   type DriverSession,
+  defineRealDriver,
   type SessionContext,
 } from './driver.js';
 import { READY_MARKER } from './guest.js';

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { BUSYBOX_PACKAGE } from './busybox.js';
 import {
   busyboxAvailability,
-  defineRealDriver,
   type DriverSession,
+  defineRealDriver,
   type IdleInstance,
   type SessionContext,
 } from './driver.js';

@@ -2,14 +2,14 @@ import { existsSync } from 'node:fs';
 import { open, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Cell, EngineKind } from '../types.js';
-import { probeAccelerator, type Accelerator } from './accel.js';
+import { type Accelerator, probeAccelerator } from './accel.js';
 import { BUSYBOX_PACKAGE } from './busybox.js';
 import {
+  type Availability,
   busyboxAvailability,
   combineAvailability,
-  defineRealDriver,
-  type Availability,
   type DriverSession,
+  defineRealDriver,
   type SessionContext,
 } from './driver.js';
 import { parseGuestDmesg, READY_MARKER, WORKLOAD_SIZES } from './guest.js';

@@ -1,7 +1,7 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { registerCleanup, type CleanupHandle } from './cleanup.js';
+import { type CleanupHandle, registerCleanup } from './cleanup.js';
 
 /**
  * Spawning for real drivers. Every command is an argv array (nothing is ever parsed by a shell),
@@ -218,8 +218,7 @@ export function startInstance(argv: readonly string[], options: InstanceOptions)
     const timer = setTimeout(() => fail(`no "${options.marker}" within ${options.timeoutMs} ms`), options.timeoutMs);
     child.stdout!.setEncoding('utf8').on('data', (data: string) => {
       partial += data;
-      let newline: number;
-      while ((newline = partial.indexOf('\n')) >= 0) {
+      for (let newline = partial.indexOf('\n'); newline >= 0; newline = partial.indexOf('\n')) {
         const line = partial.slice(0, newline).replace(/\r$/, '');
         partial = partial.slice(newline + 1);
         lines.push(line);
