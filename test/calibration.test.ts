@@ -12,8 +12,8 @@ import {
 } from '../bench/calibrate/calibrate.js';
 import { gates, loadPublished, type PublishedRow, parsePublished } from '../bench/calibrate/published.js';
 import { renderCalibration, renderCalibrationCsv } from '../bench/calibrate/report.js';
-import { InputError } from '../bench/errors.js';
 import { BUILTIN_HARDWARE } from '../engines/hardware/index.js';
+import { InputError } from '../engines/shared/errors.js';
 import { runCli, withTempDir } from './helpers.js';
 
 let published: PublishedRow[];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateClaim } from '../bench/claims.js';
-import type { ResultRow } from '../bench/metrics.js';
-import type { EngineSummary } from '../bench/results.js';
+import type { ResultRow } from '../bench/report/metrics.js';
+import type { EngineSummary } from '../bench/report/results.js';
+import { evaluateClaim } from '../bench/run/claims.js';
 import { claimSchema } from '../bench/scenario/schema.js';
 
 const engines: EngineSummary[] = [

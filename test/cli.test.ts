@@ -4,14 +4,15 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { renderScenarioJsonSchema } from '../bench/commands/schema.js';
+import { renderScenarioJsonSchema } from '../bench/cli/commands/schema.js';
 import { runCli, withTempDir } from './helpers.js';
 
 const exec = promisify(execFile);
 
 /** Runs the installed entry point the way a user does; `npm test` builds dist/ first. */
 async function virtbench(args: string[], cwd = process.cwd()) {
-  if (!existsSync('dist/bench/cli.js')) throw new Error('dist/ is missing: run `npm run build` (npm test does it)');
+  if (!existsSync('dist/bench/cli/main.js'))
+    throw new Error('dist/ is missing: run `npm run build` (npm test does it)');
   try {
     const { stdout, stderr } = await exec(process.execPath, [join(process.cwd(), 'bin/virtbench.js'), ...args], {
       cwd,

@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { renderCsv } from '../bench/report/csv.js';
-import { runScenario } from '../bench/runner.js';
+import { runScenario } from '../bench/run/runner.js';
 import { loadScenario } from '../bench/scenario/load.js';
 
 const REQUIRED =

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../bench/errors.js';
-import { runScenario } from '../bench/runner.js';
+import { runScenario } from '../bench/run/runner.js';
 import { loadScenario } from '../bench/scenario/load.js';
+import { InputError } from '../engines/shared/errors.js';
 
 describe('engines from outside the registry', () => {
   it('runs a profile file and a module beside a built-in engine', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bandProblems, type ResolvedBand, resolveBand, withinBand } from '../bench/gate/bands.js';
 import { parseBandFlag } from '../bench/gate/config.js';
-import type { RunResult } from '../bench/results.js';
+import type { RunResult } from '../bench/report/results.js';
 import { firmwareProfile, makeBaseline, meanOf, replaceEngine, writeVariant } from './gate-helpers.js';
 import { runCli } from './helpers.js';
 

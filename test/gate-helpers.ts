@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import type { RunResult } from '../bench/results.js';
+import type { RunResult } from '../bench/report/results.js';
 import type { ModeledEngine } from '../engines/modeled/define.js';
 import { loadEngine } from '../engines/registry.js';
 import { runCli, SEED_SCENARIO } from './helpers.js';

@@ -8,9 +8,9 @@ import { compareEnvironments } from '../bench/gate/environment.js';
 import { evaluateGate, gatePassed } from '../bench/gate/evaluate.js';
 import { bootstrapInterval, permutationTest, smallestAttainablePValue } from '../bench/gate/resampling.js';
 import { renderGateTable } from '../bench/gate/table.js';
-import type { RunResult } from '../bench/results.js';
-import { summarize } from '../bench/stats.js';
-import { createRandom, noiseFactor } from '../engines/model/random.js';
+import type { RunResult } from '../bench/report/results.js';
+import { createRandom, noiseFactor } from '../engines/shared/random.js';
+import { summarize } from '../engines/shared/stats.js';
 import { makeResult, row } from './gate-synthetic.js';
 
 describe('permutation test', () => {

@@ -1,8 +1,8 @@
-import type { ResultRow } from '../bench/metrics.js';
-import { metricInfo } from '../bench/metrics.js';
-import type { RunResult } from '../bench/results.js';
-import { summarize } from '../bench/stats.js';
+import type { ResultRow } from '../bench/report/metrics.js';
+import { metricInfo } from '../bench/report/metrics.js';
+import type { RunResult } from '../bench/report/results.js';
 import { findHardware } from '../engines/hardware/index.js';
+import { summarize } from '../engines/shared/stats.js';
 
 /** Hand-made results for unit tests of the gate: only what the gate reads, filled in consistently. */
 

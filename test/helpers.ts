@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { main } from '../bench/cli.js';
-import type { CliContext } from '../bench/cli-context.js';
-import { buildCell } from '../bench/runner.js';
+import type { CliContext } from '../bench/cli/context.js';
+import { main } from '../bench/cli/main.js';
+import { buildCell } from '../bench/run/runner.js';
 import { loadScenario, type Scenario } from '../bench/scenario/load.js';
 import type { Cell } from '../engines/types.js';
 

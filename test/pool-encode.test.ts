@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CellBatch } from '../bench/pool/batch.js';
-import { encodeBatch, isEncoded } from '../bench/pool/encode.js';
+import type { CellBatch } from '../bench/run/pool/batch.js';
+import { encodeBatch, isEncoded } from '../bench/run/pool/encode.js';
 
 const batch = (csv: string, json: string): CellBatch => ({ cells: [], csv, json, rowCount: 1 });
 const timing = { thread: 1, startedAt: 0, endedAt: 1 };

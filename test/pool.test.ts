@@ -2,17 +2,17 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { currentEnvironment } from '../bench/environment.js';
-import { retentionFor, runBatch } from '../bench/pool/batch.js';
-import type { BatchTiming } from '../bench/pool/encode.js';
-import { fromPortable, toPortable } from '../bench/pool/portable.js';
-import { type FileRunOptions, poolPays, runScenarioToFiles, shareableKnownMs } from '../bench/pool/run.js';
 import { renderCsv } from '../bench/report/csv.js';
 import { renderJson } from '../bench/report/json.js';
-import { planCells, runScenario } from '../bench/runner.js';
+import { retentionFor, runBatch } from '../bench/run/pool/batch.js';
+import type { BatchTiming } from '../bench/run/pool/encode.js';
+import { fromPortable, toPortable } from '../bench/run/pool/portable.js';
+import { type FileRunOptions, poolPays, runScenarioToFiles, shareableKnownMs } from '../bench/run/pool/run.js';
+import { planCells, runScenario } from '../bench/run/runner.js';
 import { loadScenario } from '../bench/scenario/load.js';
 import { defineModeledEngine } from '../engines/modeled/define.js';
 import { kvm } from '../engines/modeled/kvm.js';
+import { currentEnvironment } from '../engines/shared/environment.js';
 import { runCli, withTempDir } from './helpers.js';
 
 const SWEEP = 'test/fixtures/pool-sweep.yaml';
@@ -256,7 +256,7 @@ describe('sweeps on a worker pool', () => {
     const swept = await loadScenario(SWEEP);
     // 4 memory sizes x 3 vCPU counts x 3 engines, each at 20 and at 200 instances, at 5,000 instances per ms.
     expect(shareableKnownMs(swept, planCells(swept))).toBe((36 * 20 + 36 * 200 - 200) / 5000);
-    const grid = await loadScenario('bench/self/storm-grid.yaml');
+    const grid = await loadScenario('test/perf/storm-grid.yaml');
     expect(shareableKnownMs(grid, planCells(grid))).toBe((15 * (25_000 + 50_000 + 75_000 + 100_000) - 100_000) / 5000);
     // One cell, however large, leaves a second thread nothing.
     expect(shareableKnownMs(grid, planCells(grid).slice(-1))).toBe(0);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CliContext } from '../bench/cli-context.js';
-import { createProgress, progressAllowed } from '../bench/progress.js';
+import type { CliContext } from '../bench/cli/context.js';
+import { createProgress, progressAllowed } from '../bench/cli/progress.js';
 import { Capture } from './helpers.js';
 
 function context(tty: boolean, env: NodeJS.ProcessEnv = {}): CliContext & { stderr: Capture } {

@@ -2,9 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hyperfineCommand } from '../bench/real-vs-hyperfine.js';
 import { compareModelWithReal, modelError } from '../bench/report/model-vs-real.js';
-import type { RunResult } from '../bench/results.js';
+import type { RunResult } from '../bench/report/results.js';
 import { loadScenario } from '../bench/scenario/load.js';
 import { findHardware } from '../engines/hardware/index.js';
 import { docker } from '../engines/modeled/docker.js';
@@ -20,6 +19,7 @@ import { Launcher, type LaunchTiming, withoutOverhead } from '../engines/real/la
 import { defaultMemoryBudgetMiB } from '../engines/real/options.js';
 import { findTool } from '../engines/real/spawn.js';
 import { withTempDir } from './helpers.js';
+import { hyperfineCommand } from './perf/real-vs-hyperfine.js';
 
 const entries: ArchiveEntry[] = [
   { type: 'dir', path: 'bin' },

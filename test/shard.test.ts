@@ -2,9 +2,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { planCells } from '../bench/runner.js';
+import { planCells } from '../bench/run/runner.js';
+import { parseShard, shardCells } from '../bench/run/shard.js';
 import { loadScenario } from '../bench/scenario/load.js';
-import { parseShard, shardCells } from '../bench/shard.js';
 import { runCli, SEED_SCENARIO, withTempDir } from './helpers.js';
 
 const SWEEP_SCENARIO = 'test/fixtures/small-sweep.yaml';

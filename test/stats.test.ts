@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { percentile, sampleStddev, summarize, tQuantile975 } from '../bench/stats.js';
+import { percentile, sampleStddev, summarize, tQuantile975 } from '../engines/shared/stats.js';
 
 describe('percentile', () => {
   it('interpolates linearly between closest ranks', () => {

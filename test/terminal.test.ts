@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderTerminal } from '../bench/report/terminal.js';
-import { runScenario } from '../bench/runner.js';
+import { runScenario } from '../bench/run/runner.js';
 import { loadScenario } from '../bench/scenario/load.js';
 import { runCli, withTempDir } from './helpers.js';
 

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../bench/errors.js';
 import { loadScenario } from '../bench/scenario/load.js';
+import { InputError } from '../engines/shared/errors.js';
 import { runCli, withTempDir } from './helpers.js';
 
 const fixture = (name: string) => join('test/fixtures', name);

@@ -2,12 +2,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../bench/errors.js';
 import { loadScenario } from '../bench/scenario/load.js';
 import { engineTimes, OVERHEAD_DIMENSIONS } from '../engines/model/overhead.js';
 import type { ModeledEngineSpec } from '../engines/model/params.js';
 import type { ModeledEngine } from '../engines/modeled/define.js';
 import { engineIds, loadEngine } from '../engines/registry.js';
+import { InputError } from '../engines/shared/errors.js';
 import type { Cell, Workload } from '../engines/types.js';
 import {
   APPLICATION_WORKLOADS,

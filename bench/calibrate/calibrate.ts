@@ -5,12 +5,12 @@ import { BUILTIN_IMAGES } from '../../engines/images.js';
 import { nativeTimes, OVERHEAD_DIMENSIONS } from '../../engines/model/overhead.js';
 import type { ModeledEngine } from '../../engines/modeled/define.js';
 import { engineIds, loadEngine } from '../../engines/registry.js';
+import { currentEnvironment, type Environment } from '../../engines/shared/environment.js';
+import { InputError } from '../../engines/shared/errors.js';
 import type { Engine, Param } from '../../engines/types.js';
 import { BUILTIN_WORKLOADS, findWorkload } from '../../engines/workloads.js';
-import { currentEnvironment, type Environment } from '../environment.js';
-import { InputError } from '../errors.js';
-import { METRIC_FAMILIES } from '../metrics.js';
-import { buildCell, runScenario } from '../runner.js';
+import { METRIC_FAMILIES } from '../report/metrics.js';
+import { buildCell, runScenario } from '../run/runner.js';
 import { loadScenario, type Scenario, type ScenarioEngine } from '../scenario/load.js';
 import {
   BENCHMARKS,

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
-import { packageRoot } from '../environment.js';
-import { InputError } from '../errors.js';
+import { packageRoot } from '../../engines/shared/environment.js';
+import { InputError } from '../../engines/shared/errors.js';
 
 /** One published measurement: one engine's value for one benchmark of one study (engines/data/README.md). */
 export interface PublishedRow {

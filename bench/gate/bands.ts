@@ -1,5 +1,5 @@
-import type { ResultRow } from '../metrics.js';
 import { formatNumber } from '../report/format.js';
+import type { ResultRow } from '../report/metrics.js';
 
 /**
  * Bands: the value a run must land in, in the manner of Kata Containers' checkmetrics. Either

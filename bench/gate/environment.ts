@@ -1,4 +1,4 @@
-import type { RunResult } from '../results.js';
+import type { RunResult } from '../report/results.js';
 
 /**
  * Whether two results may be compared at all. Numbers from different machines differ for reasons

@@ -1,6 +1,6 @@
-import { InputError, type InputProblem } from '../errors.js';
-import type { ResultRow } from '../metrics.js';
-import type { RunResult } from '../results.js';
+import { InputError, type InputProblem } from '../../engines/shared/errors.js';
+import type { ResultRow } from '../report/metrics.js';
+import type { RunResult } from '../report/results.js';
 import { didYouMean } from '../scenario/suggest.js';
 import { bandStatValue, resolveBand, withinBand } from './bands.js';
 import { formatChange, isWorse, relativeChange } from './change.js';

@@ -1,4 +1,4 @@
-import { createRandom, hashString, type Random } from '../../engines/model/random.js';
+import { createRandom, hashString, type Random } from '../../engines/shared/random.js';
 
 /**
  * Resampling tests on raw samples: a permutation test for "did it change?" and a percentile

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { InputError, readInputFile } from '../errors.js';
-import { RESULT_SCHEMA_VERSION, type RunResult } from '../results.js';
+import { InputError, readInputFile } from '../../engines/shared/errors.js';
+import { RESULT_SCHEMA_VERSION, type RunResult } from '../report/results.js';
 import { problemsFromIssues } from '../scenario/issues.js';
 import { parseSourceFile } from '../scenario/load.js';
 

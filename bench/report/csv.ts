@@ -1,6 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
-import type { ResultRow } from '../metrics.js';
-import type { RunResult } from '../results.js';
+import type { ResultRow } from './metrics.js';
+import type { RunResult } from './results.js';
 
 /** The fixed columns, in order; one `param_<name>` column per sweep parameter follows them. */
 export const CSV_COLUMNS = [

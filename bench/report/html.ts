@@ -2,9 +2,9 @@ import { formatChange, relativeChange } from '../gate/change.js';
 import { formatDifferences } from '../gate/environment.js';
 import { type GateReport, gatePassed } from '../gate/evaluate.js';
 import { countLine, engineLabel, metricLabel, tableCells } from '../gate/table.js';
-import { metricInfo, type ResultRow } from '../metrics.js';
-import type { RunResult } from '../results.js';
 import { formatNumber, formatValue } from './format.js';
+import { metricInfo, type ResultRow } from './metrics.js';
+import type { RunResult } from './results.js';
 
 /**
  * A self-contained HTML report: inline CSS and inline SVG, no scripts, fonts or images to fetch.

@@ -1,5 +1,5 @@
-import type { ResultRow } from '../metrics.js';
-import type { RunResult } from '../results.js';
+import type { ResultRow } from './metrics.js';
+import type { RunResult } from './results.js';
 
 const ROWS_PLACEHOLDER = '\n  "rows": []';
 

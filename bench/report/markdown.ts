@@ -2,9 +2,9 @@ import { formatChange, relativeChange } from '../gate/change.js';
 import { formatDifferences } from '../gate/environment.js';
 import { type GateReport, gatePassed } from '../gate/evaluate.js';
 import { countLine, engineLabel, metricLabel, tableCells } from '../gate/table.js';
-import { metricInfo, type ResultRow } from '../metrics.js';
-import type { RunResult } from '../results.js';
 import { CHARTED_METRICS, COMPARISON_ROWS, formatValue } from './format.js';
+import { metricInfo, type ResultRow } from './metrics.js';
+import type { RunResult } from './results.js';
 
 /**
  * The Markdown report CI shows people: a verdict, the gate (or comparison) table, the classic

@@ -1,7 +1,7 @@
 import { createColors } from 'picocolors';
-import type { ResultRow } from '../metrics.js';
-import type { RunResult } from '../results.js';
 import { formatNumber, formatValue } from './format.js';
+import type { ResultRow } from './metrics.js';
+import type { RunResult } from './results.js';
 
 /**
  * Each real driver beside the model's prediction for the same host, and how far the model is

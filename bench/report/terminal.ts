@@ -1,9 +1,9 @@
 import { createColors } from 'picocolors';
-import { metricInfo, type ResultRow } from '../metrics.js';
-import type { EngineSummary, RunResult } from '../results.js';
 import { renderCurve, renderTimeline, stormTimeline, sweepCurves } from './curves.js';
 import { CHARTED_METRICS, COMPARISON_ROWS, formatValue } from './format.js';
+import { metricInfo, type ResultRow } from './metrics.js';
 import { hasRealRows, renderModelVsReal } from './model-vs-real.js';
+import type { EngineSummary, RunResult } from './results.js';
 
 export interface TerminalOptions {
   readonly color: boolean;

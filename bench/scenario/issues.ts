@@ -1,6 +1,6 @@
 import type { Document, LineCounter } from 'yaml';
 import type { z } from 'zod';
-import type { InputProblem } from '../errors.js';
+import type { InputProblem } from '../../engines/shared/errors.js';
 import { formatPath, locate, type PathSegment } from './locate.js';
 import { didYouMean } from './suggest.js';
 

@@ -8,6 +8,7 @@ import type { ModeledEngine } from '../../engines/modeled/define.js';
 import { buildEngineFromProfile, engineProfileSchema } from '../../engines/profile.js';
 import { detectHostHardware, HOST_HARDWARE_ID } from '../../engines/real/host.js';
 import { engineIds, engineShapeProblems, hasEngine, loadEngine } from '../../engines/registry.js';
+import { InputError, type InputProblem, readInputFile } from '../../engines/shared/errors.js';
 import type {
   App,
   DensityPolicy,
@@ -18,8 +19,7 @@ import type {
   Workload,
 } from '../../engines/types.js';
 import { findWorkload, workloadIds } from '../../engines/workloads.js';
-import { InputError, type InputProblem, readInputFile } from '../errors.js';
-import { isKnownMetric, type MetricFamily } from '../metrics.js';
+import { isKnownMetric, type MetricFamily } from '../report/metrics.js';
 import { problemsFromIssues } from './issues.js';
 import { formatPath, locate, type PathSegment } from './locate.js';
 import {

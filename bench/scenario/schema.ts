@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ENGINE_KINDS } from '../../engines/types.js';
-import { fixedMetricIds, isKnownMetric, METRIC_FAMILIES } from '../metrics.js';
+import { fixedMetricIds, isKnownMetric, METRIC_FAMILIES } from '../report/metrics.js';
 
 /**
  * The scenario file format. Keys are camelCase and mirror the engine types one to one, so a

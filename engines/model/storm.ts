@@ -1,6 +1,6 @@
+import { createRandom, noiseFactor, type Random } from '../shared/random.js';
 import type { Cell, StormSettings } from '../types.js';
 import type { ModeledEngineSpec } from './params.js';
-import { createRandom, noiseFactor, type Random } from './random.js';
 import { MinHeap } from './storm-heap.js';
 import { CPU, RESOURCES, type StormPlan, stormPlan } from './storm-plan.js';
 import { SerialSection, SharedResource } from './storm-resources.js';

@@ -4,9 +4,9 @@ import { imageFootprint } from '../model/image.js';
 import { faultBlastRadius, sharesHostKernel } from '../model/isolation.js';
 import { engineTimes, nativeTimes, OVERHEAD_DIMENSIONS, overheadPercent } from '../model/overhead.js';
 import type { ModeledEngineSpec } from '../model/params.js';
-import { createRandom, noiseFactor } from '../model/random.js';
 import { stormMeasurement } from '../model/storm-metrics.js';
 import { unsuitability } from '../model/suitability.js';
+import { createRandom, noiseFactor } from '../shared/random.js';
 import type { Cell, Engine, Measurement } from '../types.js';
 
 export interface ModeledEngine<S extends ModeledEngineSpec = ModeledEngineSpec> extends Engine {

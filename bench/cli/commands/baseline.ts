@@ -1,0 +1,89 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { writeAtomically } from '../../../engines/shared/atomic-write.js';
+import { InputError, usageError } from '../../../engines/shared/errors.js';
+import { formatChange, relativeChange } from '../../gate/change.js';
+import { readResultFile } from '../../gate/results-file.js';
+import { renderJson } from '../../report/json.js';
+import type { RunResult } from '../../report/results.js';
+import { runScenario } from '../../run/runner.js';
+import { loadScenario } from '../../scenario/load.js';
+import { type CliContext, parseCount, resolveScenarioPath, write } from '../context.js';
+import { inputPath, readResult, refuseShard } from './gate.js';
+
+export const BASELINE_DIR = 'reports/baselines';
+
+interface UpdateFlags {
+  from?: string;
+  dir: string;
+  seed?: number;
+  repetitions?: number;
+}
+
+/** What moved between the old baseline and the new one, largest first, for the update message. */
+function changes(previous: RunResult, next: RunResult): string[] {
+  const key = (r: RunResult['rows'][number]) => `${r.engine}\u0000${r.metric}\u0000${JSON.stringify(r.params)}`;
+  const old = new Map(previous.rows.map((r) => [key(r), r]));
+  const moved = next.rows
+    .map((row) => ({ row, before: old.get(key(row)) }))
+    .filter(({ row, before }) => !before || JSON.stringify(before.samples) !== JSON.stringify(row.samples))
+    .map(({ row, before }) => ({ row, change: before ? relativeChange(row.metric, before.mean, row.mean) : Infinity }));
+  const added = moved.filter((m) => !Number.isFinite(m.change)).length;
+  const removed = previous.rows.filter((r) => !next.rows.some((n) => key(n) === key(r))).length;
+  const lines = [`${moved.length - added} of ${next.rows.length} rows changed, ${added} added, ${removed} removed`];
+  const largest = moved
+    .filter((m) => Number.isFinite(m.change))
+    .sort((a, b) => Math.abs(b.change) - Math.abs(a.change))
+    .slice(0, 8);
+  for (const { row, change } of largest)
+    lines.push(
+      `  ${row.engine} ${row.metric}${Object.keys(row.params).length ? ` ${JSON.stringify(row.params)}` : ''}: mean ${formatChange(change)}`,
+    );
+  return lines;
+}
+
+export function register(program: Command, context: CliContext): void {
+  const baseline = program
+    .command('baseline')
+    .description('manage the committed baselines that `virtbench gate` compares with');
+  baseline
+    .command('update')
+    .description(
+      `run a scenario (default: scenarios/seed-comparison.yaml) and write it as ${BASELINE_DIR}/<name>.json; commit the file with the change that moved it`,
+    )
+    .argument('[scenario]', 'scenario YAML file')
+    .option('--from <result>', 'promote this JSON result (a run or merged shards) instead of running the scenario')
+    .option('--dir <dir>', 'baseline folder', BASELINE_DIR)
+    .option('--seed <n>', 'override the scenario seed', parseCount('--seed'))
+    .option('-r, --repetitions <n>', 'override the repetitions per cell', parseCount('--repetitions', 1))
+    .action(async (scenarioArg: string | undefined, flags: UpdateFlags) => {
+      let result: RunResult;
+      if (flags.from) {
+        if (scenarioArg) throw usageError('give either a scenario to run or --from, not both');
+        const loaded = await readResult(flags.from, context);
+        refuseShard(loaded.raw, flags.from);
+        result = loaded.result;
+      } else {
+        const file = resolveScenarioPath(scenarioArg, context);
+        const scenario = await loadScenario(file, { seed: flags.seed, repetitions: flags.repetitions });
+        result = await runScenario(scenario);
+      }
+      const target = join(flags.dir, `${result.scenario.name}.json`);
+      const path = inputPath(target, context);
+      let summary = ['new baseline'];
+      if (existsSync(path)) {
+        try {
+          summary = changes((await readResultFile(path)).result, result);
+        } catch (error) {
+          if (!(error instanceof InputError)) throw error;
+          summary = ['the previous file was not a readable result; replaced'];
+        }
+      }
+      await writeAtomically([{ path, content: renderJson(result) }]);
+      write(context.stdout, `wrote ${target}: ${summary.join('\n')}`);
+      const failed = result.claims.filter((c) => c.holds === false);
+      if (failed.length > 0)
+        write(context.stderr, `warning: the baseline's claims do not all hold: ${failed.map((c) => c.id).join(', ')}`);
+    });
+}

@@ -1,0 +1,82 @@
+import { join } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { calibrateHost } from '../../../engines/real/host-profile.js';
+import { writeAtomically } from '../../../engines/shared/atomic-write.js';
+import { packageRoot } from '../../../engines/shared/environment.js';
+import { EXIT, usageError } from '../../../engines/shared/errors.js';
+import { CALIBRATION_DIR, calibrate, summarize } from '../../calibrate/calibrate.js';
+import { loadPublished } from '../../calibrate/published.js';
+import { renderCalibration, renderCalibrationCsv, renderCalibrationSummary } from '../../calibrate/report.js';
+import { type CliContext, useColor, write } from '../context.js';
+
+export interface CalibrateFlags {
+  out: string;
+  tolerance: number;
+  median: number;
+  quiet?: boolean;
+  color?: boolean;
+}
+
+function parsePercent(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0)
+      throw new InvalidArgumentError(`${name} must be a percentage of at least 0`);
+    return n;
+  };
+}
+
+export function register(program: Command, context: CliContext, setExit: (code: number) => void): void {
+  program
+    .command('calibrate')
+    .description(
+      `run one scenario per published study (${CALIBRATION_DIR}) and compare the model with the published measurements`,
+    )
+    .option('-o, --out <dir>', 'write <dir>/calibration.csv', 'reports')
+    .option(
+      '-t, --tolerance <pct>',
+      'largest relative error a row read or derived from a source may have',
+      parsePercent('--tolerance'),
+      10,
+    )
+    .option('--median <pct>', 'largest median relative error over those rows', parsePercent('--median'), 5)
+    .option(
+      '--host [result]',
+      "instead: fit this host's parameters from a real run's JSON (default reports/real-host.json) and save them as engine profiles",
+    )
+    .option('-q, --quiet', 'print only the summary')
+    .option('--color', 'force colour')
+    .option('--no-color', 'no colour')
+    .action(async (flags: CalibrateFlags & { host?: string | true }) => {
+      if (flags.host !== undefined) {
+        // engines/real/host-profile.ts does the fitting and writing; see the README's "Real drivers".
+        const calibration = await calibrateHost(
+          flags.host === true ? join(flags.out, 'real-host.json') : flags.host,
+        ).catch((error: Error) => {
+          throw usageError(
+            error.message,
+            'run `virtbench run scenarios/real-host.yaml` first, or pass its JSON result: --host path/to/result.json',
+          );
+        });
+        write(context.stdout, calibration.text);
+        return;
+      }
+      const root = packageRoot();
+      const published = await loadPublished(root);
+      const run = await calibrate(join(root, CALIBRATION_DIR), published);
+      const summary = summarize(run.rows, flags.tolerance);
+      const file = join(flags.out, 'calibration.csv');
+      await writeAtomically([{ path: file, content: renderCalibrationCsv(run.rows) }]);
+      const options = {
+        color: useColor(context, flags.color),
+        tolerancePct: flags.tolerance,
+        medianTolerancePct: flags.median,
+      };
+      write(
+        context.stdout,
+        flags.quiet ? renderCalibrationSummary(summary, options) : renderCalibration(run.rows, summary, options),
+      );
+      write(context.stdout, `wrote ${file}`);
+      if (summary.failing.length > 0 || summary.medianAbsErrorPct > flags.median) setExit(EXIT.failed);
+    });
+}

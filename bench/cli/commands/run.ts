@@ -1,0 +1,69 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { EXIT } from '../../../engines/shared/errors.js';
+import { renderTerminal } from '../../report/terminal.js';
+import { defaultWorkers, runScenarioToFiles } from '../../run/pool/run.js';
+import { parseShard, type ShardSpec, shardFileBase, startShard } from '../../run/shard.js';
+import { loadScenario } from '../../scenario/load.js';
+import { type CliContext, parseCount, parseList, resolveScenarioPath, useColor, write } from '../context.js';
+import { createProgress } from '../progress.js';
+
+export interface RunFlags {
+  out: string;
+  seed?: number;
+  repetitions?: number;
+  engines?: string[];
+  quiet?: boolean;
+  color?: boolean;
+  shard?: ShardSpec;
+  workers?: number;
+}
+
+export function register(program: Command, context: CliContext, setExit: (code: number) => void): void {
+  program
+    .command('run')
+    .description('run a scenario and write <out>/<name>.csv and .json (default: scenarios/seed-comparison.yaml)')
+    .argument('[scenario]', 'scenario YAML file')
+    .option('-o, --out <dir>', 'output folder', 'reports')
+    .option('--seed <n>', 'override the scenario seed', parseCount('--seed'))
+    .option('-r, --repetitions <n>', 'override the repetitions per cell', parseCount('--repetitions', 1))
+    .option('-e, --engines <ids>', 'comma-separated engine ids to run instead of the scenario list', parseList)
+    .option(
+      '--shard <i/n>',
+      'run only shard i of n of the cells (write <name>.shard-i-of-n.*; combine with `virtbench merge`)',
+      parseShard,
+    )
+    .option(
+      '-w, --workers <n>',
+      `threads that run model cells (default: the number of cores, ${defaultWorkers()} here)`,
+      parseCount('--workers', 1),
+    )
+    .option('-q, --quiet', 'print only where the reports went')
+    .option('--color', 'force colour')
+    .option('--no-color', 'no colour')
+    .action(async (scenarioArg: string | undefined, flags: RunFlags) => {
+      const file = resolveScenarioPath(scenarioArg, context);
+      const overrides = { seed: flags.seed, repetitions: flags.repetitions, engines: flags.engines };
+      const scenario = await loadScenario(file, overrides);
+      const shard = flags.shard ? startShard(scenario, flags.shard) : undefined;
+      const base = join(flags.out, shard ? shardFileBase(scenario.name, shard.spec) : scenario.name);
+      // Rows stream to disk as cells finish, in canonical order, whichever worker ran them.
+      const progress = createProgress(context, { quiet: flags.quiet });
+      const run = await runScenarioToFiles(scenario, {
+        ...(shard ? shard.options() : {}),
+        ...(shard ? { finish: (ran) => shard.finish(ran) } : {}),
+        source: { file, overrides },
+        base,
+        workers: flags.workers,
+        onProgress: (done, total) => progress.update(done, total),
+      }).finally(() => progress.stop());
+      const result = run.result;
+      if (!flags.quiet) write(context.stdout, renderTerminal(result, { color: useColor(context, flags.color) }));
+      write(context.stdout, `wrote ${base}.csv and ${base}.json`);
+      const failed = result.claims.filter((c) => c.holds === false);
+      if (failed.length > 0) {
+        write(context.stderr, `${failed.length} claim(s) failed: ${failed.map((c) => c.id).join(', ')}`);
+        setExit(EXIT.failed);
+      }
+    });
+}

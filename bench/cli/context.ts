@@ -1,0 +1,63 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { InvalidArgumentError } from 'commander';
+import { packageRoot } from '../../engines/shared/environment.js';
+import { usageError } from '../../engines/shared/errors.js';
+
+/** What a command may touch of the outside world; tests pass their own. */
+export interface CliContext {
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+}
+
+export function defaultContext(): CliContext {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+}
+
+/** Colour only on a terminal, never with NO_COLOR, always with FORCE_COLOR. */
+export function useColor(context: CliContext, flag: boolean | undefined): boolean {
+  if (flag === false) return false;
+  if (context.env.NO_COLOR !== undefined && context.env.NO_COLOR !== '') return false;
+  if (context.env.FORCE_COLOR !== undefined && context.env.FORCE_COLOR !== '0') return true;
+  return flag === true || context.stdout.isTTY === true;
+}
+
+export const DEFAULT_SCENARIO = 'scenarios/seed-comparison.yaml';
+
+/** A scenario path as given, else relative to the package, so `npx virtbench run` works from anywhere. */
+export function resolveScenarioPath(given: string | undefined, context: CliContext): string {
+  if (given !== undefined) return isAbsolute(given) ? given : relativeToCwd(given, context);
+  if (existsSync(resolve(context.cwd, DEFAULT_SCENARIO))) return relativeToCwd(DEFAULT_SCENARIO, context);
+  const bundled = resolve(packageRoot(), DEFAULT_SCENARIO);
+  if (existsSync(bundled)) return bundled;
+  throw usageError(
+    `default scenario ${DEFAULT_SCENARIO} not found`,
+    'pass a scenario file: virtbench run path/to/scenario.yaml',
+  );
+}
+
+/** Paths stay as the user wrote them in messages and results; they are read relative to the context's cwd. */
+function relativeToCwd(path: string, context: CliContext): string {
+  return context.cwd === process.cwd() ? path : resolve(context.cwd, path);
+}
+
+export function parseCount(name: string, min = 0) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < min)
+      throw new InvalidArgumentError(`${name} must be a whole number of at least ${min}`);
+    return Number(value);
+  };
+}
+
+export function parseList(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+export function write(stream: NodeJS.WritableStream, text: string): void {
+  stream.write(text.endsWith('\n') ? text : `${text}\n`);
+}

@@ -1,0 +1,45 @@
+import type { Environment } from '../../engines/shared/environment.js';
+import type { Driver, EngineKind, HardwareProfile } from '../../engines/types.js';
+import type { ResultRow } from './metrics.js';
+
+/** Bumped whenever the JSON result layout changes incompatibly. */
+export const RESULT_SCHEMA_VERSION = 1;
+
+export interface EngineSummary {
+  readonly id: string;
+  readonly title: string;
+  readonly kind: EngineKind;
+  readonly driver: Driver;
+  readonly modeledCounterpart?: string;
+}
+
+/** A cell an engine could not run, with its reasons. */
+export interface SkippedCell {
+  readonly engine: string;
+  readonly params: Readonly<Record<string, string | number | boolean>>;
+  readonly reasons: readonly string[];
+}
+
+export interface ClaimResult {
+  readonly id: string;
+  readonly text: string;
+  /** null when no engine in the run is one the claim speaks about. */
+  readonly holds: boolean | null;
+  readonly evidence: readonly string[];
+}
+
+/** Everything a run produced; every report is a pure function of this. */
+export interface RunResult {
+  readonly schemaVersion: number;
+  readonly scenario: { readonly name: string; readonly file: string; readonly description: string };
+  readonly seed: number;
+  readonly repetitions: number;
+  readonly environment: Environment;
+  readonly hardware: HardwareProfile;
+  readonly sweepParameters: readonly string[];
+  readonly engines: readonly EngineSummary[];
+  readonly rows: readonly ResultRow[];
+  readonly skipped: readonly SkippedCell[];
+  readonly notes: readonly string[];
+  readonly claims: readonly ClaimResult[];
+}
