@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { renderCsv } from '../bench/report/csv.js';
-import { runScenario } from '../bench/run/runner.js';
+import { runScenario } from '../bench/run/run.js';
 import { loadScenario } from '../bench/scenario/load.js';
 
 const REQUIRED =
@@ -9,7 +9,7 @@ const REQUIRED =
 
 describe('CSV report', () => {
   it('starts with the required columns and has one row per engine x metric', async () => {
-    const result = await runScenario(await loadScenario('scenarios/seed-comparison.yaml'));
+    const result = (await runScenario(await loadScenario('scenarios/seed-comparison.yaml'))).result;
     const csv = renderCsv(result);
     const [header, ...lines] = csv.trimEnd().split('\n');
     expect(header!.startsWith(REQUIRED)).toBe(true);
@@ -38,7 +38,7 @@ describe('CSV report', () => {
   });
 
   it('adds a param_ column per sweep parameter and a row per sweep point', async () => {
-    const result = await runScenario(await loadScenario('test/fixtures/small-sweep.yaml'));
+    const result = (await runScenario(await loadScenario('test/fixtures/small-sweep.yaml'))).result;
     const records = parse(renderCsv(result), { columns: true }) as Record<string, string>[];
     expect(Object.keys(records[0]!)).toEqual(
       expect.arrayContaining(['param_hardware.memory.gib', 'param_options.vcpus']),
@@ -53,7 +53,8 @@ describe('CSV report', () => {
   });
 
   it('names the binding resource of density in the detail column', async () => {
-    const result = await runScenario(await loadScenario('scenarios/seed-comparison.yaml', { engines: ['kvm'] }));
+    const result = (await runScenario(await loadScenario('scenarios/seed-comparison.yaml', { engines: ['kvm'] })))
+      .result;
     const records = parse(renderCsv(result), { columns: true }) as Record<string, string>[];
     expect(records.find((r) => r.metric === 'density')!.detail).toMatch(/^binding: (memory|cpu|storage)$/);
   });

@@ -1,20 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { renderCsv } from '../bench/report/csv.js';
 import { renderJson } from '../bench/report/json.js';
-import { runScenario } from '../bench/run/runner.js';
+import { runScenario } from '../bench/run/run.js';
 import { loadScenario } from '../bench/scenario/load.js';
 
 describe('determinism', () => {
   it('gives byte-identical CSV and JSON for the same seed', async () => {
-    const a = await runScenario(await loadScenario('scenarios/seed-comparison.yaml'));
-    const b = await runScenario(await loadScenario('scenarios/seed-comparison.yaml'));
+    const a = (await runScenario(await loadScenario('scenarios/seed-comparison.yaml'))).result;
+    const b = (await runScenario(await loadScenario('scenarios/seed-comparison.yaml'))).result;
     expect(renderCsv(a)).toBe(renderCsv(b));
     expect(renderJson(a)).toBe(renderJson(b));
   });
 
   it('gives different samples for a different seed, and the same deterministic metrics', async () => {
-    const a = await runScenario(await loadScenario('scenarios/seed-comparison.yaml', { seed: 1 }));
-    const b = await runScenario(await loadScenario('scenarios/seed-comparison.yaml', { seed: 2 }));
+    const a = (await runScenario(await loadScenario('scenarios/seed-comparison.yaml', { seed: 1 }))).result;
+    const b = (await runScenario(await loadScenario('scenarios/seed-comparison.yaml', { seed: 2 }))).result;
     const row = (r: typeof a, metric: string) => r.rows.find((x) => x.engine === 'kvm' && x.metric === metric)!;
     expect(row(a, 'boot_time').samples).not.toEqual(row(b, 'boot_time').samples);
     expect(row(a, 'image_size').p50).toBe(row(b, 'image_size').p50);
@@ -22,8 +22,9 @@ describe('determinism', () => {
   });
 
   it('gives a cell the same numbers whichever other engines run beside it', async () => {
-    const all = await runScenario(await loadScenario('scenarios/seed-comparison.yaml'));
-    const alone = await runScenario(await loadScenario('scenarios/seed-comparison.yaml', { engines: ['kvm'] }));
+    const all = (await runScenario(await loadScenario('scenarios/seed-comparison.yaml'))).result;
+    const alone = (await runScenario(await loadScenario('scenarios/seed-comparison.yaml', { engines: ['kvm'] })))
+      .result;
     const pick = (r: typeof all) => r.rows.filter((x) => x.engine === 'kvm');
     expect(pick(alone)).toEqual(pick(all));
   });

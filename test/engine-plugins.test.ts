@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runScenario } from '../bench/run/runner.js';
+import { runScenario } from '../bench/run/run.js';
 import { loadScenario } from '../bench/scenario/load.js';
 import { InputError } from '../engines/shared/errors.js';
 
@@ -7,7 +7,7 @@ describe('engines from outside the registry', () => {
   it('runs a profile file and a module beside a built-in engine', async () => {
     const scenario = await loadScenario('test/fixtures/plugins.yaml');
     expect(scenario.engines.map((e) => e.engine.id)).toEqual(['kvm', 'kvm-uefi', 'exec-plugin']);
-    const result = await runScenario(scenario);
+    const result = (await runScenario(scenario)).result;
     const p50 = (engine: string, metric: string) =>
       result.rows.find((r) => r.engine === engine && r.metric === metric)!.p50;
     // The profile only changes firmware, so only the firmware phase moves, by the difference it sets.

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { CliContext } from '../bench/cli/context.js';
 import { main } from '../bench/cli/main.js';
-import { buildCell } from '../bench/run/runner.js';
+import { buildCell } from '../bench/run/plan.js';
 import { loadScenario, type Scenario } from '../bench/scenario/load.js';
 import type { Cell } from '../engines/types.js';
 

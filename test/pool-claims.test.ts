@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ClaimBoard, cellsForTime } from '../bench/run/pool/claims.js';
+import { ClaimBoard, cellsForTime } from '../bench/run/pool/board.js';
 
 const positions = (count: number): number[] => Array.from({ length: count }, (_, i) => i);
 const taken = (board: ClaimBoard, most: number): { start: number; end: number } => {

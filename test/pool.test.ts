@@ -4,11 +4,12 @@ import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { renderCsv } from '../bench/report/csv.js';
 import { renderJson } from '../bench/report/json.js';
-import { retentionFor, runBatch } from '../bench/run/pool/batch.js';
+import { retentionFor, runBatch } from '../bench/run/batch.js';
+import { planCells } from '../bench/run/plan.js';
 import type { BatchTiming } from '../bench/run/pool/encode.js';
+import { poolPays, shareableKnownMs } from '../bench/run/pool/pool.js';
 import { fromPortable, toPortable } from '../bench/run/pool/portable.js';
-import { type FileRunOptions, poolPays, runScenarioToFiles, shareableKnownMs } from '../bench/run/pool/run.js';
-import { planCells, runScenario } from '../bench/run/runner.js';
+import { type RunOptions, runScenario } from '../bench/run/run.js';
 import { loadScenario } from '../bench/scenario/load.js';
 import { defineModeledEngine } from '../engines/modeled/define.js';
 import { kvm } from '../engines/modeled/kvm.js';
@@ -18,15 +19,10 @@ import { runCli, withTempDir } from './helpers.js';
 const SWEEP = 'test/fixtures/pool-sweep.yaml';
 const environment = currentEnvironment();
 
-async function runToDir(file: string, dir: string, options: Partial<FileRunOptions> = {}) {
+async function runToDir(file: string, dir: string, options: RunOptions = {}) {
   const scenario = await loadScenario(file);
-  const run = await runScenarioToFiles(scenario, {
-    source: { file, overrides: {} },
-    base: join(dir, scenario.name),
-    environment,
-    ...options,
-  });
-  return { run, csv: await readFile(run.files.csv, 'utf8'), json: await readFile(run.files.json, 'utf8') };
+  const run = await runScenario(scenario, { base: join(dir, scenario.name), environment, ...options });
+  return { run, csv: await readFile(run.files!.csv, 'utf8'), json: await readFile(run.files!.json, 'utf8') };
 }
 
 describe('sweeps on a worker pool', () => {
@@ -49,7 +45,7 @@ describe('sweeps on a worker pool', () => {
         expect(other.csv).toBe(one.csv);
         expect(other.json).toBe(one.json);
       }
-      const memory = await runScenario(await loadScenario(SWEEP), { environment });
+      const memory = (await runScenario(await loadScenario(SWEEP), { environment, workers: 1 })).result;
       expect(one.csv).toBe(renderCsv(memory));
       expect(one.json).toBe(renderJson(memory));
       expect(two.run.result.claims).toEqual(memory.claims);
@@ -96,10 +92,10 @@ describe('sweeps on a worker pool', () => {
   it('gives every cell the same bytes whatever order, batch or thread runs it in', async () => {
     const scenario = await loadScenario(SWEEP);
     const plans = planCells(scenario);
-    const retention = retentionFor(scenario, plans.length);
+    const output = { retention: retentionFor(scenario, plans.length), text: true };
     const pick = [plans[5]!, plans[17]!, plans[40]!];
-    const together = await runBatch(scenario, pick, retention);
-    const reversed = await Promise.all([...pick].reverse().map((plan) => runBatch(scenario, [plan], retention)));
+    const together = await runBatch(scenario, pick, output);
+    const reversed = await Promise.all([...pick].reverse().map((plan) => runBatch(scenario, [plan], output)));
     expect(together.csv).toBe(
       reversed
         .reverse()
@@ -108,9 +104,10 @@ describe('sweeps on a worker pool', () => {
     );
   });
 
-  it('sends workers built-in and profile engines as plain data, and engines from modules as their scenario file', async () => {
+  it('sends workers built-in and profile engines as plain data, engines from modules as their module, and nothing else', async () => {
     const scenario = await loadScenario('test/fixtures/plugins.yaml');
-    expect(toPortable(scenario)).toBeUndefined();
+    const portable = toPortable(scenario)!;
+    expect(portable.engines.map((e) => e.from)).toEqual(['spec', 'spec', 'module']);
     // An engine changed after defineModeledEngine made it is no longer its spec alone.
     const changed = {
       ...scenario,
@@ -123,15 +120,13 @@ describe('sweeps on a worker pool', () => {
     const retitled = defineModeledEngine({ ...kvm.spec });
     (retitled.spec as { title: string }).title = 'kvm, retitled';
     expect(toPortable({ ...scenario, engines: [{ ...scenario.engines[0]!, engine: retitled }] })).toBeUndefined();
-    const dataOnly = { ...scenario, engines: scenario.engines.slice(0, 2) };
-    const portable = toPortable(dataOnly)!;
-    expect(portable.engines.map((e) => e.spec.id)).toEqual(dataOnly.engines.map((e) => e.engine.id));
     // What a worker receives is a structured clone; it must rebuild engines that give the same bytes.
-    const rebuilt = fromPortable(structuredClone(portable));
-    const plans = planCells(dataOnly);
-    const retention = retentionFor(dataOnly, plans.length);
-    const here = await runBatch(dataOnly, plans, retention);
-    const there = await runBatch(rebuilt, plans, retention);
+    const rebuilt = await fromPortable(structuredClone(portable));
+    const plans = planCells(scenario);
+    const output = { retention: retentionFor(scenario, plans.length), text: true };
+    const here = await runBatch(scenario, plans, output);
+    const there = await runBatch(rebuilt, plans, output);
+    expect(rebuilt.engines.map((e) => e.engine.id)).toEqual(scenario.engines.map((e) => e.engine.id));
     expect(there.csv).toBe(here.csv);
     expect(there.json).toBe(here.json);
   });
@@ -246,7 +241,7 @@ describe('sweeps on a worker pool', () => {
       expect(run.result.rows.filter((r) => r.metric === 'density')).toHaveLength(2100);
       expect(run.result.rows.every((r) => r.samples.length === 0)).toBe(true);
       expect(run.result.claims[0]!.holds).toBe(true);
-      const json = JSON.parse(await readFile(run.files.json, 'utf8'));
+      const json = JSON.parse(await readFile(run.files!.json, 'utf8'));
       expect(json.rows).toHaveLength(2100 * 5);
       expect(json.rows[0].samples).toHaveLength(1);
     });

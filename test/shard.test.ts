@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { planCells } from '../bench/run/runner.js';
+import { planCells } from '../bench/run/plan.js';
 import { parseShard, shardCells } from '../bench/run/shard.js';
 import { loadScenario } from '../bench/scenario/load.js';
 import { runCli, SEED_SCENARIO, withTempDir } from './helpers.js';

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { buildCell } from '../bench/run/runner.js';
+import { buildCell } from '../bench/run/plan.js';
 import { loadScenario } from '../bench/scenario/load.js';
 import { findHardware } from '../engines/hardware/index.js';
 import { findImage } from '../engines/images.js';

@@ -10,7 +10,8 @@ import { InputError } from '../../engines/shared/errors.js';
 import type { Engine, Param } from '../../engines/types.js';
 import { BUILTIN_WORKLOADS, findWorkload } from '../../engines/workloads.js';
 import { METRIC_FAMILIES } from '../report/metrics.js';
-import { buildCell, runScenario } from '../run/runner.js';
+import { buildCell } from '../run/plan.js';
+import { runScenario } from '../run/run.js';
 import { loadScenario, type Scenario, type ScenarioEngine } from '../scenario/load.js';
 import {
   BENCHMARKS,
@@ -118,11 +119,17 @@ function engineEntry(scenario: Scenario, row: PublishedRow): ScenarioEngine {
   return entry;
 }
 
+/** How calibration runs its scenarios: on the run pipeline, with one environment record for all of them. */
+export interface CalibrationRunOptions {
+  readonly environment: Environment;
+  readonly workers?: number;
+}
+
 /** The model's figure for one published row: the study's scenario, set up as the row's experiment was. */
 export async function modelValue(
   scenario: Scenario,
   row: PublishedRow,
-  environment: Environment,
+  run: CalibrationRunOptions,
 ): Promise<{ value?: number; problem?: string }> {
   const benchmark = BENCHMARKS[row.benchmark];
   if (!benchmark) return { problem: `no model readout for benchmark ${row.benchmark}` };
@@ -143,7 +150,7 @@ export async function modelValue(
     claims: [],
     ...(setup.storm ? { storm: setup.storm } : {}),
   };
-  const result = await runScenario(variant, { environment });
+  const { result } = await runScenario(variant, run);
   if (result.skipped.length > 0) return { problem: result.skipped.flatMap((s) => s.reasons).join('; ') };
   const mean = (metric: string): number | undefined => result.rows.find((r) => r.metric === metric)?.mean;
 
@@ -255,11 +262,11 @@ export async function calibrateStudy(
   scenario: Scenario,
   published: readonly PublishedRow[],
   citations: readonly Citation[],
-  environment: Environment = currentEnvironment(),
+  run: CalibrationRunOptions = { environment: currentEnvironment() },
 ): Promise<CalibrationRow[]> {
   const rows = studyRows(scenario, published);
   const values = new Map<string, { value?: number; problem?: string }>();
-  for (const row of rows) values.set(row.id, await modelValue(scenario, row, environment));
+  for (const row of rows) values.set(row.id, await modelValue(scenario, row, run));
   return rows.map((row) => {
     const base = baselineOf(row, rows);
     const { value, problem } = values.get(row.id)!;
@@ -339,14 +346,18 @@ export interface CalibrationRun {
 }
 
 /** Runs every calibration scenario in `dir` against the published rows. */
-export async function calibrate(dir: string, published: readonly PublishedRow[]): Promise<CalibrationRun> {
+export async function calibrate(
+  dir: string,
+  published: readonly PublishedRow[],
+  options: { readonly workers?: number } = {},
+): Promise<CalibrationRun> {
   const files = await calibrationScenarioFiles(dir);
   const scenarios: Scenario[] = [];
   for (const file of files) scenarios.push(await loadScenario(file));
   const citations = await modelCitations(scenarios.flatMap((s) => s.engines.map((e) => e.engine)));
-  const environment = currentEnvironment();
+  const run: CalibrationRunOptions = { environment: currentEnvironment(), ...options };
   const rows: CalibrationRow[] = [];
-  for (const scenario of scenarios) rows.push(...(await calibrateStudy(scenario, published, citations, environment)));
+  for (const scenario of scenarios) rows.push(...(await calibrateStudy(scenario, published, citations, run)));
   const covered = new Set(scenarios.map((s) => s.name));
   const uncovered = [...new Set(published.map((r) => r.study))].filter((s) => !covered.has(s));
   if (uncovered.length > 0) {

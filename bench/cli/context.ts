@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { packageRoot } from '../../engines/shared/environment.js';
 import { usageError } from '../../engines/shared/errors.js';
+import { defaultWorkers } from '../run/pool/pool.js';
 
 /** What a command may touch of the outside world; tests pass their own. */
 export interface CliContext {
@@ -49,6 +50,15 @@ export function parseCount(name: string, min = 0) {
       throw new InvalidArgumentError(`${name} must be a whole number of at least ${min}`);
     return Number(value);
   };
+}
+
+/** `--workers`, for every command that runs a scenario: they all run it through the same pipeline. */
+export function addWorkersOption(command: Command): Command {
+  return command.option(
+    '-w, --workers <n>',
+    `threads that run model cells (default: the number of cores, ${defaultWorkers()} here)`,
+    parseCount('--workers', 1),
+  );
 }
 
 export function parseList(value: string): string[] {

@@ -1,7 +1,9 @@
 import type { EngineKind } from '../../engines/types.js';
 import type { ResultRow } from '../report/metrics.js';
 import type { ClaimResult, EngineSummary } from '../report/results.js';
+import type { Scenario } from '../scenario/load.js';
 import type { ClaimCheckSpec, ClaimSpec, StatName } from '../scenario/schema.js';
+import { sweepPoints } from './plan.js';
 
 type Selector = { engines?: readonly string[]; kinds?: readonly string[] };
 
@@ -144,4 +146,40 @@ function describeSelector(selector: Selector): string {
   if (selector.engines) parts.push(`engines ${selector.engines.join(', ')}`);
   if (selector.kinds) parts.push(`kinds ${selector.kinds.join(', ')}`);
   return parts.length > 0 ? parts.join(' and ') : 'any engine';
+}
+
+/** A claim holds when it holds at every sweep point; the evidence names the point when there are several. */
+export function evaluateClaims(
+  scenario: Scenario,
+  rows: readonly ResultRow[],
+  engines: readonly EngineSummary[],
+): ClaimResult[] {
+  const points = sweepPoints(scenario.sweep);
+  // Grouped once, so a claim over a large grid costs one pass over the rows, not one per point.
+  const rowsByPoint = new Map<string, ResultRow[]>();
+  for (const row of rows) {
+    const key = JSON.stringify(row.params);
+    const group = rowsByPoint.get(key);
+    if (group) group.push(row);
+    else rowsByPoint.set(key, [row]);
+  }
+  return scenario.claims.map((claim) => {
+    const perPoint = points.map((point) => {
+      const key = JSON.stringify(point);
+      const pointRows = rowsByPoint.get(key) ?? [];
+      return { point, result: evaluateClaim(claim, pointRows, engines) };
+    });
+    const applicable = perPoint.filter((p) => p.result.holds !== null);
+    const holds = applicable.length === 0 ? null : applicable.every((p) => p.result.holds);
+    const evidence = perPoint.flatMap(({ point, result }) => {
+      const label =
+        Object.keys(point).length > 0
+          ? `[${Object.entries(point)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ')}] `
+          : '';
+      return result.evidence.map((line) => label + line);
+    });
+    return { id: claim.id, text: claim.text, holds, evidence };
+  });
 }

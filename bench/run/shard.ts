@@ -4,9 +4,12 @@ import type { Environment } from '../../engines/shared/environment.js';
 import { InputError, type InputProblem } from '../../engines/shared/errors.js';
 import { hasRealMeasurements } from '../gate/environment.js';
 import type { LoadedResult } from '../gate/results-file.js';
-import type { RunResult } from '../report/results.js';
+import type { RunResult, SkippedCell } from '../report/results.js';
 import type { Scenario } from '../scenario/load.js';
-import { assembleResult, type CellOutcome, type CellPlan, planCells, type RunOptions } from './runner.js';
+import type { CellOutcome } from './cell.js';
+import { type CellPlan, planCells } from './plan.js';
+import { assembleResult } from './result.js';
+import type { RunOptions } from './run.js';
 
 /**
  * Sharding: one scenario's cells split across machines, then merged into the result one machine
@@ -73,7 +76,7 @@ export function startShard(scenario: Scenario, spec: ShardSpec): ShardRun {
         ...base,
         cells,
         onCellDone: (outcome, done, total) => {
-          notes.set(outcome.plan.index, outcome.notes);
+          notes.set(outcome.plan.index, outcome.state === 'measured' ? outcome.notes : []);
           base.onCellDone?.(outcome, done, total);
         },
       };
@@ -226,9 +229,10 @@ export function mergeShards(
     plans.map((plan) => [cellKey(scenario.engines[plan.engineIndex]!.engine.id, plan.point), plan]),
   );
   const problems: InputProblem[] = [];
+  /** Each cell's rows, or its skip, as the shard that ran it recorded them. */
   const outcomes = new Map<
     number,
-    { plan: CellPlan; rows: CellOutcome['rows'][number][]; skipped?: CellOutcome['skipped']; notes: readonly string[] }
+    { plan: CellPlan; rows: RunResult['rows'][number][]; skipped?: SkippedCell; notes: readonly string[] }
   >();
   for (const { loaded: item, record } of shards) {
     for (const cell of record.cells) {
@@ -283,5 +287,9 @@ export function mergeShards(
   }
   if (problems.length > 0) throw new InputError(problems);
   const environment: Environment = shards[0]!.loaded.result.environment;
-  return assembleResult(scenario, [...outcomes.values()], environment);
+  const cellOutcomes = [...outcomes.values()].map(
+    ({ plan, rows, skipped, notes }): CellOutcome =>
+      skipped ? { state: 'skipped', plan, skipped } : { state: 'measured', plan, rows, notes },
+  );
+  return assembleResult(scenario, cellOutcomes, environment);
 }

@@ -41,6 +41,8 @@ import { didYouMean } from './suggest.js';
 export interface ScenarioEngine {
   readonly engine: Engine;
   readonly options: EngineOptions;
+  /** For an engine from a `module:` entry, the specifier it was imported by, so a pool worker imports the same module. */
+  readonly module?: string;
 }
 
 /** A validated scenario with every reference resolved: ready to run. */
@@ -162,7 +164,8 @@ export async function loadScenario(file: string, overrides: ScenarioOverrides = 
       );
       continue;
     }
-    engines.push({ engine, options });
+    const module = typeof entry !== 'string' && entry.module ? resolveFrom(dirname(file), entry.module) : undefined;
+    engines.push({ engine, options, ...(module ? { module } : {}) });
   }
 
   checkSweep(document, problem);

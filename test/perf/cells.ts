@@ -1,5 +1,5 @@
-import { retentionFor, runBatch } from '../../bench/run/pool/batch.js';
-import { planCells } from '../../bench/run/runner.js';
+import { retentionFor, runBatch } from '../../bench/run/batch.js';
+import { planCells } from '../../bench/run/plan.js';
 import { loadScenario } from '../../bench/scenario/load.js';
 
 /**
@@ -11,11 +11,11 @@ export async function loadCells(
 ): Promise<{ readonly count: number; run: (indices: Iterable<number>) => Promise<void> }> {
   const scenario = await loadScenario(file);
   const plans = planCells(scenario);
-  const retention = retentionFor(scenario, plans.length);
+  const output = { retention: retentionFor(scenario, plans.length), text: true };
   return {
     count: plans.length,
     run: async (indices) => {
-      for (const i of indices) await runBatch(scenario, [plans[i]!], retention);
+      for (const i of indices) await runBatch(scenario, [plans[i]!], output);
     },
   };
 }

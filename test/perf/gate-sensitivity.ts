@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { buildPlan, type GateFlags } from '../../bench/gate/config.js';
 import { evaluateGate, type GateReport, gatePassed } from '../../bench/gate/evaluate.js';
 import type { RunResult } from '../../bench/report/results.js';
-import { runScenario } from '../../bench/run/runner.js';
+import { runScenario } from '../../bench/run/run.js';
 import { loadScenario, type Scenario } from '../../bench/scenario/load.js';
 import type { ModeledEngine } from '../../engines/modeled/define.js';
 import { buildEngineFromProfile, engineProfileSchema } from '../../engines/profile.js';
@@ -28,10 +28,10 @@ const noiseSeeds = Number(values['noise-seeds']);
 const maxStep = Number(values['max-step']);
 
 const scenario = await loadScenario(values.scenario!);
-const baseline = await runScenario(scenario);
+const baseline = (await runScenario(scenario)).result;
 
 async function gate(current: Scenario, flags: GateFlags = {}): Promise<GateReport> {
-  return evaluateGate(baseline, await runScenario(current), await buildPlan(undefined, flags));
+  return evaluateGate(baseline, (await runScenario(current)).result, await buildPlan(undefined, flags));
 }
 
 /** The scenario's seed is the baseline's; noise runs use 1, 2, ... skipping it. */

@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildCell } from '../../bench/run/runner.js';
+import { buildCell } from '../../bench/run/plan.js';
 import { loadScenario } from '../../bench/scenario/load.js';
 import { installSignalCleanup, runAllCleanups } from '../../engines/real/cleanup.js';
 import { type BootCommand, exclusive, measureBoot, openSession, type RealDriver } from '../../engines/real/driver.js';

@@ -4,7 +4,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { Bench } from 'tinybench';
-import { buildCell, planCells } from '../../bench/run/runner.js';
+import { buildCell, planCells } from '../../bench/run/plan.js';
 import { loadScenario } from '../../bench/scenario/load.js';
 import { simulateStorm } from '../../engines/model/storm.js';
 import type { ModeledEngine } from '../../engines/modeled/define.js';

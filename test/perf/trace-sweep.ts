@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { type BatchTiming, epochMs } from '../../bench/run/pool/encode.js';
-import { runScenarioToFiles } from '../../bench/run/pool/run.js';
+import { runScenario } from '../../bench/run/run.js';
 import { loadScenario } from '../../bench/scenario/load.js';
 
 /**
@@ -33,8 +33,7 @@ async function traceRun(file: string, workers: number): Promise<Trace> {
   const batches: BatchTiming[] = [];
   const startedAt = performance.timeOrigin;
   try {
-    await runScenarioToFiles(scenario, {
-      source: { file, overrides: {} },
+    await runScenario(scenario, {
       base: join(dir, 'trace'),
       workers,
       onBatchTimed: (timing) => batches.push(timing),

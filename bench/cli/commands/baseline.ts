@@ -7,9 +7,9 @@ import { formatChange, relativeChange } from '../../gate/change.js';
 import { readResultFile } from '../../gate/results-file.js';
 import { renderJson } from '../../report/json.js';
 import type { RunResult } from '../../report/results.js';
-import { runScenario } from '../../run/runner.js';
+import { runScenario } from '../../run/run.js';
 import { loadScenario } from '../../scenario/load.js';
-import { type CliContext, parseCount, resolveScenarioPath, write } from '../context.js';
+import { addWorkersOption, type CliContext, parseCount, resolveScenarioPath, write } from '../context.js';
 import { inputPath, readResult, refuseShard } from './gate.js';
 
 export const BASELINE_DIR = 'reports/baselines';
@@ -19,6 +19,7 @@ interface UpdateFlags {
   dir: string;
   seed?: number;
   repetitions?: number;
+  workers?: number;
 }
 
 /** What moved between the old baseline and the new one, largest first, for the update message. */
@@ -47,7 +48,7 @@ export function register(program: Command, context: CliContext): void {
   const baseline = program
     .command('baseline')
     .description('manage the committed baselines that `virtbench gate` compares with');
-  baseline
+  const update = baseline
     .command('update')
     .description(
       `run a scenario (default: scenarios/seed-comparison.yaml) and write it as ${BASELINE_DIR}/<name>.json; commit the file with the change that moved it`,
@@ -56,34 +57,34 @@ export function register(program: Command, context: CliContext): void {
     .option('--from <result>', 'promote this JSON result (a run or merged shards) instead of running the scenario')
     .option('--dir <dir>', 'baseline folder', BASELINE_DIR)
     .option('--seed <n>', 'override the scenario seed', parseCount('--seed'))
-    .option('-r, --repetitions <n>', 'override the repetitions per cell', parseCount('--repetitions', 1))
-    .action(async (scenarioArg: string | undefined, flags: UpdateFlags) => {
-      let result: RunResult;
-      if (flags.from) {
-        if (scenarioArg) throw usageError('give either a scenario to run or --from, not both');
-        const loaded = await readResult(flags.from, context);
-        refuseShard(loaded.raw, flags.from);
-        result = loaded.result;
-      } else {
-        const file = resolveScenarioPath(scenarioArg, context);
-        const scenario = await loadScenario(file, { seed: flags.seed, repetitions: flags.repetitions });
-        result = await runScenario(scenario);
+    .option('-r, --repetitions <n>', 'override the repetitions per cell', parseCount('--repetitions', 1));
+  addWorkersOption(update).action(async (scenarioArg: string | undefined, flags: UpdateFlags) => {
+    let result: RunResult;
+    if (flags.from) {
+      if (scenarioArg) throw usageError('give either a scenario to run or --from, not both');
+      const loaded = await readResult(flags.from, context);
+      refuseShard(loaded.raw, flags.from);
+      result = loaded.result;
+    } else {
+      const file = resolveScenarioPath(scenarioArg, context);
+      const scenario = await loadScenario(file, { seed: flags.seed, repetitions: flags.repetitions });
+      result = (await runScenario(scenario, { workers: flags.workers })).result;
+    }
+    const target = join(flags.dir, `${result.scenario.name}.json`);
+    const path = inputPath(target, context);
+    let summary = ['new baseline'];
+    if (existsSync(path)) {
+      try {
+        summary = changes((await readResultFile(path)).result, result);
+      } catch (error) {
+        if (!(error instanceof InputError)) throw error;
+        summary = ['the previous file was not a readable result; replaced'];
       }
-      const target = join(flags.dir, `${result.scenario.name}.json`);
-      const path = inputPath(target, context);
-      let summary = ['new baseline'];
-      if (existsSync(path)) {
-        try {
-          summary = changes((await readResultFile(path)).result, result);
-        } catch (error) {
-          if (!(error instanceof InputError)) throw error;
-          summary = ['the previous file was not a readable result; replaced'];
-        }
-      }
-      await writeAtomically([{ path, content: renderJson(result) }]);
-      write(context.stdout, `wrote ${target}: ${summary.join('\n')}`);
-      const failed = result.claims.filter((c) => c.holds === false);
-      if (failed.length > 0)
-        write(context.stderr, `warning: the baseline's claims do not all hold: ${failed.map((c) => c.id).join(', ')}`);
-    });
+    }
+    await writeAtomically([{ path, content: renderJson(result) }]);
+    write(context.stdout, `wrote ${target}: ${summary.join('\n')}`);
+    const failed = result.claims.filter((c) => c.holds === false);
+    if (failed.length > 0)
+      write(context.stderr, `warning: the baseline's claims do not all hold: ${failed.map((c) => c.id).join(', ')}`);
+  });
 }

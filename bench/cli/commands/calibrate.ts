@@ -7,7 +7,7 @@ import { EXIT, usageError } from '../../../engines/shared/errors.js';
 import { CALIBRATION_DIR, calibrate, summarize } from '../../calibrate/calibrate.js';
 import { loadPublished } from '../../calibrate/published.js';
 import { renderCalibration, renderCalibrationCsv, renderCalibrationSummary } from '../../calibrate/report.js';
-import { type CliContext, useColor, write } from '../context.js';
+import { addWorkersOption, type CliContext, useColor, write } from '../context.js';
 
 export interface CalibrateFlags {
   out: string;
@@ -15,6 +15,7 @@ export interface CalibrateFlags {
   median: number;
   quiet?: boolean;
   color?: boolean;
+  workers?: number;
 }
 
 function parsePercent(name: string) {
@@ -27,7 +28,7 @@ function parsePercent(name: string) {
 }
 
 export function register(program: Command, context: CliContext, setExit: (code: number) => void): void {
-  program
+  const command = program
     .command('calibrate')
     .description(
       `run one scenario per published study (${CALIBRATION_DIR}) and compare the model with the published measurements`,
@@ -46,37 +47,37 @@ export function register(program: Command, context: CliContext, setExit: (code: 
     )
     .option('-q, --quiet', 'print only the summary')
     .option('--color', 'force colour')
-    .option('--no-color', 'no colour')
-    .action(async (flags: CalibrateFlags & { host?: string | true }) => {
-      if (flags.host !== undefined) {
-        // engines/real/host-profile.ts does the fitting and writing; see the README's "Real drivers".
-        const calibration = await calibrateHost(
-          flags.host === true ? join(flags.out, 'real-host.json') : flags.host,
-        ).catch((error: Error) => {
-          throw usageError(
-            error.message,
-            'run `virtbench run scenarios/real-host.yaml` first, or pass its JSON result: --host path/to/result.json',
-          );
-        });
-        write(context.stdout, calibration.text);
-        return;
-      }
-      const root = packageRoot();
-      const published = await loadPublished(root);
-      const run = await calibrate(join(root, CALIBRATION_DIR), published);
-      const summary = summarize(run.rows, flags.tolerance);
-      const file = join(flags.out, 'calibration.csv');
-      await writeAtomically([{ path: file, content: renderCalibrationCsv(run.rows) }]);
-      const options = {
-        color: useColor(context, flags.color),
-        tolerancePct: flags.tolerance,
-        medianTolerancePct: flags.median,
-      };
-      write(
-        context.stdout,
-        flags.quiet ? renderCalibrationSummary(summary, options) : renderCalibration(run.rows, summary, options),
-      );
-      write(context.stdout, `wrote ${file}`);
-      if (summary.failing.length > 0 || summary.medianAbsErrorPct > flags.median) setExit(EXIT.failed);
-    });
+    .option('--no-color', 'no colour');
+  addWorkersOption(command).action(async (flags: CalibrateFlags & { host?: string | true }) => {
+    if (flags.host !== undefined) {
+      // engines/real/host-profile.ts does the fitting and writing; see the README's "Real drivers".
+      const calibration = await calibrateHost(
+        flags.host === true ? join(flags.out, 'real-host.json') : flags.host,
+      ).catch((error: Error) => {
+        throw usageError(
+          error.message,
+          'run `virtbench run scenarios/real-host.yaml` first, or pass its JSON result: --host path/to/result.json',
+        );
+      });
+      write(context.stdout, calibration.text);
+      return;
+    }
+    const root = packageRoot();
+    const published = await loadPublished(root);
+    const run = await calibrate(join(root, CALIBRATION_DIR), published, { workers: flags.workers });
+    const summary = summarize(run.rows, flags.tolerance);
+    const file = join(flags.out, 'calibration.csv');
+    await writeAtomically([{ path: file, content: renderCalibrationCsv(run.rows) }]);
+    const options = {
+      color: useColor(context, flags.color),
+      tolerancePct: flags.tolerance,
+      medianTolerancePct: flags.median,
+    };
+    write(
+      context.stdout,
+      flags.quiet ? renderCalibrationSummary(summary, options) : renderCalibration(run.rows, summary, options),
+    );
+    write(context.stdout, `wrote ${file}`);
+    if (summary.failing.length > 0 || summary.medianAbsErrorPct > flags.median) setExit(EXIT.failed);
+  });
 }

@@ -16,9 +16,17 @@ import { renderHtml } from '../../report/html.js';
 import { renderJunit } from '../../report/junit.js';
 import { renderMarkdown } from '../../report/markdown.js';
 import type { RunResult } from '../../report/results.js';
-import { runScenario } from '../../run/runner.js';
+import { runScenario } from '../../run/run.js';
 import { loadScenario } from '../../scenario/load.js';
-import { type CliContext, parseCount, parseList, resolveScenarioPath, useColor, write } from '../context.js';
+import {
+  addWorkersOption,
+  type CliContext,
+  parseCount,
+  parseList,
+  resolveScenarioPath,
+  useColor,
+  write,
+} from '../context.js';
 
 /** Flags that choose and tune checks, shared by `gate` and `compare`. */
 export interface CheckFlags {
@@ -163,6 +171,7 @@ interface GateCommandFlags extends CheckFlags {
   repetitions?: number;
   force?: boolean;
   junit?: string;
+  workers?: number;
 }
 
 /** The scenario to run when only a baseline is given: the one the baseline was made from. */
@@ -225,47 +234,49 @@ export function register(program: Command, context: CliContext, setExit: (code: 
     .option('-r, --repetitions <n>', 'override the repetitions of the run', parseCount('--repetitions', 1))
     .option('--force', 'compare even when hardware or environment differ')
     .option('--junit <file>', 'also write JUnit XML, one test case per check');
-  addCheckOptions(command).action(async (scenarioArg: string | undefined, flags: GateCommandFlags) => {
-    if (flags.current && scenarioArg) throw usageError('give either a scenario to run or --current, not both');
-    if (flags.current && (flags.seed !== undefined || flags.repetitions !== undefined)) {
-      throw usageError(
-        '--seed and --repetitions change a scenario run, and --current gates a saved result',
-        'drop them, or gate a scenario run instead of --current',
-      );
-    }
-    const baseline = await readResult(flags.baseline, context);
-    let current: RunResult;
-    let currentLabel: string;
-    let gates: GatesSource | undefined;
-    if (flags.current) {
-      current = (await readResult(flags.current, context)).result;
-      currentLabel = flags.current;
-    } else {
-      const file = scenarioArg ? resolveScenarioPath(scenarioArg, context) : scenarioOfBaseline(baseline, context);
-      const scenario = await loadScenario(inputPath(file, context), {
-        seed: flags.seed,
-        repetitions: flags.repetitions,
+  addCheckOptions(addWorkersOption(command)).action(
+    async (scenarioArg: string | undefined, flags: GateCommandFlags) => {
+      if (flags.current && scenarioArg) throw usageError('give either a scenario to run or --current, not both');
+      if (flags.current && (flags.seed !== undefined || flags.repetitions !== undefined)) {
+        throw usageError(
+          '--seed and --repetitions change a scenario run, and --current gates a saved result',
+          'drop them, or gate a scenario run instead of --current',
+        );
+      }
+      const baseline = await readResult(flags.baseline, context);
+      let current: RunResult;
+      let currentLabel: string;
+      let gates: GatesSource | undefined;
+      if (flags.current) {
+        current = (await readResult(flags.current, context)).result;
+        currentLabel = flags.current;
+      } else {
+        const file = scenarioArg ? resolveScenarioPath(scenarioArg, context) : scenarioOfBaseline(baseline, context);
+        const scenario = await loadScenario(inputPath(file, context), {
+          seed: flags.seed,
+          repetitions: flags.repetitions,
+        });
+        current = (await runScenario(scenario, { workers: flags.workers })).result;
+        currentLabel = `${file} (run now, seed ${scenario.seed})`;
+        if (scenario.document.gates) gates = { file, gates: scenario.document.gates };
+      }
+      if (flags.gates) gates = await gatesFromFile(flags.gates, context);
+      refuseShard(baseline.raw, flags.baseline);
+      refuseShard(current, currentLabel);
+      checkEnvironments(baseline.result, current, flags, context, currentLabel);
+
+      const plan = await buildPlan(gates, gateFlags(flags));
+      const report = evaluateGate(baseline.result, current, plan, { baselineLabel: flags.baseline, currentLabel });
+
+      write(context.stdout, renderGateTable(report, { color: useColor(context, flags.color) }));
+      if (inGithubActions(context.env)) context.stdout.write(githubAnnotations(report));
+      const written = await writeReports(context, flags, {
+        markdown: () => renderMarkdown({ result: current, baseline: baseline.result, gate: report, mode: 'gate' }),
+        html: () => renderHtml({ result: current, baseline: baseline.result, gate: report, mode: 'gate' }),
+        junit: () => renderJunit(report),
       });
-      current = await runScenario(scenario);
-      currentLabel = `${file} (run now, seed ${scenario.seed})`;
-      if (scenario.document.gates) gates = { file, gates: scenario.document.gates };
-    }
-    if (flags.gates) gates = await gatesFromFile(flags.gates, context);
-    refuseShard(baseline.raw, flags.baseline);
-    refuseShard(current, currentLabel);
-    checkEnvironments(baseline.result, current, flags, context, currentLabel);
-
-    const plan = await buildPlan(gates, gateFlags(flags));
-    const report = evaluateGate(baseline.result, current, plan, { baselineLabel: flags.baseline, currentLabel });
-
-    write(context.stdout, renderGateTable(report, { color: useColor(context, flags.color) }));
-    if (inGithubActions(context.env)) context.stdout.write(githubAnnotations(report));
-    const written = await writeReports(context, flags, {
-      markdown: () => renderMarkdown({ result: current, baseline: baseline.result, gate: report, mode: 'gate' }),
-      html: () => renderHtml({ result: current, baseline: baseline.result, gate: report, mode: 'gate' }),
-      junit: () => renderJunit(report),
-    });
-    if (written.length > 0) write(context.stdout, `wrote ${written.join(', ')}`);
-    if (!gatePassed(report)) setExit(EXIT.failed);
-  });
+      if (written.length > 0) write(context.stdout, `wrote ${written.join(', ')}`);
+      if (!gatePassed(report)) setExit(EXIT.failed);
+    },
+  );
 }

@@ -7,7 +7,7 @@ import { renderHtml } from '../../report/html.js';
 import { renderJson } from '../../report/json.js';
 import { renderMarkdown } from '../../report/markdown.js';
 import { renderTerminal } from '../../report/terminal.js';
-import { engineSummaries } from '../../run/runner.js';
+import { engineSummaries } from '../../run/result.js';
 import { checkShardSet, mergeShards } from '../../run/shard.js';
 import { loadScenario } from '../../scenario/load.js';
 import { type CliContext, useColor, write } from '../context.js';

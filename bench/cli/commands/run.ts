@@ -2,10 +2,18 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { EXIT } from '../../../engines/shared/errors.js';
 import { renderTerminal } from '../../report/terminal.js';
-import { defaultWorkers, runScenarioToFiles } from '../../run/pool/run.js';
+import { runScenario } from '../../run/run.js';
 import { parseShard, type ShardSpec, shardFileBase, startShard } from '../../run/shard.js';
 import { loadScenario } from '../../scenario/load.js';
-import { type CliContext, parseCount, parseList, resolveScenarioPath, useColor, write } from '../context.js';
+import {
+  addWorkersOption,
+  type CliContext,
+  parseCount,
+  parseList,
+  resolveScenarioPath,
+  useColor,
+  write,
+} from '../context.js';
 import { createProgress } from '../progress.js';
 
 export interface RunFlags {
@@ -20,7 +28,7 @@ export interface RunFlags {
 }
 
 export function register(program: Command, context: CliContext, setExit: (code: number) => void): void {
-  program
+  const command = program
     .command('run')
     .description('run a scenario and write <out>/<name>.csv and .json (default: scenarios/seed-comparison.yaml)')
     .argument('[scenario]', 'scenario YAML file')
@@ -33,37 +41,31 @@ export function register(program: Command, context: CliContext, setExit: (code: 
       'run only shard i of n of the cells (write <name>.shard-i-of-n.*; combine with `virtbench merge`)',
       parseShard,
     )
-    .option(
-      '-w, --workers <n>',
-      `threads that run model cells (default: the number of cores, ${defaultWorkers()} here)`,
-      parseCount('--workers', 1),
-    )
     .option('-q, --quiet', 'print only where the reports went')
     .option('--color', 'force colour')
-    .option('--no-color', 'no colour')
-    .action(async (scenarioArg: string | undefined, flags: RunFlags) => {
-      const file = resolveScenarioPath(scenarioArg, context);
-      const overrides = { seed: flags.seed, repetitions: flags.repetitions, engines: flags.engines };
-      const scenario = await loadScenario(file, overrides);
-      const shard = flags.shard ? startShard(scenario, flags.shard) : undefined;
-      const base = join(flags.out, shard ? shardFileBase(scenario.name, shard.spec) : scenario.name);
-      // Rows stream to disk as cells finish, in canonical order, whichever worker ran them.
-      const progress = createProgress(context, { quiet: flags.quiet });
-      const run = await runScenarioToFiles(scenario, {
-        ...(shard ? shard.options() : {}),
-        ...(shard ? { finish: (ran) => shard.finish(ran) } : {}),
-        source: { file, overrides },
-        base,
-        workers: flags.workers,
-        onProgress: (done, total) => progress.update(done, total),
-      }).finally(() => progress.stop());
-      const result = run.result;
-      if (!flags.quiet) write(context.stdout, renderTerminal(result, { color: useColor(context, flags.color) }));
-      write(context.stdout, `wrote ${base}.csv and ${base}.json`);
-      const failed = result.claims.filter((c) => c.holds === false);
-      if (failed.length > 0) {
-        write(context.stderr, `${failed.length} claim(s) failed: ${failed.map((c) => c.id).join(', ')}`);
-        setExit(EXIT.failed);
-      }
-    });
+    .option('--no-color', 'no colour');
+  addWorkersOption(command).action(async (scenarioArg: string | undefined, flags: RunFlags) => {
+    const file = resolveScenarioPath(scenarioArg, context);
+    const overrides = { seed: flags.seed, repetitions: flags.repetitions, engines: flags.engines };
+    const scenario = await loadScenario(file, overrides);
+    const shard = flags.shard ? startShard(scenario, flags.shard) : undefined;
+    const base = join(flags.out, shard ? shardFileBase(scenario.name, shard.spec) : scenario.name);
+    // Rows stream to disk as cells finish, in canonical order, whichever worker ran them.
+    const progress = createProgress(context, { quiet: flags.quiet });
+    const run = await runScenario(scenario, {
+      ...(shard ? shard.options() : {}),
+      ...(shard ? { finish: (ran) => shard.finish(ran) } : {}),
+      base,
+      workers: flags.workers,
+      onProgress: (done, total) => progress.update(done, total),
+    }).finally(() => progress.stop());
+    const result = run.result;
+    if (!flags.quiet) write(context.stdout, renderTerminal(result, { color: useColor(context, flags.color) }));
+    write(context.stdout, `wrote ${base}.csv and ${base}.json`);
+    const failed = result.claims.filter((c) => c.holds === false);
+    if (failed.length > 0) {
+      write(context.stderr, `${failed.length} claim(s) failed: ${failed.map((c) => c.id).join(', ')}`);
+      setExit(EXIT.failed);
+    }
+  });
 }

@@ -1,4 +1,4 @@
-import type { CellBatch, CellSummary } from './batch.js';
+import type { CellBatch, CellSummary } from '../batch.js';
 
 /**
  * A batch whose report text a worker has encoded as UTF-8 into a buffer it hands over. The main
@@ -7,14 +7,13 @@ import type { CellBatch, CellSummary } from './batch.js';
  * a run reuses a handful of buffers instead of mapping fresh memory for every batch.
  */
 export interface EncodedBatch {
+  readonly form: 'bytes';
   readonly cells: readonly CellSummary[];
   readonly rowCount: number;
   readonly buffer: ArrayBuffer;
   /** The CSV records are bytes [0, csvBytes), the JSON rows the next jsonBytes. */
   readonly csvBytes: number;
   readonly jsonBytes: number;
-  /** When and on which thread the batch ran; its cells are the batch's own. */
-  readonly timing: Omit<BatchTiming, 'cells'>;
 }
 
 /**
@@ -34,12 +33,6 @@ export function epochMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-export type FinishedBatch = CellBatch | EncodedBatch;
-
-export function isEncoded(batch: FinishedBatch): batch is EncodedBatch {
-  return 'buffer' in batch;
-}
-
 /** Buffers start at 1 MiB and grow by doubling, so few sizes circulate. */
 const SMALLEST_BUFFER = 1 << 20;
 const encoder = new TextEncoder();
@@ -49,7 +42,7 @@ const encoder = new TextEncoder();
  * unit takes at most 3 bytes of UTF-8, so a buffer of 3 bytes per code unit always suffices; only
  * the pages actually written are ever touched.
  */
-export function encodeBatch(batch: CellBatch, spare: ArrayBuffer[], timing: Omit<BatchTiming, 'cells'>): EncodedBatch {
+export function encodeBatch(batch: CellBatch, spare: ArrayBuffer[]): EncodedBatch {
   const most = 3 * (batch.csv.length + batch.json.length);
   const fitting = spare.findIndex((buffer) => buffer.byteLength >= most);
   let buffer: ArrayBuffer;
@@ -62,5 +55,5 @@ export function encodeBatch(batch: CellBatch, spare: ArrayBuffer[], timing: Omit
   const bytes = new Uint8Array(buffer);
   const csvBytes = encoder.encodeInto(batch.csv, bytes).written;
   const jsonBytes = encoder.encodeInto(batch.json, bytes.subarray(csvBytes)).written;
-  return { cells: batch.cells, rowCount: batch.rowCount, buffer, csvBytes, jsonBytes, timing };
+  return { form: 'bytes', cells: batch.cells, rowCount: batch.rowCount, buffer, csvBytes, jsonBytes };
 }

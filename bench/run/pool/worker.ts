@@ -1,35 +1,29 @@
 import { type MessagePort, receiveMessageOnPort, threadId } from 'node:worker_threads';
 import { workerData } from 'piscina';
-import { type CellPlan, type CellScenario, planCells } from '../runner.js';
-import { type Retention, runBatch } from './batch.js';
-import { CLAIM_MS, ClaimBoard, cellsForTime, MOST_CELLS_PER_CLAIM, type SharedBoard } from './claims.js';
-import { encodeBatch, epochMs } from './encode.js';
+import { type BatchOutput, runBatch } from '../batch.js';
+import type { FinishedBatch } from '../executor.js';
+import { type CellPlan, type CellScenario, planCells } from '../plan.js';
+import { CLAIM_MS, ClaimBoard, cellsForTime, MOST_CELLS_PER_CLAIM, type SharedBoard } from './board.js';
+import { type BatchTiming, encodeBatch, epochMs } from './encode.js';
 import { fromPortable, type PortableScenario } from './portable.js';
-import type { ScenarioSource } from './run.js';
 
 /**
- * The pool's worker. It claims cells from the run's board (claims.ts) until none are left, and
- * sends each batch's report text to the main thread over `port` as it finishes. Every cell's seed
- * comes from the scenario seed, the engine and the sweep point, so the thread that runs a cell
- * does not change its numbers.
+ * The pool's worker. It starts from the scenario as plain data (`workerData`), claims cells from
+ * the run's board (board.ts) until none are left, and sends each finished batch to the main
+ * thread over `port`. Every cell's seed comes from the scenario seed, the engine and the sweep
+ * point, so the thread that runs a cell does not change its numbers.
  */
 export interface ClaimTask {
   readonly board: SharedBoard;
-  readonly retention: Retention;
+  readonly output: BatchOutput;
   /** Batches go out on it; buffers the main thread has written come back on it (see encode.ts). */
   readonly port: MessagePort;
 }
 
-/** The last message on a task's port: every batch has been sent. (The task's result counts them.) */
-export interface ClaimsDone {
-  readonly done: true;
-}
-
-/**
- * What every worker starts from: the scenario as plain data when its engines allow it, otherwise
- * its file and the command-line overrides the main thread applied, to load it the same way.
- */
-export type WorkerSetup = { readonly scenario: PortableScenario } | { readonly source: ScenarioSource };
+/** What a worker sends on its task's port: a finished batch, then, last, that it has sent them all. */
+export type WorkerMessage =
+  | { readonly kind: 'batch'; readonly batch: FinishedBatch; readonly timing: Omit<BatchTiming, 'cells'> }
+  | { readonly kind: 'done' };
 
 interface Loaded {
   readonly scenario: CellScenario;
@@ -38,15 +32,8 @@ interface Loaded {
 
 let loaded: Promise<Loaded> | undefined;
 
-async function load(setup: WorkerSetup): Promise<Loaded> {
-  let scenario: CellScenario;
-  if ('scenario' in setup) {
-    scenario = fromPortable(setup.scenario);
-  } else {
-    // Only scenarios with engines from modules get here; the loader is imported for them alone.
-    const { loadScenario } = await import('../../scenario/load.js');
-    scenario = await loadScenario(setup.source.file, setup.source.overrides);
-  }
+async function load(portable: PortableScenario): Promise<Loaded> {
+  const scenario = await fromPortable(portable);
   return { scenario, plans: planCells(scenario) };
 }
 
@@ -55,7 +42,7 @@ const WAIT_MS = 50;
 
 /** Runs claimed cells until the board has none left; returns how many it ran. */
 export default async function runClaims(task: ClaimTask): Promise<number> {
-  loaded ??= load(workerData as WorkerSetup);
+  loaded ??= load(workerData as PortableScenario);
   const { scenario, plans } = await loaded;
   const board = new ClaimBoard(task.board);
   const spare: ArrayBuffer[] = [];
@@ -78,15 +65,20 @@ export default async function runClaims(task: ClaimTask): Promise<number> {
         chosen.push(plan);
       }
       const startedAt = epochMs();
-      const batch = await runBatch(scenario, chosen, task.retention);
+      const batch = await runBatch(scenario, chosen, task.output);
       const endedAt = epochMs();
       ranMs += endedAt - startedAt;
-      // This loop never yields to the event loop, so written buffers are collected here.
-      for (let returned = receiveMessageOnPort(task.port); returned; returned = receiveMessageOnPort(task.port)) {
-        spare.push(returned.message as ArrayBuffer);
+      const timing = { thread: threadId, startedAt, endedAt };
+      if (task.output.text) {
+        // This loop never yields to the event loop, so written buffers are collected here.
+        for (let back = receiveMessageOnPort(task.port); back; back = receiveMessageOnPort(task.port)) {
+          spare.push(back.message as ArrayBuffer);
+        }
+        const encoded = encodeBatch(batch, spare);
+        task.port.postMessage({ kind: 'batch', batch: encoded, timing } satisfies WorkerMessage, [encoded.buffer]);
+      } else {
+        task.port.postMessage({ kind: 'batch', batch, timing } satisfies WorkerMessage);
       }
-      const encoded = encodeBatch(batch, spare, { thread: threadId, startedAt, endedAt });
-      task.port.postMessage(encoded, [encoded.buffer]);
       ran += chosen.length;
     }
   } catch (error) {
@@ -94,7 +86,7 @@ export default async function runClaims(task: ClaimTask): Promise<number> {
     board.stop();
     throw error;
   }
-  task.port.postMessage({ done: true } satisfies ClaimsDone);
+  task.port.postMessage({ kind: 'done' } satisfies WorkerMessage);
   task.port.close();
   return ran;
 }
