@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { packageRoot } from '../../engines/shared/environment.js';
 import { usageError } from '../../engines/shared/errors.js';
-import { defaultWorkers } from '../run/pool/pool.js';
+import { DEFAULT_POOL_WORTH_MS, defaultWorkers } from '../run/pool/pool.js';
 
 /** What a command may touch of the outside world; tests pass their own. */
 export interface CliContext {
@@ -52,13 +52,36 @@ export function parseCount(name: string, min = 0) {
   };
 }
 
-/** `--workers`, for every command that runs a scenario: they all run it through the same pipeline. */
+/** How a command that runs a scenario spreads its cells over threads. */
+export interface WorkerFlags {
+  workers?: number;
+  poolThreshold?: number;
+}
+
+/**
+ * `--workers` and `--pool-threshold`, for every command that runs a scenario: they all run it
+ * through the same pipeline.
+ */
 export function addWorkersOption(command: Command): Command {
-  return command.option(
-    '-w, --workers <n>',
-    `threads that run model cells (default: the number of cores, ${defaultWorkers()} here)`,
-    parseCount('--workers', 1),
-  );
+  return command
+    .option(
+      '-w, --workers <n>',
+      `threads that run model cells (default: the number of cores, ${defaultWorkers()} here)`,
+      parseCount('--workers', 1),
+    )
+    .option(
+      '--pool-threshold <ms>',
+      `start worker threads only when the cells look like taking this long on one (default ${DEFAULT_POOL_WORTH_MS}; 0: always)`,
+      parseCount('--pool-threshold'),
+    );
+}
+
+/** The run options that `--workers` and `--pool-threshold` set. */
+export function workerOptions(flags: WorkerFlags): { workers?: number; poolWorthMs?: number } {
+  return {
+    ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
+    ...(flags.poolThreshold !== undefined ? { poolWorthMs: flags.poolThreshold } : {}),
+  };
 }
 
 export function parseList(value: string): string[] {

@@ -9,17 +9,24 @@ import { renderJson } from '../../report/json.js';
 import type { RunResult } from '../../report/results.js';
 import { runScenario } from '../../run/run.js';
 import { loadScenario } from '../../scenario/load.js';
-import { addWorkersOption, type CliContext, parseCount, resolveScenarioPath, write } from '../context.js';
+import {
+  addWorkersOption,
+  type CliContext,
+  parseCount,
+  resolveScenarioPath,
+  type WorkerFlags,
+  workerOptions,
+  write,
+} from '../context.js';
 import { inputPath, readResult, refuseShard } from './gate.js';
 
 export const BASELINE_DIR = 'reports/baselines';
 
-interface UpdateFlags {
+interface UpdateFlags extends WorkerFlags {
   from?: string;
   dir: string;
   seed?: number;
   repetitions?: number;
-  workers?: number;
 }
 
 /** What moved between the old baseline and the new one, largest first, for the update message. */
@@ -68,7 +75,7 @@ export function register(program: Command, context: CliContext): void {
     } else {
       const file = resolveScenarioPath(scenarioArg, context);
       const scenario = await loadScenario(file, { seed: flags.seed, repetitions: flags.repetitions });
-      result = (await runScenario(scenario, { workers: flags.workers })).result;
+      result = (await runScenario(scenario, workerOptions(flags))).result;
     }
     const target = join(flags.dir, `${result.scenario.name}.json`);
     const path = inputPath(target, context);

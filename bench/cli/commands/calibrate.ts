@@ -7,15 +7,14 @@ import { EXIT, usageError } from '../../../engines/shared/errors.js';
 import { CALIBRATION_DIR, calibrate, summarize } from '../../calibrate/calibrate.js';
 import { loadPublished } from '../../calibrate/published.js';
 import { renderCalibration, renderCalibrationCsv, renderCalibrationSummary } from '../../calibrate/report.js';
-import { addWorkersOption, type CliContext, useColor, write } from '../context.js';
+import { addWorkersOption, type CliContext, useColor, type WorkerFlags, workerOptions, write } from '../context.js';
 
-export interface CalibrateFlags {
+export interface CalibrateFlags extends WorkerFlags {
   out: string;
   tolerance: number;
   median: number;
   quiet?: boolean;
   color?: boolean;
-  workers?: number;
 }
 
 function parsePercent(name: string) {
@@ -64,7 +63,7 @@ export function register(program: Command, context: CliContext, setExit: (code: 
     }
     const root = packageRoot();
     const published = await loadPublished(root);
-    const run = await calibrate(join(root, CALIBRATION_DIR), published, { workers: flags.workers });
+    const run = await calibrate(join(root, CALIBRATION_DIR), published, workerOptions(flags));
     const summary = summarize(run.rows, flags.tolerance);
     const file = join(flags.out, 'calibration.csv');
     await writeAtomically([{ path: file, content: renderCalibrationCsv(run.rows) }]);

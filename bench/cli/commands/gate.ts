@@ -25,6 +25,8 @@ import {
   parseList,
   resolveScenarioPath,
   useColor,
+  type WorkerFlags,
+  workerOptions,
   write,
 } from '../context.js';
 
@@ -164,14 +166,13 @@ export async function writeReports(
   return [flags.markdown, flags.html, flags.junit].filter((f): f is string => f !== undefined);
 }
 
-interface GateCommandFlags extends CheckFlags {
+interface GateCommandFlags extends CheckFlags, WorkerFlags {
   baseline: string;
   current?: string;
   seed?: number;
   repetitions?: number;
   force?: boolean;
   junit?: string;
-  workers?: number;
 }
 
 /** The scenario to run when only a baseline is given: the one the baseline was made from. */
@@ -256,7 +257,7 @@ export function register(program: Command, context: CliContext, setExit: (code: 
           seed: flags.seed,
           repetitions: flags.repetitions,
         });
-        current = (await runScenario(scenario, { workers: flags.workers })).result;
+        current = (await runScenario(scenario, workerOptions(flags))).result;
         currentLabel = `${file} (run now, seed ${scenario.seed})`;
         if (scenario.document.gates) gates = { file, gates: scenario.document.gates };
       }

@@ -12,11 +12,13 @@ import {
   parseList,
   resolveScenarioPath,
   useColor,
+  type WorkerFlags,
+  workerOptions,
   write,
 } from '../context.js';
 import { createProgress } from '../progress.js';
 
-export interface RunFlags {
+export interface RunFlags extends WorkerFlags {
   out: string;
   seed?: number;
   repetitions?: number;
@@ -24,7 +26,6 @@ export interface RunFlags {
   quiet?: boolean;
   color?: boolean;
   shard?: ShardSpec;
-  workers?: number;
 }
 
 export function register(program: Command, context: CliContext, setExit: (code: number) => void): void {
@@ -56,7 +57,7 @@ export function register(program: Command, context: CliContext, setExit: (code: 
       ...(shard ? shard.options() : {}),
       ...(shard ? { finish: (ran) => shard.finish(ran) } : {}),
       base,
-      workers: flags.workers,
+      ...workerOptions(flags),
       onProgress: (done, total) => progress.update(done, total),
     }).finally(() => progress.stop());
     const result = run.result;
