@@ -4,8 +4,20 @@
  * files, the CLI or reports.
  */
 
-/** How trustworthy a parameter's value is, using the same words as engines/data/published.csv. */
-export type Verification = 'read' | 'derived' | 'recalled' | 'partly recalled' | 'unverified' | 'measured' | 'assumed';
+/**
+ * How a published figure was obtained (engines/data/README.md): read in its source as given,
+ * derived from figures there, or not read in a source at all (recalled, partly recalled,
+ * unverified), which makes it a rough guide only.
+ */
+export const PUBLISHED_VERIFICATIONS = ['read', 'derived', 'recalled', 'partly recalled', 'unverified'] as const;
+export type PublishedVerification = (typeof PUBLISHED_VERIFICATIONS)[number];
+
+/**
+ * How trustworthy a parameter's value is: the words of published.csv, plus measured on a host
+ * and assumed for a value nobody has measured.
+ */
+export const VERIFICATIONS = [...PUBLISHED_VERIFICATIONS, 'measured', 'assumed'] as const;
+export type Verification = (typeof VERIFICATIONS)[number];
 
 /** A model parameter and the place its value comes from. */
 export interface Param {
@@ -19,9 +31,8 @@ export interface Param {
  * The mechanism family. It decides which boot phases exist, whether a guest kernel boots and
  * whether the host kernel is shared; the engine's parameters set the costs.
  */
-export type EngineKind = 'native' | 'container' | 'sandbox' | 'microvm' | 'type1' | 'type2';
-
-export const ENGINE_KINDS: readonly EngineKind[] = ['native', 'container', 'sandbox', 'microvm', 'type1', 'type2'];
+export const ENGINE_KINDS = ['native', 'container', 'sandbox', 'microvm', 'type1', 'type2'] as const;
+export type EngineKind = (typeof ENGINE_KINDS)[number];
 
 export type Driver = 'model' | 'real';
 

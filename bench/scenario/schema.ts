@@ -172,10 +172,7 @@ export type StatName = (typeof STATS)[number];
 
 const selectorFields = {
   engines: z.array(z.string().min(1)).min(1).optional(),
-  kinds: z
-    .array(z.enum(ENGINE_KINDS as [string, ...string[]]))
-    .min(1)
-    .optional(),
+  kinds: z.array(z.enum(ENGINE_KINDS)).min(1).optional(),
 };
 
 export const claimCheckSchema = z.strictObject({
