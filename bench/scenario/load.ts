@@ -9,6 +9,7 @@ import { buildEngineFromProfile, engineProfileSchema } from '../../engines/profi
 import { detectHostHardware, HOST_HARDWARE_ID } from '../../engines/real/host.js';
 import { engineIds, engineShapeProblems, hasEngine, loadEngine } from '../../engines/registry.js';
 import { InputError, type InputProblem, readInputFile } from '../../engines/shared/errors.js';
+import { replaceAtPath } from '../../engines/shared/replace-at-path.js';
 import type {
   App,
   DensityPolicy,
@@ -462,7 +463,7 @@ function checkSweep(document: ScenarioDocument, problem: ProblemSink): void {
       }
       // The swept value must be valid where it lands, exactly as if it were written there.
       let section: unknown = (example as Record<string, unknown>)[root];
-      section = setPath(section, segments.slice(1), value);
+      section = replaceAtPath(section, segments.slice(1), value);
       const checked = sectionSchema.safeParse(section);
       if (!checked.success) {
         const issue = checked.error.issues[0]!;
@@ -492,14 +493,6 @@ const SECTION_SCHEMAS = {
   options: optionsSchema,
   storm: stormSchema,
 } as const;
-
-function setPath(node: unknown, path: readonly string[], value: unknown): unknown {
-  if (path.length === 0) return value;
-  const [head, ...rest] = path as [string, ...string[]];
-  const copy = { ...(node as Record<string, unknown>) };
-  copy[head] = setPath(copy[head], rest, value);
-  return copy;
-}
 
 function checkClaims(document: ScenarioDocument, problem: ProblemSink): void {
   document.claims.forEach((claim, c) => {
