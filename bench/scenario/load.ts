@@ -134,10 +134,7 @@ export async function loadScenario(file: string, overrides: ScenarioOverrides = 
     });
   };
 
-  // `hardware: host` is this machine, probed, so the model predicts for the host real drivers measure.
-  const hardware =
-    overrides.resolvedHardware ??
-    (document.hardware === HOST_HARDWARE_ID ? await detectHostHardware() : resolveHardware(document, problem));
+  const hardware = overrides.resolvedHardware ?? (await resolveHardware(document, problem));
   const workload = resolveWorkload(document, problem);
   const defaults: EngineOptions = { ...OPTION_DEFAULTS, ...document.defaults };
   checkImage(defaults.image, ['defaults', 'image'], problem);
@@ -166,7 +163,18 @@ export async function loadScenario(file: string, overrides: ScenarioOverrides = 
     engines.push({ engine, options });
   }
 
-  checkSweep(document, problem);
+  checkSweep(
+    document.sweep,
+    {
+      hardware,
+      app: document.app,
+      workload,
+      density: document.density,
+      options: defaults,
+      storm: document.storm,
+    },
+    problem,
+  );
   checkClaims(document, problem);
   if (problems.length > 0) throw new InputError(problems);
 
@@ -191,8 +199,11 @@ export async function loadScenario(file: string, overrides: ScenarioOverrides = 
 
 type ProblemSink = (path: PathSegment[], message: string, expected?: string, hint?: string, key?: string) => void;
 
-function resolveHardware(document: ScenarioDocument, problem: ProblemSink): HardwareProfile | undefined {
+/** The hardware profile a scenario names or writes inline; undefined, with a problem, for an unknown id. */
+async function resolveHardware(document: ScenarioDocument, problem: ProblemSink): Promise<HardwareProfile | undefined> {
   if (typeof document.hardware !== 'string') return document.hardware;
+  // `hardware: host` is this machine, probed, so the model predicts for the host real drivers measure.
+  if (document.hardware === HOST_HARDWARE_ID) return detectHostHardware();
   const found = findHardware(document.hardware);
   if (!found) {
     problem(
@@ -405,20 +416,21 @@ async function loadEngineProfile(
 
 /** Top-level sections of a cell that a sweep may vary, with the engine's options under `options`. */
 export const SWEEPABLE_ROOTS = ['hardware', 'app', 'workload', 'density', 'options', 'storm'] as const;
+type SweepableRoot = (typeof SWEEPABLE_ROOTS)[number];
 
-function checkSweep(document: ScenarioDocument, problem: ProblemSink): void {
-  const example = {
-    hardware: typeof document.hardware === 'string' ? findHardware(document.hardware) : document.hardware,
-    app: document.app,
-    workload: typeof document.workload === 'string' ? findWorkload(document.workload)?.workload : document.workload,
-    density: document.density,
-    options: { ...OPTION_DEFAULTS, ...document.defaults },
-    storm: document.storm,
-  };
-  for (const [key, values] of Object.entries(document.sweep)) {
+function isSweepableRoot(root: string): root is SweepableRoot {
+  return (SWEEPABLE_ROOTS as readonly string[]).includes(root);
+}
+
+/** The sections of a cell as the scenario sets them, before any sweep point is applied. */
+type SweepableSections = { readonly [Root in SweepableRoot]: unknown };
+
+/** Each sweep path must name one field of the resolved sections, and each value must be valid there. */
+function checkSweep(sweep: ScenarioDocument['sweep'], sections: SweepableSections, problem: ProblemSink): void {
+  for (const [key, values] of Object.entries(sweep)) {
     const segments = key.split('.');
     const root = segments[0]!;
-    if (!(SWEEPABLE_ROOTS as readonly string[]).includes(root)) {
+    if (!isSweepableRoot(root)) {
       problem(
         ['sweep'],
         `sweep parameter "${key}" does not start with a sweepable section`,
@@ -428,10 +440,10 @@ function checkSweep(document: ScenarioDocument, problem: ProblemSink): void {
       );
       continue;
     }
-    let node: unknown = example;
+    let node: unknown = sections;
     for (const segment of segments)
       node = node && typeof node === 'object' ? (node as Record<string, unknown>)[segment] : undefined;
-    if (root === 'storm' && document.storm === undefined) {
+    if (root === 'storm' && sections.storm === undefined) {
       problem(
         ['sweep'],
         `sweep parameter "${key}" varies a boot storm, but the scenario has no storm: block`,
@@ -451,7 +463,7 @@ function checkSweep(document: ScenarioDocument, problem: ProblemSink): void {
       );
       continue;
     }
-    const sectionSchema = SECTION_SCHEMAS[root as (typeof SWEEPABLE_ROOTS)[number]];
+    const sectionSchema = SECTION_SCHEMAS[root];
     values.forEach((value, i) => {
       if (typeof value !== typeof node) {
         problem(
@@ -462,8 +474,7 @@ function checkSweep(document: ScenarioDocument, problem: ProblemSink): void {
         return;
       }
       // The swept value must be valid where it lands, exactly as if it were written there.
-      let section: unknown = (example as Record<string, unknown>)[root];
-      section = replaceAtPath(section, segments.slice(1), value);
+      const section = replaceAtPath(sections[root], segments.slice(1), value);
       const checked = sectionSchema.safeParse(section);
       if (!checked.success) {
         const issue = checked.error.issues[0]!;
@@ -485,7 +496,7 @@ function checkSweep(document: ScenarioDocument, problem: ProblemSink): void {
   }
 }
 
-const SECTION_SCHEMAS = {
+const SECTION_SCHEMAS: { readonly [Root in SweepableRoot]: z.ZodType } = {
   hardware: hardwareSchema,
   app: appSchema,
   workload: workloadSchema,
