@@ -206,14 +206,36 @@ async function resolveHardware(document: ScenarioDocument, problem: ProblemSink)
   if (document.hardware === HOST_HARDWARE_ID) return detectHostHardware();
   const found = findHardware(document.hardware);
   if (!found) {
-    problem(
-      ['hardware'],
-      `unknown hardware profile "${document.hardware}"`,
-      `one of ${HOST_HARDWARE_ID} (this machine, probed), ${hardwareIds().join(', ')}, or an inline profile`,
-      didYouMean(document.hardware, hardwareIds()) ?? 'run `virtbench list hardware`',
-    );
+    reportUnknownId(problem, ['hardware'], {
+      noun: 'hardware profile',
+      id: document.hardware,
+      known: hardwareIds(),
+      expected: `one of ${HOST_HARDWARE_ID} (this machine, probed), ${hardwareIds().join(', ')}, or an inline profile`,
+      listing: 'hardware',
+    });
   }
   return found;
+}
+
+/** What an id names none of: the ids it could be, and the nearest of them or the command that lists them all. */
+interface UnknownId {
+  readonly noun: string;
+  readonly id: string;
+  readonly known: readonly string[];
+  /** What was expected instead, when more than one of the known ids. */
+  readonly expected?: string;
+  /** What `virtbench list` lists them under. */
+  readonly listing: string;
+}
+
+function reportUnknownId(problem: ProblemSink, path: PathSegment[], unknown: UnknownId): void {
+  const { noun, id, known, listing } = unknown;
+  problem(
+    path,
+    `unknown ${noun} "${id}"`,
+    unknown.expected ?? `one of ${known.join(', ')}`,
+    didYouMean(id, known) ?? `run \`virtbench list ${listing}\``,
+  );
 }
 
 /** An entry's real-driver settings add to the defaults' rather than replace them; a kernel path is relative to the scenario. */
@@ -228,25 +250,20 @@ function resolveWorkload(document: ScenarioDocument, problem: ProblemSink): Work
   if (typeof document.workload !== 'string') return document.workload;
   const found = findWorkload(document.workload);
   if (!found) {
-    problem(
-      ['workload'],
-      `unknown workload "${document.workload}"`,
-      `one of ${workloadIds().join(', ')}, or an inline workload`,
-      didYouMean(document.workload, workloadIds()) ?? 'run `virtbench list workloads`',
-    );
+    reportUnknownId(problem, ['workload'], {
+      noun: 'workload',
+      id: document.workload,
+      known: workloadIds(),
+      expected: `one of ${workloadIds().join(', ')}, or an inline workload`,
+      listing: 'workloads',
+    });
   }
   return found?.workload;
 }
 
 function checkImage(image: string, path: PathSegment[], problem: ProblemSink): void {
-  if (!findImage(image)) {
-    problem(
-      path,
-      `unknown image "${image}"`,
-      `one of ${imageIds().join(', ')}`,
-      didYouMean(image, imageIds()) ?? 'run `virtbench list images`',
-    );
-  }
+  if (!findImage(image))
+    reportUnknownId(problem, path, { noun: 'image', id: image, known: imageIds(), listing: 'images' });
 }
 
 function optionsOf(entry: Exclude<EngineEntry, string>): Partial<EngineOptions> {
@@ -484,13 +501,8 @@ function checkSweep(sweep: ScenarioDocument['sweep'], sections: SweepableSection
           undefined,
           'the same rules apply as for the field itself',
         );
-      } else if (key === 'options.image' && !findImage(String(value))) {
-        problem(
-          ['sweep', key, i],
-          `unknown image "${String(value)}"`,
-          `one of ${imageIds().join(', ')}`,
-          didYouMean(String(value), imageIds()),
-        );
+      } else if (key === 'options.image') {
+        checkImage(String(value), ['sweep', key, i], problem);
       }
     });
   }
