@@ -9,6 +9,7 @@ import {
   paramNames,
 } from './model/params.js';
 import { defineModeledEngine, type ModeledEngine } from './modeled/define.js';
+import { assumed } from './param.js';
 import { ENGINE_KINDS, type EngineKind, type Param, VERIFICATIONS } from './types.js';
 
 /**
@@ -53,7 +54,7 @@ export const engineProfileSchema = z.strictObject({
 export type EngineProfileInput = z.infer<typeof engineProfileSchema>;
 
 function toParam(input: ParamInput, file: string): Param {
-  if (typeof input === 'number') return { value: input, source: `engine profile ${file}`, verified: 'assumed' };
+  if (typeof input === 'number') return assumed(input, `engine profile ${file}`);
   return input;
 }
 

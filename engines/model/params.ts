@@ -154,3 +154,14 @@ export function isVmKind(kind: EngineKind): kind is VmKind {
 export function isContainerKind(kind: EngineKind): kind is ContainerKind {
   return BOOT_GROUP_OF_KIND[kind] === 'container';
 }
+
+/** The specs of engines of these kinds, whose boot parameters the kinds decide. */
+export type ModeledEngineSpecOf<K extends EngineKind> = Extract<ModeledEngineSpec, { readonly kind: K }>;
+
+export function isVmEngine(engine: ModeledEngineSpec): engine is ModeledEngineSpecOf<VmKind> {
+  return isVmKind(engine.kind);
+}
+
+export function isContainerEngine(engine: ModeledEngineSpec): engine is ModeledEngineSpecOf<ContainerKind> {
+  return isContainerKind(engine.kind);
+}
