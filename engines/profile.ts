@@ -1,7 +1,16 @@
 import { z } from 'zod';
-import type { ModeledEngineSpec } from './model/params.js';
+import {
+  type BootParamsFor,
+  isContainerKind,
+  type ModeledEngineSpec,
+  PARAMETERS,
+  type ParamGroup,
+  type ParamsOf,
+  paramNames,
+} from './model/params.js';
 import { defineModeledEngine, type ModeledEngine } from './modeled/define.js';
-import { ENGINE_KINDS, type Param } from './types.js';
+import { assumed } from './param.js';
+import { ENGINE_KINDS, type EngineKind, type Param, VERIFICATIONS } from './types.js';
 
 /**
  * Engine profile files: a built-in kind with its own costs, written in YAML or JSON. A profile
@@ -9,82 +18,47 @@ import { ENGINE_KINDS, type Param } from './types.js';
  * A bare number is cited as coming from the profile file; an object carries its own source.
  */
 
-const verification = z.enum(['read', 'derived', 'recalled', 'partly recalled', 'unverified', 'measured', 'assumed']);
-
 export const paramInputSchema = z.union([
   z.number().nonnegative(),
   z.strictObject({
     value: z.number().nonnegative(),
     source: z.string().min(1),
-    verified: verification.default('assumed'),
+    verified: z.enum(VERIFICATIONS).default('assumed'),
   }),
 ]);
 
-const group = (keys: readonly string[]) =>
-  z.strictObject(
-    Object.fromEntries(keys.map((k) => [k, paramInputSchema.optional()])) as Record<
-      string,
-      z.ZodOptional<typeof paramInputSchema>
-    >,
-  );
+type ParamInput = z.infer<typeof paramInputSchema>;
 
-export const PARAM_GROUPS = {
-  boot: {
-    native: ['execMs'],
-    container: [
-      'daemonMs',
-      'runtimeStartMs',
-      'namespacesMs',
-      'networkNamespaceMs',
-      'cgroupMs',
-      'layerMountMs',
-      'sandboxKernelStartMs',
-    ],
-    vm: ['vmmStartMs', 'firmwareMs', 'bootloaderMs', 'devices', 'deviceProbeMs'],
-  },
-  memory: ['instanceOverheadMiB', 'hostReserveMiB', 'pageSharingFraction', 'workingSetOverheadFraction'],
-  costs: [
-    'cpuFraction',
-    'unpinnedParallelFraction',
-    'memoryBandwidthFraction',
-    'randomAccessExtraNs',
-    'syscallExtraNs',
-    'diskSeqFraction',
-    'diskIoPathUs',
-    'diskWritePathUs',
-    'networkPacketUs',
-    'networkRoundTripExtraUs',
-    'emulationFraction',
-  ],
-  noise: ['bootCov', 'runCov'],
-} as const;
+/** A strict object that may set any parameter of the group, each described by its meaning. */
+function optionalParams<Group extends ParamGroup>(group: Group) {
+  const shape = {} as { [Name in keyof Group]: z.ZodOptional<typeof paramInputSchema> };
+  for (const name of paramNames(group)) shape[name] = paramInputSchema.optional().describe(group[name]!);
+  return z.strictObject(shape);
+}
 
-const allBootKeys = [...PARAM_GROUPS.boot.native, ...PARAM_GROUPS.boot.container, ...PARAM_GROUPS.boot.vm];
+/** Every boot parameter of every kind: which of them a profile may set depends on its kind, checked once it is known. */
+const ALL_BOOT_PARAMETERS = { ...PARAMETERS.boot.native, ...PARAMETERS.boot.container, ...PARAMETERS.boot.vm };
 
 export const engineProfileSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, dots, dashes and underscores'),
   title: z.string().min(1).optional(),
   base: z.string().min(1).optional(),
-  kind: z.enum(ENGINE_KINDS as [string, ...string[]]).optional(),
+  kind: z.enum(ENGINE_KINDS).optional(),
   requiresVirtualization: z.boolean().optional(),
-  boot: group(allBootKeys).default({}),
-  memory: group(PARAM_GROUPS.memory).default({}),
-  costs: group(PARAM_GROUPS.costs).default({}),
-  noise: group(PARAM_GROUPS.noise).default({}),
+  boot: optionalParams(ALL_BOOT_PARAMETERS).default({}),
+  memory: optionalParams(PARAMETERS.memory).default({}),
+  costs: optionalParams(PARAMETERS.costs).default({}),
+  noise: optionalParams(PARAMETERS.noise).default({}),
 });
 
 export type EngineProfileInput = z.infer<typeof engineProfileSchema>;
 
-function toParam(input: z.infer<typeof paramInputSchema>, file: string): Param {
-  if (typeof input === 'number') return { value: input, source: `engine profile ${file}`, verified: 'assumed' };
+function toParam(input: ParamInput, file: string): Param {
+  if (typeof input === 'number') return assumed(input, `engine profile ${file}`);
   return input;
 }
 
-function bootKeysFor(kind: string): readonly string[] {
-  if (kind === 'native') return PARAM_GROUPS.boot.native;
-  if (kind === 'container' || kind === 'sandbox') return PARAM_GROUPS.boot.container;
-  return PARAM_GROUPS.boot.vm;
-}
+type ProfileGroup = 'boot' | 'memory' | 'costs' | 'noise';
 
 /** Problems that make a profile unusable: a parameter that its kind needs and nothing sets, or one it does not use. */
 export function buildEngineFromProfile(
@@ -98,37 +72,61 @@ export function buildEngineFromProfile(
   if (base && profile.kind && profile.kind !== base.kind) {
     problems.push({ path: 'kind', message: `kind ${profile.kind} differs from its base's kind ${base.kind}` });
   }
-  const merge = (name: 'boot' | 'memory' | 'costs' | 'noise', keys: readonly string[]): Record<string, Param> => {
-    const out: Record<string, Param> = {};
-    const baseGroup = (base?.[name] ?? {}) as Record<string, Param>;
-    const given = profile[name] as Record<string, z.infer<typeof paramInputSchema> | undefined>;
+  /** The group's parameters, each from the profile or else from the base; undefined when one is missing. */
+  const merge = <Group extends ParamGroup>(name: ProfileGroup, group: Group): ParamsOf<Group> | undefined => {
+    const names: readonly string[] = paramNames(group);
+    const baseGroup: Readonly<Record<string, Param | undefined>> = base?.[name] ?? {};
+    const given: Readonly<Record<string, ParamInput | undefined>> = profile[name];
     for (const key of Object.keys(given)) {
-      if (given[key] !== undefined && !keys.includes(key)) {
+      if (given[key] !== undefined && !names.includes(key)) {
         problems.push({
           path: `${name}.${key}`,
-          message: `a ${kind} engine has no parameter ${key}; its ${name} parameters are ${keys.join(', ')}`,
+          message: `a ${kind} engine has no parameter ${key}; its ${name} parameters are ${names.join(', ')}`,
         });
       }
     }
-    for (const key of keys) {
+    const merged: Partial<Record<keyof Group, Param>> = {};
+    let complete = true;
+    for (const key of paramNames(group)) {
       const value = given[key];
-      if (value !== undefined) out[key] = toParam(value, file);
-      else if (baseGroup[key]) out[key] = baseGroup[key]!;
-      else
+      const inherited = baseGroup[key];
+      if (value !== undefined) merged[key] = toParam(value, file);
+      else if (inherited) merged[key] = inherited;
+      else {
         problems.push({ path: `${name}.${key}`, message: `missing parameter ${key}, and no base engine supplies it` });
+        complete = false;
+      }
     }
-    return out;
+    return complete ? (merged as ParamsOf<Group>) : undefined;
   };
-  const spec = {
+  const common = {
     id: profile.id,
     title: profile.title ?? (base ? `${base.title} (${profile.id})` : profile.id),
-    kind,
     requiresVirtualization: profile.requiresVirtualization ?? base?.requiresVirtualization,
-    boot: merge('boot', bootKeysFor(kind)),
-    memory: merge('memory', PARAM_GROUPS.memory),
-    costs: merge('costs', PARAM_GROUPS.costs),
-    noise: merge('noise', PARAM_GROUPS.noise),
-  } as unknown as ModeledEngineSpec;
-  if (problems.length > 0) return { problems };
-  return { engine: defineModeledEngine(spec), problems };
+  };
+  const boot = withBoot(kind, (group) => merge('boot', group));
+  const memory = merge('memory', PARAMETERS.memory);
+  const costs = merge('costs', PARAMETERS.costs);
+  const noise = merge('noise', PARAMETERS.noise);
+  if (problems.length > 0 || !boot || !memory || !costs || !noise) return { problems };
+  return { engine: defineModeledEngine({ ...common, ...boot, memory, costs, noise }), problems };
+}
+
+type KindAndBoot = { [K in EngineKind]: { readonly kind: K; readonly boot: BootParamsFor<K> } }[EngineKind];
+
+/** The kind with the boot parameters it has, which the kind's boot group decides. */
+function withBoot(
+  kind: EngineKind,
+  merge: <Group extends ParamGroup>(group: Group) => ParamsOf<Group> | undefined,
+): KindAndBoot | undefined {
+  if (kind === 'native') {
+    const boot = merge(PARAMETERS.boot.native);
+    return boot && { kind, boot };
+  }
+  if (isContainerKind(kind)) {
+    const boot = merge(PARAMETERS.boot.container);
+    return boot && { kind, boot };
+  }
+  const boot = merge(PARAMETERS.boot.vm);
+  return boot && { kind, boot };
 }

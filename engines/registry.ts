@@ -1,4 +1,4 @@
-import type { Driver, Engine } from './types.js';
+import { DRIVERS, type Driver, ENGINE_KINDS, type Engine } from './types.js';
 
 /**
  * Every built-in engine, by id. Each entry loads its module on first use, so listing engines or
@@ -58,12 +58,13 @@ export function engineShapeProblems(value: unknown): string[] {
   }
   if (typeof candidate.measure !== 'function')
     problems.push('"measure" must be a function (cell) => Promise<Measurement>');
-  const kinds = ['native', 'container', 'sandbox', 'microvm', 'type1', 'type2'];
+  const kinds: readonly string[] = ENGINE_KINDS;
   if (typeof candidate.kind === 'string' && !kinds.includes(candidate.kind)) {
     problems.push(`"kind" must be one of ${kinds.join(', ')}`);
   }
-  if (typeof candidate.driver === 'string' && !['model', 'real'].includes(candidate.driver)) {
-    problems.push('"driver" must be "model" or "real"');
+  const drivers: readonly string[] = DRIVERS;
+  if (typeof candidate.driver === 'string' && !drivers.includes(candidate.driver)) {
+    problems.push(`"driver" must be ${drivers.map((driver) => `"${driver}"`).join(' or ')}`);
   }
   return problems;
 }

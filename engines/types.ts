@@ -4,8 +4,20 @@
  * files, the CLI or reports.
  */
 
-/** How trustworthy a parameter's value is, using the same words as engines/data/published.csv. */
-export type Verification = 'read' | 'derived' | 'recalled' | 'partly recalled' | 'unverified' | 'measured' | 'assumed';
+/**
+ * How a published figure was obtained (engines/data/README.md): read in its source as given,
+ * derived from figures there, or not read in a source at all (recalled, partly recalled,
+ * unverified), which makes it a rough guide only.
+ */
+export const PUBLISHED_VERIFICATIONS = ['read', 'derived', 'recalled', 'partly recalled', 'unverified'] as const;
+export type PublishedVerification = (typeof PUBLISHED_VERIFICATIONS)[number];
+
+/**
+ * How trustworthy a parameter's value is: the words of published.csv, plus measured on a host
+ * and assumed for a value nobody has measured.
+ */
+export const VERIFICATIONS = [...PUBLISHED_VERIFICATIONS, 'measured', 'assumed'] as const;
+export type Verification = (typeof VERIFICATIONS)[number];
 
 /** A model parameter and the place its value comes from. */
 export interface Param {
@@ -19,11 +31,12 @@ export interface Param {
  * The mechanism family. It decides which boot phases exist, whether a guest kernel boots and
  * whether the host kernel is shared; the engine's parameters set the costs.
  */
-export type EngineKind = 'native' | 'container' | 'sandbox' | 'microvm' | 'type1' | 'type2';
+export const ENGINE_KINDS = ['native', 'container', 'sandbox', 'microvm', 'type1', 'type2'] as const;
+export type EngineKind = (typeof ENGINE_KINDS)[number];
 
-export const ENGINE_KINDS: readonly EngineKind[] = ['native', 'container', 'sandbox', 'microvm', 'type1', 'type2'];
-
-export type Driver = 'model' | 'real';
+/** Where an engine's figures come from: the calibrated model, or measurement on this host. */
+export const DRIVERS = ['model', 'real'] as const;
+export type Driver = (typeof DRIVERS)[number];
 
 /** A modeled machine. All engines in one run share one of these. */
 export interface HardwareProfile {
@@ -142,6 +155,14 @@ export interface Workload {
   readonly roundTripsK: number;
 }
 
+/** Container networking: the host's network namespace, or a bridge with NAT. */
+export const NETWORK_MODES = ['host', 'bridge'] as const;
+export type NetworkMode = (typeof NETWORK_MODES)[number];
+
+/** How qemu runs a guest: KVM when a probe succeeds (auto), or one accelerator forced. */
+export const ACCELERATOR_CHOICES = ['auto', 'kvm', 'tcg'] as const;
+export type AcceleratorChoice = (typeof ACCELERATOR_CHOICES)[number];
+
 /** Per-engine options a scenario may set. Engines ignore what does not apply to their kind. */
 export interface EngineOptions {
   /** Guest RAM for VMs, MiB. */
@@ -151,8 +172,7 @@ export interface EngineOptions {
   readonly image: string;
   /** Whether the container image is already in the local store, so no pull is needed. */
   readonly imageCached: boolean;
-  /** Container networking: the host's network namespace, or a bridge with NAT. */
-  readonly network: 'host' | 'bridge';
+  readonly network: NetworkMode;
   /** VMs: vCPUs pinned to host cores with the host topology exposed to the guest. */
   readonly pinning: boolean;
   /** VMs: instance disks as linked clones of one base image rather than full copies. */
@@ -177,8 +197,8 @@ export interface RealDriverOptions {
   readonly timeoutMs?: number;
   /** qemu: the guest kernel (bzImage); default /boot/vmlinuz-*, then the distribution's cloud kernel. */
   readonly kernel?: string;
-  /** qemu: KVM when a probe succeeds (auto), or force one accelerator. */
-  readonly accelerator?: 'auto' | 'kvm' | 'tcg';
+  /** qemu only. */
+  readonly accelerator?: AcceleratorChoice;
 }
 
 /** How densely instances are packed on the host. */

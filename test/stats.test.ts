@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { percentile, sampleStddev, summarize, tQuantile975 } from '../engines/shared/stats.js';
+import { median, percentile, sampleStddev, summarize, tQuantile975 } from '../engines/shared/stats.js';
 
 describe('percentile', () => {
   it('interpolates linearly between closest ranks', () => {
@@ -11,6 +11,18 @@ describe('percentile', () => {
   });
   it('refuses an empty sample', () => {
     expect(() => percentile([], 50)).toThrow();
+  });
+  it('keeps infinite samples infinite rather than NaN', () => {
+    expect(percentile([1, Infinity, Infinity], 50)).toBe(Infinity);
+    expect(percentile([1, 2, Infinity, Infinity], 50)).toBe(Infinity);
+    expect(percentile([1, 2, Infinity, Infinity], 80)).toBe(Infinity);
+  });
+});
+
+describe('median', () => {
+  it('takes the middle sample, or the mean of the two middle ones, whatever the order', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
   });
 });
 

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { buildCell, planCells } from '../bench/run/runner.js';
 import { loadScenario } from '../bench/scenario/load.js';
+import { detectHostHardware } from '../engines/real/host.js';
 import { InputError } from '../engines/shared/errors.js';
 import { runCli, withTempDir } from './helpers.js';
 
@@ -125,4 +127,22 @@ describe('sweep values', () => {
     expect(problem).toMatchObject({ path: 'sweep.hardware.memory.gib[1]', location: { line: 4, column: 29 } });
     expect(problem!.message).toContain('-8');
   });
+
+  // Probing the host measures memory, storage and network, which takes seconds on a busy machine.
+  it('vary the probed host profile when the scenario runs on `hardware: host`', async () => {
+    const host = await detectHostHardware();
+    const scenario = await loadScenario(fixture('host-sweep.yaml'));
+    expect(scenario.hardware).toEqual(host);
+    const cells = planCells(scenario).map((plan) =>
+      buildCell(scenario, scenario.engines[plan.engineIndex]!, plan.point),
+    );
+    expect(cells.map((cell) => cell.hardware.cpu.ghz)).toEqual([2, 2, 3, 3]);
+    for (const cell of cells) {
+      expect({ ...cell.hardware, cpu: { ...cell.hardware.cpu, ghz: host.cpu.ghz } }).toEqual(host);
+    }
+
+    const [problem] = await problemsOf('host-sweep-invalid.yaml');
+    expect(problem).toMatchObject({ path: 'sweep.hardware.cpu.ghz[1]', location: { line: 4, column: 25 } });
+    expect(problem!.message).toContain('-3');
+  }, 120_000);
 });

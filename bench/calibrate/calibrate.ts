@@ -7,6 +7,7 @@ import type { ModeledEngine } from '../../engines/modeled/define.js';
 import { engineIds, loadEngine } from '../../engines/registry.js';
 import { currentEnvironment, type Environment } from '../../engines/shared/environment.js';
 import { InputError } from '../../engines/shared/errors.js';
+import { median } from '../../engines/shared/stats.js';
 import type { Engine, Param } from '../../engines/types.js';
 import { BUILTIN_WORKLOADS, findWorkload } from '../../engines/workloads.js';
 import { METRIC_FAMILIES } from '../report/metrics.js';
@@ -311,13 +312,6 @@ export interface CalibrationSummary {
   readonly failing: readonly CalibrationRow[];
 }
 
-function median(values: readonly number[]): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 /** A gated row fails when the model has no value for it or misses by more than the tolerance. */
 export function summarize(rows: readonly CalibrationRow[], tolerancePct: number): CalibrationSummary {
   const gated = rows.filter((r) => r.gated);
@@ -332,8 +326,11 @@ export function summarize(rows: readonly CalibrationRow[], tolerancePct: number)
   return {
     rows: rows.length,
     gated: gated.length,
-    medianAbsErrorPct: median(errors) ?? 0,
-    medianAbsCheckErrorPct: median(checks.map((r) => (r.errorPct === undefined ? Infinity : Math.abs(r.errorPct)))),
+    medianAbsErrorPct: errors.length > 0 ? median(errors) : 0,
+    medianAbsCheckErrorPct:
+      checks.length > 0
+        ? median(checks.map((r) => (r.errorPct === undefined ? Infinity : Math.abs(r.errorPct))))
+        : undefined,
     checks: checks.length,
     worst,
     failing,

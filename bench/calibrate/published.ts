@@ -4,23 +4,9 @@ import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { packageRoot } from '../../engines/shared/environment.js';
 import { InputError } from '../../engines/shared/errors.js';
+import { PUBLISHED_VERIFICATIONS } from '../../engines/types.js';
 
 /** One published measurement: one engine's value for one benchmark of one study (engines/data/README.md). */
-export interface PublishedRow {
-  readonly id: string;
-  readonly study: string;
-  readonly host: string;
-  readonly benchmark: string;
-  readonly metric: string;
-  readonly unit: string;
-  readonly engine: string;
-  readonly kind: string;
-  readonly value: number;
-  readonly verified: 'read' | 'derived' | 'recalled' | 'partly recalled' | 'unverified';
-  readonly source: string;
-  readonly notes: string;
-}
-
 const rowSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/),
   study: z.string().min(1),
@@ -31,10 +17,12 @@ const rowSchema = z.strictObject({
   engine: z.string().min(1),
   kind: z.string().min(1),
   value: z.coerce.number().positive(),
-  verified: z.enum(['read', 'derived', 'recalled', 'partly recalled', 'unverified']),
+  verified: z.enum(PUBLISHED_VERIFICATIONS),
   source: z.string().min(1),
   notes: z.string(),
 });
+
+export type PublishedRow = Readonly<z.infer<typeof rowSchema>>;
 
 /** Only rows read or derived from a source may fail a calibration; recalled ones are shown as a guide. */
 export function gates(row: PublishedRow): boolean {

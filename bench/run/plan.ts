@@ -1,5 +1,6 @@
 import { findImage } from '../../engines/images.js';
 import { hashString } from '../../engines/shared/random.js';
+import { replaceAtPath } from '../../engines/shared/replace-at-path.js';
 import type { Cell, EngineOptions } from '../../engines/types.js';
 import type { Scenario, ScenarioEngine } from '../scenario/load.js';
 
@@ -54,14 +55,6 @@ export function planCells(scenario: Pick<CellScenario, 'sweep' | 'engines'>): Ce
   return plans;
 }
 
-function withOverride<T>(section: T, path: readonly string[], value: unknown): T {
-  if (path.length === 0) return value as T;
-  const [head, ...rest] = path as [string, ...string[]];
-  const copy = { ...(section as Record<string, unknown>) };
-  copy[head] = withOverride(copy[head], rest, value);
-  return copy as T;
-}
-
 /**
  * The cell an engine runs: the scenario's sections with the sweep point applied, and a seed that
  * depends only on the scenario seed, the engine and the point, so any schedule gives the same
@@ -77,7 +70,7 @@ export function buildCell(scenario: CellScenario, engine: ScenarioEngine, point:
     storm: scenario.storm,
   };
   for (const [key, value] of Object.entries(point)) {
-    sections = withOverride(sections, key.split('.'), value);
+    sections = replaceAtPath(sections, key.split('.'), value);
   }
   const os = findImage(sections.options.image);
   if (!os) throw new Error(`image ${sections.options.image} vanished after validation`);

@@ -9,6 +9,7 @@ import { buildEngineFromProfile, engineProfileSchema } from '../../engines/profi
 import { detectHostHardware, HOST_HARDWARE_ID } from '../../engines/real/host.js';
 import { engineIds, engineShapeProblems, hasEngine, loadEngine } from '../../engines/registry.js';
 import { InputError, type InputProblem, readInputFile } from '../../engines/shared/errors.js';
+import { replaceAtPath } from '../../engines/shared/replace-at-path.js';
 import type {
   App,
   DensityPolicy,
@@ -135,10 +136,7 @@ export async function loadScenario(file: string, overrides: ScenarioOverrides = 
     });
   };
 
-  // `hardware: host` is this machine, probed, so the model predicts for the host real drivers measure.
-  const hardware =
-    overrides.resolvedHardware ??
-    (document.hardware === HOST_HARDWARE_ID ? await detectHostHardware() : resolveHardware(document, problem));
+  const hardware = overrides.resolvedHardware ?? (await resolveHardware(document, problem));
   const workload = resolveWorkload(document, problem);
   const defaults: EngineOptions = { ...OPTION_DEFAULTS, ...document.defaults };
   checkImage(defaults.image, ['defaults', 'image'], problem);
@@ -168,7 +166,18 @@ export async function loadScenario(file: string, overrides: ScenarioOverrides = 
     engines.push({ engine, options, ...(module ? { module } : {}) });
   }
 
-  checkSweep(document, problem);
+  checkSweep(
+    document.sweep,
+    {
+      hardware,
+      app: document.app,
+      workload,
+      density: document.density,
+      options: defaults,
+      storm: document.storm,
+    },
+    problem,
+  );
   checkClaims(document, problem);
   if (problems.length > 0) throw new InputError(problems);
 
@@ -193,18 +202,43 @@ export async function loadScenario(file: string, overrides: ScenarioOverrides = 
 
 type ProblemSink = (path: PathSegment[], message: string, expected?: string, hint?: string, key?: string) => void;
 
-function resolveHardware(document: ScenarioDocument, problem: ProblemSink): HardwareProfile | undefined {
+/** The hardware profile a scenario names or writes inline; undefined, with a problem, for an unknown id. */
+async function resolveHardware(document: ScenarioDocument, problem: ProblemSink): Promise<HardwareProfile | undefined> {
   if (typeof document.hardware !== 'string') return document.hardware;
+  // `hardware: host` is this machine, probed, so the model predicts for the host real drivers measure.
+  if (document.hardware === HOST_HARDWARE_ID) return detectHostHardware();
   const found = findHardware(document.hardware);
   if (!found) {
-    problem(
-      ['hardware'],
-      `unknown hardware profile "${document.hardware}"`,
-      `one of ${HOST_HARDWARE_ID} (this machine, probed), ${hardwareIds().join(', ')}, or an inline profile`,
-      didYouMean(document.hardware, hardwareIds()) ?? 'run `virtbench list hardware`',
-    );
+    reportUnknownId(problem, ['hardware'], {
+      noun: 'hardware profile',
+      id: document.hardware,
+      known: hardwareIds(),
+      expected: `one of ${HOST_HARDWARE_ID} (this machine, probed), ${hardwareIds().join(', ')}, or an inline profile`,
+      listing: 'hardware',
+    });
   }
   return found;
+}
+
+/** What an id names none of: the ids it could be, and the nearest of them or the command that lists them all. */
+interface UnknownId {
+  readonly noun: string;
+  readonly id: string;
+  readonly known: readonly string[];
+  /** What was expected instead, when more than one of the known ids. */
+  readonly expected?: string;
+  /** What `virtbench list` lists them under. */
+  readonly listing: string;
+}
+
+function reportUnknownId(problem: ProblemSink, path: PathSegment[], unknown: UnknownId): void {
+  const { noun, id, known, listing } = unknown;
+  problem(
+    path,
+    `unknown ${noun} "${id}"`,
+    unknown.expected ?? `one of ${known.join(', ')}`,
+    didYouMean(id, known) ?? `run \`virtbench list ${listing}\``,
+  );
 }
 
 /** An entry's real-driver settings add to the defaults' rather than replace them; a kernel path is relative to the scenario. */
@@ -219,25 +253,20 @@ function resolveWorkload(document: ScenarioDocument, problem: ProblemSink): Work
   if (typeof document.workload !== 'string') return document.workload;
   const found = findWorkload(document.workload);
   if (!found) {
-    problem(
-      ['workload'],
-      `unknown workload "${document.workload}"`,
-      `one of ${workloadIds().join(', ')}, or an inline workload`,
-      didYouMean(document.workload, workloadIds()) ?? 'run `virtbench list workloads`',
-    );
+    reportUnknownId(problem, ['workload'], {
+      noun: 'workload',
+      id: document.workload,
+      known: workloadIds(),
+      expected: `one of ${workloadIds().join(', ')}, or an inline workload`,
+      listing: 'workloads',
+    });
   }
   return found?.workload;
 }
 
 function checkImage(image: string, path: PathSegment[], problem: ProblemSink): void {
-  if (!findImage(image)) {
-    problem(
-      path,
-      `unknown image "${image}"`,
-      `one of ${imageIds().join(', ')}`,
-      didYouMean(image, imageIds()) ?? 'run `virtbench list images`',
-    );
-  }
+  if (!findImage(image))
+    reportUnknownId(problem, path, { noun: 'image', id: image, known: imageIds(), listing: 'images' });
 }
 
 function optionsOf(entry: Exclude<EngineEntry, string>): Partial<EngineOptions> {
@@ -407,20 +436,21 @@ async function loadEngineProfile(
 
 /** Top-level sections of a cell that a sweep may vary, with the engine's options under `options`. */
 export const SWEEPABLE_ROOTS = ['hardware', 'app', 'workload', 'density', 'options', 'storm'] as const;
+type SweepableRoot = (typeof SWEEPABLE_ROOTS)[number];
 
-function checkSweep(document: ScenarioDocument, problem: ProblemSink): void {
-  const example = {
-    hardware: typeof document.hardware === 'string' ? findHardware(document.hardware) : document.hardware,
-    app: document.app,
-    workload: typeof document.workload === 'string' ? findWorkload(document.workload)?.workload : document.workload,
-    density: document.density,
-    options: { ...OPTION_DEFAULTS, ...document.defaults },
-    storm: document.storm,
-  };
-  for (const [key, values] of Object.entries(document.sweep)) {
+function isSweepableRoot(root: string): root is SweepableRoot {
+  return (SWEEPABLE_ROOTS as readonly string[]).includes(root);
+}
+
+/** The sections of a cell as the scenario sets them, before any sweep point is applied. */
+type SweepableSections = { readonly [Root in SweepableRoot]: unknown };
+
+/** Each sweep path must name one field of the resolved sections, and each value must be valid there. */
+function checkSweep(sweep: ScenarioDocument['sweep'], sections: SweepableSections, problem: ProblemSink): void {
+  for (const [key, values] of Object.entries(sweep)) {
     const segments = key.split('.');
     const root = segments[0]!;
-    if (!(SWEEPABLE_ROOTS as readonly string[]).includes(root)) {
+    if (!isSweepableRoot(root)) {
       problem(
         ['sweep'],
         `sweep parameter "${key}" does not start with a sweepable section`,
@@ -430,10 +460,10 @@ function checkSweep(document: ScenarioDocument, problem: ProblemSink): void {
       );
       continue;
     }
-    let node: unknown = example;
+    let node: unknown = sections;
     for (const segment of segments)
       node = node && typeof node === 'object' ? (node as Record<string, unknown>)[segment] : undefined;
-    if (root === 'storm' && document.storm === undefined) {
+    if (root === 'storm' && sections.storm === undefined) {
       problem(
         ['sweep'],
         `sweep parameter "${key}" varies a boot storm, but the scenario has no storm: block`,
@@ -453,7 +483,7 @@ function checkSweep(document: ScenarioDocument, problem: ProblemSink): void {
       );
       continue;
     }
-    const sectionSchema = SECTION_SCHEMAS[root as (typeof SWEEPABLE_ROOTS)[number]];
+    const sectionSchema = SECTION_SCHEMAS[root];
     values.forEach((value, i) => {
       if (typeof value !== typeof node) {
         problem(
@@ -464,8 +494,7 @@ function checkSweep(document: ScenarioDocument, problem: ProblemSink): void {
         return;
       }
       // The swept value must be valid where it lands, exactly as if it were written there.
-      let section: unknown = (example as Record<string, unknown>)[root];
-      section = setPath(section, segments.slice(1), value);
+      const section = replaceAtPath(sections[root], segments.slice(1), value);
       const checked = sectionSchema.safeParse(section);
       if (!checked.success) {
         const issue = checked.error.issues[0]!;
@@ -475,19 +504,14 @@ function checkSweep(document: ScenarioDocument, problem: ProblemSink): void {
           undefined,
           'the same rules apply as for the field itself',
         );
-      } else if (key === 'options.image' && !findImage(String(value))) {
-        problem(
-          ['sweep', key, i],
-          `unknown image "${String(value)}"`,
-          `one of ${imageIds().join(', ')}`,
-          didYouMean(String(value), imageIds()),
-        );
+      } else if (key === 'options.image') {
+        checkImage(String(value), ['sweep', key, i], problem);
       }
     });
   }
 }
 
-const SECTION_SCHEMAS = {
+const SECTION_SCHEMAS: { readonly [Root in SweepableRoot]: z.ZodType } = {
   hardware: hardwareSchema,
   app: appSchema,
   workload: workloadSchema,
@@ -495,14 +519,6 @@ const SECTION_SCHEMAS = {
   options: optionsSchema,
   storm: stormSchema,
 } as const;
-
-function setPath(node: unknown, path: readonly string[], value: unknown): unknown {
-  if (path.length === 0) return value;
-  const [head, ...rest] = path as [string, ...string[]];
-  const copy = { ...(node as Record<string, unknown>) };
-  copy[head] = setPath(copy[head], rest, value);
-  return copy;
-}
 
 function checkClaims(document: ScenarioDocument, problem: ProblemSink): void {
   document.claims.forEach((claim, c) => {

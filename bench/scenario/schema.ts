@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ENGINE_KINDS } from '../../engines/types.js';
+import { ACCELERATOR_CHOICES, DRIVERS, ENGINE_KINDS, NETWORK_MODES } from '../../engines/types.js';
 import { fixedMetricIds, isKnownMetric, METRIC_FAMILIES } from '../report/metrics.js';
 
 /**
@@ -89,7 +89,7 @@ export const realOptionsSchema = z.strictObject({
   timeoutMs: z.number().int().positive().optional().describe('longest one boot or one workload step may take, ms'),
   kernel: z.string().min(1).optional().describe('qemu: guest kernel (bzImage), relative to the scenario file'),
   accelerator: z
-    .enum(['auto', 'kvm', 'tcg'])
+    .enum(ACCELERATOR_CHOICES)
     .optional()
     .describe('qemu: KVM when its probe succeeds (auto), or force one'),
 });
@@ -99,7 +99,7 @@ const optionFields = {
   vcpus: z.number().int().positive(),
   image: z.string().min(1),
   imageCached: z.boolean(),
-  network: z.enum(['host', 'bridge']),
+  network: z.enum(NETWORK_MODES),
   pinning: z.boolean(),
   linkedClones: z.boolean(),
   real: realOptionsSchema,
@@ -121,10 +121,7 @@ export const engineEntrySchema = z.union([
   z.string().min(1).describe('a built-in engine id'),
   z.strictObject({
     id: z.string().min(1).optional().describe('a built-in engine id'),
-    driver: z
-      .enum(['model', 'real'])
-      .default('model')
-      .describe('model: the calibrated model; real: measured on this host'),
+    driver: z.enum(DRIVERS).default('model').describe('model: the calibrated model; real: measured on this host'),
     module: z
       .string()
       .min(1)
@@ -172,10 +169,7 @@ export type StatName = (typeof STATS)[number];
 
 const selectorFields = {
   engines: z.array(z.string().min(1)).min(1).optional(),
-  kinds: z
-    .array(z.enum(ENGINE_KINDS as [string, ...string[]]))
-    .min(1)
-    .optional(),
+  kinds: z.array(z.enum(ENGINE_KINDS)).min(1).optional(),
 };
 
 export const claimCheckSchema = z.strictObject({

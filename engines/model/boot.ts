@@ -2,8 +2,8 @@ import type { Cell } from '../types.js';
 import { effectiveCpuFraction } from './overhead.js';
 import {
   type ContainerBootParams,
-  isContainerKind,
-  isVmKind,
+  isContainerEngine,
+  isVmEngine,
   type ModeledEngineSpec,
   type VmBootParams,
 } from './params.js';
@@ -45,13 +45,13 @@ export function bootPhases(engine: ModeledEngineSpec, cell: Cell): Phase[] {
   if (engine.kind === 'native') {
     return [{ name: 'exec', ms: engine.boot.execMs.value }, appStart];
   }
-  if (isContainerKind(engine.kind)) {
-    return [...containerPhases(engine.boot as ContainerBootParams, engine, cell), appStart].filter((p) => p.ms > 0);
+  if (isContainerEngine(engine)) {
+    return [...containerPhases(engine.boot, engine, cell), appStart].filter((p) => p.ms > 0);
   }
-  if (isVmKind(engine.kind)) {
-    return [...vmPhases(engine.boot as VmBootParams, engine, cell, cpuScale), appStart].filter((p) => p.ms > 0);
+  if (isVmEngine(engine)) {
+    return [...vmPhases(engine.boot, engine, cell, cpuScale), appStart].filter((p) => p.ms > 0);
   }
-  throw new Error(`no boot mechanism for kind ${engine.kind as string}`);
+  throw new Error(`no boot mechanism for kind ${(engine as ModeledEngineSpec).kind}`);
 }
 
 function containerPhases(boot: ContainerBootParams, engine: ModeledEngineSpec, cell: Cell): Phase[] {

@@ -7,7 +7,7 @@ import {
   MAX_SERVICE_PARALLELISM,
   PULL_ROUND_TRIPS_PER_LAYER,
 } from './boot.js';
-import { isContainerKind, isVmKind, type ModeledEngineSpec, type StormParams, type VmBootParams } from './params.js';
+import { isContainerKind, isVmEngine, isVmKind, type ModeledEngineSpec, type StormParams } from './params.js';
 
 /**
  * What one instance's start asks of the host, step by step: the boot phases of engines/model/boot.ts
@@ -166,8 +166,10 @@ export function stormPlan(engine: ModeledEngineSpec, cell: Cell, settings: Storm
         break;
       case 'kernel_init': {
         // Device probing is the guest trapping to the VMM, which is set-up work; the rest is the boot vCPU computing.
-        const boot = engine.boot as VmBootParams;
-        const probeMs = Math.min(ms, boot.devices.value * boot.deviceProbeMs.value);
+        // Only VMs boot a guest kernel, so only they have this phase.
+        const probeMs = isVmEngine(engine)
+          ? Math.min(ms, engine.boot.devices.value * engine.boot.deviceProbeMs.value)
+          : 0;
         use(phase, { resource: CPU, ms: ms - probeMs, weight: 1 });
         setup(phase, probeMs, 0);
         break;

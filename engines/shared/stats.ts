@@ -21,6 +21,8 @@ export function percentile(sorted: readonly number[], p: number): number {
   const rank = (p / 100) * (sorted.length - 1);
   const lower = Math.floor(rank);
   const upper = Math.ceil(rank);
+  // Equal neighbours need no interpolation, which would turn two infinities into NaN.
+  if (sorted[lower] === sorted[upper]) return sorted[lower]!;
   const weight = rank - lower;
   return sorted[lower]! + (sorted[upper]! - sorted[lower]!) * weight;
 }
