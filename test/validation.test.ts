@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildCell, planCells } from '../bench/run/runner.js';
+import { buildCell, planCells } from '../bench/run/plan.js';
 import { loadScenario } from '../bench/scenario/load.js';
 import { detectHostHardware } from '../engines/real/host.js';
 import { InputError } from '../engines/shared/errors.js';
