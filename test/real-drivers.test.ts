@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { findHardware } from '../engines/hardware/index.js';
 import { findImage } from '../engines/images.js';
 import type { Availability, RealDriver } from '../engines/real/driver.js';
-import { findLeftovers } from '../engines/real/leaks.js';
+import { findLeftovers } from '../engines/real/host/leaks.js';
 import { engineIds, loadEngine } from '../engines/registry.js';
 import type { Cell } from '../engines/types.js';
 import { runCli, withTempDir } from './helpers.js';

@@ -3,15 +3,15 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bench } from 'tinybench';
 import type { Cell, DensityResource, Engine, EngineKind, Measurement } from '../types.js';
-import { BUSYBOX_PACKAGE, findStaticBusybox } from './busybox.js';
-import { densityInstanceCount, extrapolateDensity } from './density.js';
-import { parseWorkOutput, WORK_SCRIPT, WORKLOADS, type WorkloadName, type WorkReport } from './guest.js';
-import { Launcher, type LaunchTiming, withoutOverhead } from './launcher.js';
+import { BUSYBOX_PACKAGE, findStaticBusybox } from './guest/busybox.js';
+import { parseWorkOutput, WORK_SCRIPT, WORKLOADS, type WorkloadName, type WorkReport } from './guest/scripts.js';
+import { cpuSeconds, hostMemory, processTree, pssKiB } from './host/procfs.js';
+import { runCommand } from './host/spawn.js';
+import { makeTempDir } from './host/tempdir.js';
+import { densityInstanceCount, extrapolateDensity } from './measure/density.js';
+import { Launcher, type LaunchTiming, withoutOverhead } from './measure/launcher.js';
 import { median } from './median.js';
 import { defaultMemoryBudgetMiB, type ResolvedRealOptions, resolveRealOptions } from './options.js';
-import { cpuSeconds, hostMemory, processTree, pssKiB } from './procfs.js';
-import { runCommand } from './spawn.js';
-import { makeTempDir } from './tempdir.js';
 
 /** Whether a driver can run here, and if not, why and what to install. */
 export interface Availability {

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Writable } from 'node:stream';
-import { type CleanupHandle, registerCleanup } from './cleanup.js';
-import { median } from './median.js';
-import { CommandError, findTool, killGroup, REAL_RUN_ID, RUN_ENV } from './spawn.js';
+import { type CleanupHandle, registerCleanup } from '../host/cleanup.js';
+import { CommandError, findTool, killGroup, REAL_RUN_ID, RUN_ENV } from '../host/spawn.js';
+import { median } from '../median.js';
 
 /**
  * Times short commands the way hyperfine does: from the request to start them until their

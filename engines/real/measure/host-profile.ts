@@ -2,10 +2,10 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
-import { docker } from '../modeled/docker.js';
-import { kvm } from '../modeled/kvm.js';
-import { qemuTcg } from '../modeled/qemu-tcg.js';
-import type { HardwareProfile } from '../types.js';
+import { docker } from '../../modeled/docker.js';
+import { kvm } from '../../modeled/kvm.js';
+import { qemuTcg } from '../../modeled/qemu-tcg.js';
+import type { HardwareProfile } from '../../types.js';
 
 /**
  * `virtbench calibrate --host`: this host's own model parameters, fitted from what the real

@@ -1,4 +1,4 @@
-import type { DensityResource } from '../types.js';
+import type { DensityResource } from '../../types.js';
 
 /** What was measured on N idle instances running together. */
 export interface DensityObservation {
