@@ -1,13 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  type Availability,
-  busyboxAvailability,
-  combineAvailability,
-  type DriverSession,
-  defineRealDriver,
-  type SessionContext,
-} from '../driver.js';
+import { type Availability, busyboxAvailability, combineAvailability } from '../availability.js';
+import { defineRealDriver } from '../define-driver.js';
+import type { DriverSession, SessionContext } from '../driver-spec.js';
 import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
 import { IN_INSTANCE, imageLayer, rootfsEntries } from '../guest/rootfs.js';
 import { READY_MARKER } from '../guest/scripts.js';

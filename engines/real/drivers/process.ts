@@ -1,12 +1,8 @@
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  busyboxAvailability,
-  type DriverSession,
-  defineRealDriver,
-  type IdleInstance,
-  type SessionContext,
-} from '../driver.js';
+import { busyboxAvailability } from '../availability.js';
+import { defineRealDriver } from '../define-driver.js';
+import type { DriverSession, IdleInstance, SessionContext } from '../driver-spec.js';
 import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
 import { IDLE_SCRIPT, READY_MARKER, WORK_SCRIPT } from '../guest/scripts.js';
 import { runCommand, startInstance } from '../host/spawn.js';

@@ -2,14 +2,9 @@ import { existsSync } from 'node:fs';
 import { open, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Cell, EngineKind } from '../../types.js';
-import {
-  type Availability,
-  busyboxAvailability,
-  combineAvailability,
-  type DriverSession,
-  defineRealDriver,
-  type SessionContext,
-} from '../driver.js';
+import { type Availability, busyboxAvailability, combineAvailability } from '../availability.js';
+import { defineRealDriver } from '../define-driver.js';
+import type { DriverSession, SessionContext } from '../driver-spec.js';
 import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
 import { buildInitramfs } from '../guest/initramfs.js';
 import { CLOUD_KERNEL_PACKAGE, locateKernel, obtainKernel } from '../guest/kernel.js';

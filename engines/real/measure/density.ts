@@ -1,4 +1,9 @@
-import type { DensityResource } from '../../types.js';
+import { statfs } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import type { Cell, DensityResource } from '../../types.js';
+import type { DriverSession, IdleInstance } from '../driver-spec.js';
+import { cpuSeconds, hostMemory, processTree, pssKiB } from '../host/procfs.js';
+import { defaultMemoryBudgetMiB, type ResolvedRealOptions } from '../options.js';
 
 /** What was measured on N idle instances running together. */
 export interface DensityObservation {
@@ -78,4 +83,79 @@ export function extrapolateDensity(observed: DensityObservation, host: DensityHo
 /** How many idle instances to start: what the scenario asks for, capped by the memory budget. */
 export function densityInstanceCount(requested: number, budgetMiB: number, estimatePerInstanceMiB: number): number {
   return Math.max(0, Math.min(requested, Math.floor(budgetMiB / estimatePerInstanceMiB)));
+}
+
+interface DensityOutcome {
+  readonly samples: Record<string, number[]>;
+  readonly binding: DensityResource;
+  readonly instances: number;
+}
+
+/** Starts N idle instances together (the one deliberate overlap), measures them, stops them. */
+export async function measureDensity(
+  session: DriverSession,
+  cell: Cell,
+  options: ResolvedRealOptions,
+  notes: string[],
+): Promise<DensityOutcome | undefined> {
+  const memory = await hostMemory();
+  const availableMiB = memory.availableKiB / 1024;
+  const budgetMiB = options.densityMemoryBudgetMiB ?? defaultMemoryBudgetMiB(availableMiB);
+  const count = densityInstanceCount(options.densityInstances, budgetMiB, session.idleEstimateMiB);
+  if (count < 1) {
+    notes.push(
+      `density skipped: one instance (~${session.idleEstimateMiB} MiB) exceeds the ${Math.round(budgetMiB)} MiB budget`,
+    );
+    return undefined;
+  }
+  const instances: IdleInstance[] = [];
+  try {
+    for (let i = 0; i < count; i++) instances.push(await session.startIdle(i));
+    await delay(1000); // let start-up work settle before reading memory and CPU
+    const trees = await Promise.all(instances.map(async (instance) => processTree(await instance.pids())));
+    const cpuBefore = await Promise.all(trees.map((tree) => sumOf(tree, cpuSeconds)));
+    const started = performance.now();
+    await delay(2000);
+    const cpuAfter = await Promise.all(trees.map((tree) => sumOf(tree, cpuSeconds)));
+    const wallSeconds = (performance.now() - started) / 1000;
+    const pss = await Promise.all(trees.map((tree) => sumOf(tree, pssKiB)));
+    const storage = await Promise.all(instances.map((instance) => instance.storageBytes()));
+    const idleCores = cpuAfter.map((after, i) => Math.max(0, after - cpuBefore[i]!) / wallSeconds);
+    const fs = await statfs(tmpdir());
+    const estimate = extrapolateDensity(
+      { pssKiB: pss, idleCores, storageBytes: storage },
+      {
+        availableMiB,
+        hostThreads: availableParallelism(),
+        freeStorageMiB: (fs.bavail * fs.bsize) / 2 ** 20,
+        targetCpuUtilization: cell.density.targetCpuUtilization,
+        appDemandCores: cell.app.demandCores,
+        appWrittenMiB: cell.app.writtenMiB,
+        ...(session.isVm ? { vcpuOvercommit: cell.density.vcpuOvercommit, vcpus: cell.options.vcpus } : {}),
+      },
+    );
+    notes.push(
+      `density: ${count} idle instances (budget ${Math.round(budgetMiB)} MiB), PSS ${(estimate.memoryPerInstanceMiB).toFixed(1)} MiB and ` +
+        `${(estimate.cpuPerInstanceCores - cell.app.demandCores).toFixed(3)} idle cores each; ${Math.round(availableMiB)} MiB available`,
+    );
+    const samples: Record<string, number[]> = {
+      density: [estimate.instances],
+      'density.memory_per_instance': pss.map((kib) => kib / 1024),
+    };
+    for (const [resource, limit] of Object.entries(estimate.limits)) {
+      if (Number.isFinite(limit)) samples[`density.${resource}`] = [limit];
+    }
+    return { samples, binding: estimate.binding, instances: estimate.instances };
+  } finally {
+    await Promise.all(instances.map((instance) => instance.stop().catch(() => undefined)));
+  }
+}
+
+async function sumOf(pids: readonly number[], read: (pid: number) => Promise<number>): Promise<number> {
+  const values = await Promise.all(pids.map(read));
+  return values.reduce((a, b) => a + b, 0);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
