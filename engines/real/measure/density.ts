@@ -1,5 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
+import { mean } from '../../shared/stats.js';
 import type { Cell, DensityResource } from '../../types.js';
 import type { DriverSession, IdleInstance } from '../driver-spec.js';
 import { cpuSeconds, hostMemory, processTree, pssKiB } from '../host/procfs.js';
@@ -42,9 +43,8 @@ export interface DensityEstimate {
   readonly storagePerInstanceMiB: number;
 }
 
-function mean(values: readonly number[]): number {
-  return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
-}
+/** An observation of no instances costs nothing. */
+const meanOrZero = (values: readonly number[]): number => (values.length === 0 ? 0 : mean(values));
 
 /**
  * Instances per host from measured per-instance costs, each resource on its own, the scarcest
@@ -53,9 +53,9 @@ function mean(values: readonly number[]): number {
  * each instance wrote plus the application's data.
  */
 export function extrapolateDensity(observed: DensityObservation, host: DensityHost): DensityEstimate {
-  const memoryPerInstanceMiB = mean(observed.pssKiB) / 1024;
-  const cpuPerInstanceCores = mean(observed.idleCores) + host.appDemandCores;
-  const storagePerInstanceMiB = mean(observed.storageBytes) / 2 ** 20 + host.appWrittenMiB;
+  const memoryPerInstanceMiB = meanOrZero(observed.pssKiB) / 1024;
+  const cpuPerInstanceCores = meanOrZero(observed.idleCores) + host.appDemandCores;
+  const storagePerInstanceMiB = meanOrZero(observed.storageBytes) / 2 ** 20 + host.appWrittenMiB;
   const memory = memoryPerInstanceMiB > 0 ? Math.floor(host.availableMiB / memoryPerInstanceMiB) : Infinity;
   let cpu =
     cpuPerInstanceCores > 0

@@ -1,9 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { median } from '../../shared/stats.js';
 import type { DriverSession } from '../driver-spec.js';
 import { parseWorkOutput, WORK_SCRIPT, WORKLOADS, type WorkloadName, type WorkReport } from '../guest/scripts.js';
 import { runCommand } from '../host/spawn.js';
-import { median } from '../median.js';
 import type { ResolvedRealOptions } from '../options.js';
 
 /** The workload reports of the native runs and of the in-instance runs, each merged over repetitions. */
