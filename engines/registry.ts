@@ -23,11 +23,11 @@ export const ENGINE_LOADERS: Readonly<Record<string, () => Promise<Engine>>> = {
  * modeled engine and a real driver (docker); a scenario entry picks one with `driver:`.
  */
 export const REAL_DRIVER_LOADERS: Readonly<Record<string, () => Promise<Engine>>> = {
-  process: async () => (await import('./real/process.js')).processDriver,
-  namespaces: async () => (await import('./real/namespaces.js')).namespacesDriver,
-  runc: async () => (await import('./real/runc.js')).runcDriver,
-  docker: async () => (await import('./real/docker.js')).dockerDriver,
-  qemu: async () => (await import('./real/qemu.js')).qemuDriver,
+  process: async () => (await import('./real/drivers/process.js')).processDriver,
+  namespaces: async () => (await import('./real/drivers/namespaces.js')).namespacesDriver,
+  runc: async () => (await import('./real/drivers/runc.js')).runcDriver,
+  docker: async () => (await import('./real/drivers/docker.js')).dockerDriver,
+  qemu: async () => (await import('./real/drivers/qemu.js')).qemuDriver,
 };
 
 function loadersFor(driver: Driver): Readonly<Record<string, () => Promise<Engine>>> {

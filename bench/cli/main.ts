@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { installSignalCleanup } from '../../engines/real/cleanup.js';
+import { installSignalCleanup } from '../../engines/real/host/cleanup.js';
 import { virtbenchVersion } from '../../engines/shared/environment.js';
 import { EXIT, formatProblem, InputError } from '../../engines/shared/errors.js';
 import { register as registerBaseline } from './commands/baseline.js';

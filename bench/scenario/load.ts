@@ -6,7 +6,7 @@ import { findHardware, hardwareIds } from '../../engines/hardware/index.js';
 import { findImage, imageIds } from '../../engines/images.js';
 import type { ModeledEngine } from '../../engines/modeled/define.js';
 import { buildEngineFromProfile, engineProfileSchema } from '../../engines/profile.js';
-import { detectHostHardware, HOST_HARDWARE_ID } from '../../engines/real/host.js';
+import { detectHostHardware, HOST_HARDWARE_ID } from '../../engines/real/host/hardware.js';
 import { engineIds, engineShapeProblems, hasEngine, loadEngine } from '../../engines/registry.js';
 import { InputError, type InputProblem, readInputFile } from '../../engines/shared/errors.js';
 import { replaceAtPath } from '../../engines/shared/replace-at-path.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { calibrateHost } from '../../../engines/real/host-profile.js';
+import { calibrateHost } from '../../../engines/real/measure/host-profile.js';
 import { writeAtomically } from '../../../engines/shared/atomic-write.js';
 import { packageRoot } from '../../../engines/shared/environment.js';
 import { EXIT, usageError } from '../../../engines/shared/errors.js';

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { createColors } from 'picocolors';
-import type { Availability, RealDriver } from '../../../engines/real/driver.js';
-import { detectHostHardware } from '../../../engines/real/host.js';
+import type { Availability } from '../../../engines/real/availability.js';
+import type { RealDriver } from '../../../engines/real/driver-spec.js';
+import { detectHostHardware } from '../../../engines/real/host/hardware.js';
 import { engineIds, loadEngine } from '../../../engines/registry.js';
 import { type CliContext, useColor, write } from '../context.js';
 

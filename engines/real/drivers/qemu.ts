@@ -1,22 +1,17 @@
 import { existsSync } from 'node:fs';
 import { open, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Cell, EngineKind } from '../types.js';
-import { type Accelerator, probeAccelerator } from './accel.js';
-import { BUSYBOX_PACKAGE } from './busybox.js';
-import {
-  type Availability,
-  busyboxAvailability,
-  combineAvailability,
-  type DriverSession,
-  defineRealDriver,
-  type SessionContext,
-} from './driver.js';
-import { parseGuestDmesg, READY_MARKER, WORKLOAD_SIZES } from './guest.js';
-import { buildInitramfs } from './initramfs.js';
-import { CLOUD_KERNEL_PACKAGE, locateKernel, obtainKernel } from './kernel.js';
-import type { LaunchTiming } from './launcher.js';
-import { findTool, runCommand, runCommandSync, startInstance } from './spawn.js';
+import type { Cell, EngineKind } from '../../types.js';
+import { type Availability, busyboxAvailability, combineAvailability } from '../availability.js';
+import { defineRealDriver } from '../define-driver.js';
+import type { DriverSession, SessionContext } from '../driver-spec.js';
+import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
+import { buildInitramfs } from '../guest/initramfs.js';
+import { CLOUD_KERNEL_PACKAGE, locateKernel, obtainKernel } from '../guest/kernel.js';
+import { parseGuestDmesg, READY_MARKER, WORKLOAD_SIZES } from '../guest/scripts.js';
+import { type Accelerator, probeAccelerator } from '../host/accelerator.js';
+import { findTool, runCommand, runCommandSync, startInstance } from '../host/spawn.js';
+import type { LaunchTiming } from '../measure/launcher.js';
 
 /**
  * qemu-system-x86_64 booting a distribution kernel directly (-kernel, no disk image, no boot

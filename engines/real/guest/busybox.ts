@@ -1,5 +1,5 @@
+import { findTool } from '../host/spawn.js';
 import { inspectFile } from './binary-file.js';
-import { findTool } from './spawn.js';
 
 /** Where Debian's busybox-static installs its binary, then the usual places. */
 const CANDIDATES = ['/bin/busybox', '/usr/bin/busybox', '/usr/local/bin/busybox'];

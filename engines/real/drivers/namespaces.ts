@@ -1,16 +1,11 @@
 import { join } from 'node:path';
-import { BUSYBOX_PACKAGE } from './busybox.js';
-import {
-  type Availability,
-  busyboxAvailability,
-  combineAvailability,
-  type DriverSession,
-  defineRealDriver,
-  type SessionContext,
-} from './driver.js';
-import { READY_MARKER } from './guest.js';
-import { IN_INSTANCE, materialize, rootfsEntries, unpackedBytes } from './rootfs.js';
-import { findTool, runCommand, runCommandSync, startInstance } from './spawn.js';
+import { type Availability, busyboxAvailability, combineAvailability } from '../availability.js';
+import { defineRealDriver } from '../define-driver.js';
+import type { DriverSession, SessionContext } from '../driver-spec.js';
+import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
+import { IN_INSTANCE, materialize, rootfsEntries, unpackedBytes } from '../guest/rootfs.js';
+import { READY_MARKER } from '../guest/scripts.js';
+import { findTool, runCommand, runCommandSync, startInstance } from '../host/spawn.js';
 
 /**
  * A container made of nothing but Linux namespaces: util-linux `unshare` creates pid, mount,

@@ -1,18 +1,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BUSYBOX_PACKAGE } from './busybox.js';
-import { type CleanupHandle, registerCleanup } from './cleanup.js';
-import {
-  type Availability,
-  busyboxAvailability,
-  combineAvailability,
-  type DriverSession,
-  defineRealDriver,
-  type SessionContext,
-} from './driver.js';
-import { READY_MARKER } from './guest.js';
-import { IN_INSTANCE, imageLayer, rootfsEntries } from './rootfs.js';
-import { findTool, REAL_RUN_ID, runCommand, runCommandSync, startInstance } from './spawn.js';
+import { type Availability, busyboxAvailability, combineAvailability } from '../availability.js';
+import { defineRealDriver } from '../define-driver.js';
+import type { DriverSession, SessionContext } from '../driver-spec.js';
+import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
+import { IN_INSTANCE, imageLayer, rootfsEntries } from '../guest/rootfs.js';
+import { READY_MARKER } from '../guest/scripts.js';
+import { type CleanupHandle, registerCleanup } from '../host/cleanup.js';
+import { findTool, REAL_RUN_ID, runCommand, runCommandSync, startInstance } from '../host/spawn.js';
 
 /**
  * Docker Engine, when a daemon answers. The image is imported from the same generated rootfs

@@ -1,10 +1,10 @@
 import { chmod, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { REAL_RUN_ID, RUN_ENV } from '../host/spawn.js';
 import type { ArchiveEntry } from './archive.js';
 import { tarArchive } from './archive.js';
-import { IDLE_SCRIPT, WORK_SCRIPT } from './guest.js';
-import { REAL_RUN_ID, RUN_ENV } from './spawn.js';
+import { IDLE_SCRIPT, WORK_SCRIPT } from './scripts.js';
 
 /** Inside every container: the static busybox and virtbench's scripts, nothing else. */
 export const IN_INSTANCE = {

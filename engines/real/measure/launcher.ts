@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Writable } from 'node:stream';
-import { type CleanupHandle, registerCleanup } from './cleanup.js';
-import { median } from './median.js';
-import { CommandError, findTool, killGroup, REAL_RUN_ID, RUN_ENV } from './spawn.js';
+import { median } from '../../shared/stats.js';
+import { type CleanupHandle, registerCleanup } from '../host/cleanup.js';
+import { CommandError, drainLines, findTool, killGroup, REAL_RUN_ID, RUN_ENV } from '../host/spawn.js';
 
 /**
  * Times short commands the way hyperfine does: from the request to start them until their
@@ -203,15 +203,6 @@ export class Launcher {
     this.control.end();
     this.handle.release();
   }
-}
-
-function drainLines(buffer: string, onLine: (line: string) => void): string {
-  let rest = buffer;
-  for (let newline = rest.indexOf('\n'); newline >= 0; newline = rest.indexOf('\n')) {
-    onLine(rest.slice(0, newline).replace(/\r$/, ''));
-    rest = rest.slice(newline + 1);
-  }
-  return rest;
 }
 
 /** A timing with the launcher's own round trip taken out; never below zero. */

@@ -1,15 +1,11 @@
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BUSYBOX_PACKAGE } from './busybox.js';
-import {
-  busyboxAvailability,
-  type DriverSession,
-  defineRealDriver,
-  type IdleInstance,
-  type SessionContext,
-} from './driver.js';
-import { IDLE_SCRIPT, READY_MARKER, WORK_SCRIPT } from './guest.js';
-import { runCommand, startInstance } from './spawn.js';
+import { busyboxAvailability } from '../availability.js';
+import { defineRealDriver } from '../define-driver.js';
+import type { DriverSession, IdleInstance, SessionContext } from '../driver-spec.js';
+import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
+import { IDLE_SCRIPT, READY_MARKER, WORK_SCRIPT } from '../guest/scripts.js';
+import { runCommand, startInstance } from '../host/spawn.js';
 
 /** The native baseline: the static busybox exec'd directly on the host, no isolation at all. */
 export const processDriver = defineRealDriver({

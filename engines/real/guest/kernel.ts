@@ -1,8 +1,8 @@
 import { access, constants, mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
+import { findTool, runCommand } from '../host/spawn.js';
 import { inspectFile } from './binary-file.js';
-import { findTool, runCommand } from './spawn.js';
 
 /**
  * The guest kernel for the qemu driver, found in this order: the path a scenario gives, the

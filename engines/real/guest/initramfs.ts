@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { type ArchiveEntry, cpioArchive } from './archive.js';
-import { VM_DISK_MODULES, VM_INIT_SCRIPT, WORK_SCRIPT } from './guest.js';
 import { builtIn, type KernelImage, moduleClosure } from './kernel.js';
+import { VM_DISK_MODULES, VM_INIT_SCRIPT, WORK_SCRIPT } from './scripts.js';
 
 export interface Initramfs {
   /** gzip-compressed newc cpio, as the kernel unpacks it. */

@@ -1,11 +1,13 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { docker } from '../modeled/docker.js';
-import { kvm } from '../modeled/kvm.js';
-import { qemuTcg } from '../modeled/qemu-tcg.js';
-import type { HardwareProfile } from '../types.js';
+import { docker } from '../../modeled/docker.js';
+import { kvm } from '../../modeled/kvm.js';
+import { qemuTcg } from '../../modeled/qemu-tcg.js';
+import { writeAtomically } from '../../shared/atomic-write.js';
+import { roundSignificant } from '../../shared/stats.js';
+import type { HardwareProfile } from '../../types.js';
 
 /**
  * `virtbench calibrate --host`: this host's own model parameters, fitted from what the real
@@ -54,7 +56,7 @@ export function hostProfileDir(): string {
   return join(base, 'virtbench', 'host');
 }
 
-const round = (value: number): number => Number(value.toPrecision(4));
+const round = (value: number): number => roundSignificant(value, 4);
 
 export function fitHostProfile(run: MeasuredRun, resultFile: string): HostProfile {
   const notes: string[] = [];
@@ -260,13 +262,6 @@ export function renderProfileYaml(profile: HostProfile['profiles'][string], resu
   return `# Fitted by \`virtbench calibrate --host\` from ${resultFile}; use it with \`- profile: <this file>\`.\n${body}`;
 }
 
-async function writeFileAtomically(path: string, content: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temp = join(dirname(path), `.${Math.random().toString(36).slice(2)}.tmp`);
-  await writeFile(temp, content, 'utf8');
-  await rename(temp, path);
-}
-
 export interface HostCalibration {
   readonly profile: HostProfile;
   readonly files: readonly string[];
@@ -283,11 +278,11 @@ export async function calibrateHost(resultFile: string, dir: string = hostProfil
   const files: string[] = [];
   for (const [stem, p] of Object.entries(profile.profiles)) {
     const file = join(dir, 'profiles', `host-${stem}.yaml`);
-    await writeFileAtomically(file, renderProfileYaml(p, resultFile));
+    await writeAtomically([{ path: file, content: renderProfileYaml(p, resultFile) }]);
     files.push(file);
   }
   const summary = join(dir, 'host-profile.json');
-  await writeFileAtomically(summary, `${JSON.stringify({ from: resultFile, ...profile }, null, 2)}\n`);
+  await writeAtomically([{ path: summary, content: `${JSON.stringify({ from: resultFile, ...profile }, null, 2)}\n` }]);
   files.push(summary);
   const lines = [`Host profile for ${profile.hardware.description}`, ''];
   for (const p of Object.values(profile.profiles)) {

@@ -164,6 +164,19 @@ export function runCommandSync(argv: readonly string[], options: { timeoutMs: nu
   };
 }
 
+/**
+ * Hands each complete line of `buffer` (without its newline or a trailing carriage return) to
+ * onLine, in order, and returns the unfinished rest for the next chunk of output.
+ */
+export function drainLines(buffer: string, onLine: (line: string) => void): string {
+  let rest = buffer;
+  for (let newline = rest.indexOf('\n'); newline >= 0; newline = rest.indexOf('\n')) {
+    onLine(rest.slice(0, newline).replace(/\r$/, ''));
+    rest = rest.slice(newline + 1);
+  }
+  return rest;
+}
+
 export interface InstanceOptions extends SpawnOptions {
   /** The readiness marker: the first output line containing it means the instance is ready. */
   readonly marker: string;
@@ -217,10 +230,7 @@ export function startInstance(argv: readonly string[], options: InstanceOptions)
     };
     const timer = setTimeout(() => fail(`no "${options.marker}" within ${options.timeoutMs} ms`), options.timeoutMs);
     child.stdout!.setEncoding('utf8').on('data', (data: string) => {
-      partial += data;
-      for (let newline = partial.indexOf('\n'); newline >= 0; newline = partial.indexOf('\n')) {
-        const line = partial.slice(0, newline).replace(/\r$/, '');
-        partial = partial.slice(newline + 1);
+      partial = drainLines(partial + data, (line) => {
         lines.push(line);
         for (const waiter of lineWaiters) waiter(line);
         if (!ready && line.includes(options.marker)) {
@@ -228,7 +238,7 @@ export function startInstance(argv: readonly string[], options: InstanceOptions)
           clearTimeout(timer);
           resolve(instance(performance.now() - started));
         }
-      }
+      });
     });
     child.stderr!.setEncoding('utf8').on('data', (d: string) => {
       stderr = (stderr + d).slice(-8192);

@@ -3,9 +3,10 @@ import { readFile, statfs } from 'node:fs/promises';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { availableParallelism, cpus, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { HardwareProfile } from '../types.js';
-import { probeAccelerator } from './accel.js';
-import { findStaticBusybox } from './busybox.js';
+import { roundSignificant } from '../../shared/stats.js';
+import type { HardwareProfile } from '../../types.js';
+import { findStaticBusybox } from '../guest/busybox.js';
+import { probeAccelerator } from './accelerator.js';
 import { hostMemory } from './procfs.js';
 import { findTool, runCommand } from './spawn.js';
 import { makeTempDir } from './tempdir.js';
@@ -205,7 +206,8 @@ async function linkGbits(): Promise<{ gbits: number; source: string }> {
   return { gbits: 1, source: 'assumed 1 Gbit/s: no default route' };
 }
 
-const round = (value: number, digits = 3): number => Number(value.toPrecision(digits));
+/** Probed figures keep three significant digits: more would only repeat the probe's noise. */
+const round = (value: number): number => roundSignificant(value, 3);
 
 /** The hardware id a scenario writes to mean "this machine". */
 export const HOST_HARDWARE_ID = 'host';

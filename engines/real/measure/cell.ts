@@ -1,0 +1,78 @@
+import { readFile } from 'node:fs/promises';
+import type { Cell, DensityResource, Measurement } from '../../types.js';
+import type { RealDriverSpec } from '../driver-spec.js';
+import { measureBoot } from './boot.js';
+import { measureDensity } from './density.js';
+import { measureWork, overheadSamples, type WorkComparison } from './overhead.js';
+import { openSession } from './session.js';
+
+const ALL_FAMILIES = ['boot_time', 'image_size', 'density', 'overhead', 'isolation'];
+
+/** Opens a session for the cell, measures each metric family it asks for, and closes the session. */
+export async function measureCell(spec: RealDriverSpec, cell: Cell): Promise<Measurement> {
+  const opened = await openSession(spec, cell);
+  if (!opened.session)
+    return {
+      samples: {},
+      unsuitable: [opened.unsuitable],
+      ...(opened.notes.length > 0 ? { notes: opened.notes } : {}),
+    };
+  const { session, options, busybox, notes } = opened;
+  const families = new Set(cell.metrics ?? ALL_FAMILIES);
+  const samples: Record<string, number[]> = {};
+  let densityBinding: DensityResource | undefined;
+  let densityInstances: number | undefined;
+  let work: WorkComparison | undefined;
+  const attempt = async (family: string, step: () => Promise<void>): Promise<void> => {
+    if (!families.has(family)) return;
+    try {
+      await step();
+    } catch (error) {
+      notes.push(`${family} not measured: ${message(error)}`);
+    }
+  };
+  try {
+    await attempt('boot_time', async () => {
+      Object.assign(samples, await measureBoot(session, options, undefined, notes));
+    });
+    await attempt('image_size', async () => {
+      const sizes = await session.images();
+      samples.image_size = [sizes.onDiskBytes / 2 ** 20];
+      if (sizes.compressedBytes !== undefined) samples['image_size.compressed'] = [sizes.compressedBytes / 2 ** 20];
+      notes.push(`image: ${sizes.description}`);
+    });
+    await attempt('density', async () => {
+      const density = await measureDensity(session, cell, options, notes);
+      if (!density) return;
+      Object.assign(samples, density.samples);
+      densityBinding = density.binding;
+      densityInstances = density.instances;
+    });
+    if (families.has('overhead') || families.has('isolation')) {
+      try {
+        work = await measureWork(session, busybox, opened.workDir, options);
+      } catch (error) {
+        notes.push(`overhead not measured: ${message(error)}`);
+      }
+    }
+    if (work && families.has('overhead')) Object.assign(samples, overheadSamples(work, notes));
+    await attempt('isolation', async () => {
+      if (!work?.instance.bootId) throw new Error('the instance reported no kernel boot id');
+      const hostBootId = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+      const shared = work.instance.bootId === hostBootId;
+      samples['isolation.shared_kernel'] = [shared ? 1 : 0];
+      // A fault in a shared kernel takes down every instance on the host; a guest kernel only its own VM.
+      if (!shared) samples.isolation = [1];
+      else if (densityInstances !== undefined) samples.isolation = [densityInstances];
+    });
+  } finally {
+    await opened.close().catch((error) => notes.push(`teardown: ${message(error)}`));
+  }
+  if (Object.keys(samples).length === 0)
+    return { samples: {}, unsuitable: notes.length > 0 ? notes : [`${spec.id} measured nothing`] };
+  return { samples, ...(densityBinding ? { densityBinding } : {}), notes };
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,54 @@
+import type { Cell } from '../../types.js';
+import { busyboxAvailability } from '../availability.js';
+import type { DriverSession, RealDriverSpec } from '../driver-spec.js';
+import { makeTempDir } from '../host/tempdir.js';
+import { type ResolvedRealOptions, resolveRealOptions } from '../options.js';
+
+/** A prepared driver, or why it cannot run here. */
+export type OpenedSession =
+  | {
+      readonly session: DriverSession;
+      readonly options: ResolvedRealOptions;
+      readonly busybox: string;
+      readonly workDir: string;
+      readonly notes: string[];
+      close(): Promise<void>;
+    }
+  | { readonly session?: undefined; readonly unsuitable: string; readonly notes: string[] };
+
+/** Checks availability and prepares the driver for a cell; close() tears everything down. */
+export async function openSession(spec: RealDriverSpec, cell: Cell): Promise<OpenedSession> {
+  const notes: string[] = [];
+  const availability = await spec.availability(cell);
+  if (!availability.available) {
+    const install = availability.packages.length > 0 ? ` (Debian packages: ${availability.packages.join(' ')})` : '';
+    return { unsuitable: `${spec.id} unavailable: ${availability.reasons.join('; ')}${install}`, notes };
+  }
+  const { path: busybox } = await busyboxAvailability();
+  const options = resolveRealOptions(cell, spec.defaultTimeoutMs);
+  const workDir = await makeTempDir(spec.id);
+  let session: DriverSession;
+  try {
+    session = await spec.open({ cell, options, workDir: workDir.path, busybox: busybox!, notes });
+  } catch (error) {
+    workDir.release();
+    return {
+      unsuitable: `${spec.id} could not be prepared: ${error instanceof Error ? error.message : String(error)}`,
+      notes,
+    };
+  }
+  return {
+    session,
+    options,
+    busybox: busybox!,
+    workDir: workDir.path,
+    notes,
+    close: async () => {
+      try {
+        await session.dispose();
+      } finally {
+        workDir.release();
+      }
+    },
+  };
+}
