@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildCell, planCells } from '../bench/run/plan.js';
 import { loadScenario } from '../bench/scenario/load.js';
-import { detectHostHardware } from '../engines/real/host.js';
+import { detectHostHardware } from '../engines/real/host/hardware.js';
 import { InputError } from '../engines/shared/errors.js';
 import { runCli, withTempDir } from './helpers.js';
 
