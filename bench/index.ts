@@ -3,6 +3,7 @@
  * the same reports the CLI writes.
  */
 
+export { METRIC_FAMILIES, metricInfo } from '../engines/metrics.js';
 export type { ModeledEngineSpec } from '../engines/model/params.js';
 export { type StormOptions, type StormResult, simulateStorm } from '../engines/model/storm.js';
 export { defineModeledEngine, type ModeledEngine, predict } from '../engines/modeled/define.js';
@@ -15,7 +16,6 @@ export { main } from './cli/main.js';
 export { renderCsv } from './report/csv.js';
 export { renderJson } from './report/json.js';
 export type { ResultRow } from './report/metrics.js';
-export { METRIC_FAMILIES, metricInfo } from './report/metrics.js';
 export type { ClaimResult, EngineSummary, RunResult, SkippedCell } from './report/results.js';
 export { renderTerminal } from './report/terminal.js';
 export { type CellOutcome, runCell } from './run/cell.js';

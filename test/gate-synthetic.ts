@@ -1,7 +1,7 @@
 import type { ResultRow } from '../bench/report/metrics.js';
-import { metricInfo } from '../bench/report/metrics.js';
 import type { RunResult } from '../bench/report/results.js';
 import { findHardware } from '../engines/hardware/index.js';
+import { metricInfo } from '../engines/metrics.js';
 import { summarize } from '../engines/shared/stats.js';
 
 /** Hand-made results for unit tests of the gate: only what the gate reads, filled in consistently. */

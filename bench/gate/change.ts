@@ -1,4 +1,4 @@
-import { metricInfo } from '../report/metrics.js';
+import { metricInfo } from '../../engines/metrics.js';
 
 /**
  * Relative change of a metric, in percent. Overhead metrics are already "percent slower than

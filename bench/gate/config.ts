@@ -1,5 +1,5 @@
+import { fixedMetricIds, isKnownMetric } from '../../engines/metrics.js';
 import { InputError, type InputProblem, type SourceLocation } from '../../engines/shared/errors.js';
-import { fixedMetricIds, isKnownMetric } from '../report/metrics.js';
 import { parseSourceFile } from '../scenario/load.js';
 import { formatPath, locate, type PathSegment } from '../scenario/locate.js';
 import type { GatesSpec } from '../scenario/schema.js';

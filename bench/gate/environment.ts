@@ -1,4 +1,4 @@
-import type { RunResult } from '../report/results.js';
+import { hasRealMeasurements, type RunResult } from '../report/results.js';
 
 /**
  * Whether two results may be compared at all. Numbers from different machines differ for reasons
@@ -43,10 +43,6 @@ function differences(a: Map<string, string>, b: Map<string, string>): FieldDiffe
   return fields
     .filter((field) => a.get(field) !== b.get(field))
     .map((field) => ({ field, baseline: a.get(field) ?? '(absent)', current: b.get(field) ?? '(absent)' }));
-}
-
-export function hasRealMeasurements(result: RunResult): boolean {
-  return result.engines.some((engine) => engine.driver === 'real') || result.rows.some((row) => row.driver === 'real');
 }
 
 export function compareEnvironments(baseline: RunResult, current: RunResult): EnvironmentComparison {

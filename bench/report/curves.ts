@@ -1,7 +1,8 @@
 import asciichart from 'asciichart';
 import type { createColors } from 'picocolors';
+import { metricInfo } from '../../engines/metrics.js';
 import { formatNumber } from './format.js';
-import { metricInfo, type ResultRow } from './metrics.js';
+import type { ResultRow } from './metrics.js';
 import type { RunResult } from './results.js';
 
 type Colors = ReturnType<typeof createColors>;

@@ -1,9 +1,10 @@
+import { metricInfo } from '../../engines/metrics.js';
 import { formatChange, relativeChange } from '../gate/change.js';
 import { formatDifferences } from '../gate/environment.js';
 import { type GateReport, gatePassed } from '../gate/evaluate.js';
 import { countLine, engineLabel, metricLabel, tableCells } from '../gate/table.js';
 import { formatNumber, formatValue } from './format.js';
-import { metricInfo, type ResultRow } from './metrics.js';
+import type { ResultRow } from './metrics.js';
 import type { RunResult } from './results.js';
 
 /**

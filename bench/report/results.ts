@@ -43,3 +43,8 @@ export interface RunResult {
   readonly notes: readonly string[];
   readonly claims: readonly ClaimResult[];
 }
+
+/** Whether any figure of a result was measured on a host rather than modeled. */
+export function hasRealMeasurements(result: RunResult): boolean {
+  return result.engines.some((engine) => engine.driver === 'real') || result.rows.some((row) => row.driver === 'real');
+}

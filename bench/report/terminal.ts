@@ -1,7 +1,8 @@
 import { createColors } from 'picocolors';
+import { metricInfo } from '../../engines/metrics.js';
 import { renderCurve, renderTimeline, stormTimeline, sweepCurves } from './curves.js';
 import { CHARTED_METRICS, COMPARISON_ROWS, formatValue } from './format.js';
-import { metricInfo, type ResultRow } from './metrics.js';
+import type { ResultRow } from './metrics.js';
 import { hasRealRows, renderModelVsReal } from './model-vs-real.js';
 import type { EngineSummary, RunResult } from './results.js';
 

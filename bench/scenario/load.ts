@@ -4,6 +4,7 @@ import { type Document, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { findHardware, hardwareIds } from '../../engines/hardware/index.js';
 import { findImage, imageIds } from '../../engines/images.js';
+import { isKnownMetric, type MetricFamily } from '../../engines/metrics.js';
 import type { ModeledEngine } from '../../engines/modeled/define.js';
 import { buildEngineFromProfile, engineProfileSchema } from '../../engines/profile.js';
 import { detectHostHardware, HOST_HARDWARE_ID } from '../../engines/real/host/hardware.js';
@@ -20,7 +21,6 @@ import type {
   Workload,
 } from '../../engines/types.js';
 import { findWorkload, workloadIds } from '../../engines/workloads.js';
-import { isKnownMetric, type MetricFamily } from '../report/metrics.js';
 import { problemsFromIssues } from './issues.js';
 import { formatPath, locate, type PathSegment } from './locate.js';
 import {

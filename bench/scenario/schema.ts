@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { fixedMetricIds, isKnownMetric, METRIC_FAMILIES } from '../../engines/metrics.js';
 import { ACCELERATOR_CHOICES, DRIVERS, ENGINE_KINDS, NETWORK_MODES } from '../../engines/types.js';
-import { fixedMetricIds, isKnownMetric, METRIC_FAMILIES } from '../report/metrics.js';
 
 /**
  * The scenario file format. Keys are camelCase and mirror the engine types one to one, so a

@@ -4,9 +4,9 @@ import type { Command } from 'commander';
 import { writeAtomically } from '../../../engines/shared/atomic-write.js';
 import { InputError, usageError } from '../../../engines/shared/errors.js';
 import { formatChange, relativeChange } from '../../gate/change.js';
-import { readResultFile } from '../../gate/results-file.js';
 import { renderJson } from '../../report/json.js';
 import type { RunResult } from '../../report/results.js';
+import { readResultFile } from '../../report/results-file.js';
 import { runScenario } from '../../run/run.js';
 import { loadScenario } from '../../scenario/load.js';
 import {

@@ -9,13 +9,13 @@ import { CORRECTIONS, type Correction } from '../../gate/correction.js';
 import { compareEnvironments, formatDifferences } from '../../gate/environment.js';
 import { evaluateGate, gatePassed } from '../../gate/evaluate.js';
 import type { Statistic } from '../../gate/resampling.js';
-import { type LoadedResult, readResultFile } from '../../gate/results-file.js';
 import { renderGateTable } from '../../gate/table.js';
 import { githubAnnotations, inGithubActions } from '../../report/github.js';
 import { renderHtml } from '../../report/html.js';
 import { renderJunit } from '../../report/junit.js';
 import { renderMarkdown } from '../../report/markdown.js';
 import type { RunResult } from '../../report/results.js';
+import { type LoadedResult, readResultFile } from '../../report/results-file.js';
 import { runScenario } from '../../run/run.js';
 import { loadScenario } from '../../scenario/load.js';
 import {

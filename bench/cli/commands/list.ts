@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { parseDocument } from 'yaml';
 import { BUILTIN_HARDWARE } from '../../../engines/hardware/index.js';
 import { BUILTIN_IMAGES } from '../../../engines/images.js';
+import { fixedMetricIds, metricInfo } from '../../../engines/metrics.js';
 import { stormParams } from '../../../engines/model/storm-plan.js';
 import type { ModeledEngine } from '../../../engines/modeled/define.js';
 import { engineIds, loadEngine } from '../../../engines/registry.js';
@@ -11,7 +12,6 @@ import { packageRoot } from '../../../engines/shared/environment.js';
 import { usageError } from '../../../engines/shared/errors.js';
 import type { Param } from '../../../engines/types.js';
 import { BUILTIN_WORKLOADS } from '../../../engines/workloads.js';
-import { fixedMetricIds, metricInfo } from '../../report/metrics.js';
 import { didYouMean } from '../../scenario/suggest.js';
 import { type CliContext, write } from '../context.js';
 

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { InputError, readInputFile } from '../../engines/shared/errors.js';
-import { RESULT_SCHEMA_VERSION, type RunResult } from '../report/results.js';
 import { problemsFromIssues } from '../scenario/issues.js';
 import { parseSourceFile } from '../scenario/load.js';
+import { RESULT_SCHEMA_VERSION, type RunResult } from './results.js';
 
 /**
  * Reading JSON results back: a baseline, a run to gate, or a shard to merge. Results come from

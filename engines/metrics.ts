@@ -1,0 +1,199 @@
+/**
+ * The metric catalogue: every metric id an engine can report, its family, unit, meaning and
+ * which direction is better. Scenarios, runs, gates and reports all read it.
+ */
+/** The metric families a scenario can ask for; each expands to one or more metric ids. */
+export const METRIC_FAMILIES = ['boot_time', 'image_size', 'density', 'overhead', 'isolation', 'boot_storm'] as const;
+export type MetricFamily = (typeof METRIC_FAMILIES)[number];
+
+export interface MetricInfo {
+  readonly family: MetricFamily;
+  readonly unit: string;
+  readonly description: string;
+  /** Whether a smaller value is better, for charts and regression direction. */
+  readonly lowerIsBetter: boolean;
+}
+
+const FIXED: Readonly<Record<string, MetricInfo>> = {
+  boot_time: {
+    family: 'boot_time',
+    unit: 'ms',
+    description: 'Time from start request to application ready, the sum of its phases',
+    lowerIsBetter: true,
+  },
+  image_size: {
+    family: 'image_size',
+    unit: 'MiB',
+    description: 'What one instance boots from, as stored on the host',
+    lowerIsBetter: true,
+  },
+  'image_size.compressed': {
+    family: 'image_size',
+    unit: 'MiB',
+    description: 'Registry (compressed) size of a container image',
+    lowerIsBetter: true,
+  },
+  'image_size.fleet': {
+    family: 'image_size',
+    unit: 'MiB',
+    description: "Storage for the scenario's fleet of instances, sharing what can be shared",
+    lowerIsBetter: true,
+  },
+  density: {
+    family: 'density',
+    unit: 'instances',
+    description: 'Instances that fit on the host: the minimum over memory, CPU and storage',
+    lowerIsBetter: false,
+  },
+  'density.memory': {
+    family: 'density',
+    unit: 'instances',
+    description: 'Instances host memory alone allows',
+    lowerIsBetter: false,
+  },
+  'density.cpu': {
+    family: 'density',
+    unit: 'instances',
+    description: 'Instances host CPU alone allows',
+    lowerIsBetter: false,
+  },
+  'density.storage': {
+    family: 'density',
+    unit: 'instances',
+    description: 'Instances host storage alone allows',
+    lowerIsBetter: false,
+  },
+  'density.memory_per_instance': {
+    family: 'density',
+    unit: 'MiB',
+    description: 'Host memory one instance takes',
+    lowerIsBetter: true,
+  },
+  overhead_cpu: {
+    family: 'overhead',
+    unit: '%',
+    description: 'Compute and system calls, percent slower than native',
+    lowerIsBetter: true,
+  },
+  overhead_memory: {
+    family: 'overhead',
+    unit: '%',
+    description: 'Memory bandwidth and random access, percent slower than native',
+    lowerIsBetter: true,
+  },
+  overhead_disk: {
+    family: 'overhead',
+    unit: '%',
+    description: 'Sequential and random disk I/O, percent slower than native',
+    lowerIsBetter: true,
+  },
+  overhead_network: {
+    family: 'overhead',
+    unit: '%',
+    description: 'Bulk transfer and request/response, percent slower than native',
+    lowerIsBetter: true,
+  },
+  overhead_syscall: {
+    family: 'overhead',
+    unit: '%',
+    description:
+      'System calls alone, percent slower than native (real drivers measure it apart; overhead_cpu includes it)',
+    lowerIsBetter: true,
+  },
+  overhead_total: {
+    family: 'overhead',
+    unit: '%',
+    description: 'The whole workload, percent slower than native',
+    lowerIsBetter: true,
+  },
+  isolation: {
+    family: 'isolation',
+    unit: 'instances',
+    description: 'Instances one fault in the kernel an instance talks to takes down',
+    lowerIsBetter: true,
+  },
+  'isolation.shared_kernel': {
+    family: 'isolation',
+    unit: 'flag',
+    description: '1 when instances make system calls into the shared host kernel',
+    lowerIsBetter: true,
+  },
+  boot_storm: {
+    family: 'boot_storm',
+    unit: 'ms',
+    description: 'Boot storm (scenario storm: block): time from the first start until every instance is ready',
+    lowerIsBetter: true,
+  },
+  'boot_storm.p50': {
+    family: 'boot_storm',
+    unit: 'ms',
+    description: 'Boot storm: median per-instance boot latency, from its own start to ready',
+    lowerIsBetter: true,
+  },
+  'boot_storm.p99': {
+    family: 'boot_storm',
+    unit: 'ms',
+    description: 'Boot storm: 99th-percentile per-instance boot latency',
+    lowerIsBetter: true,
+  },
+  'boot_storm.rate': {
+    family: 'boot_storm',
+    unit: 'instances/s',
+    description: 'Boot storm: instances ready per second over the whole storm',
+    lowerIsBetter: false,
+  },
+  'boot_storm.rate_per_core': {
+    family: 'boot_storm',
+    unit: 'instances/s/core',
+    description: 'Boot storm: instances ready per second per physical host core',
+    lowerIsBetter: false,
+  },
+  'boot_storm.ready_per_second': {
+    family: 'boot_storm',
+    unit: 'instances/s',
+    description:
+      'Boot storm: instances ready per second over time, one sample per time bucket (samples in the JSON result)',
+    lowerIsBetter: false,
+  },
+};
+
+/** What a metric id means. Boot phases (boot_time.<phase>) are open-ended, so they are derived. */
+export function metricInfo(metric: string): MetricInfo {
+  const fixed = FIXED[metric];
+  if (fixed) return fixed;
+  if (metric.startsWith('boot_time.')) {
+    return {
+      family: 'boot_time',
+      unit: 'ms',
+      description: `Boot phase ${metric.slice('boot_time.'.length)}`,
+      lowerIsBetter: true,
+    };
+  }
+  throw new Error(`unknown metric id "${metric}"`);
+}
+
+export function isKnownMetric(metric: string): boolean {
+  return Object.hasOwn(FIXED, metric) || /^boot_time\.[a-z][a-z0-9_]*$/.test(metric);
+}
+
+export function fixedMetricIds(): string[] {
+  return Object.keys(FIXED);
+}
+
+/**
+ * Metric ids in report order: families in catalogue order, the headline metric of each family
+ * first, then its parts in the order the engine produced them (boot phases run in time order).
+ */
+export function orderedMetrics(metrics: readonly string[]): string[] {
+  const familyRank = (m: string): number => METRIC_FAMILIES.indexOf(metricInfo(m).family);
+  const isHeadline = (m: string): boolean => m === metricInfo(m).family;
+  return metrics
+    .map((metric, index) => ({ metric, index }))
+    .sort((a, b) => {
+      const byFamily = familyRank(a.metric) - familyRank(b.metric);
+      if (byFamily !== 0) return byFamily;
+      const byHeadline = Number(isHeadline(b.metric)) - Number(isHeadline(a.metric));
+      return byHeadline !== 0 ? byHeadline : a.index - b.index;
+    })
+    .map((entry) => entry.metric);
+}
