@@ -250,15 +250,23 @@ export type DensityResource = 'memory' | 'cpu' | 'storage';
  * What an engine returns for a cell: raw samples per metric id (one per repetition for noisy
  * metrics, one for deterministic ones) and facts that are not numbers.
  */
-export interface Measurement {
+/** What an engine reports for one cell: samples, or why it cannot run the cell at all. */
+export type Measurement = Measured | Unsuitable;
+
+export interface Measured {
+  readonly state: 'measured';
   readonly samples: Readonly<Record<string, readonly number[]>>;
-  /** Why the engine cannot run this cell at all; samples are then empty. */
-  readonly unsuitable?: readonly string[];
   readonly densityBinding?: DensityResource;
   /** A non-numeric fact about one metric, by metric id, such as which resource a boot storm saturates. */
   readonly details?: Readonly<Record<string, string>>;
   /** Free-form facts worth reporting, for example which accelerator a real VM used. */
   readonly notes?: readonly string[];
+}
+
+/** The engine cannot run this cell (a VM on a host without virtualization, a driver not installed). */
+export interface Unsuitable {
+  readonly state: 'unsuitable';
+  readonly reasons: readonly string[];
 }
 
 /** The one interface that modeled engines and real drivers both implement. */

@@ -1,6 +1,6 @@
 import { type MetricFamily, metricInfo, orderedMetrics } from '../../engines/metrics.js';
 import { roundSignificant, type Summary, summarize } from '../../engines/shared/stats.js';
-import type { DensityResource, Driver, EngineKind, Measurement } from '../../engines/types.js';
+import type { DensityResource, Driver, EngineKind, Measured } from '../../engines/types.js';
 
 /** One engine × metric × sweep point: the unit of every report. */
 export interface ResultRow extends Summary {
@@ -33,7 +33,7 @@ export interface RowContext {
  * shape, with no intermediate objects for the garbage collector to chase.
  */
 export function rowsFromMeasurement(
-  measurement: Measurement,
+  measurement: Measured,
   context: RowContext,
   families: readonly MetricFamily[],
 ): ResultRow[] {

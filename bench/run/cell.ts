@@ -17,11 +17,11 @@ export async function runCell(scenario: CellScenario, plan: CellPlan): Promise<C
   const entry = scenario.engines[plan.engineIndex]!;
   const cell = buildCell(scenario, entry, plan.point);
   const measurement = await entry.engine.measure(cell);
-  if (measurement.unsuitable && measurement.unsuitable.length > 0) {
+  if (measurement.state === 'unsuitable') {
     return {
       state: 'skipped',
       plan,
-      skipped: { engine: entry.engine.id, params: plan.point, reasons: measurement.unsuitable },
+      skipped: { engine: entry.engine.id, params: plan.point, reasons: measurement.reasons },
     };
   }
   const rows = rowsFromMeasurement(

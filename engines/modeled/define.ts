@@ -57,7 +57,7 @@ export function isMadeFromSpec(engine: Engine): engine is ModeledEngine {
 /** The model's prediction for one cell, synchronously, for callers that need no engine object. */
 export function predict(spec: ModeledEngineSpec, cell: Cell): Measurement {
   const reasons = unsuitability(spec, cell);
-  if (reasons.length > 0) return { samples: {}, unsuitable: reasons };
+  if (reasons.length > 0) return { state: 'unsuitable', reasons };
   const random = createRandom(cell.seed);
   const samples: Record<string, number[]> = {};
   const push = (metric: string, value: number): void => {
@@ -107,9 +107,10 @@ export function predict(spec: ModeledEngineSpec, cell: Cell): Measurement {
   push('isolation', faultBlastRadius(spec.kind, fit.instances));
   push('isolation.shared_kernel', sharesHostKernel(spec.kind) ? 1 : 0);
 
-  if (!cell.storm) return { samples, densityBinding: fit.binding };
+  if (!cell.storm) return { state: 'measured', samples, densityBinding: fit.binding };
   const storm = stormMeasurement(spec, cell, cell.storm, fit.instances);
   return {
+    state: 'measured',
     samples: { ...samples, ...storm.samples },
     densityBinding: fit.binding,
     details: storm.details,

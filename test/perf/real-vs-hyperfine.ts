@@ -90,7 +90,7 @@ async function compareDriver(
   if (!entry) return `${id}: not a real driver of ${SCENARIO}`;
   const driver = entry.engine as RealDriver;
   const opened = await openSession(driver.spec, buildCell(scenario, entry, {}));
-  if (!opened.session) return opened.unsuitable;
+  if (opened.state === 'unavailable') return opened.reason;
   try {
     const probe = await measureBoot(opened.session, {
       bootIterations: 1,

@@ -11,12 +11,7 @@ const ALL_FAMILIES = ['boot_time', 'image_size', 'density', 'overhead', 'isolati
 /** Opens a session for the cell, measures each metric family it asks for, and closes the session. */
 export async function measureCell(spec: RealDriverSpec, cell: Cell): Promise<Measurement> {
   const opened = await openSession(spec, cell);
-  if (!opened.session)
-    return {
-      samples: {},
-      unsuitable: [opened.unsuitable],
-      ...(opened.notes.length > 0 ? { notes: opened.notes } : {}),
-    };
+  if (opened.state === 'unavailable') return { state: 'unsuitable', reasons: [opened.reason] };
   const { session, options, busybox, notes } = opened;
   const families = new Set(cell.metrics ?? ALL_FAMILIES);
   const samples: Record<string, number[]> = {};
@@ -69,8 +64,8 @@ export async function measureCell(spec: RealDriverSpec, cell: Cell): Promise<Mea
     await opened.close().catch((error) => notes.push(`teardown: ${message(error)}`));
   }
   if (Object.keys(samples).length === 0)
-    return { samples: {}, unsuitable: notes.length > 0 ? notes : [`${spec.id} measured nothing`] };
-  return { samples, ...(densityBinding ? { densityBinding } : {}), notes };
+    return { state: 'unsuitable', reasons: notes.length > 0 ? notes : [`${spec.id} measured nothing`] };
+  return { state: 'measured', samples, ...(densityBinding ? { densityBinding } : {}), notes };
 }
 
 function message(error: unknown): string {

@@ -7,6 +7,7 @@ import { type ResolvedRealOptions, resolveRealOptions } from '../options.js';
 /** A prepared driver, or why it cannot run here. */
 export type OpenedSession =
   | {
+      readonly state: 'open';
       readonly session: DriverSession;
       readonly options: ResolvedRealOptions;
       readonly busybox: string;
@@ -14,7 +15,7 @@ export type OpenedSession =
       readonly notes: string[];
       close(): Promise<void>;
     }
-  | { readonly session?: undefined; readonly unsuitable: string; readonly notes: string[] };
+  | { readonly state: 'unavailable'; readonly reason: string };
 
 /** Checks availability and prepares the driver for a cell; close() tears everything down. */
 export async function openSession(spec: RealDriverSpec, cell: Cell): Promise<OpenedSession> {
@@ -22,7 +23,7 @@ export async function openSession(spec: RealDriverSpec, cell: Cell): Promise<Ope
   const availability = await spec.availability(cell);
   if (!availability.available) {
     const install = availability.packages.length > 0 ? ` (Debian packages: ${availability.packages.join(' ')})` : '';
-    return { unsuitable: `${spec.id} unavailable: ${availability.reasons.join('; ')}${install}`, notes };
+    return { state: 'unavailable', reason: `${spec.id} unavailable: ${availability.reasons.join('; ')}${install}` };
   }
   const { path: busybox } = await busyboxAvailability();
   const options = resolveRealOptions(cell, spec.defaultTimeoutMs);
@@ -33,11 +34,12 @@ export async function openSession(spec: RealDriverSpec, cell: Cell): Promise<Ope
   } catch (error) {
     workDir.release();
     return {
-      unsuitable: `${spec.id} could not be prepared: ${error instanceof Error ? error.message : String(error)}`,
-      notes,
+      state: 'unavailable',
+      reason: `${spec.id} could not be prepared: ${error instanceof Error ? error.message : String(error)}`,
     };
   }
   return {
+    state: 'open',
     session,
     options,
     busybox: busybox!,
