@@ -20,12 +20,28 @@ export interface SkippedCell {
   readonly reasons: readonly string[];
 }
 
-export interface ClaimResult {
+/**
+ * A claim's verdict, keyed on `holds` as the JSON result has always written it: true, false, or
+ * null when no engine in the run is one the claim speaks about.
+ */
+export type ClaimResult = ClaimHeld | ClaimFailed | ClaimNotApplicable;
+
+interface ClaimRecord {
   readonly id: string;
   readonly text: string;
-  /** null when no engine in the run is one the claim speaks about. */
-  readonly holds: boolean | null;
   readonly evidence: readonly string[];
+}
+
+export interface ClaimHeld extends ClaimRecord {
+  readonly holds: true;
+}
+
+export interface ClaimFailed extends ClaimRecord {
+  readonly holds: false;
+}
+
+export interface ClaimNotApplicable extends ClaimRecord {
+  readonly holds: null;
 }
 
 /** Everything a run produced; every report is a pure function of this. */
