@@ -149,7 +149,7 @@ export async function buildPlan(source: GatesSource | undefined, flags: GateFlag
             location: at(fieldPath),
             path: formatPath(fieldPath),
             message: problem.message,
-            hint: 'see the README section "Regression gates"',
+            hint: 'see docs/gates.md',
           });
         }
         checks.push({ ...common, test: { type: 'band', band: check.band } });

@@ -4,7 +4,7 @@ import type { InputProblem } from '../../engines/shared/errors.js';
 import { formatPath, locate, type PathSegment } from './locate.js';
 import { didYouMean } from './suggest.js';
 
-const FORMAT_HINT = 'run `virtbench schema` for the scenario format, or see the README section "Writing a scenario"';
+const FORMAT_HINT = 'run `virtbench schema` for the scenario format, or see docs/scenarios.md';
 
 type Issue = z.core.$ZodIssue;
 

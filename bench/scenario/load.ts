@@ -373,7 +373,7 @@ async function loadEngineModule(
       path,
       `engine module "${specifier}" does not export an Engine: ${shape.join('; ')}`,
       'a default or `engine` export implementing Engine',
-      'see the README section "Adding an engine"',
+      'see docs/adding-an-engine.md',
     );
     return undefined;
   }

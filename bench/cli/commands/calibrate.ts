@@ -49,7 +49,7 @@ export function register(program: Command, context: CliContext, setExit: (code: 
     .option('--no-color', 'no colour');
   addWorkersOption(command).action(async (flags: CalibrateFlags & { host?: string | true }) => {
     if (flags.host !== undefined) {
-      // engines/real/measure/host-profile.ts does the fitting and writing; see the README's "Real drivers".
+      // engines/real/measure/host-profile.ts does the fitting and writing; see docs/calibration.md.
       const calibration = await calibrateHost(
         flags.host === true ? join(flags.out, 'real-host.json') : flags.host,
       ).catch((error: Error) => {

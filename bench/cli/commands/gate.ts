@@ -146,7 +146,7 @@ export async function readResult(path: string, context: CliContext): Promise<Loa
 export async function gatesFromFile(file: string, context: CliContext): Promise<GatesSource> {
   const scenario = await loadScenario(inputPath(file, context));
   if (!scenario.document.gates)
-    throw usageError(`${file} has no gates: block`, 'see the README section "Regression gates" for its format');
+    throw usageError(`${file} has no gates: block`, 'see docs/gates.md for its format');
   return { file, gates: scenario.document.gates };
 }
 
