@@ -348,14 +348,18 @@ async function startPool(threads: number, setup: WorkerSetup, onError: (error: u
   return pool;
 }
 
-/** The compiled worker: next to this module when built, or in dist/ when running from source under a test runner. */
+/**
+ * The pool thread's entry point, worker.js: next to this module in the bundle (dist/bundle/, built
+ * by scripts/bundle.mjs) and in tsc's dist/bench/run/pool/; when this module runs from source under
+ * a test runner, the bundle's.
+ */
 function workerFile(): string {
   const here = fileURLToPath(import.meta.url);
   const sibling = join(dirname(here), 'worker.js');
   if (here.endsWith('.js') && existsSync(sibling)) return sibling;
-  const built = join(packageRoot(), 'dist', 'bench', 'run', 'pool', 'worker.js');
-  if (existsSync(built)) return built;
-  throw new Error('the worker pool needs the compiled worker: run `npm run build`');
+  const bundled = join(packageRoot(), 'dist', 'bundle', 'worker.js');
+  if (existsSync(bundled)) return bundled;
+  throw new Error('the worker pool needs the bundled worker: run `npm run build:bundle`');
 }
 
 /**
