@@ -1,8 +1,27 @@
 // Bundles the CLI, the worker pool's thread and the programmatic API into dist/bundle/ with
-// esbuild. Node then loads a few files instead of hundreds of modules, which is most of what a
-// short `virtbench run` used to spend; tsc (`npm run build`) is still what checks types and
-// writes the published .d.ts files.
-import { build } from 'esbuild';
+// esbuild. Node then loads a few files instead of hundreds of modules, which was half of what a
+// short `virtbench run` spent; tsc (`npm run build`) still checks the types and writes the
+// published .d.ts files.
+//
+//   node scripts/bundle.mjs              build
+//   node scripts/bundle.mjs --if-stale   build unless the bundle is newer than every file it was built from
+//
+// prepare uses --if-stale: `npx virtbench` installs this package into npx's cache as a link to
+// the working tree and runs prepare again, so its first run would otherwise build twice.
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+
+const OUT_DIR = 'dist/bundle';
+const ENTRY_POINTS = {
+  // bin/virtbench.js
+  main: 'bench/cli/main.ts',
+  // The pool's thread: bench/run/pool/run.ts looks for it next to itself (workerFile()).
+  worker: 'bench/run/pool/worker.ts',
+  // package.json "exports"
+  index: 'bench/index.ts',
+};
+/** Every file the last build read, and what else decides its output; outside dist/bundle/ so that it is not published. */
+const INPUTS_FILE = 'dist/bundle-inputs.json';
+const BUILD_SETTINGS = ['scripts/bundle.mjs', 'package.json'];
 
 /**
  * zod's `locales` namespace (every language's error messages) is imported by `zod` as a whole,
@@ -19,33 +38,46 @@ const withoutZodLocales = {
   },
 };
 
-await build({
-  entryPoints: {
-    // bin/virtbench.js
-    main: 'bench/cli/main.ts',
-    // The pool's thread: bench/run/pool/run.ts looks for it next to itself (workerFile()).
-    worker: 'bench/run/pool/worker.ts',
-    // package.json "exports"
-    index: 'bench/index.ts',
-  },
-  outdir: 'dist/bundle',
-  bundle: true,
-  // Shared code goes to chunks, and each dynamic import (a command, a real driver, an engine)
-  // to its own, loaded only when used.
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  minify: true,
-  // Error classes keep their names in messages and `instanceof` checks stay as they are.
-  keepNames: true,
-  sourcemap: true,
-  // Piscina starts its threads from a file of its own package, so it stays a dependency.
-  external: ['piscina'],
-  // CommonJS dependencies (commander, csv-stringify...) call require() for Node's modules.
-  banner: {
-    js: "import { createRequire as __virtbenchRequire } from 'node:module'; const require = __virtbenchRequire(import.meta.url);",
-  },
-  plugins: [withoutZodLocales],
-  logLevel: 'warning',
-});
+/** Whether the last build is newer than every file it read and every entry point's output exists. */
+function upToDate() {
+  try {
+    const builtAt = statSync(INPUTS_FILE).mtimeMs;
+    const outputs = Object.keys(ENTRY_POINTS).map((name) => `${OUT_DIR}/${name}.js`);
+    const { inputs } = JSON.parse(readFileSync(INPUTS_FILE, 'utf8'));
+    for (const output of outputs) statSync(output);
+    return [...inputs, ...BUILD_SETTINGS].every((file) => statSync(file).mtimeMs <= builtAt);
+  } catch {
+    // A file missing or unreadable: build.
+    return false;
+  }
+}
+
+if (!(process.argv.includes('--if-stale') && upToDate())) {
+  // Loaded only to build: a prepare with nothing to do then costs little more than Node's start.
+  const { build } = await import('esbuild');
+  const result = await build({
+    entryPoints: ENTRY_POINTS,
+    outdir: OUT_DIR,
+    bundle: true,
+    // Code shared by the entry points goes to chunks, and each dynamic import (a command, a
+    // real driver, an engine) to its own, loaded only when used.
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    minify: true,
+    // For stack traces: bin/virtbench.js turns source maps on with VIRTBENCH_DEBUG.
+    sourcemap: true,
+    // Piscina starts its threads from a file of its own package, so it stays a dependency.
+    external: ['piscina'],
+    // CommonJS dependencies (commander, csv-stringify...) call require() for Node's modules.
+    banner: {
+      js: "import { createRequire as __virtbenchRequire } from 'node:module'; const require = __virtbenchRequire(import.meta.url);",
+    },
+    plugins: [withoutZodLocales],
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const inputs = Object.keys(result.metafile.inputs).filter((file) => !file.includes(':'));
+  writeFileSync(INPUTS_FILE, `${JSON.stringify({ inputs }, null, 1)}\n`);
+}
