@@ -2,36 +2,33 @@ import { Command, CommanderError } from 'commander';
 import { installSignalCleanup } from '../../engines/real/cleanup.js';
 import { virtbenchVersion } from '../../engines/shared/environment.js';
 import { EXIT, formatProblem, InputError } from '../../engines/shared/errors.js';
+import { register as registerBaseline } from './commands/baseline.js';
+import { register as registerCalibrate } from './commands/calibrate.js';
+import { register as registerCompare } from './commands/compare.js';
+import { register as registerDoctor } from './commands/doctor.js';
+import { register as registerGate } from './commands/gate.js';
+import { register as registerList } from './commands/list.js';
+import { register as registerMerge } from './commands/merge.js';
+import { register as registerRun } from './commands/run.js';
+import { register as registerSchema } from './commands/schema.js';
+import { register as registerValidate } from './commands/validate.js';
 import { type CliContext, defaultContext, write } from './context.js';
 
 type Registrar = (program: Command, context: CliContext, setExit: (code: number) => void) => void;
 
-/**
- * Every subcommand, by name, loaded on demand: a run loads only `run` and what it needs, not the
- * gate's, the calibrator's or the doctor's code. A new command is one module and one line here.
- */
-export const COMMANDS: Readonly<Record<string, () => Promise<Registrar>>> = {
-  run: async () => (await import('./commands/run.js')).register,
-  validate: async () => (await import('./commands/validate.js')).register,
-  list: async () => (await import('./commands/list.js')).register,
-  schema: async () => (await import('./commands/schema.js')).register,
-  gate: async () => (await import('./commands/gate.js')).register,
-  compare: async () => (await import('./commands/compare.js')).register,
-  merge: async () => (await import('./commands/merge.js')).register,
-  baseline: async () => (await import('./commands/baseline.js')).register,
-  calibrate: async () => (await import('./commands/calibrate.js')).register,
-  doctor: async () => (await import('./commands/doctor.js')).register,
+/** Every subcommand, by name. A new command is one module and one line here. */
+export const COMMANDS: Readonly<Record<string, Registrar>> = {
+  run: registerRun,
+  validate: registerValidate,
+  list: registerList,
+  schema: registerSchema,
+  gate: registerGate,
+  compare: registerCompare,
+  merge: registerMerge,
+  baseline: registerBaseline,
+  calibrate: registerCalibrate,
+  doctor: registerDoctor,
 };
-
-/**
- * The commands `argv` needs: the one it names, or all of them for help, the version, a typo
- * (which commander answers with the nearest names) and anything else.
- */
-function commandsFor(argv: readonly string[]): Promise<Registrar[]> {
-  const named = argv.find((arg) => !arg.startsWith('-'));
-  const names = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
-  return Promise.all(names.map((name) => COMMANDS[name]!()));
-}
 
 /** Runs the CLI and returns its exit code: 0 success, 1 a claim or gate failed, 2 bad input. */
 export async function main(argv: readonly string[], context: CliContext = defaultContext()): Promise<number> {
@@ -55,8 +52,9 @@ export async function main(argv: readonly string[], context: CliContext = defaul
       writeOut: (text) => context.stdout.write(text),
       writeErr: (text) => context.stderr.write(text),
     });
+  for (const registerCommand of Object.values(COMMANDS)) registerCommand(program, context, setExit);
+
   try {
-    for (const registerCommand of await commandsFor(argv)) registerCommand(program, context, setExit);
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
   } catch (error) {
