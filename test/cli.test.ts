@@ -11,8 +11,7 @@ const exec = promisify(execFile);
 
 /** Runs the installed entry point the way a user does; `npm test` builds dist/ first. */
 async function virtbench(args: string[], cwd = process.cwd()) {
-  if (!existsSync('dist/bench/cli/main.js'))
-    throw new Error('dist/ is missing: run `npm run build` (npm test does it)');
+  if (!existsSync('dist/bundle/main.js')) throw new Error('dist/ is missing: run `npm run build` (npm test does it)');
   try {
     const { stdout, stderr } = await exec(process.execPath, [join(process.cwd(), 'bin/virtbench.js'), ...args], {
       cwd,

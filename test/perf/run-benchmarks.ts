@@ -11,6 +11,7 @@ import type { ModeledEngine } from '../../engines/modeled/define.js';
 import { writeAtomically } from '../../engines/shared/atomic-write.js';
 import { currentEnvironment, packageRoot } from '../../engines/shared/environment.js';
 import { median } from '../../engines/shared/stats.js';
+import { describeStartup, measureFreshInstall, measureRunCpu, startupTargets } from './startup.js';
 
 /**
  * virtbench's own benchmarks, run by `npm run bench`: how fast the boot-storm simulator is, how
@@ -295,6 +296,9 @@ async function main(): Promise<void> {
     const sweep = await sweepBenchmark(join(root, 'test/perf/sweep-10k.yaml'), dir);
     process.stdout.write(describeSweep('10,000-cell sweep', sweep));
     const peakRssMiB = Math.max(sweep.oneWorker.peakRssMiB, sweep.manyWorkers.peakRssMiB);
+    process.stdout.write('  start-up: a default run against node -e 0, and the first npx run after a fresh install\n');
+    const startup = { cpu: await measureRunCpu(15), install: await measureFreshInstall(1) };
+    process.stdout.write(describeStartup(startup.cpu, startup.install));
 
     const targets: Target[] = [
       {
@@ -323,6 +327,7 @@ async function main(): Promise<void> {
         target: `< ${TARGETS.peakRssMiB} MiB`,
         met: peakRssMiB < TARGETS.peakRssMiB,
       },
+      ...startupTargets(startup.cpu, startup.install),
     ];
     process.stdout.write(`\n${targets.map(line).join('\n')}\n`);
 
@@ -334,6 +339,7 @@ async function main(): Promise<void> {
       contention,
       computeSweep,
       sweep,
+      startup,
       targets,
     };
     const out = join(root, 'test/perf/results.json');

@@ -259,12 +259,12 @@ async function startPool(
   return pool;
 }
 
-/** The compiled worker: next to this module when built, or in dist/ when running from source under a test runner. */
+/** The worker: next to this module when bundled or compiled, or the bundled one when running from source under a test runner. */
 function workerFile(): string {
   const here = fileURLToPath(import.meta.url);
   const sibling = join(dirname(here), 'worker.js');
   if (here.endsWith('.js') && existsSync(sibling)) return sibling;
-  const built = join(packageRoot(), 'dist', 'bench', 'run', 'pool', 'worker.js');
-  if (existsSync(built)) return built;
-  throw new Error('the worker pool needs the compiled worker: run `npm run build`');
+  const bundled = join(packageRoot(), 'dist', 'bundle', 'worker.js');
+  if (existsSync(bundled)) return bundled;
+  throw new Error('the worker pool needs the bundled worker: run `npm run build:bundle`');
 }
