@@ -145,8 +145,7 @@ export async function readResult(path: string, context: CliContext): Promise<Loa
 /** The `gates:` block of a scenario file given with --gates. */
 export async function gatesFromFile(file: string, context: CliContext): Promise<GatesSource> {
   const scenario = await loadScenario(inputPath(file, context));
-  if (!scenario.document.gates)
-    throw usageError(`${file} has no gates: block`, 'see docs/gates.md for its format');
+  if (!scenario.document.gates) throw usageError(`${file} has no gates: block`, 'see docs/gates.md for its format');
   return { file, gates: scenario.document.gates };
 }
 
