@@ -3,6 +3,7 @@ import { formatChange, relativeChange } from '../gate/change.js';
 import { formatDifferences } from '../gate/environment.js';
 import { type GateReport, gatePassed } from '../gate/evaluate.js';
 import { countLine, engineLabel, metricLabel, tableCells } from '../gate/table.js';
+import { sweepLines } from './curves.js';
 import { formatNumber, formatValue } from './format.js';
 import type { ResultRow } from './metrics.js';
 import type { RunResult } from './results.js';
@@ -233,16 +234,8 @@ const SWEPT_METRICS = ['boot_time', 'image_size', 'density', 'overhead_total'] a
 /** One line chart per numeric sweep parameter and headline metric, one line per engine. */
 function sweepCharts(result: RunResult): string[] {
   const charts: string[] = [];
-  for (const parameter of result.sweepParameters) {
-    const xs = [...new Set(result.rows.map((r) => r.params[parameter]))]
-      .filter((x): x is number => typeof x === 'number')
-      .sort((a, b) => a - b);
-    if (xs.length < 2) continue;
-    const others = result.sweepParameters.filter((p) => p !== parameter);
-    const firstOf = Object.fromEntries(
-      others.map((p) => [p, result.rows.find((r) => r.params[p] !== undefined)?.params[p]]),
-    );
-    const onLine = (r: ResultRow): boolean => others.every((p) => r.params[p] === firstOf[p]);
+  for (const { parameter, xs, held: firstOf, rows: lineRows } of sweepLines(result)) {
+    const others = Object.keys(firstOf);
     for (const metric of SWEPT_METRICS) {
       const series = result.engines
         .map((engine, i) => ({
@@ -250,9 +243,7 @@ function sweepCharts(result: RunResult): string[] {
           color: PALETTE[i % PALETTE.length]!,
           ys: xs.map(
             (x) =>
-              result.rows.find(
-                (r) => r.engine === engine.id && r.metric === metric && r.params[parameter] === x && onLine(r),
-              )?.p50,
+              lineRows.find((r) => r.engine === engine.id && r.metric === metric && r.params[parameter] === x)?.p50,
           ),
         }))
         .filter((s): s is { id: string; color: string; ys: number[] } => s.ys.every((y) => y !== undefined));
