@@ -234,8 +234,9 @@ const SWEPT_METRICS = ['boot_time', 'image_size', 'density', 'overhead_total'] a
 /** One line chart per numeric sweep parameter and headline metric, one line per engine. */
 function sweepCharts(result: RunResult): string[] {
   const charts: string[] = [];
-  for (const { parameter, xs, held: firstOf, rows: lineRows } of sweepLines(result)) {
-    const others = Object.keys(firstOf);
+  for (const { parameter, xs, held, rows: lineRows } of sweepLines(result)) {
+    const heldValues = Object.entries(held).map(([p, value]) => `${p}=${String(value)}`);
+    const heldNote = heldValues.length > 0 ? ` <span class="scale">(${heldValues.join(', ')})</span>` : '';
     for (const metric of SWEPT_METRICS) {
       const series = result.engines
         .map((engine, i) => ({
@@ -249,12 +250,8 @@ function sweepCharts(result: RunResult): string[] {
         .filter((s): s is { id: string; color: string; ys: number[] } => s.ys.every((y) => y !== undefined));
       if (series.length === 0) continue;
       const title = `${metric} (${metricInfo(metric).unit}, p50) vs ${parameter}`;
-      const held =
-        others.length > 0
-          ? ` <span class="scale">(${others.map((p) => `${p}=${String(firstOf[p])}`).join(', ')})</span>`
-          : '';
       charts.push(
-        `<h3>${escapeHtml(title)}${held}</h3>` +
+        `<h3>${escapeHtml(title)}${heldNote}</h3>` +
           lineChart(
             `chart-sweep-${parameter}-${metric}`.replace(/[^a-z0-9-]/gi, '-'),
             title,
