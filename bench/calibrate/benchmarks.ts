@@ -1,4 +1,4 @@
-import type { App, EngineOptions, HardwareProfile, StormSettings } from '../../engines/types.js';
+import type { App, EngineOptions, HardwareProfile, NetworkMode, StormSettings } from '../../engines/types.js';
 
 /**
  * How each published benchmark is reproduced: which workload runs, how the model's output turns
@@ -42,6 +42,22 @@ export interface Benchmark {
 
 /** MB per MiB: published memory and image sizes are in MB, the model works in MiB. */
 const MB_PER_MIB = 1.048576;
+
+/** A published image size, read against the modeled image alone, with no application on top. */
+function imageSize(image: string): Benchmark {
+  return {
+    readout: { kind: 'image', metric: 'image_size', factor: MB_PER_MIB },
+    setup: { options: { image }, app: { sizeMiB: 0 } },
+  };
+}
+
+/** `<runtime> run` of /bin/true: the start of a container that does nothing, on the given network. */
+function runTrue(network: NetworkMode, why: string): Benchmark {
+  return {
+    readout: { kind: 'boot' },
+    setup: { options: { network }, app: { name: 'true', startMcycles: 0, sizeMiB: 0 }, why },
+  };
+}
 
 export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   // felter2015: thewmf/kvm-docker-comparison
@@ -106,40 +122,14 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   'iperf-download': { workload: 'iperf', readout: { kind: 'throughput', factor: 8 } },
 
   // images: docker-library/repo-info; the rows' ids say compressed or on disk
-  'alpine-3.22-amd64': {
-    readout: { kind: 'image', metric: 'image_size', factor: MB_PER_MIB },
-    setup: { options: { image: 'alpine-3.22' }, app: { sizeMiB: 0 } },
-  },
-  'ubuntu-24.04-amd64': {
-    readout: { kind: 'image', metric: 'image_size', factor: MB_PER_MIB },
-    setup: { options: { image: 'ubuntu-24.04' }, app: { sizeMiB: 0 } },
-  },
-  'debian-13-amd64': {
-    readout: { kind: 'image', metric: 'image_size', factor: MB_PER_MIB },
-    setup: { options: { image: 'debian-13' }, app: { sizeMiB: 0 } },
-  },
-  'ubuntu-24.04-cloudimg-amd64': {
-    readout: { kind: 'image', metric: 'image_size', factor: MB_PER_MIB },
-    setup: { options: { image: 'ubuntu-24.04' }, app: { sizeMiB: 0 } },
-  },
+  'alpine-3.22-amd64': imageSize('alpine-3.22'),
+  'ubuntu-24.04-amd64': imageSize('ubuntu-24.04'),
+  'debian-13-amd64': imageSize('debian-13'),
+  'ubuntu-24.04-cloudimg-amd64': imageSize('ubuntu-24.04'),
 
   // scrivano2017: 100 sequential `<runtime> run` of /bin/true
-  'oci-run-true': {
-    readout: { kind: 'boot' },
-    setup: {
-      options: { network: 'host' },
-      app: { name: 'true', startMcycles: 0, sizeMiB: 0 },
-      why: 'no new network namespace',
-    },
-  },
-  'oci-run-true-netns': {
-    readout: { kind: 'boot' },
-    setup: {
-      options: { network: 'bridge' },
-      app: { name: 'true', startMcycles: 0, sizeMiB: 0 },
-      why: 'a new network namespace',
-    },
-  },
+  'oci-run-true': runTrue('host', 'no new network namespace'),
+  'oci-run-true-netns': runTrue('bridge', 'a new network namespace'),
 };
 
 /** Set-up that differs between rows of one benchmark. */

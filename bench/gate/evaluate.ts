@@ -257,37 +257,21 @@ export function evaluateGate(
       const label = band.stat === 'cov' ? 'CoV' : band.stat;
       const baseValue = p.baseline ? bandStatValue(p.baseline, band.stat) : undefined;
       const resolved = resolveBand(band, baseValue);
-      if ('error' in resolved) {
+      const bandCheck = { ...common, type: 'band' as const, stat: label, baseline: baseValue };
+      if ('error' in resolved)
+        return { ...bandCheck, exact: false, threshold: 'band', passed: false, verdict: resolved.error };
+      if (!p.current)
         return {
-          ...common,
-          type: 'band',
-          stat: label,
-          baseline: baseValue,
-          exact: false,
-          threshold: 'band',
-          passed: false,
-          verdict: resolved.error,
-        };
-      }
-      if (!p.current) {
-        return {
-          ...common,
-          type: 'band',
-          stat: label,
-          baseline: baseValue,
+          ...bandCheck,
           exact: false,
           threshold: resolved.text,
           passed: false,
           verdict: missingVerdict(current, p),
         };
-      }
       const value = bandStatValue(p.current, band.stat);
       const inside = withinBand(value, resolved);
       return {
-        ...common,
-        type: 'band',
-        stat: label,
-        baseline: baseValue,
+        ...bandCheck,
         current: value,
         changePercent:
           baseValue === undefined

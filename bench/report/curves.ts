@@ -33,19 +33,37 @@ export const CURVE_METRICS = [
   'boot_storm.rate',
 ] as const;
 
-export function sweepCurves(result: RunResult, metrics: readonly string[] = CURVE_METRICS): Curve[] {
-  const curves: Curve[] = [];
+/** One swept number: its values, ascending, with the other sweep parameters held at their first value. */
+export interface SweepLine {
+  readonly parameter: string;
+  readonly xs: number[];
+  /** The other sweep parameters, each with the value it is held at along the line. */
+  readonly held: Readonly<Record<string, ResultRow['params'][string] | undefined>>;
+  /** The rows on the line: those whose other sweep parameters have their held values. */
+  readonly rows: readonly ResultRow[];
+}
+
+/** Every sweep parameter that takes two or more numbers, as a line along it. */
+export function sweepLines(result: RunResult): SweepLine[] {
+  const lines: SweepLine[] = [];
   for (const parameter of result.sweepParameters) {
     const xs = [...new Set(result.rows.map((r) => r.params[parameter]))]
       .filter((x): x is number => typeof x === 'number')
       .sort((a, b) => a - b);
     if (xs.length < 2) continue;
     const others = result.sweepParameters.filter((p) => p !== parameter);
-    const firstOf = Object.fromEntries(
+    const held = Object.fromEntries(
       others.map((p) => [p, result.rows.find((r) => r.params[p] !== undefined)?.params[p]]),
     );
-    const onLine = (r: ResultRow): boolean => others.every((p) => r.params[p] === firstOf[p]);
-    const lineRows = result.rows.filter(onLine);
+    const rows = result.rows.filter((r) => others.every((p) => r.params[p] === held[p]));
+    lines.push({ parameter, xs, held, rows });
+  }
+  return lines;
+}
+
+export function sweepCurves(result: RunResult, metrics: readonly string[] = CURVE_METRICS): Curve[] {
+  const curves: Curve[] = [];
+  for (const { parameter, xs, rows: lineRows } of sweepLines(result)) {
     for (const metric of metrics) {
       const series = result.engines
         .map((e) => ({

@@ -3,6 +3,7 @@ import { formatChange, relativeChange } from '../gate/change.js';
 import { formatDifferences } from '../gate/environment.js';
 import { type GateReport, gatePassed } from '../gate/evaluate.js';
 import { countLine, engineLabel, metricLabel, tableCells } from '../gate/table.js';
+import { sweepLines } from './curves.js';
 import { formatNumber, formatValue } from './format.js';
 import type { ResultRow } from './metrics.js';
 import type { RunResult } from './results.js';
@@ -233,16 +234,9 @@ const SWEPT_METRICS = ['boot_time', 'image_size', 'density', 'overhead_total'] a
 /** One line chart per numeric sweep parameter and headline metric, one line per engine. */
 function sweepCharts(result: RunResult): string[] {
   const charts: string[] = [];
-  for (const parameter of result.sweepParameters) {
-    const xs = [...new Set(result.rows.map((r) => r.params[parameter]))]
-      .filter((x): x is number => typeof x === 'number')
-      .sort((a, b) => a - b);
-    if (xs.length < 2) continue;
-    const others = result.sweepParameters.filter((p) => p !== parameter);
-    const firstOf = Object.fromEntries(
-      others.map((p) => [p, result.rows.find((r) => r.params[p] !== undefined)?.params[p]]),
-    );
-    const onLine = (r: ResultRow): boolean => others.every((p) => r.params[p] === firstOf[p]);
+  for (const { parameter, xs, held, rows: lineRows } of sweepLines(result)) {
+    const heldValues = Object.entries(held).map(([p, value]) => `${p}=${String(value)}`);
+    const heldNote = heldValues.length > 0 ? ` <span class="scale">(${heldValues.join(', ')})</span>` : '';
     for (const metric of SWEPT_METRICS) {
       const series = result.engines
         .map((engine, i) => ({
@@ -250,20 +244,14 @@ function sweepCharts(result: RunResult): string[] {
           color: PALETTE[i % PALETTE.length]!,
           ys: xs.map(
             (x) =>
-              result.rows.find(
-                (r) => r.engine === engine.id && r.metric === metric && r.params[parameter] === x && onLine(r),
-              )?.p50,
+              lineRows.find((r) => r.engine === engine.id && r.metric === metric && r.params[parameter] === x)?.p50,
           ),
         }))
         .filter((s): s is { id: string; color: string; ys: number[] } => s.ys.every((y) => y !== undefined));
       if (series.length === 0) continue;
       const title = `${metric} (${metricInfo(metric).unit}, p50) vs ${parameter}`;
-      const held =
-        others.length > 0
-          ? ` <span class="scale">(${others.map((p) => `${p}=${String(firstOf[p])}`).join(', ')})</span>`
-          : '';
       charts.push(
-        `<h3>${escapeHtml(title)}${held}</h3>` +
+        `<h3>${escapeHtml(title)}${heldNote}</h3>` +
           lineChart(
             `chart-sweep-${parameter}-${metric}`.replace(/[^a-z0-9-]/gi, '-'),
             title,

@@ -2,22 +2,7 @@ import { type MetricFamily, metricInfo, orderedMetrics } from '../../engines/met
 import { roundSignificant, type Summary, summarize } from '../../engines/shared/stats.js';
 import type { DensityResource, Driver, EngineKind, Measured } from '../../engines/types.js';
 
-/** One engine × metric × sweep point: the unit of every report. */
-export interface ResultRow extends Summary {
-  readonly scenario: string;
-  readonly engine: string;
-  readonly kind: EngineKind;
-  readonly driver: Driver;
-  readonly hardware: string;
-  readonly metric: string;
-  readonly unit: string;
-  /** Non-numeric fact, such as which resource binds density. */
-  readonly detail: string;
-  readonly params: Readonly<Record<string, string | number | boolean>>;
-  /** The raw samples, kept in the JSON result so gates can run permutation tests on them. */
-  readonly samples: readonly number[];
-}
-
+/** Where a row comes from: the scenario, engine and sweep point it describes. */
 export interface RowContext {
   readonly scenario: string;
   readonly engine: string;
@@ -25,6 +10,16 @@ export interface RowContext {
   readonly driver: Driver;
   readonly hardware: string;
   readonly params: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** One engine × metric × sweep point: the unit of every report. */
+export interface ResultRow extends RowContext, Summary {
+  readonly metric: string;
+  readonly unit: string;
+  /** Non-numeric fact, such as which resource binds density. */
+  readonly detail: string;
+  /** The raw samples, kept in the JSON result so gates can run permutation tests on them. */
+  readonly samples: readonly number[];
 }
 
 /**

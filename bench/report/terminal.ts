@@ -77,6 +77,12 @@ function pointLabel(params: Readonly<Record<string, unknown>>): string {
   return entries.length === 0 ? '' : ` [${entries.map(([k, v]) => `${k}=${String(v)}`).join(' ')}]`;
 }
 
+/** Rows under a metric that show what its detail names, without the detail's own prefix. */
+const DETAIL_ROWS: Readonly<Record<string, { readonly label: string; readonly prefix: string }>> = {
+  density: { label: '  binding resource', prefix: 'binding: ' },
+  boot_storm: { label: '  busiest resource', prefix: 'busiest: ' },
+};
+
 function comparisonTable(result: RunResult, rows: readonly ResultRow[], c: Colors): string {
   const engines = result.engines.filter((e) => rows.some((r) => r.engine === e.id && r.driver === e.driver));
   const cell = (engine: EngineSummary, metric: string): string => {
@@ -103,25 +109,15 @@ function comparisonTable(result: RunResult, rows: readonly ResultRow[], c: Color
   for (const { label, metric } of COMPARISON_ROWS) {
     if (!rows.some((r) => r.metric === metric)) continue;
     lines.push([label, ...engines.map((e) => cell(e, metric))]);
-    if (metric === 'density') {
+    const detail = DETAIL_ROWS[metric];
+    if (detail) {
       lines.push([
-        '  binding resource',
+        detail.label,
         ...engines.map(
           (e) =>
             rows
-              .find((r) => r.engine === e.id && r.driver === e.driver && r.metric === 'density')
-              ?.detail.replace('binding: ', '') ?? '—',
-        ),
-      ]);
-    }
-    if (metric === 'boot_storm') {
-      lines.push([
-        '  busiest resource',
-        ...engines.map(
-          (e) =>
-            rows
-              .find((r) => r.engine === e.id && r.driver === e.driver && r.metric === 'boot_storm')
-              ?.detail.replace('busiest: ', '') ?? '—',
+              .find((r) => r.engine === e.id && r.driver === e.driver && r.metric === metric)
+              ?.detail.replace(detail.prefix, '') ?? '—',
         ),
       ]);
     }

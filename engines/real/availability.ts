@@ -1,4 +1,5 @@
 import { BUSYBOX_PACKAGE, findStaticBusybox } from './guest/busybox.js';
+import { findTool } from './host/spawn.js';
 
 /** Whether a driver can run here, and if not, why and what to install. */
 export interface Availability {
@@ -17,9 +18,9 @@ export async function busyboxAvailability(): Promise<{ path?: string; availabili
   return busybox
     ? {
         path: busybox.path,
-        availability: { available: true, reasons: [], packages: [], found: [`busybox ${busybox.path} (static)`] },
+        availability: present(`busybox ${busybox.path} (static)`),
       }
-    : { availability: { available: false, reasons: [reason!], packages: [BUSYBOX_PACKAGE], found: [] } };
+    : { availability: missing(reason!, [BUSYBOX_PACKAGE]) };
 }
 
 export function combineAvailability(...parts: Availability[]): Availability {
@@ -30,4 +31,33 @@ export function combineAvailability(...parts: Availability[]): Availability {
     packages: [...new Set(parts.flatMap((p) => p.packages))],
     found: parts.flatMap((p) => p.found),
   };
+}
+
+/** A piece that is here, with what was found of it. */
+export function present(...found: string[]): Availability {
+  return { available: true, reasons: [], packages: [], found };
+}
+
+/** A piece that is missing: why, and the packages that bring it. */
+export function missing(reason: string, packages: readonly string[] = []): Availability {
+  return { available: false, reasons: [reason], packages, found: [] };
+}
+
+/** Running as root, when a driver needs it; `why` says what the driver does that requires it. */
+export function rootAvailability(why: string): Availability {
+  return process.getuid?.() === 0 ? present() : missing(`needs root: ${why}`);
+}
+
+/**
+ * What a driver built on one host tool needs: the static busybox and the tool on PATH, which
+ * `inspect` then vets (version, features) once found.
+ */
+export async function toolAvailability(
+  tool: string,
+  packages: readonly string[],
+  inspect: (path: string) => Availability | Promise<Availability>,
+): Promise<Availability[]> {
+  const path = findTool(tool);
+  const busybox = (await busyboxAvailability()).availability;
+  return [busybox, path ? await inspect(path) : missing(`${tool} not found`, packages)];
 }

@@ -1,4 +1,5 @@
-import type { RealDriver, RealDriverSpec } from './driver-spec.js';
+import type { IdleInstance, RealDriver, RealDriverSpec } from './driver-spec.js';
+import type { Instance } from './host/spawn.js';
 import { measureCell } from './measure/cell.js';
 import { exclusive } from './measure/exclusive.js';
 
@@ -18,4 +19,14 @@ export function defineRealDriver(spec: RealDriverSpec): RealDriver {
     availability: (cell) => spec.availability(cell),
     measure: (cell) => exclusive(() => measureCell(spec, cell)),
   };
+}
+
+/** A container runtime, measured against the modeled engine of the same id. */
+export function defineContainerDriver(spec: Omit<RealDriverSpec, 'kind' | 'modeledCounterpart'>): RealDriver {
+  return defineRealDriver({ ...spec, kind: () => 'container', modeledCounterpart: () => spec.id });
+}
+
+/** An idle instance that is one host process tree owning no storage of its own. */
+export function idleProcess(instance: Instance): IdleInstance {
+  return { pids: async () => [instance.pid], storageBytes: async () => 0, stop: async () => instance.kill() };
 }

@@ -57,7 +57,8 @@ export interface DriverSession {
   runWorkload(repetitions: number): Promise<string[]>;
   /** VMs: instances are capped by vCPU overcommit as well. */
   readonly isVm: boolean;
-  dispose(): Promise<void>;
+  /** Removes what open() made beyond the cell's work directory (containers, images). */
+  dispose?(): Promise<void>;
 }
 
 export interface SessionContext {

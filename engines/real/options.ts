@@ -25,6 +25,11 @@ export function defaultMemoryBudgetMiB(availableMiB: number): number {
   return Math.min(availableMiB * 0.25, 4096);
 }
 
+/** How long one workload run may take: two boot timeouts for the instance, plus one per repetition of the script. */
+export function workloadTimeoutMs(options: ResolvedRealOptions, repetitions: number): number {
+  return options.timeoutMs * (2 + repetitions);
+}
+
 export function resolveRealOptions(cell: Cell, defaultTimeoutMs: number): ResolvedRealOptions {
   const given: RealDriverOptions = cell.options.real ?? {};
   return {

@@ -7,26 +7,20 @@ import { formatChange, relativeChange } from '../../gate/change.js';
 import { renderJson } from '../../report/json.js';
 import type { RunResult } from '../../report/results.js';
 import { readResultFile } from '../../report/results-file.js';
-import { runScenario } from '../../run/run.js';
-import { loadScenario } from '../../scenario/load.js';
+import { type CliContext, resolveScenarioPath, write } from '../context.js';
 import {
-  addWorkersOption,
-  type CliContext,
-  parseCount,
-  resolveScenarioPath,
-  type WorkerFlags,
-  workerOptions,
-  write,
-} from '../context.js';
+  addScenarioRunOptions,
+  loadScenarioWithFlags,
+  runScenarioWithFlags,
+  type ScenarioRunFlags,
+} from '../scenario-run.js';
 import { inputPath, readResult, refuseShard } from './gate.js';
 
 export const BASELINE_DIR = 'reports/baselines';
 
-interface UpdateFlags extends WorkerFlags {
+interface UpdateFlags extends ScenarioRunFlags {
   from?: string;
   dir: string;
-  seed?: number;
-  repetitions?: number;
 }
 
 /** What moved between the old baseline and the new one, largest first, for the update message. */
@@ -62,10 +56,8 @@ export function register(program: Command, context: CliContext): void {
     )
     .argument('[scenario]', 'scenario YAML file')
     .option('--from <result>', 'promote this JSON result (a run or merged shards) instead of running the scenario')
-    .option('--dir <dir>', 'baseline folder', BASELINE_DIR)
-    .option('--seed <n>', 'override the scenario seed', parseCount('--seed'))
-    .option('-r, --repetitions <n>', 'override the repetitions per cell', parseCount('--repetitions', 1));
-  addWorkersOption(update).action(async (scenarioArg: string | undefined, flags: UpdateFlags) => {
+    .option('--dir <dir>', 'baseline folder', BASELINE_DIR);
+  addScenarioRunOptions(update).action(async (scenarioArg: string | undefined, flags: UpdateFlags) => {
     let result: RunResult;
     if (flags.from) {
       if (scenarioArg) throw usageError('give either a scenario to run or --from, not both');
@@ -74,8 +66,8 @@ export function register(program: Command, context: CliContext): void {
       result = loaded.result;
     } else {
       const file = resolveScenarioPath(scenarioArg, context);
-      const scenario = await loadScenario(file, { seed: flags.seed, repetitions: flags.repetitions });
-      result = (await runScenario(scenario, workerOptions(flags))).result;
+      const scenario = await loadScenarioWithFlags(file, flags);
+      result = (await runScenarioWithFlags(scenario, flags)).result;
     }
     const target = join(flags.dir, `${result.scenario.name}.json`);
     const path = inputPath(target, context);

@@ -16,19 +16,14 @@ import { renderJunit } from '../../report/junit.js';
 import { renderMarkdown } from '../../report/markdown.js';
 import type { RunResult } from '../../report/results.js';
 import { type LoadedResult, readResultFile } from '../../report/results-file.js';
-import { runScenario } from '../../run/run.js';
 import { loadScenario } from '../../scenario/load.js';
+import { type CliContext, parseCount, parseList, resolveScenarioPath, useColor, write } from '../context.js';
 import {
-  addWorkersOption,
-  type CliContext,
-  parseCount,
-  parseList,
-  resolveScenarioPath,
-  useColor,
-  type WorkerFlags,
-  workerOptions,
-  write,
-} from '../context.js';
+  addScenarioRunOptions,
+  loadScenarioWithFlags,
+  runScenarioWithFlags,
+  type ScenarioRunFlags,
+} from '../scenario-run.js';
 
 /** Flags that choose and tune checks, shared by `gate` and `compare`. */
 export interface CheckFlags {
@@ -165,11 +160,9 @@ export async function writeReports(
   return [flags.markdown, flags.html, flags.junit].filter((f): f is string => f !== undefined);
 }
 
-interface GateCommandFlags extends CheckFlags, WorkerFlags {
+interface GateCommandFlags extends CheckFlags, ScenarioRunFlags {
   baseline: string;
   current?: string;
-  seed?: number;
-  repetitions?: number;
   force?: boolean;
   junit?: string;
 }
@@ -230,11 +223,9 @@ export function register(program: Command, context: CliContext, setExit: (code: 
     .argument('[scenario]', "scenario to run now (default: the baseline's scenario)")
     .requiredOption('-b, --baseline <file>', 'baseline JSON result (reports/baselines/<name>.json)')
     .option('-c, --current <file>', 'gate this JSON result instead of running a scenario')
-    .option('--seed <n>', 'override the scenario seed of the run', parseCount('--seed'))
-    .option('-r, --repetitions <n>', 'override the repetitions of the run', parseCount('--repetitions', 1))
     .option('--force', 'compare even when hardware or environment differ')
     .option('--junit <file>', 'also write JUnit XML, one test case per check');
-  addCheckOptions(addWorkersOption(command)).action(
+  addCheckOptions(addScenarioRunOptions(command)).action(
     async (scenarioArg: string | undefined, flags: GateCommandFlags) => {
       if (flags.current && scenarioArg) throw usageError('give either a scenario to run or --current, not both');
       if (flags.current && (flags.seed !== undefined || flags.repetitions !== undefined)) {
@@ -252,11 +243,8 @@ export function register(program: Command, context: CliContext, setExit: (code: 
         currentLabel = flags.current;
       } else {
         const file = scenarioArg ? resolveScenarioPath(scenarioArg, context) : scenarioOfBaseline(baseline, context);
-        const scenario = await loadScenario(inputPath(file, context), {
-          seed: flags.seed,
-          repetitions: flags.repetitions,
-        });
-        current = (await runScenario(scenario, workerOptions(flags))).result;
+        const scenario = await loadScenarioWithFlags(inputPath(file, context), flags);
+        current = (await runScenarioWithFlags(scenario, flags)).result;
         currentLabel = `${file} (run now, seed ${scenario.seed})`;
         if (scenario.document.gates) gates = { file, gates: scenario.document.gates };
       }

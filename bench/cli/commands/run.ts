@@ -2,26 +2,18 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { EXIT } from '../../../engines/shared/errors.js';
 import { renderTerminal } from '../../report/terminal.js';
-import { runScenario } from '../../run/run.js';
 import { parseShard, type ShardSpec, shardFileBase, startShard } from '../../run/shard.js';
-import { loadScenario } from '../../scenario/load.js';
-import {
-  addWorkersOption,
-  type CliContext,
-  parseCount,
-  parseList,
-  resolveScenarioPath,
-  useColor,
-  type WorkerFlags,
-  workerOptions,
-  write,
-} from '../context.js';
+import { type CliContext, parseList, resolveScenarioPath, useColor, write } from '../context.js';
 import { createProgress } from '../progress.js';
+import {
+  addScenarioRunOptions,
+  loadScenarioWithFlags,
+  runScenarioWithFlags,
+  type ScenarioRunFlags,
+} from '../scenario-run.js';
 
-export interface RunFlags extends WorkerFlags {
+export interface RunFlags extends ScenarioRunFlags {
   out: string;
-  seed?: number;
-  repetitions?: number;
   engines?: string[];
   quiet?: boolean;
   color?: boolean;
@@ -34,8 +26,6 @@ export function register(program: Command, context: CliContext, setExit: (code: 
     .description('run a scenario and write <out>/<name>.csv and .json (default: scenarios/seed-comparison.yaml)')
     .argument('[scenario]', 'scenario YAML file')
     .option('-o, --out <dir>', 'output folder', 'reports')
-    .option('--seed <n>', 'override the scenario seed', parseCount('--seed'))
-    .option('-r, --repetitions <n>', 'override the repetitions per cell', parseCount('--repetitions', 1))
     .option('-e, --engines <ids>', 'comma-separated engine ids to run instead of the scenario list', parseList)
     .option(
       '--shard <i/n>',
@@ -45,19 +35,17 @@ export function register(program: Command, context: CliContext, setExit: (code: 
     .option('-q, --quiet', 'print only where the reports went')
     .option('--color', 'force colour')
     .option('--no-color', 'no colour');
-  addWorkersOption(command).action(async (scenarioArg: string | undefined, flags: RunFlags) => {
+  addScenarioRunOptions(command).action(async (scenarioArg: string | undefined, flags: RunFlags) => {
     const file = resolveScenarioPath(scenarioArg, context);
-    const overrides = { seed: flags.seed, repetitions: flags.repetitions, engines: flags.engines };
-    const scenario = await loadScenario(file, overrides);
+    const scenario = await loadScenarioWithFlags(file, flags, flags.engines);
     const shard = flags.shard ? startShard(scenario, flags.shard) : undefined;
     const base = join(flags.out, shard ? shardFileBase(scenario.name, shard.spec) : scenario.name);
     // Rows stream to disk as cells finish, in canonical order, whichever worker ran them.
     const progress = createProgress(context, { quiet: flags.quiet });
-    const run = await runScenario(scenario, {
+    const run = await runScenarioWithFlags(scenario, flags, {
       ...(shard ? shard.options() : {}),
       ...(shard ? { finish: (ran) => shard.finish(ran) } : {}),
       base,
-      ...workerOptions(flags),
       onProgress: (done, total) => progress.update(done, total),
     }).finally(() => progress.stop());
     const result = run.result;

@@ -1,13 +1,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Availability, busyboxAvailability, combineAvailability } from '../availability.js';
-import { defineRealDriver } from '../define-driver.js';
-import type { DriverSession, SessionContext } from '../driver-spec.js';
+import { type Availability, combineAvailability, missing, present, toolAvailability } from '../availability.js';
+import { defineContainerDriver } from '../define-driver.js';
 import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
-import { IN_INSTANCE, imageLayer, rootfsEntries } from '../guest/rootfs.js';
+import { IN_ROOTFS, imageLayer, rootfsEntries } from '../guest/rootfs.js';
 import { READY_MARKER } from '../guest/scripts.js';
 import { type CleanupHandle, registerCleanup } from '../host/cleanup.js';
 import { findTool, REAL_RUN_ID, runCommand, runCommandSync, startInstance } from '../host/spawn.js';
+import { workloadTimeoutMs } from '../options.js';
 
 /**
  * Docker Engine, when a daemon answers. The image is imported from the same generated rootfs
@@ -18,27 +18,12 @@ import { findTool, REAL_RUN_ID, runCommand, runCommandSync, startInstance } from
 const RUN_LABEL = `virtbench.run=${REAL_RUN_ID}`;
 
 async function availability(): Promise<Availability> {
-  const docker = findTool('docker');
-  const parts: Availability[] = [(await busyboxAvailability()).availability];
-  if (!docker) parts.push({ available: false, reasons: ['docker CLI not found'], packages: ['docker.io'], found: [] });
-  else {
+  const parts = await toolAvailability('docker', ['docker.io'], (docker) => {
     const info = runCommandSync([docker, 'version', '--format', '{{.Server.Version}}'], { timeoutMs: 10_000 });
-    if (info.code !== 0) {
-      const why = info.stderr.trim().split('\n').pop() ?? `exit ${info.code ?? info.signal}`;
-      parts.push({
-        available: false,
-        reasons: [`no Docker daemon answers (${why}); start dockerd`],
-        packages: ['docker.io'],
-        found: [],
-      });
-    } else
-      parts.push({
-        available: true,
-        reasons: [],
-        packages: [],
-        found: [`Docker Engine ${info.stdout.trim()} (${docker})`],
-      });
-  }
+    if (info.code === 0) return present(`Docker Engine ${info.stdout.trim()} (${docker})`);
+    const why = info.stderr.trim().split('\n').pop() ?? `exit ${info.code ?? info.signal}`;
+    return missing(`no Docker daemon answers (${why}); start dockerd`, ['docker.io']);
+  });
   return combineAvailability(...parts);
 }
 
@@ -55,15 +40,13 @@ function removeRunArtifacts(docker: string, image: string): void {
   runCommandSync([docker, 'image', 'rm', '--force', image], { timeoutMs: 30_000 });
 }
 
-export const dockerDriver = defineRealDriver({
+export const dockerDriver = defineContainerDriver({
   id: 'docker',
   title: 'Docker Engine (containerd, runc)',
-  kind: () => 'container',
-  modeledCounterpart: () => 'docker',
   defaultTimeoutMs: 60_000,
   requires: ['docker.io', BUSYBOX_PACKAGE],
   availability,
-  open: async ({ busybox, workDir, options }: SessionContext): Promise<DriverSession> => {
+  open: async ({ busybox, workDir, options }) => {
     const docker = findTool('docker')!;
     const entries = await rootfsEntries(busybox);
     const layer = imageLayer(entries);
@@ -97,7 +80,7 @@ export const dockerDriver = defineRealDriver({
       // the readiness signal (the id it prints comes earlier, right after create). The daemon's
       // teardown of the exited container follows and is waited for, untimed, before the next boot.
       boot: {
-        argv: [docker, 'run', '--detach', ...run(image, IN_INSTANCE.busybox, 'echo', READY_MARKER).slice(2)],
+        argv: [docker, 'run', '--detach', ...run(image, ...IN_ROOTFS.boot).slice(2)],
         marker: '',
         readyAtExit: true,
         settleCommand: ['sleep', '1'],
@@ -136,13 +119,10 @@ export const dockerDriver = defineRealDriver({
         const remove = registerCleanup(`docker container ${name}`, () =>
           runCommandSync([docker, 'rm', '--force', name], { timeoutMs: 30_000 }),
         );
-        const client = await startInstance(
-          run('--name', name, image, IN_INSTANCE.busybox, 'sh', IN_INSTANCE.idle, IN_INSTANCE.busybox),
-          {
-            marker: READY_MARKER,
-            timeoutMs: options.timeoutMs,
-          },
-        );
+        const client = await startInstance(run('--name', name, image, ...IN_ROOTFS.idle), {
+          marker: READY_MARKER,
+          timeoutMs: options.timeoutMs,
+        });
         const inspect = async (format: string, ...flags: string[]): Promise<string> =>
           (
             await runCommand([docker, 'container', 'inspect', ...flags, '--format', format, name], {
@@ -166,18 +146,7 @@ export const dockerDriver = defineRealDriver({
       },
       runWorkload: async (reps) =>
         (
-          await runCommand(
-            run(
-              image,
-              IN_INSTANCE.busybox,
-              'sh',
-              IN_INSTANCE.work,
-              IN_INSTANCE.busybox,
-              IN_INSTANCE.diskTarget,
-              String(reps),
-            ),
-            { timeoutMs: options.timeoutMs * (2 + reps) },
-          )
+          await runCommand(run(image, ...IN_ROOTFS.work(reps)), { timeoutMs: workloadTimeoutMs(options, reps) })
         ).stdout.split('\n'),
       dispose: async () => artifacts.release(),
     };

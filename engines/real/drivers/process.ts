@@ -1,11 +1,11 @@
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { busyboxAvailability } from '../availability.js';
-import { defineRealDriver } from '../define-driver.js';
-import type { DriverSession, IdleInstance, SessionContext } from '../driver-spec.js';
+import { defineRealDriver, idleProcess } from '../define-driver.js';
 import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
 import { IDLE_SCRIPT, READY_MARKER, WORK_SCRIPT } from '../guest/scripts.js';
 import { runCommand, startInstance } from '../host/spawn.js';
+import { workloadTimeoutMs } from '../options.js';
 
 /** The native baseline: the static busybox exec'd directly on the host, no isolation at all. */
 export const processDriver = defineRealDriver({
@@ -16,7 +16,7 @@ export const processDriver = defineRealDriver({
   defaultTimeoutMs: 20_000,
   requires: [BUSYBOX_PACKAGE],
   availability: async () => (await busyboxAvailability()).availability,
-  open: async ({ busybox, workDir, options }: SessionContext): Promise<DriverSession> => {
+  open: async ({ busybox, workDir, options }) => {
     const idleScript = join(workDir, 'idle.sh');
     const workScript = join(workDir, 'work.sh');
     await writeFile(idleScript, IDLE_SCRIPT);
@@ -31,22 +31,20 @@ export const processDriver = defineRealDriver({
       }),
       idleEstimateMiB: 4,
       isVm: false,
-      startIdle: async (): Promise<IdleInstance> => {
-        const instance = await startInstance([busybox, 'sh', idleScript, busybox], {
-          marker: READY_MARKER,
-          timeoutMs: options.timeoutMs,
-        });
-        return { pids: async () => [instance.pid], storageBytes: async () => 0, stop: async () => instance.kill() };
-      },
+      startIdle: async () =>
+        idleProcess(
+          await startInstance([busybox, 'sh', idleScript, busybox], {
+            marker: READY_MARKER,
+            timeoutMs: options.timeoutMs,
+          }),
+        ),
       runWorkload: async (reps) => {
-        const timeoutMs = options.timeoutMs * (2 + reps);
         const result = await runCommand([busybox, 'sh', workScript, busybox, join(workDir, 'disk'), String(reps)], {
-          timeoutMs,
+          timeoutMs: workloadTimeoutMs(options, reps),
           cwd: workDir,
         });
         return result.stdout.split('\n');
       },
-      dispose: async () => undefined,
     };
   },
 });

@@ -2,9 +2,8 @@ import { existsSync } from 'node:fs';
 import { open, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Cell, EngineKind } from '../../types.js';
-import { type Availability, busyboxAvailability, combineAvailability } from '../availability.js';
-import { defineRealDriver } from '../define-driver.js';
-import type { DriverSession, SessionContext } from '../driver-spec.js';
+import { type Availability, combineAvailability, missing, present, toolAvailability } from '../availability.js';
+import { defineRealDriver, idleProcess } from '../define-driver.js';
 import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
 import { buildInitramfs } from '../guest/initramfs.js';
 import { CLOUD_KERNEL_PACKAGE, locateKernel, obtainKernel } from '../guest/kernel.js';
@@ -12,6 +11,7 @@ import { parseGuestDmesg, READY_MARKER, WORKLOAD_SIZES } from '../guest/scripts.
 import { type Accelerator, probeAccelerator } from '../host/accelerator.js';
 import { findTool, runCommand, runCommandSync, startInstance } from '../host/spawn.js';
 import type { LaunchTiming } from '../measure/launcher.js';
+import { workloadTimeoutMs } from '../options.js';
 
 /**
  * qemu-system-x86_64 booting a distribution kernel directly (-kernel, no disk image, no boot
@@ -32,37 +32,16 @@ function currentAccelerator(): 'kvm' | 'tcg' {
 }
 
 async function availability(cell?: Cell): Promise<Availability> {
-  const qemu = findTool('qemu-system-x86_64');
-  const parts: Availability[] = [(await busyboxAvailability()).availability];
-  if (!qemu)
-    parts.push({ available: false, reasons: ['qemu-system-x86_64 not found'], packages: [QEMU_PACKAGE], found: [] });
-  else {
+  const parts = await toolAvailability('qemu-system-x86_64', [QEMU_PACKAGE], async (qemu) => {
     const version = runCommandSync([qemu, '--version'], { timeoutMs: 10_000 }).stdout.split('\n')[0]?.trim() ?? '';
     const accelerator = await probeAccelerator(qemu);
-    parts.push({
-      available: true,
-      reasons: [],
-      packages: [],
-      found: [`${version} (${qemu})`, `accelerator: ${accelerator.id.toUpperCase()} (${accelerator.reason})`],
-    });
-  }
+    return present(`${version} (${qemu})`, `accelerator: ${accelerator.id.toUpperCase()} (${accelerator.reason})`);
+  });
   const kernel = await locateKernel(cell?.options.real?.kernel);
   if (kernel.kernel)
-    parts.push({
-      available: true,
-      reasons: [],
-      packages: [],
-      found: [`kernel ${kernel.kernel.release ?? '?'} (${kernel.kernel.origin}: ${kernel.kernel.path})`],
-    });
-  else if (kernel.downloadable)
-    parts.push({ available: true, reasons: [], packages: [], found: [`kernel: ${kernel.reason}`] });
-  else
-    parts.push({
-      available: false,
-      reasons: [kernel.reason ?? 'no guest kernel'],
-      packages: [CLOUD_KERNEL_PACKAGE],
-      found: [],
-    });
+    parts.push(present(`kernel ${kernel.kernel.release ?? '?'} (${kernel.kernel.origin}: ${kernel.kernel.path})`));
+  else if (kernel.downloadable) parts.push(present(`kernel: ${kernel.reason}`));
+  else parts.push(missing(kernel.reason ?? 'no guest kernel', [CLOUD_KERNEL_PACKAGE]));
   return combineAvailability(...parts);
 }
 
@@ -78,7 +57,7 @@ export const qemuDriver = defineRealDriver({
   defaultTimeoutMs: 120_000,
   requires: [QEMU_PACKAGE, BUSYBOX_PACKAGE, CLOUD_KERNEL_PACKAGE],
   availability,
-  open: async ({ busybox, workDir, options, cell, notes }: SessionContext): Promise<DriverSession> => {
+  open: async ({ busybox, workDir, options, cell, notes }) => {
     const qemu = findTool('qemu-system-x86_64')!;
     const probed =
       options.accelerator === 'tcg'
@@ -146,13 +125,10 @@ export const qemuDriver = defineRealDriver({
       // Guest RAM is reserved up front; QEMU itself adds its device models and code.
       idleEstimateMiB: memoryMiB + 48,
       isVm: true,
-      startIdle: async () => {
-        const instance = await startInstance([...machine, ...append('idle')], {
-          marker: READY_MARKER,
-          timeoutMs: options.timeoutMs,
-        });
-        return { pids: async () => [instance.pid], storageBytes: async () => 0, stop: async () => instance.kill() };
-      },
+      startIdle: async () =>
+        idleProcess(
+          await startInstance([...machine, ...append('idle')], { marker: READY_MARKER, timeoutMs: options.timeoutMs }),
+        ),
       runWorkload: async (reps) => {
         const drive: string[] = [];
         if (initramfs.hasDisk) {
@@ -163,11 +139,10 @@ export const qemuDriver = defineRealDriver({
           drive.push('-drive', `file=${escapeOption(image)},format=raw,if=virtio,cache=writeback`);
         }
         const result = await runCommand([...machine, ...drive, ...append('work', ` vbreps=${reps}`)], {
-          timeoutMs: options.timeoutMs * (2 + reps),
+          timeoutMs: workloadTimeoutMs(options, reps),
         });
         return result.stdout.split('\n');
       },
-      dispose: async () => undefined,
     };
   },
 });

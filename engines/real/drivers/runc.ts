@@ -1,13 +1,19 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Availability, busyboxAvailability, combineAvailability } from '../availability.js';
-import { defineRealDriver } from '../define-driver.js';
-import type { DriverSession, SessionContext } from '../driver-spec.js';
+import {
+  type Availability,
+  combineAvailability,
+  present,
+  rootAvailability,
+  toolAvailability,
+} from '../availability.js';
+import { defineContainerDriver } from '../define-driver.js';
 import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
-import { IN_INSTANCE, imageLayer, materialize, ociConfig, rootfsEntries, unpackedBytes } from '../guest/rootfs.js';
+import { IN_ROOTFS, imageLayer, materializeRootfs, ociConfig, unpackedBytes } from '../guest/rootfs.js';
 import { READY_MARKER } from '../guest/scripts.js';
 import { type CleanupHandle, registerCleanup } from '../host/cleanup.js';
 import { findTool, REAL_RUN_ID, runCommand, runCommandSync, startInstance } from '../host/spawn.js';
+import { workloadTimeoutMs } from '../options.js';
 
 /**
  * runc, the OCI reference runtime, on a bundle virtbench generates: config.json following
@@ -15,21 +21,14 @@ import { findTool, REAL_RUN_ID, runCommand, runCommandSync, startInstance } from
  */
 
 async function availability(): Promise<Availability> {
-  const runc = findTool('runc');
-  const parts: Availability[] = [(await busyboxAvailability()).availability];
-  if (!runc) parts.push({ available: false, reasons: ['runc not found'], packages: ['runc'], found: [] });
-  else {
+  const parts = await toolAvailability('runc', ['runc'], (runc) => {
     const version = runCommandSync([runc, '--version'], { timeoutMs: 5000 }).stdout.split('\n')[0]?.trim() ?? '';
-    parts.push({ available: true, reasons: [], packages: [], found: [`${version} (${runc})`] });
-  }
-  if (process.getuid?.() !== 0)
-    parts.push({
-      available: false,
-      reasons: ['needs root: rootless runc needs a user-namespace config virtbench does not generate'],
-      packages: [],
-      found: [],
-    });
-  return combineAvailability(...parts);
+    return present(`${version} (${runc})`);
+  });
+  return combineAvailability(
+    ...parts,
+    rootAvailability('rootless runc needs a user-namespace config virtbench does not generate'),
+  );
 }
 
 /** Removes a runc container whatever state it is in; registered before the container exists. */
@@ -40,19 +39,15 @@ export function trackRuncContainer(runc: string, id: string): CleanupHandle {
   });
 }
 
-export const runcDriver = defineRealDriver({
+export const runcDriver = defineContainerDriver({
   id: 'runc',
   title: 'runc (OCI bundle from busybox-static)',
-  kind: () => 'container',
-  modeledCounterpart: () => 'runc',
   defaultTimeoutMs: 30_000,
   requires: ['runc', BUSYBOX_PACKAGE],
   availability,
-  open: async ({ busybox, workDir, options }: SessionContext): Promise<DriverSession> => {
+  open: async ({ busybox, workDir, options }) => {
     const runc = findTool('runc')!;
-    const entries = await rootfsEntries(busybox);
-    const rootfs = join(workDir, 'rootfs');
-    await materialize(entries, rootfs);
+    const { entries, rootfs } = await materializeRootfs(busybox, workDir);
     const layer = imageLayer(entries);
     const handles: CleanupHandle[] = [];
     /** A bundle directory whose config.json runs `args` in the shared rootfs. */
@@ -68,7 +63,7 @@ export const runcDriver = defineRealDriver({
       handles.push(handle);
       return handle;
     };
-    const bootBundle = await bundle('boot', [IN_INSTANCE.busybox, 'echo', READY_MARKER]);
+    const bootBundle = await bundle('boot', IN_ROOTFS.boot);
     const bootId = containerId('boot');
     track(bootId);
     return {
@@ -85,7 +80,7 @@ export const runcDriver = defineRealDriver({
         const name = `idle-${index}`;
         const id = containerId(name);
         const handle = track(id);
-        const dir = await bundle(name, [IN_INSTANCE.busybox, 'sh', IN_INSTANCE.idle, IN_INSTANCE.busybox]);
+        const dir = await bundle(name, IN_ROOTFS.idle);
         // Detached, as runc is meant to run: it exits once the container runs, leaving only the container.
         const instance = await startInstance([runc, 'run', '--detach', '--bundle', dir, id], {
           marker: READY_MARKER,
@@ -108,17 +103,10 @@ export const runcDriver = defineRealDriver({
       runWorkload: async (reps) => {
         const id = containerId('work');
         const handle = track(id);
-        const dir = await bundle('work', [
-          IN_INSTANCE.busybox,
-          'sh',
-          IN_INSTANCE.work,
-          IN_INSTANCE.busybox,
-          IN_INSTANCE.diskTarget,
-          String(reps),
-        ]);
+        const dir = await bundle('work', IN_ROOTFS.work(reps));
         try {
           return (
-            await runCommand([runc, 'run', '--bundle', dir, id], { timeoutMs: options.timeoutMs * (2 + reps) })
+            await runCommand([runc, 'run', '--bundle', dir, id], { timeoutMs: workloadTimeoutMs(options, reps) })
           ).stdout.split('\n');
         } finally {
           handle.release();

@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { REAL_RUN_ID, RUN_ENV } from '../host/spawn.js';
 import type { ArchiveEntry } from './archive.js';
 import { tarArchive } from './archive.js';
-import { IDLE_SCRIPT, WORK_SCRIPT } from './scripts.js';
+import { IDLE_SCRIPT, READY_MARKER, WORK_SCRIPT } from './scripts.js';
 
 /** Inside every container: the static busybox and virtbench's scripts, nothing else. */
 export const IN_INSTANCE = {
@@ -13,6 +13,25 @@ export const IN_INSTANCE = {
   idle: '/vb/idle.sh',
   nsSetup: '/vb/ns-setup.sh',
   diskTarget: '/tmp/virtbench-disk',
+} as const;
+
+/** The workload script and its arguments, as the rootfs's `sh` takes them. */
+function workScript(repetitions: number): string[] {
+  return [IN_INSTANCE.work, IN_INSTANCE.busybox, IN_INSTANCE.diskTarget, String(repetitions)];
+}
+
+/** What a container runs inside the generated rootfs to boot, to idle, and to run the workload. */
+export const IN_ROOTFS = {
+  boot: [IN_INSTANCE.busybox, 'echo', READY_MARKER],
+  idle: [IN_INSTANCE.busybox, 'sh', IN_INSTANCE.idle, IN_INSTANCE.busybox],
+  work: (repetitions: number): string[] => [IN_INSTANCE.busybox, 'sh', ...workScript(repetitions)],
+  /** The workload behind ns-setup.sh, which first gives a bare-namespaces container its /proc and /dev. */
+  workInBareNamespaces: (repetitions: number): string[] => [
+    IN_INSTANCE.busybox,
+    'sh',
+    IN_INSTANCE.nsSetup,
+    ...workScript(repetitions),
+  ],
 } as const;
 
 /**
@@ -57,6 +76,17 @@ export async function materialize(entries: readonly ArchiveEntry[], root: string
       await symlink(entry.target, path);
     }
   }
+}
+
+/** The generated rootfs written out under workDir/rootfs, for runtimes that chroot into a directory. */
+export async function materializeRootfs(
+  busyboxPath: string,
+  workDir: string,
+): Promise<{ entries: ArchiveEntry[]; rootfs: string }> {
+  const entries = await rootfsEntries(busyboxPath);
+  const rootfs = join(workDir, 'rootfs');
+  await materialize(entries, rootfs);
+  return { entries, rootfs };
 }
 
 /** Bytes of file content, what an unpacked image holds. */

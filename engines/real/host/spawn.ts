@@ -100,7 +100,9 @@ function track(child: ChildProcess, argv: readonly string[]): CleanupHandle {
  * Every child starts in its own process group (detached) with piped output and is tracked, so the
  * cleanup registry can kill the whole group on timeout, failure or a signal.
  */
-function spawnTracked(program: string, args: readonly string[], argv: readonly string[], options: SpawnOptions) {
+function spawnTracked(argv: readonly string[], options: SpawnOptions, caller: string) {
+  const [program, ...args] = argv;
+  if (!program) throw new Error(`${caller}: empty argv`);
   const child = spawn(program, args, {
     cwd: options.cwd,
     env: childEnv(options.env),
@@ -112,11 +114,10 @@ function spawnTracked(program: string, args: readonly string[], argv: readonly s
 
 /** Runs a command to completion and collects its output. */
 export function runCommand(argv: readonly string[], options: SpawnOptions): Promise<CommandResult> {
-  const [program, ...args] = argv;
-  if (!program) return Promise.reject(new Error('runCommand: empty argv'));
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const { child, handle } = spawnTracked(program, args, argv, options);
+    // An empty argv throws here, which rejects the promise.
+    const { child, handle } = spawnTracked(argv, options, 'runCommand');
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -201,11 +202,10 @@ export interface Instance {
 
 /** Starts a process and resolves when its output shows the readiness marker. */
 export function startInstance(argv: readonly string[], options: InstanceOptions): Promise<Instance> {
-  const [program, ...args] = argv;
-  if (!program) return Promise.reject(new Error('startInstance: empty argv'));
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const { child, handle } = spawnTracked(program, args, argv, options);
+    // An empty argv throws here, which rejects the promise.
+    const { child, handle } = spawnTracked(argv, options, 'startInstance');
     const lines: string[] = [];
     let partial = '';
     let stderr = '';

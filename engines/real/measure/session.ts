@@ -47,7 +47,7 @@ export async function openSession(spec: RealDriverSpec, cell: Cell): Promise<Ope
     notes,
     close: async () => {
       try {
-        await session.dispose();
+        await session.dispose?.();
       } finally {
         workDir.release();
       }
