@@ -1,4 +1,9 @@
-import { currentEnvironment, type Environment } from '../../engines/shared/environment.js';
+import {
+  currentEnvironment,
+  currentProvenance,
+  type Environment,
+  type Provenance,
+} from '../../engines/shared/environment.js';
 import type { RunResult } from '../report/results.js';
 import type { Scenario } from '../scenario/load.js';
 import { type BatchOutput, retentionFor } from './batch.js';
@@ -17,6 +22,8 @@ export interface RunOptions extends Partial<Omit<PoolOptions, 'workers'>> {
   /** Stream the CSV and JSON reports to `<base>.csv` and `<base>.json` as cells finish. */
   readonly base?: string;
   readonly environment?: Environment;
+  /** The commit and start time to record; default: this checkout's commit, now. */
+  readonly provenance?: Provenance;
   readonly onProgress?: (done: number, total: number) => void;
   /** Called for each cell in canonical order once it is written; `rows` holds the rows the result keeps. */
   readonly onCellDone?: (outcome: CellOutcome, done: number, total: number) => void;
@@ -52,7 +59,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   // A run whose result is all it produces keeps every row; one that streams to files may keep less.
   const retention = files ? retentionFor(scenario, cells.length) : ({ keep: 'every-row' } as const);
   const output: BatchOutput = { retention, text: files !== undefined };
-  const writer = await ReportWriter.open(scenario, cells, files, options.environment ?? currentEnvironment(), {
+  const origin = {
+    environment: options.environment ?? currentEnvironment(),
+    provenance: options.provenance ?? currentProvenance(),
+  };
+  const writer = await ReportWriter.open(scenario, cells, files, origin, {
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.onCellDone ? { onCellDone: options.onCellDone } : {}),
     ...(options.finish ? { finish: options.finish } : {}),

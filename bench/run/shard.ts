@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { z } from 'zod';
-import type { Environment } from '../../engines/shared/environment.js';
+import { currentProvenance, type Environment } from '../../engines/shared/environment.js';
 import { InputError, type InputProblem } from '../../engines/shared/errors.js';
 import { hasRealMeasurements, type RunResult, type SkippedCell } from '../report/results.js';
 import type { LoadedResult } from '../report/results-file.js';
@@ -285,10 +285,14 @@ export function mergeShards(
     );
   }
   if (problems.length > 0) throw new InputError(problems);
-  const environment: Environment = shards[0]!.loaded.result.environment;
+  const first = shards[0]!.loaded.result;
+  const environment: Environment = first.environment;
   const cellOutcomes = [...outcomes.values()].map(
     ({ plan, rows, skipped, notes }): CellOutcome =>
       skipped ? { state: 'skipped', plan, skipped } : { state: 'measured', plan, rows, notes },
   );
-  return assembleResult(scenario, cellOutcomes, environment);
+  return assembleResult(scenario, cellOutcomes, {
+    environment,
+    provenance: first.provenance ?? currentProvenance(),
+  });
 }
