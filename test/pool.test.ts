@@ -18,12 +18,19 @@ import { runCli, withTempDir } from './helpers.js';
 
 const SWEEP = 'test/fixtures/pool-sweep.yaml';
 const environment = currentEnvironment();
-/** One start time for every run here, so that runs compare byte for byte. */
+/** One start time for every run here, and no host load sampled, so that runs compare byte for byte. */
 const provenance = currentProvenance();
+const sampleLoad = async () => undefined;
 
 async function runToDir(file: string, dir: string, options: RunOptions = {}) {
   const scenario = await loadScenario(file);
-  const run = await runScenario(scenario, { base: join(dir, scenario.name), environment, provenance, ...options });
+  const run = await runScenario(scenario, {
+    base: join(dir, scenario.name),
+    environment,
+    provenance,
+    sampleLoad,
+    ...options,
+  });
   return { run, csv: await readFile(run.files!.csv, 'utf8'), json: await readFile(run.files!.json, 'utf8') };
 }
 
