@@ -9,6 +9,7 @@ export { type StormOptions, type StormResult, simulateStorm } from '../engines/m
 export { defineModeledEngine, type ModeledEngine, predict } from '../engines/modeled/define.js';
 export { assumed, derived, param, read } from '../engines/param.js';
 export { ENGINE_LOADERS, engineIds, hasEngine, loadEngine, REAL_DRIVER_LOADERS } from '../engines/registry.js';
+export type { Environment, HostLoad, Provenance } from '../engines/shared/environment.js';
 export { InputError, type InputProblem } from '../engines/shared/errors.js';
 export { percentile, type Summary, summarize } from '../engines/shared/stats.js';
 export type * from '../engines/types.js';
@@ -16,7 +17,15 @@ export { main } from './cli/main.js';
 export { renderCsv } from './report/csv.js';
 export { renderJson } from './report/json.js';
 export type { ResultRow } from './report/metrics.js';
-export type { ClaimResult, EngineSummary, RunResult, SkippedCell } from './report/results.js';
+export type {
+  ClaimResult,
+  EngineSummary,
+  ResolvedEngine,
+  ResolvedScenario,
+  RunResult,
+  ScenarioRecord,
+  SkippedCell,
+} from './report/results.js';
 export { renderTerminal } from './report/terminal.js';
 export { type CellOutcome, runCell } from './run/cell.js';
 export { buildCell, type CellPlan, planCells } from './run/plan.js';

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { renderScenarioJsonSchema } from '../bench/cli/commands/schema.js';
+import { RESULT_SCHEMA_VERSION } from '../bench/report/results.js';
 import { runCli, withTempDir } from './helpers.js';
 
 const exec = promisify(execFile);
@@ -34,7 +35,7 @@ describe('virtbench run (end to end)', () => {
       expect(run.stdout).not.toContain('✗');
       expect(run.stdout.match(/✓/g)?.length).toBe(6);
       const json = JSON.parse(await readFile(join(dir, 'seed-comparison.json'), 'utf8'));
-      expect(json.schemaVersion).toBe(1);
+      expect(json.schemaVersion).toBe(RESULT_SCHEMA_VERSION);
       expect(json.environment.node).toBe(process.version);
       expect(json.engines).toHaveLength(10);
       expect(json.claims.every((c: { holds: boolean }) => c.holds === true)).toBe(true);

@@ -9,9 +9,12 @@ import { evaluateGate, gatePassed } from '../bench/gate/evaluate.js';
 import { bootstrapInterval, permutationTest, smallestAttainablePValue } from '../bench/gate/resampling.js';
 import { renderGateTable } from '../bench/gate/table.js';
 import type { RunResult } from '../bench/report/results.js';
+import { scenarioRecord } from '../bench/run/result.js';
+import { loadScenario } from '../bench/scenario/load.js';
 import { createRandom, noiseFactor } from '../engines/shared/random.js';
 import { summarize } from '../engines/shared/stats.js';
 import { makeResult, row } from './gate-synthetic.js';
+import { SEED_SCENARIO } from './helpers.js';
 
 describe('permutation test', () => {
   it('gives p = 1 for identical samples and the smallest possible p for separated ones', () => {
@@ -180,6 +183,64 @@ describe('environment comparison', () => {
     expect(env.blocking.map((d) => `${d.field}: ${d.baseline} -> ${d.current}`)).toEqual([
       'environment.cpu: "test cpu" -> "another cpu"',
       'environment.cores: 2 -> 64',
+    ]);
+  });
+
+  const linux = (os: string, kernel: string) => ({ ...modeled.environment, os, kernel, hostname: 'a' });
+
+  it('shows a different OS and kernel for modeled results, which the model does not read, but refuses them for real ones', () => {
+    const before = { ...modeled, environment: linux('Debian GNU/Linux 12 (bookworm)', 'Linux 6.1.0') };
+    const after = { ...modeled, environment: { ...linux('Ubuntu 24.04 LTS', 'Linux 6.8.0'), hostname: 'b' } };
+    const env = compareEnvironments(before, after);
+    expect(env.blocking).toEqual([]);
+    expect(env.informational.map((d) => d.field)).toEqual([
+      'environment.os',
+      'environment.kernel',
+      'environment.hostname',
+    ]);
+    const real = makeResult([{ ...row('docker', 'boot_time', samples), driver: 'real' }]);
+    const realEnv = compareEnvironments(
+      { ...real, environment: before.environment },
+      { ...real, environment: after.environment },
+    );
+    expect(realEnv.blocking.map((d) => d.field)).toEqual(['environment.os', 'environment.kernel']);
+    expect(realEnv.informational.map((d) => d.field)).toEqual(['environment.hostname']);
+  });
+
+  it('refuses another scenario field by field, and only shows another seed or repetition count', async () => {
+    const scenario = await loadScenario(SEED_SCENARIO);
+    const baseline = { ...modeled, scenario: scenarioRecord(scenario) };
+    const same = { ...modeled, scenario: scenarioRecord(await loadScenario(SEED_SCENARIO)) };
+    expect(compareEnvironments(baseline, same)).toEqual({ blocking: [], informational: [] });
+
+    const heavier = scenarioRecord({
+      ...scenario,
+      workload: { ...scenario.workload, computeGcycles: scenario.workload.computeGcycles * 2 },
+      engines: scenario.engines.map((e) =>
+        e.engine.id === 'kvm' ? { ...e, options: { ...e.options, memoryMiB: 4096 } } : e,
+      ),
+    });
+    expect(compareEnvironments(baseline, { ...modeled, scenario: heavier }).blocking).toEqual([
+      {
+        field: 'scenario.workload.computeGcycles',
+        baseline: String(scenario.workload.computeGcycles),
+        current: String(scenario.workload.computeGcycles * 2),
+      },
+      { field: 'scenario.engines[kvm].options.memoryMiB', baseline: '2048', current: '4096' },
+    ]);
+
+    const reseeded = scenarioRecord({ ...scenario, seed: 7, repetitions: 10 });
+    const env = compareEnvironments(baseline, { ...modeled, scenario: reseeded });
+    expect(env.blocking).toEqual([]);
+    expect(env.informational.map((d) => d.field)).toEqual(['scenario.seed', 'scenario.repetitions']);
+  });
+
+  it('says when an older baseline records no scenario to check', async () => {
+    const current = { ...modeled, scenario: scenarioRecord(await loadScenario(SEED_SCENARIO)) };
+    const env = compareEnvironments(modeled, current);
+    expect(env.blocking).toEqual([]);
+    expect(env.informational).toEqual([
+      { field: 'scenario.resolved', baseline: 'not recorded (an older result)', current: 'recorded' },
     ]);
   });
 

@@ -49,7 +49,9 @@ describe('virtbench gate', () => {
       },
       'bigger-app.yaml',
     );
-    const run = await runCli(['gate', '--baseline', baseline.path, scenario]);
+    // A bigger application is another scenario: the gate compares it only when told to.
+    const run = await runCli(['gate', '--baseline', baseline.path, scenario, '--force']);
+    expect(run.stderr).toMatch(/--force\):\n\s+scenario\.app\.sizeMiB: baseline/);
     expect(run.code).toBe(1);
     for (const engine of ['docker', 'gvisor']) {
       expect(line(run.stdout, engine, 'image_size')).toMatch(
@@ -113,6 +115,26 @@ describe('virtbench gate', () => {
     const strict = await runCli(['gate', '--baseline', baseline.path, scenario, '--direction', 'either']);
     expect(strict.code).toBe(1);
     expect(strict.stdout).toMatch(/F kvm boot_time \(mean\): -\d+\.\d% beyond 5% and significant/);
+  });
+
+  it('refuses a baseline of another workload, naming the fields, instead of reporting regressions', async () => {
+    const scenario = await writeVariant(
+      dir,
+      (doc) => {
+        const workload = doc.workload as Record<string, number>;
+        workload.computeGcycles = 2 * workload.computeGcycles!;
+      },
+      'other-workload.yaml',
+    );
+    const refused = await runCli(['gate', '--baseline', baseline.path, scenario]);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toContain('refusing to compare results from different scenarios');
+    expect(refused.stderr).toMatch(/scenario\.workload\.computeGcycles: baseline 10, current 20/);
+    expect(refused.stderr).toContain('virtbench baseline update <scenario>');
+    const forced = await runCli(['gate', '--baseline', baseline.path, scenario, '--force']);
+    expect(forced.stderr).toMatch(/warning: comparing despite[\s\S]*scenario\.workload\.computeGcycles/);
+    expect(forced.stdout).toMatch(/\d+ of \d+ checks (hold|failed)/);
   });
 
   it('refuses results from different modeled hardware, naming the fields, unless --force', async () => {
@@ -281,9 +303,12 @@ describe('virtbench compare', () => {
 
 describe('virtbench baseline update', () => {
   it('writes reports/baselines/<name>.json from a run or from a result, and says what moved', async () => {
+    // The same results again leave the file as it was, start time and all.
+    const before = await readFile(baseline.path, 'utf8');
     const again = await runCli(['baseline', 'update', '--dir', join(dir, 'baselines')]);
     expect(again.code).toBe(0);
-    expect(again.stdout).toContain('seed-comparison.json: 0 of');
+    expect(again.stdout).toContain('seed-comparison.json is unchanged: the same scenario, rows and claims');
+    expect(await readFile(baseline.path, 'utf8')).toBe(before);
     const out = join(dir, 'seeded');
     expect((await runCli(['run', '--out', out, '--quiet', '--seed', '3'])).code).toBe(0);
     const promoted = await runCli([

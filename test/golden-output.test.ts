@@ -7,8 +7,9 @@ import { runCli, withTempDir } from './helpers.js';
 
 /**
  * Every bundled model scenario must write the same CSV and JSON, byte for byte, whatever the code
- * that runs it looks like inside. Only the `environment` block differs from host to host, so it is
- * blanked before hashing. A change that is meant to move a figure updates test/golden/digests.json
+ * that runs it looks like inside. Only the `environment` block (the host) and the provenance's
+ * commit and start time differ from host to host and run to run, so they are blanked before
+ * hashing; the resolved scenario and its digest are hashed like every other field. A change that is meant to move a figure updates test/golden/digests.json
  * with `UPDATE_GOLDEN=1 npx vitest run test/golden-output.test.ts` and says why in its commit.
  */
 const SCENARIOS = Object.keys(digests) as (keyof typeof digests)[];
@@ -17,9 +18,12 @@ function digest(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** The JSON with its host-specific `environment` object replaced by a fixed marker. */
+/** The JSON with its host, commit and start time replaced by fixed markers. */
 function withoutEnvironment(json: string): string {
-  return json.replace(/"environment": \{[^}]*\}/, '"environment": "<host>"');
+  return json
+    .replace(/"environment": \{[^}]*\}/, '"environment": "<host>"')
+    .replace(/("provenance": \{[^}]*"commit": )"[0-9a-f]+"/, '$1"<commit>"')
+    .replace(/("provenance": \{[^}]*"startedAt": )"[^"]*"/, '$1"<time>"');
 }
 
 describe('bundled scenarios write byte-identical reports', () => {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, withTempDir } from './helpers.js';
+import { runCli, withoutStartTime, withTempDir } from './helpers.js';
 
 /**
  * gate, baseline update and calibrate run their scenarios through the same pipeline as run:
@@ -23,7 +23,7 @@ describe('commands that run a scenario give the same results on 1 and 2 workers'
         const run = await runCli(['baseline', 'update', SWEEP, '--dir', join(dir, name), ...workers]);
         expect(run.stderr).toBe('');
         expect(run.code).toBe(0);
-        files.push(await readFile(join(dir, name, 'pool-sweep.json'), 'utf8'));
+        files.push(withoutStartTime(await readFile(join(dir, name, 'pool-sweep.json'), 'utf8')));
       }
       expect(files[1]).toBe(files[0]);
     });

@@ -13,15 +13,24 @@ import { type RunOptions, runScenario } from '../bench/run/run.js';
 import { loadScenario } from '../bench/scenario/load.js';
 import { defineModeledEngine } from '../engines/modeled/define.js';
 import { kvm } from '../engines/modeled/kvm.js';
-import { currentEnvironment } from '../engines/shared/environment.js';
+import { currentEnvironment, currentProvenance } from '../engines/shared/environment.js';
 import { runCli, withTempDir } from './helpers.js';
 
 const SWEEP = 'test/fixtures/pool-sweep.yaml';
 const environment = currentEnvironment();
+/** One start time for every run here, and no host load sampled, so that runs compare byte for byte. */
+const provenance = currentProvenance();
+const sampleLoad = async () => undefined;
 
 async function runToDir(file: string, dir: string, options: RunOptions = {}) {
   const scenario = await loadScenario(file);
-  const run = await runScenario(scenario, { base: join(dir, scenario.name), environment, ...options });
+  const run = await runScenario(scenario, {
+    base: join(dir, scenario.name),
+    environment,
+    provenance,
+    sampleLoad,
+    ...options,
+  });
   return { run, csv: await readFile(run.files!.csv, 'utf8'), json: await readFile(run.files!.json, 'utf8') };
 }
 
@@ -45,7 +54,7 @@ describe('sweeps on a worker pool', () => {
         expect(other.csv).toBe(one.csv);
         expect(other.json).toBe(one.json);
       }
-      const memory = (await runScenario(await loadScenario(SWEEP), { environment, workers: 1 })).result;
+      const memory = (await runScenario(await loadScenario(SWEEP), { environment, provenance, workers: 1 })).result;
       expect(one.csv).toBe(renderCsv(memory));
       expect(one.json).toBe(renderJson(memory));
       expect(two.run.result.claims).toEqual(memory.claims);

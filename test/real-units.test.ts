@@ -312,6 +312,53 @@ describe('calibrate --host', () => {
     expect(value('runc', 'memoryBandwidthFraction')).toBe(0); // a negative overhead is noise, not a speed-up
   });
 
+  it('keeps the default of a parameter its samples do not resolve, and says why', () => {
+    // 3 samples with a standard deviation of 24 points: a 20% CPU overhead is noise, not a fit.
+    const noisy = {
+      ...run,
+      rows: [
+        ...run.rows,
+        { ...row('runc', 'overhead_cpu', 20), n: 3, stddev: 24 },
+        { ...row('docker', 'overhead_cpu', 20), n: 30, stddev: 30 },
+        { ...row('namespaces', 'overhead_cpu', 20), n: 30, stddev: 5 },
+      ],
+    };
+    const profile = fitHostProfile(noisy, 'result.json');
+    const value = (stem: string, name: string) => profile.profiles[stem]?.params.find((p) => p.name === name)?.value;
+    expect(value('runc', 'cpuFraction')).toBeUndefined();
+    expect(profile.notes).toContainEqual(
+      expect.stringMatching(
+        /^host-runc costs\.cpuFraction not fitted, keeps the docker default 0: 3 samples, fewer than the 5/,
+      ),
+    );
+    // Enough samples, but an interval of 20 ± 11 is wider than the 20 points it would fit.
+    expect(value('docker', 'cpuFraction')).toBeUndefined();
+    expect(profile.notes).toContainEqual(
+      expect.stringMatching(/^host-docker costs\.cpuFraction not fitted.*20 ± 11\.2, is wider than the effect/),
+    );
+    // 20 ± 1.9 resolves it.
+    expect(value('namespaces', 'cpuFraction')).toBe(0.2);
+    expect(profile.profiles.namespaces!.params.find((p) => p.name === 'cpuFraction')!.source).toMatch(
+      /95% CI ± 1\.867/,
+    );
+  });
+
+  it("fits a difference of boots only when the difference stands out of both boots' noise", () => {
+    const noisy = {
+      ...run,
+      rows: run.rows.map((r) =>
+        r.engine === 'namespaces' && r.metric === 'boot_time' ? { ...r, p50: 4, stddev: 3 } : r,
+      ),
+    };
+    const profile = fitHostProfile(noisy, 'result.json');
+    expect(profile.profiles.namespaces).toBeUndefined();
+    expect(profile.notes).toContainEqual(
+      expect.stringMatching(
+        /^host-namespaces boot\.namespacesMs not fitted, keeps the docker default 8: .*2 ± 2\.\d+, is wider/,
+      ),
+    );
+  });
+
   it('writes profiles that a scenario can load with profile:', async () => {
     await withTempDir(async (dir) => {
       const resultFile = join(dir, 'real-host.json');

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { planCells } from '../bench/run/plan.js';
 import { parseShard, shardCells } from '../bench/run/shard.js';
 import { loadScenario } from '../bench/scenario/load.js';
-import { runCli, SEED_SCENARIO, withTempDir } from './helpers.js';
+import { runCli, SEED_SCENARIO, withoutStartTime, withTempDir } from './helpers.js';
 
 const SWEEP_SCENARIO = 'test/fixtures/small-sweep.yaml';
 
@@ -64,8 +64,8 @@ describe('virtbench run --shard and virtbench merge', () => {
         expect(csv.equals(await readFile(join(dir, 'full', `${name}.csv`)))).toBe(true);
         expect(csv.length).toBeGreaterThan(1000);
         // Same host, so the JSON, environment and claims included, is identical too.
-        expect(await readFile(join(dir, 'merged', `${name}.json`), 'utf8')).toBe(
-          await readFile(join(dir, 'full', `${name}.json`), 'utf8'),
+        expect(withoutStartTime(await readFile(join(dir, 'merged', `${name}.json`), 'utf8'))).toBe(
+          withoutStartTime(await readFile(join(dir, 'full', `${name}.json`), 'utf8')),
         );
       });
     });
@@ -116,6 +116,30 @@ describe('virtbench run --shard and virtbench merge', () => {
       const lost = await runCli(['merge', ...shards, '--out', out]);
       expect(lost.code).toBe(2);
       expect(lost.stderr).toMatch(/is not one of this shard's cells|cells were run by no shard/);
+    });
+  });
+
+  it('merges real-driver shards from identically built hosts, and refuses shards of another scenario', async () => {
+    await withTempDir(async (dir) => {
+      const shards = await runShards('test/fixtures/pool-threads.yaml', 'pool-threads', dir, 2);
+      // A CI runner of the same build has another name, and was busier or quieter.
+      const second = JSON.parse(await readFile(shards[1]!, 'utf8'));
+      second.environment = {
+        ...second.environment,
+        hostname: 'runner-2',
+        load: { loadAverage1m: 9, cores: 2, stealPercent: 0 },
+      };
+      await writeFile(shards[1]!, JSON.stringify(second));
+      const merged = await runCli(['merge', ...shards, '--out', join(dir, 'merged'), '--quiet']);
+      expect(merged.stderr).toBe('');
+      expect(merged.code).toBe(0);
+      second.scenario.digest = `sha256:${'0'.repeat(64)}`;
+      await writeFile(shards[1]!, JSON.stringify(second));
+      const mixed = await runCli(['merge', ...shards, '--out', join(dir, 'mixed'), '--quiet']);
+      expect(mixed.code).toBe(2);
+      expect(mixed.stderr).toMatch(
+        /scenario\.digest: differs from .*shard-1-of-2\.json: these are shards of different runs/,
+      );
     });
   });
 });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { InputError, readInputFile } from '../../engines/shared/errors.js';
 import { problemsFromIssues } from '../scenario/issues.js';
 import { parseSourceFile } from '../scenario/load.js';
-import { RESULT_SCHEMA_VERSION, type RunResult } from './results.js';
+import { READABLE_SCHEMA_VERSIONS, RESULT_SCHEMA_VERSION, type RunResult } from './results.js';
 
 /**
  * Reading JSON results back: a baseline, a run to gate, or a shard to merge. Results come from
@@ -37,8 +37,14 @@ const rowSchema = z.looseObject({
 });
 
 export const runResultSchema = z.looseObject({
-  schemaVersion: z.literal(RESULT_SCHEMA_VERSION),
-  scenario: z.looseObject({ name: z.string().min(1), file: z.string(), description: z.string() }),
+  schemaVersion: z.union(READABLE_SCHEMA_VERSIONS.map((version) => z.literal(version))),
+  scenario: z.looseObject({
+    name: z.string().min(1),
+    file: z.string(),
+    description: z.string(),
+    digest: z.string().optional(),
+    resolved: z.record(z.string(), z.unknown()).optional(),
+  }),
   seed: z.number(),
   repetitions: z.number().int().positive(),
   environment: z.looseObject({
@@ -110,13 +116,13 @@ export async function readResultFile(file: string): Promise<LoadedResult> {
     typeof data === 'object' &&
     data !== null &&
     'schemaVersion' in data &&
-    data.schemaVersion !== RESULT_SCHEMA_VERSION
+    !READABLE_SCHEMA_VERSIONS.includes(data.schemaVersion as number)
   ) {
     throw new InputError({
       location: { file },
       path: 'schemaVersion',
-      message: `result schema version ${String(data.schemaVersion)} is not the version this virtbench reads`,
-      expected: `schemaVersion ${RESULT_SCHEMA_VERSION}`,
+      message: `result schema version ${String(data.schemaVersion)} is not one this virtbench reads`,
+      expected: `schemaVersion ${READABLE_SCHEMA_VERSIONS.join(' or ')} (this virtbench writes ${RESULT_SCHEMA_VERSION})`,
       hint: 'produce both results with the same virtbench version, or update the baseline with `virtbench baseline update`',
     });
   }

@@ -1,9 +1,60 @@
-import type { Environment } from '../../engines/shared/environment.js';
-import type { Driver, EngineKind, HardwareProfile } from '../../engines/types.js';
+import type { Environment, Provenance } from '../../engines/shared/environment.js';
+import type {
+  App,
+  DensityPolicy,
+  Driver,
+  EngineKind,
+  EngineOptions,
+  HardwareProfile,
+  StormSettings,
+  Workload,
+} from '../../engines/types.js';
 import type { ResultRow } from './metrics.js';
 
-/** Bumped whenever the JSON result layout changes incompatibly. */
-export const RESULT_SCHEMA_VERSION = 1;
+/**
+ * Bumped whenever the JSON result layout changes incompatibly. Version 2 added the resolved
+ * scenario and its digest, the provenance, and the host's name and kernel.
+ */
+export const RESULT_SCHEMA_VERSION = 2;
+/** Versions still read: version 1 lacks what version 2 added, which the gate then cannot check. */
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2];
+
+/** One engine as the scenario ran it: what it is and every option it was given, defaults included. */
+export interface ResolvedEngine {
+  readonly id: string;
+  readonly driver: Driver;
+  readonly kind: EngineKind;
+  /** For an engine from a `module:` entry: the module, relative to the scenario's folder when a path. */
+  readonly module?: string;
+  readonly options: EngineOptions;
+}
+
+/**
+ * Everything that decides a run's figures, after defaults and references are resolved: two runs
+ * of equal resolved scenarios measure the same thing. Paths are relative to the scenario's folder,
+ * so the same scenario resolves alike in every checkout.
+ */
+export interface ResolvedScenario {
+  readonly hardware: HardwareProfile;
+  readonly app: App;
+  readonly workload: Workload;
+  readonly density: DensityPolicy;
+  readonly storm: StormSettings | null;
+  readonly engines: readonly ResolvedEngine[];
+  readonly metrics: readonly string[];
+  readonly sweep: Readonly<Record<string, readonly (string | number | boolean)[]>>;
+  readonly seed: number;
+  readonly repetitions: number;
+}
+
+export interface ScenarioRecord {
+  readonly name: string;
+  readonly file: string;
+  readonly description: string;
+  /** "sha256:" and the hash of the canonical JSON of `resolved`; absent in version 1 results. */
+  readonly digest?: string;
+  readonly resolved?: ResolvedScenario;
+}
 
 export interface EngineSummary {
   readonly id: string;
@@ -47,9 +98,11 @@ export interface ClaimNotApplicable extends ClaimRecord {
 /** Everything a run produced; every report is a pure function of this. */
 export interface RunResult {
   readonly schemaVersion: number;
-  readonly scenario: { readonly name: string; readonly file: string; readonly description: string };
+  readonly scenario: ScenarioRecord;
   readonly seed: number;
   readonly repetitions: number;
+  /** Absent in version 1 results. */
+  readonly provenance?: Provenance;
   readonly environment: Environment;
   readonly hardware: HardwareProfile;
   readonly sweepParameters: readonly string[];

@@ -1,4 +1,11 @@
-import { currentEnvironment, type Environment } from '../../engines/shared/environment.js';
+import { loadWarnings, sampleHostLoad } from '../../engines/real/host/load.js';
+import {
+  currentEnvironment,
+  currentProvenance,
+  type Environment,
+  type HostLoad,
+  type Provenance,
+} from '../../engines/shared/environment.js';
 import type { RunResult } from '../report/results.js';
 import type { Scenario } from '../scenario/load.js';
 import { type BatchOutput, retentionFor } from './batch.js';
@@ -17,11 +24,17 @@ export interface RunOptions extends Partial<Omit<PoolOptions, 'workers'>> {
   /** Stream the CSV and JSON reports to `<base>.csv` and `<base>.json` as cells finish. */
   readonly base?: string;
   readonly environment?: Environment;
+  /** The commit and start time to record; default: this checkout's commit, now. */
+  readonly provenance?: Provenance;
   readonly onProgress?: (done: number, total: number) => void;
   /** Called for each cell in canonical order once it is written; `rows` holds the rows the result keeps. */
   readonly onCellDone?: (outcome: CellOutcome, done: number, total: number) => void;
   /** Last changes to the result before its JSON is completed, such as a shard's record. */
   readonly finish?: (result: RunResult) => RunResult;
+  /** Told, before anything runs, what makes this run's real measurements less trustworthy (a loaded host). */
+  readonly onWarning?: (warning: string) => void;
+  /** How the host's load is sampled before real cells run; tests replace it. */
+  readonly sampleLoad?: () => Promise<HostLoad | undefined>;
 }
 
 export interface RunOutcome {
@@ -52,13 +65,21 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   // A run whose result is all it produces keeps every row; one that streams to files may keep less.
   const retention = files ? retentionFor(scenario, cells.length) : ({ keep: 'every-row' } as const);
   const output: BatchOutput = { retention, text: files !== undefined };
-  const writer = await ReportWriter.open(scenario, cells, files, options.environment ?? currentEnvironment(), {
+  const isReal = (plan: CellPlan): boolean => scenario.engines[plan.engineIndex]!.engine.driver === 'real';
+  const environment = options.environment ?? currentEnvironment();
+  // Real measurements are only as quiet as the host: sample its load before this run adds to it.
+  const load = cells.some(isReal) ? await (options.sampleLoad ?? sampleHostLoad)() : undefined;
+  if (load) for (const warning of loadWarnings(load)) options.onWarning?.(warning);
+  const origin = {
+    environment: load ? { ...environment, load } : environment,
+    provenance: options.provenance ?? currentProvenance(),
+  };
+  const writer = await ReportWriter.open(scenario, cells, files, origin, {
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.onCellDone ? { onCellDone: options.onCellDone } : {}),
     ...(options.finish ? { finish: options.finish } : {}),
   });
   try {
-    const isReal = (plan: CellPlan): boolean => scenario.engines[plan.engineIndex]!.engine.driver === 'real';
     const modelCells = cells.filter((plan) => !isReal(plan));
     const realCells = cells.filter(isReal);
     const threadsUsed = await modelExecutor(scenario, cells, output, options).run(modelCells, writer);

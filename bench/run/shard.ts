@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { z } from 'zod';
-import type { Environment } from '../../engines/shared/environment.js';
+import { currentProvenance, type Environment } from '../../engines/shared/environment.js';
 import { InputError, type InputProblem } from '../../engines/shared/errors.js';
 import { hasRealMeasurements, type RunResult, type SkippedCell } from '../report/results.js';
 import type { LoadedResult } from '../report/results-file.js';
@@ -109,12 +109,22 @@ function runIdentity(result: RunResult): Record<string, string> {
   return {
     'scenario.name': result.scenario.name,
     'scenario.file': result.scenario.file,
+    'scenario.digest': result.scenario.digest ?? '',
     seed: String(result.seed),
     repetitions: String(result.repetitions),
     hardware: JSON.stringify(result.hardware),
     sweepParameters: JSON.stringify(result.sweepParameters),
     engines: JSON.stringify(result.engines),
   };
+}
+
+/**
+ * What makes two hosts the same machine for real measurements: everything the environment
+ * records but its name (identical CI runners are named differently) and how loaded it was.
+ */
+function machineOf(environment: Environment): string {
+  const { hostname: _hostname, load: _load, ...machine } = environment;
+  return JSON.stringify(machine);
 }
 
 /** Checks that the loaded files are all the shards of one run, each once. Returns them by index. */
@@ -193,9 +203,9 @@ export function checkShardSet(
   }
   if (problems.length === 0 && !options.force) {
     const real = shards.some((s) => hasRealMeasurements(s.loaded.result));
-    const env = JSON.stringify(first.loaded.result.environment);
+    const env = machineOf(first.loaded.result.environment);
     for (const shard of shards) {
-      if (real && JSON.stringify(shard.loaded.result.environment) !== env) {
+      if (real && machineOf(shard.loaded.result.environment) !== env) {
         problems.push(
           problem(
             shard.loaded.file,
@@ -285,10 +295,14 @@ export function mergeShards(
     );
   }
   if (problems.length > 0) throw new InputError(problems);
-  const environment: Environment = shards[0]!.loaded.result.environment;
+  const first = shards[0]!.loaded.result;
+  const environment: Environment = first.environment;
   const cellOutcomes = [...outcomes.values()].map(
     ({ plan, rows, skipped, notes }): CellOutcome =>
       skipped ? { state: 'skipped', plan, skipped } : { state: 'measured', plan, rows, notes },
   );
-  return assembleResult(scenario, cellOutcomes, environment);
+  return assembleResult(scenario, cellOutcomes, {
+    environment,
+    provenance: first.provenance ?? currentProvenance(),
+  });
 }

@@ -1,5 +1,4 @@
 import { stringify } from 'csv-stringify/sync';
-import type { Environment } from '../../engines/shared/environment.js';
 import { commitStaged, discardStaged, StagedFile } from '../../engines/shared/staged-file.js';
 import { csvHeader } from '../report/csv.js';
 import { jsonAroundRows } from '../report/json.js';
@@ -11,7 +10,7 @@ import { evaluateClaims } from './claims.js';
 import type { BatchSink, FinishedBatch } from './executor.js';
 import type { CellPlan } from './plan.js';
 import type { EncodedBatch } from './pool/encode.js';
-import { assembleResult } from './result.js';
+import { assembleResult, type ResultOrigin } from './result.js';
 
 /** The two report files a run streams to: `<base>.csv` and `<base>.json`. */
 export interface ReportFiles {
@@ -61,7 +60,7 @@ export class ReportWriter implements BatchSink {
     private readonly scenario: Scenario,
     private readonly order: readonly CellPlan[],
     private readonly files: { readonly csv: StagedFile; readonly json: StagedFile } | undefined,
-    private readonly environment: Environment,
+    private readonly origin: ResultOrigin,
     private readonly options: WriterOptions,
   ) {
     this.realBarrier =
@@ -73,7 +72,7 @@ export class ReportWriter implements BatchSink {
     scenario: Scenario,
     order: readonly CellPlan[],
     paths: ReportFiles | undefined,
-    environment: Environment,
+    origin: ResultOrigin,
     options: WriterOptions,
   ): Promise<ReportWriter> {
     let files: { csv: StagedFile; json: StagedFile } | undefined;
@@ -85,7 +84,7 @@ export class ReportWriter implements BatchSink {
       });
       files = { csv, json };
     }
-    const writer = new ReportWriter(scenario, order, files, environment, options);
+    const writer = new ReportWriter(scenario, order, files, origin, options);
     try {
       await writer.start();
     } catch (error) {
@@ -98,7 +97,7 @@ export class ReportWriter implements BatchSink {
   private async start(): Promise<void> {
     if (!this.files) return;
     await this.files.csv.write(stringify([csvHeader(Object.keys(this.scenario.sweep))], { record_delimiter: '\n' }));
-    const { head } = jsonAroundRows(assembleResult(this.scenario, [], this.environment));
+    const { head } = jsonAroundRows(assembleResult(this.scenario, [], this.origin));
     await this.files.json.write(head);
   }
 
@@ -201,7 +200,7 @@ export class ReportWriter implements BatchSink {
   async finish(): Promise<RunResult> {
     if (this.position !== this.order.length)
       throw new Error(`${this.order.length - this.position} cells never finished`);
-    const skeleton = assembleResult(this.scenario, [], this.environment);
+    const skeleton = assembleResult(this.scenario, [], this.origin);
     const claims = evaluateClaims(this.scenario, this.kept, skeleton.engines);
     const assembled: RunResult = { ...skeleton, skipped: this.skipped, notes: this.notes, claims };
     const final = this.options.finish ? this.options.finish(assembled) : assembled;

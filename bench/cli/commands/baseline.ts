@@ -45,6 +45,20 @@ function changes(previous: RunResult, next: RunResult): string[] {
   return lines;
 }
 
+/**
+ * Whether a new result says nothing the old baseline does not: the same scenario (by digest), rows
+ * and claims. Its start time, commit and host may differ; rewriting the file for those alone
+ * would make every update a diff to review.
+ */
+function sameResults(previous: RunResult, next: RunResult): boolean {
+  return (
+    previous.scenario.digest !== undefined &&
+    previous.scenario.digest === next.scenario.digest &&
+    JSON.stringify(previous.rows) === JSON.stringify(next.rows) &&
+    JSON.stringify(previous.claims) === JSON.stringify(next.claims)
+  );
+}
+
 export function register(program: Command, context: CliContext): void {
   const baseline = program
     .command('baseline')
@@ -72,16 +86,23 @@ export function register(program: Command, context: CliContext): void {
     const target = join(flags.dir, `${result.scenario.name}.json`);
     const path = inputPath(target, context);
     let summary = ['new baseline'];
+    let unchanged = false;
     if (existsSync(path)) {
       try {
-        summary = changes((await readResultFile(path)).result, result);
+        const previous = (await readResultFile(path)).result;
+        unchanged = sameResults(previous, result);
+        summary = changes(previous, result);
       } catch (error) {
         if (!(error instanceof InputError)) throw error;
         summary = ['the previous file was not a readable result; replaced'];
       }
     }
-    await writeAtomically([{ path, content: renderJson(result) }]);
-    write(context.stdout, `wrote ${target}: ${summary.join('\n')}`);
+    if (unchanged) {
+      write(context.stdout, `${target} is unchanged: the same scenario, rows and claims; not rewritten`);
+    } else {
+      await writeAtomically([{ path, content: renderJson(result) }]);
+      write(context.stdout, `wrote ${target}: ${summary.join('\n')}`);
+    }
     const failed = result.claims.filter((c) => c.holds === false);
     if (failed.length > 0)
       write(context.stderr, `warning: the baseline's claims do not all hold: ${failed.map((c) => c.id).join(', ')}`);

@@ -6,7 +6,7 @@ import { type OutputFile, writeAtomically } from '../../../engines/shared/atomic
 import { EXIT, InputError, usageError } from '../../../engines/shared/errors.js';
 import { buildPlan, type Direction, type GateFlags, type GatesSource } from '../../gate/config.js';
 import { CORRECTIONS, type Correction } from '../../gate/correction.js';
-import { compareEnvironments, formatDifferences } from '../../gate/environment.js';
+import { compareEnvironments, formatDifferences, isScenarioDifference } from '../../gate/environment.js';
 import { evaluateGate, gatePassed } from '../../gate/evaluate.js';
 import type { Statistic } from '../../gate/resampling.js';
 import { renderGateTable } from '../../gate/table.js';
@@ -188,8 +188,8 @@ export function refuseShard(result: object, label: string): void {
 }
 
 /**
- * Refuses results whose hardware or environment differ, naming the fields, unless forced; with
- * --force, or for compare, the differences become a warning.
+ * Refuses results whose scenario, hardware or environment differ, naming the fields, unless
+ * forced; with --force, or for compare, the differences become a warning.
  */
 export function checkEnvironments(
   baseline: RunResult,
@@ -208,11 +208,19 @@ export function checkEnvironments(
     );
     return;
   }
+  const scenario = blocking.some(isScenarioDifference);
+  const machine = blocking.some((d) => !isScenarioDifference(d));
+  const what = [scenario ? 'scenarios' : '', machine ? 'hardware or environments' : ''].filter(Boolean).join(', ');
   throw new InputError({
     location: { file: flags.baseline ?? 'baseline' },
     path: '',
-    message: `refusing to compare results from different hardware or environments (${currentLabel}); differing fields:\n    ${formatDifferences(blocking).join('\n    ')}`,
-    hint: 'compare like with like (same modeled hardware profile; for real drivers the same host), or pass --force to compare anyway',
+    message: `refusing to compare results from different ${what} (${currentLabel}); differing fields:\n    ${formatDifferences(blocking).join('\n    ')}`,
+    hint: [
+      scenario
+        ? 'gate against a baseline of this scenario (`virtbench baseline update <scenario>`)'
+        : 'compare like with like (same modeled hardware profile; for real drivers the same host)',
+      'or pass --force to compare anyway',
+    ].join(', '),
   });
 }
 

@@ -47,6 +47,8 @@ export function register(program: Command, context: CliContext, setExit: (code: 
       ...(shard ? { finish: (ran) => shard.finish(ran) } : {}),
       base,
       onProgress: (done, total) => progress.update(done, total),
+      // A reason to doubt the figures is never quiet.
+      onWarning: (warning) => write(context.stderr, `warning: ${warning}`),
     }).finally(() => progress.stop());
     const result = run.result;
     if (!flags.quiet) write(context.stdout, renderTerminal(result, { color: useColor(context, flags.color) }));

@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { docker } from '../../modeled/docker.js';
 import { kvm } from '../../modeled/kvm.js';
+import { native } from '../../modeled/native.js';
 import { qemuTcg } from '../../modeled/qemu-tcg.js';
 import { writeAtomically } from '../../shared/atomic-write.js';
-import { roundSignificant } from '../../shared/stats.js';
+import { roundSignificant, tQuantile975 } from '../../shared/stats.js';
 import type { HardwareProfile } from '../../types.js';
 
 /**
@@ -58,11 +59,76 @@ export function hostProfileDir(): string {
 
 const round = (value: number): number => roundSignificant(value, 4);
 
+/** Fewest samples behind any measurement a parameter is fitted from. */
+export const MIN_FIT_SAMPLES = 5;
+
+/**
+ * A measured quantity a parameter is fitted from: a row's median, or a difference of rows'
+ * medians less model constants, with the 95% confidence half-width of the means behind it
+ * (Student's t; Welch's for a difference). The median is what is fitted because one slow boot
+ * should not move a parameter; its uncertainty is taken as the mean's, which for the roughly
+ * symmetric boot and overhead samples is close and is what the rows record.
+ */
+interface Estimate {
+  readonly value: number;
+  readonly halfWidth: number;
+  /** Fewest samples of the rows it comes from. */
+  readonly fewest: number;
+  /** Variance of the mean and its degrees of freedom, to combine estimates. */
+  readonly variance: number;
+  readonly df: number;
+}
+
+function rowEstimate(row: MeasuredRun['rows'][number]): Estimate {
+  const variance = row.n > 1 ? row.stddev ** 2 / row.n : Infinity;
+  const df = Math.max(1, row.n - 1);
+  return { value: row.p50, halfWidth: tQuantile975(df) * Math.sqrt(variance), fewest: row.n, variance, df };
+}
+
+/** a - b - constant, with the Welch–Satterthwaite degrees of freedom. */
+function difference(a: Estimate, b: Estimate, constant = 0): Estimate {
+  const variance = a.variance + b.variance;
+  const df = variance === 0 ? Math.min(a.df, b.df) : variance ** 2 / (a.variance ** 2 / a.df + b.variance ** 2 / b.df);
+  return {
+    value: a.value - b.value - constant,
+    halfWidth: tQuantile975(Math.max(1, df)) * Math.sqrt(variance),
+    fewest: Math.min(a.fewest, b.fewest),
+    variance,
+    df,
+  };
+}
+
+/**
+ * Why an estimate does not resolve its parameter, or undefined when it does: it needs
+ * MIN_FIT_SAMPLES samples, and a 95% confidence interval narrower than the effect itself, so
+ * that noise of a few points is never written down as an overhead of a few points.
+ */
+export function unresolvedReason(estimate: Estimate): string | undefined {
+  if (estimate.fewest < MIN_FIT_SAMPLES)
+    return `${estimate.fewest} samples, fewer than the ${MIN_FIT_SAMPLES} a fit needs`;
+  const width = 2 * estimate.halfWidth;
+  if (width > 0 && !(width < Math.abs(estimate.value)))
+    return `its 95% confidence interval, ${round(estimate.value)} ± ${round(estimate.halfWidth)}, is wider than the effect`;
+  return undefined;
+}
+
+/** The built-in value of a parameter of a base engine, which a parameter that is not fitted keeps. */
+function defaultValue(base: string, group: FittedParam['group'], name: string): number | undefined {
+  const spec = (BASES[base] as { spec: Record<string, Record<string, { value: number } | undefined>> } | undefined)
+    ?.spec;
+  return spec?.[group]?.[name]?.value;
+}
+
+const BASES: Readonly<Record<string, unknown>> = { native, docker, kvm, 'qemu-tcg': qemuTcg };
+
 export function fitHostProfile(run: MeasuredRun, resultFile: string): HostProfile {
   const notes: string[] = [];
   const row = (driver: string, metric: string) =>
     run.rows.find((r) => r.engine === driver && r.driver === 'real' && r.metric === metric);
-  const p50 = (driver: string, metric: string): number | undefined => row(driver, metric)?.p50;
+  const measured = (driver: string, metric: string): Estimate | undefined => {
+    const found = row(driver, metric);
+    return found ? rowEstimate(found) : undefined;
+  };
   const cite = (driver: string, metric: string): string => {
     const r = row(driver, metric)!;
     return `${driver} ${metric} p50 ${round(r.p50)} (n=${r.n}, sd ${round(r.stddev)}) in ${resultFile}`;
@@ -80,79 +146,92 @@ export function fitHostProfile(run: MeasuredRun, resultFile: string): HostProfil
     profiles[stem] ??= { id: `host-${stem}`, title: `${title} on ${run.hardware.id}`, base, params: [] };
     profiles[stem].params.push({ profile: stem, group, name, value: round(Math.max(0, value)), source });
   };
+  /** Adds a parameter fitted from an estimate when the estimate resolves it; otherwise says why it keeps its default. */
+  const fit = (
+    stem: string,
+    title: string,
+    base: string,
+    group: FittedParam['group'],
+    name: string,
+    estimate: Estimate,
+    source: string,
+    scale = 1,
+  ): boolean => {
+    const reason = unresolvedReason(estimate);
+    if (reason === undefined) {
+      add(stem, title, base, group, name, estimate.value * scale, `${source}; 95% CI ± ${round(estimate.halfWidth)}`);
+      return true;
+    }
+    const fallback = defaultValue(base, group, name);
+    notes.push(
+      `host-${stem} ${group}.${name} not fitted, keeps the ${base} default${fallback === undefined ? '' : ` ${fallback}`}: ${reason} (${source})`,
+    );
+    return false;
+  };
 
-  const processBoot = p50('process', 'boot_time');
-  const namespaces = p50('namespaces', 'boot_time');
-  const runc = p50('runc', 'boot_time');
-  const dockerBoot = p50('docker', 'boot_time');
+  const processBoot = measured('process', 'boot_time');
+  const namespaces = measured('namespaces', 'boot_time');
+  const runc = measured('runc', 'boot_time');
+  const dockerBoot = measured('docker', 'boot_time');
   const { cgroupMs, layerMountMs } = docker.spec.boot;
   // The model mounts one base layer plus the application's layer for every container.
   const layers = 2;
 
   if (processBoot !== undefined)
-    add('native', 'Native process', 'native', 'boot', 'execMs', processBoot, cite('process', 'boot_time'));
+    fit('native', 'Native process', 'native', 'boot', 'execMs', processBoot, cite('process', 'boot_time'));
   else notes.push('execMs not fitted: no process boot_time in the result');
 
-  const namespacesMs = namespaces !== undefined && processBoot !== undefined ? namespaces - processBoot : undefined;
-  if (namespacesMs !== undefined) {
-    const source = `${cite('namespaces', 'boot_time')} less ${cite('process', 'boot_time')}: namespace creation and chroot on top of the exec`;
-    add(
+  const namespacesEstimate =
+    namespaces !== undefined && processBoot !== undefined ? difference(namespaces, processBoot) : undefined;
+  const namespacesSource = `${cite('namespaces', 'boot_time')} less ${cite('process', 'boot_time')}: namespace creation and chroot on top of the exec`;
+  const namespacesFitted =
+    namespacesEstimate !== undefined &&
+    fit(
       'namespaces',
       'Linux namespaces (unshare)',
       'docker',
       'boot',
-      'daemonMs',
-      0,
-      'no daemon: unshare is run directly',
+      'namespacesMs',
+      namespacesEstimate,
+      namespacesSource,
     );
-    add(
-      'namespaces',
-      'Linux namespaces (unshare)',
-      'docker',
-      'boot',
-      'runtimeStartMs',
-      0,
-      'unshare itself is part of the measured namespace cost',
-    );
-    add('namespaces', 'Linux namespaces (unshare)', 'docker', 'boot', 'namespacesMs', namespacesMs, source);
-    add('namespaces', 'Linux namespaces (unshare)', 'docker', 'boot', 'cgroupMs', 0, 'unshare creates no cgroup');
-    add(
-      'namespaces',
-      'Linux namespaces (unshare)',
-      'docker',
-      'boot',
-      'layerMountMs',
-      0,
-      'the root is a plain directory entered with chroot',
-    );
-  } else notes.push('namespacesMs not fitted: needs both process and namespaces boot_time');
+  if (namespacesFitted) {
+    const fixed = (name: string, why: string) =>
+      add('namespaces', 'Linux namespaces (unshare)', 'docker', 'boot', name, 0, why);
+    fixed('daemonMs', 'no daemon: unshare is run directly');
+    fixed('runtimeStartMs', 'unshare itself is part of the measured namespace cost');
+    fixed('cgroupMs', 'unshare creates no cgroup');
+    fixed('layerMountMs', 'the root is a plain directory entered with chroot');
+  }
+  if (namespacesEstimate === undefined)
+    notes.push('namespacesMs not fitted: needs both process and namespaces boot_time');
 
-  const runtimeStartMs =
+  const runtimeEstimate =
     runc !== undefined && namespaces !== undefined
-      ? runc - namespaces - cgroupMs.value - layers * layerMountMs.value
+      ? difference(runc, namespaces, cgroupMs.value + layers * layerMountMs.value)
       : undefined;
   const runtimeSource =
-    runtimeStartMs !== undefined
+    runtimeEstimate !== undefined
       ? `${cite('runc', 'boot_time')} less ${cite('namespaces', 'boot_time')}, less the model's cgroupMs (${cgroupMs.value}) and ${layers} x layerMountMs (${layerMountMs.value})`
       : '';
   for (const [stem, title] of [
     ['runc', 'runc (bare OCI runtime)'],
     ['docker', 'Docker (containerd + runc)'],
   ] as const) {
-    if (namespacesMs !== undefined)
+    if (namespacesFitted)
       add(
         stem,
         title,
         'docker',
         'boot',
         'namespacesMs',
-        namespacesMs,
+        namespacesEstimate.value,
         `as host-namespaces: ${cite('namespaces', 'boot_time')} less the process boot`,
       );
-    if (runtimeStartMs !== undefined)
-      add(stem, title, 'docker', 'boot', 'runtimeStartMs', runtimeStartMs, runtimeSource);
+    if (runtimeEstimate !== undefined)
+      fit(stem, title, 'docker', 'boot', 'runtimeStartMs', runtimeEstimate, runtimeSource);
   }
-  if (runtimeStartMs === undefined) notes.push('runtimeStartMs not fitted: needs both namespaces and runc boot_time');
+  if (runtimeEstimate === undefined) notes.push('runtimeStartMs not fitted: needs both namespaces and runc boot_time');
   if (runc !== undefined)
     add(
       'runc',
@@ -164,13 +243,13 @@ export function fitHostProfile(run: MeasuredRun, resultFile: string): HostProfil
       'no daemon: the runtime is invoked directly',
     );
   if (dockerBoot !== undefined && runc !== undefined) {
-    add(
+    fit(
       'docker',
       'Docker (containerd + runc)',
       'docker',
       'boot',
       'daemonMs',
-      dockerBoot - runc,
+      difference(dockerBoot, runc),
       `${cite('docker', 'boot_time')} less ${cite('runc', 'boot_time')}: the daemon, containerd and the shim`,
     );
   } else notes.push('daemonMs not fitted: needs both runc and docker boot_time');
@@ -180,16 +259,16 @@ export function fitHostProfile(run: MeasuredRun, resultFile: string): HostProfil
     qemu?.modeledCounterpart === 'kvm'
       ? { stem: 'kvm', title: 'KVM (QEMU)', spec: kvm.spec }
       : { stem: 'qemu-tcg', title: 'QEMU TCG', spec: qemuTcg.spec };
-  const vmm = p50('qemu', 'boot_time.vmm');
+  const vmm = measured('qemu', 'boot_time.vmm');
   if (vmm !== undefined) {
     const rest = vm.spec.boot.vmmStartMs.value + vm.spec.boot.bootloaderMs.value;
-    add(
+    fit(
       vm.stem,
       vm.title,
       vm.stem,
       'boot',
       'firmwareMs',
-      vmm - rest,
+      { ...vmm, value: vmm.value - rest },
       `${cite('qemu', 'boot_time.vmm')} (QEMU start to the guest clock's zero: firmware, kernel loading and decompression) less the model's vmmStartMs and bootloaderMs (${rest} ms)`,
     );
   } else notes.push('VM firmwareMs not fitted: no boot_time.vmm from the qemu driver');
@@ -204,9 +283,9 @@ export function fitHostProfile(run: MeasuredRun, resultFile: string): HostProfil
     ['docker', 'docker', 'Docker (containerd + runc)'],
   ];
   for (const [driver, stem, title] of memoryStems) {
-    const pss = p50(driver, 'density.memory_per_instance');
+    const pss = measured(driver, 'density.memory_per_instance');
     if (pss === undefined) continue;
-    add(
+    fit(
       stem,
       title,
       stem === 'native' ? 'native' : 'docker',
@@ -230,16 +309,17 @@ export function fitHostProfile(run: MeasuredRun, resultFile: string): HostProfil
       ['overhead_memory', 'memoryBandwidthFraction'],
       ['overhead_disk', 'diskSeqFraction'],
     ] as const) {
-      const value = p50(driver, metric);
-      if (value === undefined) continue;
-      add(
+      const overhead = measured(driver, metric);
+      if (overhead === undefined) continue;
+      fit(
         stem,
         title,
         base,
         'costs',
         name,
-        value / 100,
+        overhead,
         `${cite(driver, metric)} (percent slower than native, paired runs), as a fraction; negative values clamp to 0`,
+        1 / 100,
       );
     }
   }
