@@ -1,6 +1,5 @@
 import { basename, dirname, extname, isAbsolute, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Document, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { findHardware, hardwareIds } from '../../engines/hardware/index.js';
 import { findImage, imageIds } from '../../engines/images.js';
@@ -9,7 +8,7 @@ import type { ModeledEngine } from '../../engines/modeled/define.js';
 import { buildEngineFromProfile, engineProfileSchema } from '../../engines/profile.js';
 import { detectHostHardware, HOST_HARDWARE_ID } from '../../engines/real/host/hardware.js';
 import { engineIds, engineShapeProblems, hasEngine, loadEngine } from '../../engines/registry.js';
-import { InputError, type InputProblem, readInputFile } from '../../engines/shared/errors.js';
+import { excerpt, InputError, type InputProblem } from '../../engines/shared/errors.js';
 import { replaceAtPath } from '../../engines/shared/replace-at-path.js';
 import type {
   App,
@@ -36,6 +35,7 @@ import {
   stormSchema,
   workloadSchema,
 } from './schema.js';
+import { type ParsedSource, parseSourceFile } from './source.js';
 import { didYouMean } from './suggest.js';
 
 /** One engine as a scenario runs it: the engine itself and the options its entry sets. */
@@ -80,37 +80,7 @@ export interface ScenarioOverrides {
   readonly resolvedHardware?: HardwareProfile;
 }
 
-interface ParsedSource {
-  readonly file: string;
-  readonly doc: Document;
-  readonly lines: LineCounter;
-  readonly data: unknown;
-}
-
-/** Reads a YAML (or JSON, which is YAML) file keeping source positions; syntax errors are InputErrors. */
-export async function parseSourceFile(file: string): Promise<ParsedSource> {
-  const text = await readInputFile(file, 'file', 'check the path; `virtbench list scenarios` shows the bundled ones');
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new InputError(
-      doc.errors.map((error) => {
-        const position = error.linePos?.[0];
-        return {
-          location: { file, line: position?.line, column: position?.col },
-          path: '',
-          message: `YAML syntax error: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
-          expected: 'valid YAML',
-          hint:
-            error.code === 'DUPLICATE_KEY'
-              ? 'remove one of the two keys'
-              : 'check indentation and quoting near this position',
-        } satisfies InputProblem;
-      }),
-    );
-  }
-  return { file, doc, lines, data: doc.toJS() };
-}
+export { parseSourceFile } from './source.js';
 
 function validate<T>(schema: z.ZodType<T>, source: ParsedSource): T {
   const result = schema.safeParse(source.data);
@@ -235,7 +205,7 @@ function reportUnknownId(problem: ProblemSink, path: PathSegment[], unknown: Unk
   const { noun, id, known, listing } = unknown;
   problem(
     path,
-    `unknown ${noun} "${id}"`,
+    `unknown ${noun} "${excerpt(id)}"`,
     unknown.expected ?? `one of ${known.join(', ')}`,
     didYouMean(id, known) ?? `run \`virtbench list ${listing}\``,
   );
@@ -294,7 +264,7 @@ function selectEntries(
       problems.push({
         location: { file: 'command line' },
         path: '--engines',
-        message: `unknown engine "${id}"`,
+        message: `unknown engine "${excerpt(id)}"`,
         expected: `one of ${engineIds().join(', ')}`,
         hint: didYouMean(id, engineIds()) ?? 'run `virtbench list engines`',
       });
@@ -331,7 +301,7 @@ async function resolveEngine(
     const other = driver === 'model' ? 'real' : 'model';
     problem(
       typeof entry === 'string' ? path : [...path, 'id'],
-      `unknown ${driver} engine "${id}"`,
+      `unknown ${driver} engine "${excerpt(id)}"`,
       `one of ${known.join(', ') || '(none registered)'}`,
       hasEngine(id, other)
         ? `"${id}" is a ${other} engine: write { id: ${id}, driver: ${other} }`
@@ -360,7 +330,7 @@ async function loadEngineModule(
     const cause = error instanceof Error ? error.message.split('\n')[0] : String(error);
     problem(
       path,
-      `engine module "${specifier}" failed to load: ${cause}`,
+      `engine module "${excerpt(specifier)}" failed to load: ${excerpt(cause ?? '', 200)}`,
       'a path (relative to the scenario) or package name of an ES module',
       'check the path and that the module runs under `node`',
     );
@@ -371,7 +341,7 @@ async function loadEngineModule(
   if (shape.length > 0) {
     problem(
       path,
-      `engine module "${specifier}" does not export an Engine: ${shape.join('; ')}`,
+      `engine module "${excerpt(specifier)}" does not export an Engine: ${shape.join('; ')}`,
       'a default or `engine` export implementing Engine',
       'see docs/adding-an-engine.md',
     );
@@ -407,7 +377,7 @@ async function loadEngineProfile(
       problems.push({
         location: { file, line: position?.line, column: position?.column },
         path: 'base',
-        message: `unknown base engine "${profile.base}"`,
+        message: `unknown base engine "${excerpt(profile.base)}"`,
         expected: `one of ${engineIds().join(', ')}`,
         hint: didYouMean(profile.base, engineIds()) ?? 'run `virtbench list engines`',
       });
@@ -453,7 +423,7 @@ function checkSweep(sweep: ScenarioDocument['sweep'], sections: SweepableSection
     if (!isSweepableRoot(root)) {
       problem(
         ['sweep'],
-        `sweep parameter "${key}" does not start with a sweepable section`,
+        `sweep parameter "${excerpt(key)}" does not start with a sweepable section`,
         `a path under ${SWEEPABLE_ROOTS.join(', ')}`,
         didYouMean(root, SWEEPABLE_ROOTS) ?? 'for example hardware.memory.gib or options.vcpus',
         key,
@@ -466,7 +436,7 @@ function checkSweep(sweep: ScenarioDocument['sweep'], sections: SweepableSection
     if (root === 'storm' && sections.storm === undefined) {
       problem(
         ['sweep'],
-        `sweep parameter "${key}" varies a boot storm, but the scenario has no storm: block`,
+        `sweep parameter "${excerpt(key)}" varies a boot storm, but the scenario has no storm: block`,
         'a storm: block such as { instances: 100 }',
         'add storm: { instances: 100 } at the top level',
         key,
@@ -476,7 +446,7 @@ function checkSweep(sweep: ScenarioDocument['sweep'], sections: SweepableSection
     if (node === undefined || (typeof node === 'object' && node !== null)) {
       problem(
         ['sweep'],
-        `sweep parameter "${key}" names no single field`,
+        `sweep parameter "${excerpt(key)}" names no single field`,
         'a path to a number, string or boolean field',
         'for example hardware.memory.gib or options.vcpus',
         key,
@@ -488,7 +458,7 @@ function checkSweep(sweep: ScenarioDocument['sweep'], sections: SweepableSection
       if (typeof value !== typeof node) {
         problem(
           ['sweep', key, i],
-          `sweep value ${JSON.stringify(value)} has the wrong type`,
+          `sweep value ${excerpt(JSON.stringify(value))} has the wrong type`,
           `a ${typeof node} like the field it replaces`,
         );
         return;
@@ -500,7 +470,7 @@ function checkSweep(sweep: ScenarioDocument['sweep'], sections: SweepableSection
         const issue = checked.error.issues[0]!;
         problem(
           ['sweep', key, i],
-          `sweep value ${JSON.stringify(value)} is invalid for ${key}: ${issue.message}`,
+          `sweep value ${excerpt(JSON.stringify(value))} is invalid for ${excerpt(key)}: ${issue.message}`,
           undefined,
           'the same rules apply as for the field itself',
         );
@@ -531,7 +501,7 @@ function checkClaims(document: ScenarioDocument, problem: ProblemSink): void {
         if (metric !== undefined && !isKnownMetric(metric)) {
           problem(
             at === 'metric' ? [...path, 'metric'] : [...path, 'than', 'metric'],
-            `unknown metric "${metric}"`,
+            `unknown metric "${excerpt(metric)}"`,
             'a metric id such as boot_time, image_size, density, overhead_total',
             'run `virtbench list metrics`',
           );

@@ -47,6 +47,15 @@ export function formatProblem(problem: InputProblem): string {
   return text;
 }
 
+/**
+ * At most `limit` characters of text the user gave, with control characters escaped: a message
+ * quotes enough of a value to recognise it, never a whole file that a path pointed at.
+ */
+export function excerpt(text: string, limit = 60): string {
+  const short = text.length > limit ? `${text.slice(0, limit)}…` : text;
+  return short.replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** A problem that is not tied to a file position, such as a bad command-line flag. */
 export function usageError(message: string, hint?: string): InputError {
   return new InputError({ location: { file: 'command line' }, path: '', message, hint });
