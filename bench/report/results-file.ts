@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InputError, readInputFile } from '../../engines/shared/errors.js';
 import { problemsFromIssues } from '../scenario/issues.js';
-import { parseSourceFile } from '../scenario/load.js';
+import { MAX_NESTING, parseSourceFile } from '../scenario/source.js';
 import { RESULT_SCHEMA_VERSION, type RunResult } from './results.js';
 
 /**
@@ -86,6 +86,20 @@ async function yamlPosition(file: string): Promise<{ line?: number; column?: num
   return {};
 }
 
+/** How deeply maps and lists nest in `data`, walked without recursion. */
+function nestingDepth(data: unknown): number {
+  let deepest = 0;
+  const pending: { value: unknown; depth: number }[] = [{ value: data, depth: 0 }];
+  while (pending.length > 0) {
+    const { value, depth } = pending.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > MAX_NESTING) break;
+    for (const child of Object.values(value)) pending.push({ value: child, depth: depth + 1 });
+  }
+  return deepest;
+}
+
 const RESULT_HINT = 'pass a .json file written by `virtbench run`, `virtbench merge` or `virtbench baseline update`';
 
 /** Reads and validates a JSON result. Throws InputError (exit 2) for anything that is not one. */
@@ -106,6 +120,9 @@ export async function readResultFile(file: string): Promise<LoadedResult> {
       hint: RESULT_HINT,
     });
   }
+  // Deeper than any result nests, even in fields this version does not read: the position-keeping
+  // parse locates it, where writing it back out again would run out of stack.
+  if (nestingDepth(data) > MAX_NESTING) await parseSourceFile(file, 'result file', RESULT_HINT);
   if (
     typeof data === 'object' &&
     data !== null &&

@@ -28,6 +28,8 @@ import {
   densitySchema,
   type EngineEntry,
   hardwareSchema,
+  MOST_ENGINES,
+  MOST_NAME_CHARACTERS,
   OPTION_DEFAULTS,
   optionsSchema,
   type ScenarioDocument,
@@ -106,6 +108,19 @@ export async function loadScenario(file: string, overrides: ScenarioOverrides = 
     });
   };
 
+  // A grid or a name that cannot run is refused before any engine or hardware is resolved.
+  checkSize(document, overrides, problem);
+  const name = document.name ?? basename(file, extname(file));
+  if (document.name === undefined && name.length > MOST_NAME_CHARACTERS) {
+    problem(
+      [],
+      `the file name "${excerpt(name)}" is ${name.length} characters long, too long to name the output files`,
+      `a name of at most ${MOST_NAME_CHARACTERS} characters`,
+      'add name: with a shorter name',
+    );
+  }
+  if (problems.length > 0) throw new InputError(problems);
+
   const hardware = overrides.resolvedHardware ?? (await resolveHardware(document, problem));
   const workload = resolveWorkload(document, problem);
   const defaults: EngineOptions = { ...OPTION_DEFAULTS, ...document.defaults };
@@ -153,7 +168,7 @@ export async function loadScenario(file: string, overrides: ScenarioOverrides = 
 
   return {
     file,
-    name: document.name ?? basename(file, extname(file)),
+    name,
     description: document.description,
     hardware: hardware!,
     seed: overrides.seed ?? document.seed,
@@ -168,6 +183,35 @@ export async function loadScenario(file: string, overrides: ScenarioOverrides = 
     claims: document.claims,
     document,
   };
+}
+
+/** The most cells a run may have: a grid beyond it is a typo, or a study to split into several scenarios. */
+export const MOST_CELLS = 1_000_000;
+
+const counted = (n: number) => n.toLocaleString('en-US');
+
+/** Refuses an engine selection or a sweep grid larger than a run may have, naming the count and the limit. */
+function checkSize(document: ScenarioDocument, overrides: ScenarioOverrides, problem: ProblemSink): void {
+  const engines = overrides.engines?.length ?? document.engines.length;
+  if (overrides.engines && engines > MOST_ENGINES) {
+    problem(
+      [],
+      `--engines names ${counted(engines)} engines, more than the ${counted(MOST_ENGINES)} a run may have`,
+      `at most ${counted(MOST_ENGINES)} engines`,
+      'name fewer engines',
+    );
+    return;
+  }
+  const sizes = Object.values(document.sweep).map((values) => values.length);
+  const cells = sizes.reduce((product, size) => product * size, engines);
+  if (cells > MOST_CELLS) {
+    problem(
+      ['sweep'],
+      `the sweep grid expands to ${counted(cells)} cells (${[`${engines} engines`, ...sizes.map(counted)].join(' × ')}), more than the ${counted(MOST_CELLS)} a run may have`,
+      `at most ${counted(MOST_CELLS)} cells`,
+      'sweep fewer values, or split the study into several scenarios',
+    );
+  }
 }
 
 type ProblemSink = (path: PathSegment[], message: string, expected?: string, hint?: string, key?: string) => void;
