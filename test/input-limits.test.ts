@@ -21,10 +21,13 @@ async function scenarioFile(dir: string, text: string, name = 'scenario.yaml'): 
 
 describe('every count a user gives is bounded, and the bound is named', () => {
   it.each([
-    [['--workers', '0'], '--workers must be a whole number from 1 to 256'],
-    [['--workers', '99999999999'], '--workers must be a whole number from 1 to 256'],
-    [['--seed', '99999999999999999999'], '--seed must be a whole number from 0 to 9,007,199,254,740,991'],
-    [['--repetitions', '1000000'], '--repetitions must be a whole number from 1 to 100,000'],
+    [['--workers', '0'], '--workers must be a whole number of at least 1 and at most 256'],
+    [['--workers', '99999999999'], '--workers must be a whole number of at least 1 and at most 256'],
+    [
+      ['--seed', '99999999999999999999'],
+      '--seed must be a whole number of at least 0 and at most 9,007,199,254,740,991',
+    ],
+    [['--repetitions', '1000000'], '--repetitions must be a whole number of at least 1 and at most 100,000'],
     [['--shard', '0/2'], 'shard 0/2 does not exist'],
     [['--shard', '3/2'], 'shard 3/2 does not exist'],
     [['--shard', 'a/b'], 'expected i/n'],

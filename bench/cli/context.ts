@@ -5,6 +5,7 @@ import { packageRoot } from '../../engines/shared/environment.js';
 import { excerpt, usageError } from '../../engines/shared/errors.js';
 import { DEFAULT_POOL_WORTH_MS, defaultWorkers } from '../run/pool/pool.js';
 import { MOST_REPETITIONS } from '../scenario/schema.js';
+import { ALLOW_OUTSIDE_FLAG } from '../scenario/trust.js';
 
 /** More threads than any machine this runs on has cores; each one costs memory before it runs a cell. */
 export const MOST_WORKERS = 256;
@@ -65,10 +66,23 @@ export function parseCount(name: string, min = 0) {
   return (value: string): number => {
     if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max)
       throw new InvalidArgumentError(
-        `${name} must be a whole number from ${min} to ${max.toLocaleString('en-US')}, not ${excerpt(JSON.stringify(value))}`,
+        `${name} must be a whole number of at least ${min} and at most ${max.toLocaleString('en-US')}, not ${excerpt(JSON.stringify(value))}`,
       );
     return Number(value);
   };
+}
+
+/** Whether the scenario may name module and profile files outside its folder. */
+export interface TrustFlags {
+  allowOutsideModules?: boolean;
+}
+
+/** `--allow-outside-modules`, for every command that loads a scenario. */
+export function addTrustOption(command: Command): Command {
+  return command.option(
+    ALLOW_OUTSIDE_FLAG,
+    "let the scenario's module: and profile: entries name files outside its folder (a module runs with your permissions)",
+  );
 }
 
 /** How a command that runs a scenario spreads its cells over threads. */

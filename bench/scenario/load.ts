@@ -1,5 +1,4 @@
 import { basename, dirname, extname, isAbsolute, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { z } from 'zod';
 import { findHardware, hardwareIds } from '../../engines/hardware/index.js';
 import { findImage, imageIds } from '../../engines/images.js';
@@ -8,7 +7,7 @@ import type { ModeledEngine } from '../../engines/modeled/define.js';
 import { buildEngineFromProfile, engineProfileSchema } from '../../engines/profile.js';
 import { detectHostHardware, HOST_HARDWARE_ID } from '../../engines/real/host/hardware.js';
 import { engineIds, engineShapeProblems, hasEngine, loadEngine } from '../../engines/registry.js';
-import { excerpt, InputError, type InputProblem } from '../../engines/shared/errors.js';
+import { excerpt, InputError, type InputProblem, type SourceLocation } from '../../engines/shared/errors.js';
 import { replaceAtPath } from '../../engines/shared/replace-at-path.js';
 import type {
   App,
@@ -39,6 +38,7 @@ import {
 } from './schema.js';
 import { type ParsedSource, parseSourceFile } from './source.js';
 import { didYouMean } from './suggest.js';
+import { checkModule, checkProfile } from './trust.js';
 
 /** One engine as a scenario runs it: the engine itself and the options its entry sets. */
 export interface ScenarioEngine {
@@ -69,7 +69,7 @@ export interface Scenario {
   readonly document: ScenarioDocument;
 }
 
-/** Command-line overrides, applied after validation. */
+/** Command-line overrides, applied after validation, and what loading may do. */
 export interface ScenarioOverrides {
   readonly seed?: number;
   readonly repetitions?: number;
@@ -80,6 +80,13 @@ export interface ScenarioOverrides {
    * thread's, so that `hardware: host` is probed once and every thread models the same machine.
    */
   readonly resolvedHardware?: HardwareProfile;
+  /** Let `module:` and `profile:` name files outside the scenario's folder (--allow-outside-modules). */
+  readonly allowOutsideModules?: boolean;
+  /**
+   * False checks each `module:` path and that its file exists, without importing (running) it:
+   * such an engine is left out of `engines`. Default true.
+   */
+  readonly loadModules?: boolean;
 }
 
 export { parseSourceFile } from './source.js';
@@ -128,10 +135,22 @@ export async function loadScenario(file: string, overrides: ScenarioOverrides = 
 
   const entries = selectEntries(document.engines, overrides.engines, problems);
   const engines: ScenarioEngine[] = [];
+  const sources: EngineSources = {
+    baseDir: dirname(file),
+    problem,
+    problems,
+    where: (path) => {
+      const position = locate(source.doc, source.lines, path);
+      return { file, line: position?.line, column: position?.column };
+    },
+    allowOutsideModules: overrides.allowOutsideModules === true,
+    loadModules: overrides.loadModules !== false,
+  };
   for (const { entry, index } of entries) {
     const path: PathSegment[] = index === undefined ? [] : ['engines', index];
-    const engine = await resolveEngine(entry, path, dirname(file), problem, problems);
-    if (!engine) continue;
+    const resolved = await resolveEngine(entry, path, sources);
+    if (!resolved) continue;
+    const { engine, module } = resolved;
     const options: EngineOptions = withRealOptions(
       { ...defaults, ...(typeof entry === 'string' ? {} : optionsOf(entry)) },
       defaults,
@@ -147,7 +166,6 @@ export async function loadScenario(file: string, overrides: ScenarioOverrides = 
       );
       continue;
     }
-    const module = typeof entry !== 'string' && entry.module ? resolveFrom(dirname(file), entry.module) : undefined;
     engines.push({ engine, options, ...(module ? { module } : {}) });
   }
 
@@ -317,16 +335,26 @@ function selectEntries(
   return selected;
 }
 
+/** What resolving an engine entry needs: where the scenario is, where its problems go, and what it may load. */
+interface EngineSources {
+  readonly baseDir: string;
+  readonly problem: ProblemSink;
+  readonly problems: InputProblem[];
+  /** The position of a path in the scenario, for problems found in a file it names. */
+  readonly where: (path: PathSegment[]) => SourceLocation;
+  readonly allowOutsideModules: boolean;
+  readonly loadModules: boolean;
+}
+
 async function resolveEngine(
   entry: EngineEntry,
   path: PathSegment[],
-  baseDir: string,
-  problem: ProblemSink,
-  problems: InputProblem[],
-): Promise<Engine | undefined> {
+  sources: EngineSources,
+): Promise<{ engine: Engine; module?: string } | undefined> {
+  const { problem } = sources;
   if (typeof entry !== 'string') {
-    const sources = [entry.id, entry.module, entry.profile].filter((s) => s !== undefined);
-    if (sources.length !== 1) {
+    const given = [entry.id, entry.module, entry.profile].filter((s) => s !== undefined);
+    if (given.length !== 1) {
       problem(
         path,
         'an engine entry needs exactly one of id, module or profile',
@@ -335,8 +363,11 @@ async function resolveEngine(
       );
       return undefined;
     }
-    if (entry.module) return loadEngineModule(entry.module, [...path, 'module'], baseDir, problem);
-    if (entry.profile) return loadEngineProfile(entry.profile, [...path, 'profile'], baseDir, problem, problems);
+    if (entry.module) return loadEngineModule(entry.module, [...path, 'module'], sources);
+    if (entry.profile) {
+      const engine = await loadEngineProfile(entry.profile, [...path, 'profile'], sources);
+      return engine && { engine };
+    }
   }
   const id = entryId(entry)!;
   const driver = typeof entry === 'string' ? 'model' : entry.driver;
@@ -353,23 +384,24 @@ async function resolveEngine(
     );
     return undefined;
   }
-  return loadEngine(id, driver);
-}
-
-function resolveFrom(baseDir: string, specifier: string): string {
-  if (specifier.startsWith('.') || isAbsolute(specifier)) return pathToFileURL(resolve(baseDir, specifier)).href;
-  return specifier;
+  return { engine: await loadEngine(id, driver) };
 }
 
 async function loadEngineModule(
   specifier: string,
   path: PathSegment[],
-  baseDir: string,
-  problem: ProblemSink,
-): Promise<Engine | undefined> {
+  sources: EngineSources,
+): Promise<{ engine: Engine; module: string } | undefined> {
+  const { problem } = sources;
+  const checked = await checkModule(specifier, sources.baseDir, sources.allowOutsideModules);
+  if ('refusal' in checked) {
+    problem(path, checked.refusal.message, checked.refusal.expected, checked.refusal.hint);
+    return undefined;
+  }
+  if (!sources.loadModules) return undefined;
   let loaded: Record<string, unknown>;
   try {
-    loaded = (await import(resolveFrom(baseDir, specifier))) as Record<string, unknown>;
+    loaded = (await import(checked.target)) as Record<string, unknown>;
   } catch (error) {
     const cause = error instanceof Error ? error.message.split('\n')[0] : String(error);
     problem(
@@ -391,21 +423,30 @@ async function loadEngineModule(
     );
     return undefined;
   }
-  return candidate as Engine;
+  return { engine: candidate as Engine, module: checked.target };
 }
 
 async function loadEngineProfile(
   specifier: string,
   path: PathSegment[],
-  baseDir: string,
-  problem: ProblemSink,
-  problems: InputProblem[],
+  sources: EngineSources,
 ): Promise<Engine | undefined> {
-  const file = relative(process.cwd(), resolve(baseDir, specifier));
+  const { problem } = sources;
+  const checked = await checkProfile(specifier, sources.baseDir, sources.allowOutsideModules);
+  if ('refusal' in checked) {
+    problem(path, checked.refusal.message, checked.refusal.expected, checked.refusal.hint);
+    return undefined;
+  }
+  const file = relative(process.cwd(), checked.target);
+  // Problems in the profile name the profile and, so a reader finds the entry, the scenario line that names it.
+  const referencedFrom = sources.where(path);
+  const problems = {
+    push: (...found: InputProblem[]) => sources.problems.push(...found.map((p) => ({ ...p, referencedFrom }))),
+  };
   let profileSource: ParsedSource;
   let profile: z.infer<typeof engineProfileSchema>;
   try {
-    profileSource = await parseSourceFile(file);
+    profileSource = await parseSourceFile(file, 'engine profile', 'check the path, relative to the scenario file');
     profile = validate(engineProfileSchema, profileSource);
   } catch (error) {
     if (error instanceof InputError) {

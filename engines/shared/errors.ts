@@ -17,6 +17,8 @@ export interface InputProblem {
   readonly message: string;
   readonly expected?: string;
   readonly hint?: string;
+  /** For a problem in a file that another names (an engine profile), where that file is named. */
+  readonly referencedFrom?: SourceLocation;
 }
 
 /**
@@ -44,6 +46,7 @@ export function formatProblem(problem: InputProblem): string {
   let text = `${where}:${field} ${problem.message}`;
   if (problem.expected) text += `\n  expected: ${problem.expected}`;
   if (problem.hint) text += `\n  hint: ${problem.hint}`;
+  if (problem.referencedFrom) text += `\n  named at: ${formatLocation(problem.referencedFrom)}`;
   return text;
 }
 

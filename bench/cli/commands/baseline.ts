@@ -10,10 +10,12 @@ import { readResultFile } from '../../report/results-file.js';
 import { runScenario } from '../../run/run.js';
 import { loadScenario } from '../../scenario/load.js';
 import {
+  addTrustOption,
   addWorkersOption,
   type CliContext,
   parseCount,
   resolveScenarioPath,
+  type TrustFlags,
   type WorkerFlags,
   workerOptions,
   write,
@@ -22,7 +24,7 @@ import { inputPath, readResult, refuseShard } from './gate.js';
 
 export const BASELINE_DIR = 'reports/baselines';
 
-interface UpdateFlags extends WorkerFlags {
+interface UpdateFlags extends WorkerFlags, TrustFlags {
   from?: string;
   dir: string;
   seed?: number;
@@ -65,7 +67,7 @@ export function register(program: Command, context: CliContext): void {
     .option('--dir <dir>', 'baseline folder', BASELINE_DIR)
     .option('--seed <n>', 'override the scenario seed', parseCount('--seed'))
     .option('-r, --repetitions <n>', 'override the repetitions per cell', parseCount('--repetitions', 1));
-  addWorkersOption(update).action(async (scenarioArg: string | undefined, flags: UpdateFlags) => {
+  addTrustOption(addWorkersOption(update)).action(async (scenarioArg: string | undefined, flags: UpdateFlags) => {
     let result: RunResult;
     if (flags.from) {
       if (scenarioArg) throw usageError('give either a scenario to run or --from, not both');
@@ -74,7 +76,11 @@ export function register(program: Command, context: CliContext): void {
       result = loaded.result;
     } else {
       const file = resolveScenarioPath(scenarioArg, context);
-      const scenario = await loadScenario(file, { seed: flags.seed, repetitions: flags.repetitions });
+      const scenario = await loadScenario(file, {
+        seed: flags.seed,
+        repetitions: flags.repetitions,
+        allowOutsideModules: flags.allowOutsideModules,
+      });
       result = (await runScenario(scenario, workerOptions(flags))).result;
     }
     const target = join(flags.dir, `${result.scenario.name}.json`);

@@ -41,7 +41,7 @@ export function register(program: Command, context: CliContext): void {
     refuseShard(before.raw, a);
     refuseShard(after.raw, b);
     checkEnvironments(before.result, after.result, { baseline: a }, context, b, false);
-    const gates: GatesSource | undefined = flags.gates ? await gatesFromFile(flags.gates, context) : undefined;
+    const gates: GatesSource | undefined = flags.gates ? await gatesFromFile(flags.gates, context, flags) : undefined;
     const plan = await buildPlan(gates, gateFlags(flags));
     const report = evaluateGate(before.result, after.result, plan, {
       baselineLabel: a,

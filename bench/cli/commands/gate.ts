@@ -19,11 +19,13 @@ import { type LoadedResult, readResultFile } from '../../report/results-file.js'
 import { runScenario } from '../../run/run.js';
 import { loadScenario } from '../../scenario/load.js';
 import {
+  addTrustOption,
   addWorkersOption,
   type CliContext,
   parseCount,
   parseList,
   resolveScenarioPath,
+  type TrustFlags,
   useColor,
   type WorkerFlags,
   workerOptions,
@@ -31,7 +33,7 @@ import {
 } from '../context.js';
 
 /** Flags that choose and tune checks, shared by `gate` and `compare`. */
-export interface CheckFlags {
+export interface CheckFlags extends TrustFlags {
   gates?: string;
   metrics?: string[];
   band?: string[];
@@ -62,7 +64,7 @@ function parsePercent(value: string): number {
 }
 
 export function addCheckOptions(command: Command): Command {
-  return command
+  return addTrustOption(command)
     .option('--gates <scenario>', 'take checks from the `gates:` block of this scenario file')
     .option(
       '--metrics <ids>',
@@ -142,9 +144,12 @@ export async function readResult(path: string, context: CliContext): Promise<Loa
   return { ...loaded, file: path };
 }
 
-/** The `gates:` block of a scenario file given with --gates. */
-export async function gatesFromFile(file: string, context: CliContext): Promise<GatesSource> {
-  const scenario = await loadScenario(inputPath(file, context));
+/** The `gates:` block of a scenario file given with --gates; its module engines are checked, not run. */
+export async function gatesFromFile(file: string, context: CliContext, flags: TrustFlags): Promise<GatesSource> {
+  const scenario = await loadScenario(inputPath(file, context), {
+    allowOutsideModules: flags.allowOutsideModules,
+    loadModules: false,
+  });
   if (!scenario.document.gates) throw usageError(`${file} has no gates: block`, 'see docs/gates.md for its format');
   return { file, gates: scenario.document.gates };
 }
@@ -255,12 +260,13 @@ export function register(program: Command, context: CliContext, setExit: (code: 
         const scenario = await loadScenario(inputPath(file, context), {
           seed: flags.seed,
           repetitions: flags.repetitions,
+          allowOutsideModules: flags.allowOutsideModules,
         });
         current = (await runScenario(scenario, workerOptions(flags))).result;
         currentLabel = `${file} (run now, seed ${scenario.seed})`;
         if (scenario.document.gates) gates = { file, gates: scenario.document.gates };
       }
-      if (flags.gates) gates = await gatesFromFile(flags.gates, context);
+      if (flags.gates) gates = await gatesFromFile(flags.gates, context, flags);
       refuseShard(baseline.raw, flags.baseline);
       refuseShard(current, currentLabel);
       checkEnvironments(baseline.result, current, flags, context, currentLabel);

@@ -6,11 +6,13 @@ import { runScenario } from '../../run/run.js';
 import { parseShard, type ShardSpec, shardFileBase, startShard } from '../../run/shard.js';
 import { loadScenario } from '../../scenario/load.js';
 import {
+  addTrustOption,
   addWorkersOption,
   type CliContext,
   parseCount,
   parseList,
   resolveScenarioPath,
+  type TrustFlags,
   useColor,
   type WorkerFlags,
   workerOptions,
@@ -18,7 +20,7 @@ import {
 } from '../context.js';
 import { createProgress } from '../progress.js';
 
-export interface RunFlags extends WorkerFlags {
+export interface RunFlags extends WorkerFlags, TrustFlags {
   out: string;
   seed?: number;
   repetitions?: number;
@@ -45,9 +47,14 @@ export function register(program: Command, context: CliContext, setExit: (code: 
     .option('-q, --quiet', 'print only where the reports went')
     .option('--color', 'force colour')
     .option('--no-color', 'no colour');
-  addWorkersOption(command).action(async (scenarioArg: string | undefined, flags: RunFlags) => {
+  addTrustOption(addWorkersOption(command)).action(async (scenarioArg: string | undefined, flags: RunFlags) => {
     const file = resolveScenarioPath(scenarioArg, context);
-    const overrides = { seed: flags.seed, repetitions: flags.repetitions, engines: flags.engines };
+    const overrides = {
+      seed: flags.seed,
+      repetitions: flags.repetitions,
+      engines: flags.engines,
+      allowOutsideModules: flags.allowOutsideModules,
+    };
     const scenario = await loadScenario(file, overrides);
     const shard = flags.shard ? startShard(scenario, flags.shard) : undefined;
     const base = join(flags.out, shard ? shardFileBase(scenario.name, shard.spec) : scenario.name);
