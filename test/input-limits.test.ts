@@ -78,6 +78,19 @@ describe('every count a user gives is bounded, and the bound is named', () => {
   });
 });
 
+describe('input files are read up to a limit', () => {
+  it('refuses a device that never ends, as a scenario, a profile or a result', async () => {
+    expectRefused(await runCli(['validate', '/dev/zero']), '/dev/zero: file is larger than 16 MiB');
+    await withTempDir(async (dir) => {
+      const file = await scenarioFile(dir, 'engines: [{ profile: /dev/zero }]\n');
+      const run = await runCli(['validate', '--allow-outside-modules', file]);
+      expectRefused(run, '/dev/zero: engine profile is larger than 16 MiB');
+      expect(run.stderr).toContain(`named at: ${file}:2:22`);
+    });
+    expectRefused(await runCli(['compare', '/dev/zero', '/dev/zero']), '/dev/zero: result file is larger than 256 MiB');
+  }, 60_000);
+});
+
 describe('bad results files given to gate, compare and merge are bad input', () => {
   let dir: string;
   let result: string;

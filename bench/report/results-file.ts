@@ -78,7 +78,7 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
 /** Where a YAML parser (JSON is YAML) finds the syntax error, for JSON errors that name no position. */
 async function yamlPosition(file: string): Promise<{ line?: number; column?: number }> {
   try {
-    await parseSourceFile(file);
+    await parseSourceFile(file, 'result file', RESULT_HINT, MOST_RESULT_BYTES);
   } catch (error) {
     if (error instanceof InputError)
       return { line: error.problems[0]?.location.line, column: error.problems[0]?.location.column };
@@ -100,11 +100,14 @@ function nestingDepth(data: unknown): number {
   return deepest;
 }
 
+/** The largest result file read: a million-cell sweep's JSON, well below the longest string Node makes. */
+const MOST_RESULT_BYTES = 256 * 1024 * 1024;
+
 const RESULT_HINT = 'pass a .json file written by `virtbench run`, `virtbench merge` or `virtbench baseline update`';
 
 /** Reads and validates a JSON result. Throws InputError (exit 2) for anything that is not one. */
 export async function readResultFile(file: string): Promise<LoadedResult> {
-  const text = await readInputFile(file, 'result file', RESULT_HINT);
+  const text = await readInputFile(file, 'result file', RESULT_HINT, MOST_RESULT_BYTES);
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -122,7 +125,7 @@ export async function readResultFile(file: string): Promise<LoadedResult> {
   }
   // Deeper than any result nests, even in fields this version does not read: the position-keeping
   // parse locates it, where writing it back out again would run out of stack.
-  if (nestingDepth(data) > MAX_NESTING) await parseSourceFile(file, 'result file', RESULT_HINT);
+  if (nestingDepth(data) > MAX_NESTING) await parseSourceFile(file, 'result file', RESULT_HINT, MOST_RESULT_BYTES);
   if (
     typeof data === 'object' &&
     data !== null &&
@@ -140,7 +143,7 @@ export async function readResultFile(file: string): Promise<LoadedResult> {
   const parsed = runResultSchema.safeParse(data);
   if (!parsed.success) {
     // Only now pay for a position-keeping parse, to point at the offending field.
-    const source = await parseSourceFile(file);
+    const source = await parseSourceFile(file, 'result file', RESULT_HINT, MOST_RESULT_BYTES);
     const problems = problemsFromIssues(parsed.error.issues, {
       ...source,
       input: data,

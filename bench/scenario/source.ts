@@ -42,8 +42,9 @@ export async function parseSourceFile(
   file: string,
   what = 'file',
   missingHint = 'check the path; `virtbench list scenarios` shows the bundled ones',
+  mostBytes?: number,
 ): Promise<ParsedSource> {
-  return parseSource(file, await readInputFile(file, what, missingHint));
+  return parseSource(file, await readInputFile(file, what, missingHint, mostBytes));
 }
 
 export function parseSource(file: string, text: string): ParsedSource {
