@@ -54,6 +54,11 @@ describe('every count a user gives is bounded, and the bound is named', () => {
     });
   });
 
+  it('refuses an --engines selection of thousands', async () => {
+    const run = await runCli(['run', '--engines', Array(3000).fill('docker').join(','), '--out', '/nonexistent/never']);
+    expectRefused(run, '--engines names 3,000 engines, more than the 256 a run may have');
+  });
+
   it('refuses an engine list of thousands of entries', async () => {
     await withTempDir(async (dir) => {
       const file = await scenarioFile(dir, `engines: [${Array(3000).fill('docker').join(', ')}]\n`);
