@@ -10,7 +10,7 @@ import type { BatchTiming } from '../bench/run/pool/encode.js';
 import { poolPays, shareableKnownMs } from '../bench/run/pool/pool.js';
 import { fromPortable, toPortable } from '../bench/run/pool/portable.js';
 import { type RunOptions, runScenario } from '../bench/run/run.js';
-import { loadScenario } from '../bench/scenario/load.js';
+import { loadScenario, type ScenarioOverrides } from '../bench/scenario/load.js';
 import { defineModeledEngine } from '../engines/modeled/define.js';
 import { kvm } from '../engines/modeled/kvm.js';
 import { currentEnvironment, currentProvenance } from '../engines/shared/environment.js';
@@ -22,8 +22,8 @@ const environment = currentEnvironment();
 const provenance = currentProvenance();
 const sampleLoad = async () => undefined;
 
-async function runToDir(file: string, dir: string, options: RunOptions = {}) {
-  const scenario = await loadScenario(file);
+async function runToDir(file: string, dir: string, options: RunOptions = {}, load: ScenarioOverrides = {}) {
+  const scenario = await loadScenario(file, load);
   const run = await runScenario(scenario, {
     base: join(dir, scenario.name),
     environment,
@@ -185,9 +185,11 @@ describe('sweeps on a worker pool', () => {
           `sweep: { app.workingSetMiB: [${sizes.join(', ')}] }`,
         ].join('\n'),
       );
-      const one = await runToDir(file, join(dir, 'one'), { workers: 1 });
+      // The module lives outside the temporary scenario's folder, so loading it needs the user's say-so.
+      const trusted = { allowOutsideModules: true };
+      const one = await runToDir(file, join(dir, 'one'), { workers: 1 }, trusted);
       // Workers claim runs of model cells, and no claim may reach past a real-driver cell.
-      const two = await runToDir(file, join(dir, 'two'), { workers: 2, mainThreadRunsCells: false });
+      const two = await runToDir(file, join(dir, 'two'), { workers: 2, mainThreadRunsCells: false }, trusted);
       expect(two.csv).toBe(one.csv);
       expect(two.json).toBe(one.json);
       const engines = (parse(one.csv, { columns: true }) as Record<string, string>[])

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildCell, planCells } from '../bench/run/plan.js';
@@ -145,4 +146,72 @@ describe('sweep values', () => {
     expect(problem).toMatchObject({ path: 'sweep.hardware.cpu.ghz[1]', location: { line: 4, column: 25 } });
     expect(problem!.message).toContain('-3');
   }, 120_000);
+});
+
+/** Writes `text` as a scenario in a temp dir and validates it through the CLI. */
+async function validateText(text: string, name = 'scenario.yaml') {
+  return withTempDir(async (dir) => {
+    const file = join(dir, name);
+    await writeFile(file, text);
+    const run = await runCli(['validate', file]);
+    return { ...run, file };
+  });
+}
+
+const HEAD = 'hardware: felter2015-x3650m4\n';
+
+describe('malformed YAML is bad input, located, one message per mistake', () => {
+  it('an alias to no anchor', async () => {
+    const run = await validateText(`${HEAD}engines: [*nope]\n`);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`${run.file}:2:11: alias *nope names no anchor before it`);
+  });
+
+  it('an alias bomb (billion laughs)', async () => {
+    const levels = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+    for (const [i, name] of [...'bcdefgh'].entries()) {
+      const previous = 'abcdefgh'[i]!;
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(', ')}]`);
+    }
+    const run = await validateText(`${levels.join('\n')}\n${HEAD}engines: [docker]\n`);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/scenario\.yaml:2:\d+: aliases expand to too much data \(more than 100 expansions\)/);
+  });
+
+  it('a merge key', async () => {
+    const run = await validateText(`${HEAD}defaults: &d { memoryMiB: 512 }\nengines:\n  - { <<: *d, id: docker }\n`);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`${run.file}:4:7: merge keys (<<) are not supported`);
+    expect(run.stderr.match(/^error:/gm)).toHaveLength(1);
+  });
+
+  it('a !!binary tag', async () => {
+    const run = await validateText(
+      'hardware: !!binary R0lGODlhDAAMAIQAAP//9/X17unp5WZmZgAAAOfn515eXvPz7Y6O\nengines: [docker]\n',
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`${run.file}:1:20: tag !!binary is not supported`);
+    expect(run.stderr.match(/^error:/gm)).toHaveLength(1);
+  });
+
+  it('a key that is a list', async () => {
+    const run = await validateText(`${HEAD}engines: [docker]\n? [a, b]\n: 1\n`);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`${run.file}:3:3: a key must be a plain name`);
+  });
+
+  it('20,000 levels of nesting', async () => {
+    const run = await validateText(`${HEAD}engines: [docker]\nx: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`${run.file}:3:`);
+    expect(run.stderr).toContain('too deeply nested: more than 64 levels');
+    expect(run.stderr).not.toContain('call stack');
+  });
+
+  it('quotes a short excerpt of a long value, never all of it', async () => {
+    const long = 'x'.repeat(5000);
+    const run = await validateText(`${HEAD}engines: [docker]\ndescription: [${long}]\n${long}: 1\n`);
+    expect(run.code).toBe(2);
+    expect(run.stderr.length).toBeLessThan(1500);
+  });
 });

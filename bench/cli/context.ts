@@ -2,8 +2,13 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { packageRoot } from '../../engines/shared/environment.js';
-import { usageError } from '../../engines/shared/errors.js';
+import { excerpt, usageError } from '../../engines/shared/errors.js';
 import { DEFAULT_POOL_WORTH_MS, defaultWorkers } from '../run/pool/pool.js';
+import { MOST_REPETITIONS } from '../scenario/schema.js';
+import { ALLOW_OUTSIDE_FLAG } from '../scenario/trust.js';
+
+/** More threads than any machine this runs on has cores; each one costs memory before it runs a cell. */
+export const MOST_WORKERS = 256;
 
 /** What a command may touch of the outside world; tests pass their own. */
 export interface CliContext {
@@ -44,12 +49,40 @@ function relativeToCwd(path: string, context: CliContext): string {
   return context.cwd === process.cwd() ? path : resolve(context.cwd, path);
 }
 
+/**
+ * The largest value each count flag takes: every count is bounded, so a typo such as
+ * `--workers 99999999999` is refused before it allocates anything.
+ */
+const MOST: Readonly<Record<string, number>> = {
+  '--workers': MOST_WORKERS,
+  '--repetitions': MOST_REPETITIONS,
+  '--pool-threshold': 24 * 60 * 60 * 1000,
+  '--resamples': 10_000_000,
+};
+
+/** Parses a whole-number flag between `min` and the flag's bound (else the largest safe integer). */
 export function parseCount(name: string, min = 0) {
+  const max = MOST[name] ?? Number.MAX_SAFE_INTEGER;
   return (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) < min)
-      throw new InvalidArgumentError(`${name} must be a whole number of at least ${min}`);
+    if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max)
+      throw new InvalidArgumentError(
+        `${name} must be a whole number of at least ${min} and at most ${max.toLocaleString('en-US')}, not ${excerpt(JSON.stringify(value))}`,
+      );
     return Number(value);
   };
+}
+
+/** Whether the scenario may name module and profile files outside its folder. */
+export interface TrustFlags {
+  allowOutsideModules?: boolean;
+}
+
+/** `--allow-outside-modules`, for every command that loads a scenario. */
+export function addTrustOption(command: Command): Command {
+  return command.option(
+    ALLOW_OUTSIDE_FLAG,
+    "let the scenario's module: and profile: entries name files outside its folder (a module runs with your permissions)",
+  );
 }
 
 /** How a command that runs a scenario spreads its cells over threads. */

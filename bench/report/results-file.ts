@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InputError, readInputFile } from '../../engines/shared/errors.js';
 import { problemsFromIssues } from '../scenario/issues.js';
-import { parseSourceFile } from '../scenario/load.js';
+import { MAX_NESTING, parseSourceFile } from '../scenario/source.js';
 import { READABLE_SCHEMA_VERSIONS, RESULT_SCHEMA_VERSION, type RunResult } from './results.js';
 
 /**
@@ -84,7 +84,7 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
 /** Where a YAML parser (JSON is YAML) finds the syntax error, for JSON errors that name no position. */
 async function yamlPosition(file: string): Promise<{ line?: number; column?: number }> {
   try {
-    await parseSourceFile(file);
+    await parseSourceFile(file, 'result file', RESULT_HINT, MOST_RESULT_BYTES);
   } catch (error) {
     if (error instanceof InputError)
       return { line: error.problems[0]?.location.line, column: error.problems[0]?.location.column };
@@ -92,11 +92,28 @@ async function yamlPosition(file: string): Promise<{ line?: number; column?: num
   return {};
 }
 
+/** How deeply maps and lists nest in `data`, walked without recursion. */
+function nestingDepth(data: unknown): number {
+  let deepest = 0;
+  const pending: { value: unknown; depth: number }[] = [{ value: data, depth: 0 }];
+  while (pending.length > 0) {
+    const { value, depth } = pending.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > MAX_NESTING) break;
+    for (const child of Object.values(value)) pending.push({ value: child, depth: depth + 1 });
+  }
+  return deepest;
+}
+
+/** The largest result file read: a million-cell sweep's JSON, well below the longest string Node makes. */
+const MOST_RESULT_BYTES = 256 * 1024 * 1024;
+
 const RESULT_HINT = 'pass a .json file written by `virtbench run`, `virtbench merge` or `virtbench baseline update`';
 
 /** Reads and validates a JSON result. Throws InputError (exit 2) for anything that is not one. */
 export async function readResultFile(file: string): Promise<LoadedResult> {
-  const text = await readInputFile(file, 'result file', RESULT_HINT);
+  const text = await readInputFile(file, 'result file', RESULT_HINT, MOST_RESULT_BYTES);
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -112,6 +129,9 @@ export async function readResultFile(file: string): Promise<LoadedResult> {
       hint: RESULT_HINT,
     });
   }
+  // Deeper than any result nests, even in fields this version does not read: the position-keeping
+  // parse locates it, where writing it back out again would run out of stack.
+  if (nestingDepth(data) > MAX_NESTING) await parseSourceFile(file, 'result file', RESULT_HINT, MOST_RESULT_BYTES);
   if (
     typeof data === 'object' &&
     data !== null &&
@@ -129,7 +149,7 @@ export async function readResultFile(file: string): Promise<LoadedResult> {
   const parsed = runResultSchema.safeParse(data);
   if (!parsed.success) {
     // Only now pay for a position-keeping parse, to point at the offending field.
-    const source = await parseSourceFile(file);
+    const source = await parseSourceFile(file, 'result file', RESULT_HINT, MOST_RESULT_BYTES);
     const problems = problemsFromIssues(parsed.error.issues, {
       ...source,
       input: data,

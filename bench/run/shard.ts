@@ -22,12 +22,19 @@ export interface ShardSpec {
   readonly count: number;
 }
 
+/** The most shards a run splits into: far more machines than a CI matrix has, and each shard a file to merge. */
+export const MOST_SHARDS = 10_000;
+
 /** Parses `i/n` for commander; a bad value is a usage error (exit 2). */
 export function parseShard(text: string): ShardSpec {
   const match = /^(\d+)\/(\d+)$/.exec(text.trim());
   if (!match) throw new InvalidArgumentError('expected i/n, for example 1/4 (shard i of n, counting from 1)');
   const index = Number(match[1]);
   const count = Number(match[2]);
+  if (count > MOST_SHARDS)
+    throw new InvalidArgumentError(
+      `a run splits into at most ${MOST_SHARDS.toLocaleString('en-US')} shards, not ${count}`,
+    );
   if (count < 1 || index < 1 || index > count)
     throw new InvalidArgumentError(`shard ${index}/${count} does not exist: i must be between 1 and n`);
   return { index, count };
@@ -94,11 +101,13 @@ export function startShard(scenario: Scenario, spec: ShardSpec): ShardRun {
   };
 }
 
-const shardRecordSchema = z.object({
-  index: z.number().int().positive(),
-  count: z.number().int().positive(),
-  cells: z.array(z.object({ index: z.number().int().nonnegative(), notes: z.array(z.string()) })),
-});
+const shardRecordSchema = z
+  .object({
+    index: z.number().int().positive(),
+    count: z.number().int().positive().max(MOST_SHARDS),
+    cells: z.array(z.object({ index: z.number().int().nonnegative(), notes: z.array(z.string()) })),
+  })
+  .refine((record) => record.index <= record.count);
 
 function problem(file: string, path: string, message: string, hint?: string): InputProblem {
   return { location: { file }, path, message, hint };
@@ -141,7 +150,7 @@ export function checkShardSet(
         problem(
           item.file,
           'shard',
-          'not a shard result: it has no valid `shard` record',
+          `not a shard result: it has no valid \`shard\` record (i of n, n at most ${MOST_SHARDS.toLocaleString('en-US')})`,
           'merge the .json files that `virtbench run --shard i/n` writes',
         ),
       );

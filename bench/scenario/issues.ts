@@ -1,6 +1,6 @@
 import type { Document, LineCounter } from 'yaml';
 import type { z } from 'zod';
-import type { InputProblem } from '../../engines/shared/errors.js';
+import { excerpt, type InputProblem } from '../../engines/shared/errors.js';
 import { formatPath, locate, type PathSegment } from './locate.js';
 import { didYouMean } from './suggest.js';
 
@@ -35,7 +35,7 @@ function problemsFromIssue(issue: Issue, prefix: readonly PathSegment[], context
       return issue.keys.map((key) => ({
         location: at(key),
         path: formatPath([...path, key]),
-        message: `unknown key "${key}"`,
+        message: `unknown key "${excerpt(key)}"`,
         expected: known.length > 0 ? `one of ${known.join(', ')}` : undefined,
         hint: didYouMean(key, known) ?? 'remove the key, or check its indentation',
       }));
@@ -133,9 +133,9 @@ function valueAt(input: unknown, path: readonly PathSegment[]): unknown {
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
+  if (Array.isArray(value)) return `a list of ${value.length} ${value.length === 1 ? 'entry' : 'entries'}`;
   if (typeof value === 'object') return 'a map';
-  if (typeof value === 'string') return `the string "${value}"`;
+  if (typeof value === 'string') return `the string "${excerpt(value)}"`;
   return `${typeof value} ${String(value)}`;
 }
 

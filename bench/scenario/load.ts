@@ -1,6 +1,4 @@
 import { basename, dirname, extname, isAbsolute, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { type Document, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { findHardware, hardwareIds } from '../../engines/hardware/index.js';
 import { findImage, imageIds } from '../../engines/images.js';
@@ -9,7 +7,7 @@ import type { ModeledEngine } from '../../engines/modeled/define.js';
 import { buildEngineFromProfile, engineProfileSchema } from '../../engines/profile.js';
 import { detectHostHardware, HOST_HARDWARE_ID } from '../../engines/real/host/hardware.js';
 import { engineIds, engineShapeProblems, hasEngine, loadEngine } from '../../engines/registry.js';
-import { InputError, type InputProblem, readInputFile } from '../../engines/shared/errors.js';
+import { excerpt, InputError, type InputProblem, type SourceLocation } from '../../engines/shared/errors.js';
 import { replaceAtPath } from '../../engines/shared/replace-at-path.js';
 import type {
   App,
@@ -29,6 +27,8 @@ import {
   densitySchema,
   type EngineEntry,
   hardwareSchema,
+  MOST_ENGINES,
+  MOST_NAME_CHARACTERS,
   OPTION_DEFAULTS,
   optionsSchema,
   type ScenarioDocument,
@@ -36,7 +36,9 @@ import {
   stormSchema,
   workloadSchema,
 } from './schema.js';
+import { type ParsedSource, parseSourceFile } from './source.js';
 import { didYouMean } from './suggest.js';
+import { checkModule, checkProfile } from './trust.js';
 
 /** One engine as a scenario runs it: the engine itself and the options its entry sets. */
 export interface ScenarioEngine {
@@ -67,7 +69,7 @@ export interface Scenario {
   readonly document: ScenarioDocument;
 }
 
-/** Command-line overrides, applied after validation. */
+/** Command-line overrides, applied after validation, and what loading may do. */
 export interface ScenarioOverrides {
   readonly seed?: number;
   readonly repetitions?: number;
@@ -78,39 +80,16 @@ export interface ScenarioOverrides {
    * thread's, so that `hardware: host` is probed once and every thread models the same machine.
    */
   readonly resolvedHardware?: HardwareProfile;
+  /** Let `module:` and `profile:` name files outside the scenario's folder (--allow-outside-modules). */
+  readonly allowOutsideModules?: boolean;
+  /**
+   * False checks each `module:` path and that its file exists, without importing (running) it:
+   * such an engine is left out of `engines`. Default true.
+   */
+  readonly loadModules?: boolean;
 }
 
-interface ParsedSource {
-  readonly file: string;
-  readonly doc: Document;
-  readonly lines: LineCounter;
-  readonly data: unknown;
-}
-
-/** Reads a YAML (or JSON, which is YAML) file keeping source positions; syntax errors are InputErrors. */
-export async function parseSourceFile(file: string): Promise<ParsedSource> {
-  const text = await readInputFile(file, 'file', 'check the path; `virtbench list scenarios` shows the bundled ones');
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new InputError(
-      doc.errors.map((error) => {
-        const position = error.linePos?.[0];
-        return {
-          location: { file, line: position?.line, column: position?.col },
-          path: '',
-          message: `YAML syntax error: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
-          expected: 'valid YAML',
-          hint:
-            error.code === 'DUPLICATE_KEY'
-              ? 'remove one of the two keys'
-              : 'check indentation and quoting near this position',
-        } satisfies InputProblem;
-      }),
-    );
-  }
-  return { file, doc, lines, data: doc.toJS() };
-}
+export { parseSourceFile } from './source.js';
 
 function validate<T>(schema: z.ZodType<T>, source: ParsedSource): T {
   const result = schema.safeParse(source.data);
@@ -136,6 +115,19 @@ export async function loadScenario(file: string, overrides: ScenarioOverrides = 
     });
   };
 
+  // A grid or a name that cannot run is refused before any engine or hardware is resolved.
+  checkSize(document, overrides, problem);
+  const name = document.name ?? basename(file, extname(file));
+  if (document.name === undefined && name.length > MOST_NAME_CHARACTERS) {
+    problem(
+      [],
+      `the file name "${excerpt(name)}" is ${name.length} characters long, too long to name the output files`,
+      `a name of at most ${MOST_NAME_CHARACTERS} characters`,
+      'add name: with a shorter name',
+    );
+  }
+  if (problems.length > 0) throw new InputError(problems);
+
   const hardware = overrides.resolvedHardware ?? (await resolveHardware(document, problem));
   const workload = resolveWorkload(document, problem);
   const defaults: EngineOptions = { ...OPTION_DEFAULTS, ...document.defaults };
@@ -143,10 +135,22 @@ export async function loadScenario(file: string, overrides: ScenarioOverrides = 
 
   const entries = selectEntries(document.engines, overrides.engines, problems);
   const engines: ScenarioEngine[] = [];
+  const sources: EngineSources = {
+    baseDir: dirname(file),
+    problem,
+    problems,
+    where: (path) => {
+      const position = locate(source.doc, source.lines, path);
+      return { file, line: position?.line, column: position?.column };
+    },
+    allowOutsideModules: overrides.allowOutsideModules === true,
+    loadModules: overrides.loadModules !== false,
+  };
   for (const { entry, index } of entries) {
     const path: PathSegment[] = index === undefined ? [] : ['engines', index];
-    const engine = await resolveEngine(entry, path, dirname(file), problem, problems);
-    if (!engine) continue;
+    const resolved = await resolveEngine(entry, path, sources);
+    if (!resolved) continue;
+    const { engine, module } = resolved;
     const options: EngineOptions = withRealOptions(
       { ...defaults, ...(typeof entry === 'string' ? {} : optionsOf(entry)) },
       defaults,
@@ -162,7 +166,6 @@ export async function loadScenario(file: string, overrides: ScenarioOverrides = 
       );
       continue;
     }
-    const module = typeof entry !== 'string' && entry.module ? resolveFrom(dirname(file), entry.module) : undefined;
     engines.push({ engine, options, ...(module ? { module } : {}) });
   }
 
@@ -183,7 +186,7 @@ export async function loadScenario(file: string, overrides: ScenarioOverrides = 
 
   return {
     file,
-    name: document.name ?? basename(file, extname(file)),
+    name,
     description: document.description,
     hardware: hardware!,
     seed: overrides.seed ?? document.seed,
@@ -198,6 +201,35 @@ export async function loadScenario(file: string, overrides: ScenarioOverrides = 
     claims: document.claims,
     document,
   };
+}
+
+/** The most cells a run may have: a grid beyond it is a typo, or a study to split into several scenarios. */
+export const MOST_CELLS = 1_000_000;
+
+const counted = (n: number) => n.toLocaleString('en-US');
+
+/** Refuses an engine selection or a sweep grid larger than a run may have, naming the count and the limit. */
+function checkSize(document: ScenarioDocument, overrides: ScenarioOverrides, problem: ProblemSink): void {
+  const engines = overrides.engines?.length ?? document.engines.length;
+  if (overrides.engines && engines > MOST_ENGINES) {
+    problem(
+      [],
+      `--engines names ${counted(engines)} engines, more than the ${counted(MOST_ENGINES)} a run may have`,
+      `at most ${counted(MOST_ENGINES)} engines`,
+      'name fewer engines',
+    );
+    return;
+  }
+  const sizes = Object.values(document.sweep).map((values) => values.length);
+  const cells = sizes.reduce((product, size) => product * size, engines);
+  if (cells > MOST_CELLS) {
+    problem(
+      ['sweep'],
+      `the sweep grid expands to ${counted(cells)} cells (${[`${engines} engines`, ...sizes.map(counted)].join(' × ')}), more than the ${counted(MOST_CELLS)} a run may have`,
+      `at most ${counted(MOST_CELLS)} cells`,
+      'sweep fewer values, or split the study into several scenarios',
+    );
+  }
 }
 
 type ProblemSink = (path: PathSegment[], message: string, expected?: string, hint?: string, key?: string) => void;
@@ -235,7 +267,7 @@ function reportUnknownId(problem: ProblemSink, path: PathSegment[], unknown: Unk
   const { noun, id, known, listing } = unknown;
   problem(
     path,
-    `unknown ${noun} "${id}"`,
+    `unknown ${noun} "${excerpt(id)}"`,
     unknown.expected ?? `one of ${known.join(', ')}`,
     didYouMean(id, known) ?? `run \`virtbench list ${listing}\``,
   );
@@ -294,7 +326,7 @@ function selectEntries(
       problems.push({
         location: { file: 'command line' },
         path: '--engines',
-        message: `unknown engine "${id}"`,
+        message: `unknown engine "${excerpt(id)}"`,
         expected: `one of ${engineIds().join(', ')}`,
         hint: didYouMean(id, engineIds()) ?? 'run `virtbench list engines`',
       });
@@ -303,16 +335,26 @@ function selectEntries(
   return selected;
 }
 
+/** What resolving an engine entry needs: where the scenario is, where its problems go, and what it may load. */
+interface EngineSources {
+  readonly baseDir: string;
+  readonly problem: ProblemSink;
+  readonly problems: InputProblem[];
+  /** The position of a path in the scenario, for problems found in a file it names. */
+  readonly where: (path: PathSegment[]) => SourceLocation;
+  readonly allowOutsideModules: boolean;
+  readonly loadModules: boolean;
+}
+
 async function resolveEngine(
   entry: EngineEntry,
   path: PathSegment[],
-  baseDir: string,
-  problem: ProblemSink,
-  problems: InputProblem[],
-): Promise<Engine | undefined> {
+  sources: EngineSources,
+): Promise<{ engine: Engine; module?: string } | undefined> {
+  const { problem } = sources;
   if (typeof entry !== 'string') {
-    const sources = [entry.id, entry.module, entry.profile].filter((s) => s !== undefined);
-    if (sources.length !== 1) {
+    const given = [entry.id, entry.module, entry.profile].filter((s) => s !== undefined);
+    if (given.length !== 1) {
       problem(
         path,
         'an engine entry needs exactly one of id, module or profile',
@@ -321,8 +363,11 @@ async function resolveEngine(
       );
       return undefined;
     }
-    if (entry.module) return loadEngineModule(entry.module, [...path, 'module'], baseDir, problem);
-    if (entry.profile) return loadEngineProfile(entry.profile, [...path, 'profile'], baseDir, problem, problems);
+    if (entry.module) return loadEngineModule(entry.module, [...path, 'module'], sources);
+    if (entry.profile) {
+      const engine = await loadEngineProfile(entry.profile, [...path, 'profile'], sources);
+      return engine && { engine };
+    }
   }
   const id = entryId(entry)!;
   const driver = typeof entry === 'string' ? 'model' : entry.driver;
@@ -331,7 +376,7 @@ async function resolveEngine(
     const other = driver === 'model' ? 'real' : 'model';
     problem(
       typeof entry === 'string' ? path : [...path, 'id'],
-      `unknown ${driver} engine "${id}"`,
+      `unknown ${driver} engine "${excerpt(id)}"`,
       `one of ${known.join(', ') || '(none registered)'}`,
       hasEngine(id, other)
         ? `"${id}" is a ${other} engine: write { id: ${id}, driver: ${other} }`
@@ -339,28 +384,29 @@ async function resolveEngine(
     );
     return undefined;
   }
-  return loadEngine(id, driver);
-}
-
-function resolveFrom(baseDir: string, specifier: string): string {
-  if (specifier.startsWith('.') || isAbsolute(specifier)) return pathToFileURL(resolve(baseDir, specifier)).href;
-  return specifier;
+  return { engine: await loadEngine(id, driver) };
 }
 
 async function loadEngineModule(
   specifier: string,
   path: PathSegment[],
-  baseDir: string,
-  problem: ProblemSink,
-): Promise<Engine | undefined> {
+  sources: EngineSources,
+): Promise<{ engine: Engine; module: string } | undefined> {
+  const { problem } = sources;
+  const checked = await checkModule(specifier, sources.baseDir, sources.allowOutsideModules);
+  if ('refusal' in checked) {
+    problem(path, checked.refusal.message, checked.refusal.expected, checked.refusal.hint);
+    return undefined;
+  }
+  if (!sources.loadModules) return undefined;
   let loaded: Record<string, unknown>;
   try {
-    loaded = (await import(resolveFrom(baseDir, specifier))) as Record<string, unknown>;
+    loaded = (await import(checked.target)) as Record<string, unknown>;
   } catch (error) {
     const cause = error instanceof Error ? error.message.split('\n')[0] : String(error);
     problem(
       path,
-      `engine module "${specifier}" failed to load: ${cause}`,
+      `engine module "${excerpt(specifier)}" failed to load: ${excerpt(cause ?? '', 200)}`,
       'a path (relative to the scenario) or package name of an ES module',
       'check the path and that the module runs under `node`',
     );
@@ -371,27 +417,36 @@ async function loadEngineModule(
   if (shape.length > 0) {
     problem(
       path,
-      `engine module "${specifier}" does not export an Engine: ${shape.join('; ')}`,
+      `engine module "${excerpt(specifier)}" does not export an Engine: ${shape.join('; ')}`,
       'a default or `engine` export implementing Engine',
       'see docs/adding-an-engine.md',
     );
     return undefined;
   }
-  return candidate as Engine;
+  return { engine: candidate as Engine, module: checked.target };
 }
 
 async function loadEngineProfile(
   specifier: string,
   path: PathSegment[],
-  baseDir: string,
-  problem: ProblemSink,
-  problems: InputProblem[],
+  sources: EngineSources,
 ): Promise<Engine | undefined> {
-  const file = relative(process.cwd(), resolve(baseDir, specifier));
+  const { problem } = sources;
+  const checked = await checkProfile(specifier, sources.baseDir, sources.allowOutsideModules);
+  if ('refusal' in checked) {
+    problem(path, checked.refusal.message, checked.refusal.expected, checked.refusal.hint);
+    return undefined;
+  }
+  const file = relative(process.cwd(), checked.target);
+  // Problems in the profile name the profile and, so a reader finds the entry, the scenario line that names it.
+  const referencedFrom = sources.where(path);
+  const problems = {
+    push: (...found: InputProblem[]) => sources.problems.push(...found.map((p) => ({ ...p, referencedFrom }))),
+  };
   let profileSource: ParsedSource;
   let profile: z.infer<typeof engineProfileSchema>;
   try {
-    profileSource = await parseSourceFile(file);
+    profileSource = await parseSourceFile(file, 'engine profile', 'check the path, relative to the scenario file');
     profile = validate(engineProfileSchema, profileSource);
   } catch (error) {
     if (error instanceof InputError) {
@@ -407,7 +462,7 @@ async function loadEngineProfile(
       problems.push({
         location: { file, line: position?.line, column: position?.column },
         path: 'base',
-        message: `unknown base engine "${profile.base}"`,
+        message: `unknown base engine "${excerpt(profile.base)}"`,
         expected: `one of ${engineIds().join(', ')}`,
         hint: didYouMean(profile.base, engineIds()) ?? 'run `virtbench list engines`',
       });
@@ -453,7 +508,7 @@ function checkSweep(sweep: ScenarioDocument['sweep'], sections: SweepableSection
     if (!isSweepableRoot(root)) {
       problem(
         ['sweep'],
-        `sweep parameter "${key}" does not start with a sweepable section`,
+        `sweep parameter "${excerpt(key)}" does not start with a sweepable section`,
         `a path under ${SWEEPABLE_ROOTS.join(', ')}`,
         didYouMean(root, SWEEPABLE_ROOTS) ?? 'for example hardware.memory.gib or options.vcpus',
         key,
@@ -466,7 +521,7 @@ function checkSweep(sweep: ScenarioDocument['sweep'], sections: SweepableSection
     if (root === 'storm' && sections.storm === undefined) {
       problem(
         ['sweep'],
-        `sweep parameter "${key}" varies a boot storm, but the scenario has no storm: block`,
+        `sweep parameter "${excerpt(key)}" varies a boot storm, but the scenario has no storm: block`,
         'a storm: block such as { instances: 100 }',
         'add storm: { instances: 100 } at the top level',
         key,
@@ -476,7 +531,7 @@ function checkSweep(sweep: ScenarioDocument['sweep'], sections: SweepableSection
     if (node === undefined || (typeof node === 'object' && node !== null)) {
       problem(
         ['sweep'],
-        `sweep parameter "${key}" names no single field`,
+        `sweep parameter "${excerpt(key)}" names no single field`,
         'a path to a number, string or boolean field',
         'for example hardware.memory.gib or options.vcpus',
         key,
@@ -488,7 +543,7 @@ function checkSweep(sweep: ScenarioDocument['sweep'], sections: SweepableSection
       if (typeof value !== typeof node) {
         problem(
           ['sweep', key, i],
-          `sweep value ${JSON.stringify(value)} has the wrong type`,
+          `sweep value ${excerpt(JSON.stringify(value))} has the wrong type`,
           `a ${typeof node} like the field it replaces`,
         );
         return;
@@ -500,7 +555,7 @@ function checkSweep(sweep: ScenarioDocument['sweep'], sections: SweepableSection
         const issue = checked.error.issues[0]!;
         problem(
           ['sweep', key, i],
-          `sweep value ${JSON.stringify(value)} is invalid for ${key}: ${issue.message}`,
+          `sweep value ${excerpt(JSON.stringify(value))} is invalid for ${excerpt(key)}: ${issue.message}`,
           undefined,
           'the same rules apply as for the field itself',
         );
@@ -531,7 +586,7 @@ function checkClaims(document: ScenarioDocument, problem: ProblemSink): void {
         if (metric !== undefined && !isKnownMetric(metric)) {
           problem(
             at === 'metric' ? [...path, 'metric'] : [...path, 'than', 'metric'],
-            `unknown metric "${metric}"`,
+            `unknown metric "${excerpt(metric)}"`,
             'a metric id such as boot_time, image_size, density, overhead_total',
             'run `virtbench list metrics`',
           );

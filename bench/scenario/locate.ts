@@ -1,4 +1,5 @@
 import { type Document, isMap, isScalar, isSeq, type LineCounter, type Node } from 'yaml';
+import { excerpt } from '../../engines/shared/errors.js';
 
 export type PathSegment = string | number;
 
@@ -12,7 +13,7 @@ export function formatPath(path: readonly PathSegment[]): string {
   let out = '';
   for (const segment of path) {
     if (typeof segment === 'number') out += `[${segment}]`;
-    else out += out ? `.${segment}` : segment;
+    else out += out ? `.${excerpt(segment)}` : excerpt(segment);
   }
   return out;
 }

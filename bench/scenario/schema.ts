@@ -11,6 +11,15 @@ const positive = z.number().positive();
 const nonNegative = z.number().nonnegative();
 const count = z.number().int().nonnegative();
 
+/** The most samples per metric a run may take: repetitions, and real drivers' boot iterations. */
+export const MOST_REPETITIONS = 100_000;
+
+/** The most engine entries a scenario may list: each is a column of every table and chart. */
+export const MOST_ENGINES = 256;
+
+/** The most characters of a scenario name, which names its output files (with suffixes such as .shard-12-of-16.json). */
+export const MOST_NAME_CHARACTERS = 100;
+
 export const hardwareSchema = z.strictObject({
   id: z.string().min(1),
   description: z.string().default('inline hardware profile'),
@@ -69,12 +78,14 @@ export const realOptionsSchema = z.strictObject({
     .number()
     .int()
     .positive()
+    .max(MOST_REPETITIONS)
     .optional()
     .describe('boot samples kept (default: the scenario repetitions)'),
   workloadRepetitions: z
     .number()
     .int()
     .positive()
+    .max(MOST_REPETITIONS)
     .optional()
     .describe('runs of each in-instance workload, natively and in the instance (default 3)'),
   densityInstances: z
@@ -265,12 +276,16 @@ const sweepValue = z.union([z.number(), z.string(), z.boolean()]);
 export const scenarioSchema = z.strictObject({
   name: z
     .string()
-    .regex(/^[A-Za-z0-9._-]+$/)
+    .max(MOST_NAME_CHARACTERS)
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+      'a file name: letters, digits, dots, dashes and underscores, starting with a letter or digit',
+    )
     .optional(),
   description: z.string().default(''),
   hardware: z.union([z.string().min(1), hardwareSchema]),
   seed: z.number().int().nonnegative().default(1),
-  repetitions: z.number().int().min(1).max(100000).default(30),
+  repetitions: z.number().int().min(1).max(MOST_REPETITIONS).default(30),
   app: appSchema.default(appSchema.parse({})),
   workload: z
     .union([z.string().min(1).describe('a built-in workload id: `virtbench list workloads`'), workloadSchema])
@@ -278,7 +293,7 @@ export const scenarioSchema = z.strictObject({
   defaults: optionsSchema.default({}),
   density: densitySchema.default(densitySchema.parse({})),
   storm: stormSchema.optional(),
-  engines: z.array(engineEntrySchema).min(1),
+  engines: z.array(engineEntrySchema).min(1).max(MOST_ENGINES),
   metrics: z
     .array(z.enum(METRIC_FAMILIES))
     .min(1)

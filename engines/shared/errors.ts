@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 
 /** Exit codes every command shares. */
 export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const;
@@ -17,6 +17,8 @@ export interface InputProblem {
   readonly message: string;
   readonly expected?: string;
   readonly hint?: string;
+  /** For a problem in a file that another names (an engine profile), where that file is named. */
+  readonly referencedFrom?: SourceLocation;
 }
 
 /**
@@ -44,7 +46,17 @@ export function formatProblem(problem: InputProblem): string {
   let text = `${where}:${field} ${problem.message}`;
   if (problem.expected) text += `\n  expected: ${problem.expected}`;
   if (problem.hint) text += `\n  hint: ${problem.hint}`;
+  if (problem.referencedFrom) text += `\n  named at: ${formatLocation(problem.referencedFrom)}`;
   return text;
+}
+
+/**
+ * At most `limit` characters of text the user gave, with control characters escaped: a message
+ * quotes enough of a value to recognise it, never a whole file that a path pointed at.
+ */
+export function excerpt(text: string, limit = 60): string {
+  const short = text.length > limit ? `${text.slice(0, limit)}…` : text;
+  return short.replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** A problem that is not tied to a file position, such as a bad command-line flag. */
@@ -52,10 +64,36 @@ export function usageError(message: string, hint?: string): InputError {
   return new InputError({ location: { file: 'command line' }, path: '', message, hint });
 }
 
-/** Reads a file the user named; a missing or unreadable one is bad input (exit 2), with a hint. */
-export async function readInputFile(file: string, what: string, missingHint: string): Promise<string> {
+/** The largest input file read unless a caller allows more: far above any scenario or profile. */
+export const MOST_INPUT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads a file the user named; a missing, unreadable or too large one is bad input (exit 2), with
+ * a hint. It reads in chunks up to the limit, so a device such as /dev/zero is refused, not
+ * read until memory runs out.
+ */
+export async function readInputFile(
+  file: string,
+  what: string,
+  missingHint: string,
+  mostBytes = MOST_INPUT_BYTES,
+): Promise<string> {
+  const chunks: Buffer[] = [];
+  let total = 0;
   try {
-    return await readFile(file, 'utf8');
+    const handle = await open(file, 'r');
+    try {
+      for (;;) {
+        const chunk = Buffer.allocUnsafe(Math.min(1024 * 1024, mostBytes + 1));
+        const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+        if (bytesRead === 0) break;
+        total += bytesRead;
+        if (total > mostBytes) break;
+        chunks.push(chunk.subarray(0, bytesRead));
+      }
+    } finally {
+      await handle.close();
+    }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new InputError(
@@ -68,4 +106,14 @@ export async function readInputFile(file: string, what: string, missingHint: str
       { cause: error },
     );
   }
+  if (total > mostBytes) {
+    throw new InputError({
+      location: { file },
+      path: '',
+      message: `${what} is larger than ${(mostBytes / 1024 / 1024).toLocaleString('en-US')} MiB`,
+      expected: `a ${what} of at most ${(mostBytes / 1024 / 1024).toLocaleString('en-US')} MiB`,
+      hint: 'check that the path names the intended file',
+    });
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -4,7 +4,7 @@ import { evaluateGate } from '../../gate/evaluate.js';
 import { renderGateTable } from '../../gate/table.js';
 import { renderHtml } from '../../report/html.js';
 import { renderMarkdown } from '../../report/markdown.js';
-import { type CliContext, useColor, write } from '../context.js';
+import { addTrustOption, type CliContext, useColor, write } from '../context.js';
 import {
   addCheckOptions,
   type CheckFlags,
@@ -35,13 +35,13 @@ export function register(program: Command, context: CliContext): void {
     .argument('<a>', 'the earlier result (JSON)')
     .argument('<b>', 'the later result (JSON)')
     .option('--confidence <level>', 'confidence of the bootstrap interval (default 0.95)', parseConfidence);
-  addCheckOptions(command).action(async (a: string, b: string, flags: CompareFlags) => {
+  addCheckOptions(addTrustOption(command)).action(async (a: string, b: string, flags: CompareFlags) => {
     const before = await readResult(a, context);
     const after = await readResult(b, context);
     refuseShard(before.raw, a);
     refuseShard(after.raw, b);
     checkEnvironments(before.result, after.result, { baseline: a }, context, b, false);
-    const gates: GatesSource | undefined = flags.gates ? await gatesFromFile(flags.gates, context) : undefined;
+    const gates: GatesSource | undefined = flags.gates ? await gatesFromFile(flags.gates, context, flags) : undefined;
     const plan = await buildPlan(gates, gateFlags(flags));
     const report = evaluateGate(before.result, after.result, plan, {
       baselineLabel: a,

@@ -17,7 +17,15 @@ import { renderMarkdown } from '../../report/markdown.js';
 import type { RunResult } from '../../report/results.js';
 import { type LoadedResult, readResultFile } from '../../report/results-file.js';
 import { loadScenario } from '../../scenario/load.js';
-import { type CliContext, parseCount, parseList, resolveScenarioPath, useColor, write } from '../context.js';
+import {
+  type CliContext,
+  parseCount,
+  parseList,
+  resolveScenarioPath,
+  type TrustFlags,
+  useColor,
+  write,
+} from '../context.js';
 import {
   addScenarioRunOptions,
   loadScenarioWithFlags,
@@ -26,7 +34,7 @@ import {
 } from '../scenario-run.js';
 
 /** Flags that choose and tune checks, shared by `gate` and `compare`. */
-export interface CheckFlags {
+export interface CheckFlags extends TrustFlags {
   gates?: string;
   metrics?: string[];
   band?: string[];
@@ -137,9 +145,12 @@ export async function readResult(path: string, context: CliContext): Promise<Loa
   return { ...loaded, file: path };
 }
 
-/** The `gates:` block of a scenario file given with --gates. */
-export async function gatesFromFile(file: string, context: CliContext): Promise<GatesSource> {
-  const scenario = await loadScenario(inputPath(file, context));
+/** The `gates:` block of a scenario file given with --gates; its module engines are checked, not run. */
+export async function gatesFromFile(file: string, context: CliContext, flags: TrustFlags): Promise<GatesSource> {
+  const scenario = await loadScenario(inputPath(file, context), {
+    allowOutsideModules: flags.allowOutsideModules,
+    loadModules: false,
+  });
   if (!scenario.document.gates) throw usageError(`${file} has no gates: block`, 'see docs/gates.md for its format');
   return { file, gates: scenario.document.gates };
 }
@@ -256,7 +267,7 @@ export function register(program: Command, context: CliContext, setExit: (code: 
         currentLabel = `${file} (run now, seed ${scenario.seed})`;
         if (scenario.document.gates) gates = { file, gates: scenario.document.gates };
       }
-      if (flags.gates) gates = await gatesFromFile(flags.gates, context);
+      if (flags.gates) gates = await gatesFromFile(flags.gates, context, flags);
       refuseShard(baseline.raw, flags.baseline);
       refuseShard(current, currentLabel);
       checkEnvironments(baseline.result, current, flags, context, currentLabel);

@@ -147,7 +147,7 @@ export function fitHostProfile(run: MeasuredRun, resultFile: string): HostProfil
     profiles[stem].params.push({ profile: stem, group, name, value: round(Math.max(0, value)), source });
   };
   /** Adds a parameter fitted from an estimate when the estimate resolves it; otherwise says why it keeps its default. */
-  const fit = (
+  const fitParameter = (
     stem: string,
     title: string,
     base: string,
@@ -178,7 +178,7 @@ export function fitHostProfile(run: MeasuredRun, resultFile: string): HostProfil
   const layers = 2;
 
   if (processBoot !== undefined)
-    fit('native', 'Native process', 'native', 'boot', 'execMs', processBoot, cite('process', 'boot_time'));
+    fitParameter('native', 'Native process', 'native', 'boot', 'execMs', processBoot, cite('process', 'boot_time'));
   else notes.push('execMs not fitted: no process boot_time in the result');
 
   const namespacesEstimate =
@@ -186,7 +186,7 @@ export function fitHostProfile(run: MeasuredRun, resultFile: string): HostProfil
   const namespacesSource = `${cite('namespaces', 'boot_time')} less ${cite('process', 'boot_time')}: namespace creation and chroot on top of the exec`;
   const namespacesFitted =
     namespacesEstimate !== undefined &&
-    fit(
+    fitParameter(
       'namespaces',
       'Linux namespaces (unshare)',
       'docker',
@@ -229,7 +229,7 @@ export function fitHostProfile(run: MeasuredRun, resultFile: string): HostProfil
         `as host-namespaces: ${cite('namespaces', 'boot_time')} less the process boot`,
       );
     if (runtimeEstimate !== undefined)
-      fit(stem, title, 'docker', 'boot', 'runtimeStartMs', runtimeEstimate, runtimeSource);
+      fitParameter(stem, title, 'docker', 'boot', 'runtimeStartMs', runtimeEstimate, runtimeSource);
   }
   if (runtimeEstimate === undefined) notes.push('runtimeStartMs not fitted: needs both namespaces and runc boot_time');
   if (runc !== undefined)
@@ -243,7 +243,7 @@ export function fitHostProfile(run: MeasuredRun, resultFile: string): HostProfil
       'no daemon: the runtime is invoked directly',
     );
   if (dockerBoot !== undefined && runc !== undefined) {
-    fit(
+    fitParameter(
       'docker',
       'Docker (containerd + runc)',
       'docker',
@@ -262,7 +262,7 @@ export function fitHostProfile(run: MeasuredRun, resultFile: string): HostProfil
   const vmm = measured('qemu', 'boot_time.vmm');
   if (vmm !== undefined) {
     const rest = vm.spec.boot.vmmStartMs.value + vm.spec.boot.bootloaderMs.value;
-    fit(
+    fitParameter(
       vm.stem,
       vm.title,
       vm.stem,
@@ -285,7 +285,7 @@ export function fitHostProfile(run: MeasuredRun, resultFile: string): HostProfil
   for (const [driver, stem, title] of memoryStems) {
     const pss = measured(driver, 'density.memory_per_instance');
     if (pss === undefined) continue;
-    fit(
+    fitParameter(
       stem,
       title,
       stem === 'native' ? 'native' : 'docker',
@@ -311,7 +311,7 @@ export function fitHostProfile(run: MeasuredRun, resultFile: string): HostProfil
     ] as const) {
       const overhead = measured(driver, metric);
       if (overhead === undefined) continue;
-      fit(
+      fitParameter(
         stem,
         title,
         base,
