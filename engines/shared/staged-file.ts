@@ -36,6 +36,11 @@ export class StagedFile {
         stream.once('open', () => resolve());
         stream.once('error', reject);
       });
+      // A stop that arrived while the file was being created found nothing to remove yet.
+      if (stopRequested()) {
+        stream.destroy();
+        throw new InterruptedError();
+      }
       return new StagedFile(path, temp, stream);
     } catch (error) {
       untrackTemp(temp);
@@ -194,15 +199,22 @@ export function unwrittenOnStop(): readonly string[] {
 
 let watching = false;
 
-/** On a stop, remove every temporary file at once: teardown may not get another chance. */
+/**
+ * On a stop, remove every temporary file at once: teardown may not get another chance. A file
+ * the operating system was still creating may appear after that, so they are removed once more
+ * as the process exits.
+ */
 function watchStop(): void {
   if (watching) return;
   watching = true;
   onStop(() => {
-    for (const [temp, path] of staged) {
+    const doomed = [...staged];
+    for (const [temp, path] of doomed) {
       rmSync(temp, { force: true });
       unwritten.push(path);
     }
-    staged.clear();
+    process.once('exit', () => {
+      for (const [temp] of [...doomed, ...staged]) rmSync(temp, { force: true });
+    });
   });
 }
