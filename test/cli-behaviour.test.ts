@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderModelVsReal } from '../bench/report/model-vs-real.js';
 import type { RunResult } from '../bench/report/results.js';
 import { makeBaseline, meanOf, writeVariant } from './gate-helpers.js';
 import { runCli, withTempDir } from './helpers.js';
@@ -179,4 +180,81 @@ describe('Ctrl-C stops a long comparison promptly', () => {
       expect(stderr.trim()).toMatch(/^virtbench: SIGINT stopped `virtbench compare \S+`: no file half-written;/);
     });
   }, 120_000);
+});
+
+/** The built CLI with its exit code and both outputs, run through bash so a pipe can close early. */
+async function shell(script: string, cwd = process.cwd()): Promise<{ code: number; stdout: string; stderr: string }> {
+  if (!existsSync('dist/bundle/main.js')) throw new Error('dist/ is missing: run `npm run build` (npm test does it)');
+  try {
+    const { stdout, stderr } = await exec('bash', ['-c', script], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1', VIRTBENCH: `${process.execPath} ${CLI}` },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('commands do what the README says', () => {
+  it('with no arguments prints the usage on stderr and exits 2', async () => {
+    const run = await runCli([]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('Usage: virtbench');
+  });
+
+  it('-v and --version print the version', async () => {
+    const { version } = JSON.parse(await readFile('package.json', 'utf8'));
+    for (const flag of ['-v', '--version', '-V']) {
+      const run = await runCli([flag]);
+      expect(run.code).toBe(0);
+      expect(run.stdout.trim()).toBe(version);
+    }
+  });
+
+  it('a reader that closes the pipe early (| head) changes nothing: no error, the exit code is the command’s own', async () => {
+    const listed = await shell('$VIRTBENCH list engines --params | head -1; exit ${PIPESTATUS[0]}');
+    expect(listed.stderr).toBe('');
+    expect(listed.code).toBe(0);
+    await withTempDir(async (out) => {
+      const run = await shell(`$VIRTBENCH run --out ${out} | head -1; exit \${PIPESTATUS[0]}`);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(existsSync(join(out, 'seed-comparison.json'))).toBe(true);
+    });
+  }, 60_000);
+
+  it('list scenarios lists scenarios only, by paths that run accepts from the folder it was asked in', async () => {
+    const here = await runCli(['list', 'scenarios']);
+    expect(here.stdout).toMatch(/^scenarios\/seed-comparison\.yaml\s/m);
+    expect(here.stdout).not.toContain('profiles/');
+    await withTempDir(async (elsewhere) => {
+      const listed = await shell('$VIRTBENCH list scenarios', elsewhere);
+      expect(listed.code).toBe(0);
+      expect(listed.stdout).not.toContain('profiles/');
+      const density = listed.stdout.split('\n').find((line) => line.includes('density-sweep.yaml'))!;
+      const path = density.split(/\s{2,}/)[0]!;
+      const validated = await shell(`$VIRTBENCH validate ${path}`, elsewhere);
+      expect(validated.stderr).toBe('');
+      expect(validated.code).toBe(0);
+    });
+  }, 60_000);
+});
+
+describe('the hint beside a real driver without its model', () => {
+  const result = (counterpart: string) =>
+    ({
+      hardware: { id: 'host' },
+      engines: [{ id: 'runc', title: 'real', kind: 'container', driver: 'real', modeledCounterpart: counterpart }],
+      rows: [{ engine: 'runc', driver: 'real', metric: 'boot_time', params: {}, p50: 5, unit: 'ms' }],
+    }) as unknown as RunResult;
+
+  it('names a built-in counterpart by id, and says a profile counterpart needs its file', () => {
+    expect(renderModelVsReal(result('docker'), { color: false })).toContain(`add "- docker" to the scenario's engines`);
+    const profile = renderModelVsReal(result('runc'), { color: false });
+    expect(profile).toContain('"runc" is an engine profile, not a built-in engine: add "- profile:');
+    expect(profile).not.toContain('add it to the scenario');
+  });
 });

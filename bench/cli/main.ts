@@ -4,6 +4,7 @@ import { virtbenchVersion } from '../../engines/shared/environment.js';
 import {
   asOutputError,
   EXIT,
+  errnoCode,
   formatProblem,
   InputError,
   isWriteFailure,
@@ -39,6 +40,21 @@ export const COMMANDS: Readonly<Record<string, Registrar>> = {
   doctor: registerDoctor,
 };
 
+const guarded = new WeakSet<object>();
+
+/**
+ * A reader that stops early (`virtbench list engines | head`) closes the pipe. The rest of the
+ * output is dropped, quietly, and the command finishes with its own exit code: a closed pipe
+ * is neither a failed check nor an internal error.
+ */
+function dropOutputWhenReaderLeaves(stream: NodeJS.WritableStream): void {
+  if (guarded.has(stream)) return;
+  guarded.add(stream);
+  stream.on('error', (error: unknown) => {
+    if (errnoCode(error) !== 'EPIPE') throw error;
+  });
+}
+
 /** The one line a stop prints: what was stopped, what was not written, what was torn down. */
 function describeStop(argv: readonly string[], signal: StopSignal, failures: readonly string[]): string {
   const command = ['virtbench', ...argv.slice(0, 2)].join(' ');
@@ -63,9 +79,11 @@ export async function main(argv: readonly string[], context: CliContext = defaul
   const setExit = (code: number): void => {
     exitCode = Math.max(exitCode, code);
   };
+  dropOutputWhenReaderLeaves(context.stdout);
+  dropOutputWhenReaderLeaves(context.stderr);
   const program = new Command('virtbench')
     .description('Benchmark virtual machines and containers side by side, modeled and measured.')
-    .version(virtbenchVersion())
+    .version(virtbenchVersion(), '-v, --version', 'print the version')
     .exitOverride()
     .showHelpAfterError('(run virtbench --help for usage)')
     .configureOutput({
@@ -74,8 +92,15 @@ export async function main(argv: readonly string[], context: CliContext = defaul
     });
   for (const registerCommand of Object.values(COMMANDS)) registerCommand(program, context, setExit);
 
+  // No command at all is a usage error: the usage goes to stderr, and the exit code says so.
+  if (argv.length === 0) {
+    program.outputHelp({ error: true });
+    return EXIT.badInput;
+  }
+  // -V, the version flag of earlier releases, keeps working beside -v.
+  const args = argv.length === 1 && argv[0] === '-V' ? ['--version'] : [...argv];
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(args, { from: 'user' });
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
