@@ -197,6 +197,9 @@ async function shell(script: string, cwd = process.cwd()): Promise<{ code: numbe
   }
 }
 
+/** Exits with the status of the first command of the pipeline, not head's. */
+const PIPE_STATUS = 'exit "$' + '{PIPESTATUS[0]}"';
+
 describe('commands do what the README says', () => {
   it('with no arguments prints the usage on stderr and exits 2', async () => {
     const run = await runCli([]);
@@ -215,11 +218,11 @@ describe('commands do what the README says', () => {
   });
 
   it('a reader that closes the pipe early (| head) changes nothing: no error, the exit code is the command’s own', async () => {
-    const listed = await shell('$VIRTBENCH list engines --params | head -1; exit ${PIPESTATUS[0]}');
+    const listed = await shell(`$VIRTBENCH list engines --params | head -1; ${PIPE_STATUS}`);
     expect(listed.stderr).toBe('');
     expect(listed.code).toBe(0);
     await withTempDir(async (out) => {
-      const run = await shell(`$VIRTBENCH run --out ${out} | head -1; exit \${PIPESTATUS[0]}`);
+      const run = await shell(`$VIRTBENCH run --out ${out} | head -1; ${PIPE_STATUS}`);
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
       expect(existsSync(join(out, 'seed-comparison.json'))).toBe(true);
