@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -158,6 +159,46 @@ describe('real drivers on this host', () => {
       expect(csv).not.toMatch(/,real,/);
     });
   }, 60_000);
+
+  it.skipIf(!drivers.get('runc')!.availability.available)(
+    `a full temporary folder stops the run with exit 3, naming where it could not write${skipReason('runc')}`,
+    async () => {
+      await withTempDir(async (dir) => {
+        const scenario = join(dir, 'full-disk.yaml');
+        await writeFile(
+          scenario,
+          ['hardware: dev-laptop', 'metrics: [boot_time]', 'engines:', '  - { id: runc, driver: real }'].join('\n'),
+        );
+        // A 64 KiB file-size limit: the runc bundle's busybox cannot be written, as on a full disk.
+        const child = spawn(
+          'bash',
+          [
+            '-c',
+            'ulimit -f 64; exec "$@"',
+            'bash',
+            process.execPath,
+            'bin/virtbench.js',
+            'run',
+            scenario,
+            '--out',
+            join(dir, 'out'),
+          ],
+          {
+            stdio: ['ignore', 'pipe', 'pipe'],
+          },
+        );
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+        expect(code, stderr).toBe(3);
+        expect(stderr).toMatch(
+          /^virtbench: could not write \S+virtbench-real-\S+ \(preparing runc under TMPDIR\): file too large/m,
+        );
+        expect(existsSync(join(dir, 'out', 'full-disk.csv'))).toBe(false);
+      });
+    },
+    60_000,
+  );
 
   const interruptible = DRIVERS.find((id) => id === 'runc' && drivers.get(id)!.availability.available) ?? 'process';
   for (const [signal, code] of [

@@ -47,6 +47,11 @@ export function isWriteFailure(error: unknown): boolean {
   return code !== undefined && code in WRITE_FAILURES;
 }
 
+/** Whether `error` says the storage itself is full or read-only, rather than that something is missing. */
+export function isStorageFull(error: unknown): boolean {
+  return ['ENOSPC', 'EDQUOT', 'EFBIG', 'EROFS'].includes(errnoCode(error) ?? '');
+}
+
 /** `error`, from writing `file`, as an OutputError when it is a refused write; otherwise unchanged. */
 export function asOutputError(file: string, error: unknown): unknown {
   if (error instanceof OutputError || !isWriteFailure(error)) return error;
