@@ -66,7 +66,7 @@ describe('virtbench run (end to end)', () => {
         '--quiet',
       ]);
       expect(run.code).toBe(0);
-      const json = JSON.parse(await readFile(join(dir, 'seed-comparison.json'), 'utf8'));
+      const json = JSON.parse(await readFile(join(dir, 'seed-comparison.engines-docker-kvm.json'), 'utf8'));
       expect(json.seed).toBe(9);
       expect(json.engines.map((e: { id: string }) => e.id)).toEqual(['docker', 'kvm']);
       expect(json.rows.find((r: { metric: string }) => r.metric === 'boot_time').n).toBe(7);

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findHardware } from '../engines/hardware/index.js';
@@ -159,45 +160,92 @@ describe('real drivers on this host', () => {
     });
   }, 60_000);
 
-  const interruptible = DRIVERS.find((id) => id === 'runc' && drivers.get(id)!.availability.available) ?? 'process';
-  it.skipIf(!drivers.get(interruptible)!.availability.available)(
-    `Ctrl-C in the middle of a real run (${interruptible}) exits 130 and leaves nothing behind${skipReason(interruptible)}`,
+  it.skipIf(!drivers.get('runc')!.availability.available)(
+    `a full temporary folder stops the run with exit 3, naming where it could not write${skipReason('runc')}`,
     async () => {
       await withTempDir(async (dir) => {
-        const scenario = join(dir, 'interrupted.yaml');
+        const scenario = join(dir, 'full-disk.yaml');
         await writeFile(
           scenario,
-          [
-            'hardware: dev-laptop',
-            'metrics: [boot_time]',
-            'engines:',
-            `  - { id: ${interruptible}, driver: real, real: { bootIterations: 100000, bootWarmup: 0 } }`,
-          ].join('\n'),
+          ['hardware: dev-laptop', 'metrics: [boot_time]', 'engines:', '  - { id: runc, driver: real }'].join('\n'),
         );
-        const child = spawn(process.execPath, ['bin/virtbench.js', 'run', scenario, '--out', dir], {
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
+        // A 64 KiB file-size limit: the runc bundle's busybox cannot be written, as on a full disk.
+        const child = spawn(
+          'bash',
+          [
+            '-c',
+            'ulimit -f 64; exec "$@"',
+            'bash',
+            process.execPath,
+            'bin/virtbench.js',
+            'run',
+            scenario,
+            '--out',
+            join(dir, 'out'),
+          ],
+          {
+            stdio: ['ignore', 'pipe', 'pipe'],
+          },
+        );
         let stderr = '';
         child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-        const prefix = `${child.pid}-`;
-        // Wait until the run is booting instances (its processes are on the host), then interrupt it.
-        const booting = async (): Promise<boolean> =>
-          (await findLeftovers(prefix)).some((l) => l.startsWith('process'));
-        const deadline = Date.now() + 60_000;
-        while (!(await booting()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-        expect(await booting()).toBe(true);
-        child.kill('SIGINT');
-        expect(await exited, stderr).toBe(130);
-        expect(stderr).toContain('SIGINT');
-        let left = await findLeftovers(prefix);
-        for (let i = 0; i < 20 && left.length > 0; i++) {
-          await new Promise((r) => setTimeout(r, 100)); // killed processes may take a moment to be reaped
-          left = await findLeftovers(prefix);
-        }
-        expect(left).toEqual([]);
+        const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+        expect(code, stderr).toBe(3);
+        expect(stderr).toMatch(
+          /^virtbench: could not write \S+virtbench-real-\S+ \(preparing runc under TMPDIR\): file too large/m,
+        );
+        expect(existsSync(join(dir, 'out', 'full-disk.csv'))).toBe(false);
       });
     },
-    120_000,
+    60_000,
   );
+
+  const interruptible = DRIVERS.find((id) => id === 'runc' && drivers.get(id)!.availability.available) ?? 'process';
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)
+    it.skipIf(!drivers.get(interruptible)!.availability.available)(
+      `${signal} in the middle of a real run (${interruptible}) exits ${code} and leaves nothing behind${skipReason(interruptible)}`,
+      async () => {
+        await withTempDir(async (dir) => {
+          const scenario = join(dir, 'interrupted.yaml');
+          await writeFile(
+            scenario,
+            [
+              'hardware: dev-laptop',
+              'metrics: [boot_time]',
+              'engines:',
+              `  - { id: ${interruptible}, driver: real, real: { bootIterations: 100000, bootWarmup: 0 } }`,
+            ].join('\n'),
+          );
+          const child = spawn(process.execPath, ['bin/virtbench.js', 'run', scenario, '--out', dir], {
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          let stderr = '';
+          child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+          const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+          const prefix = `${child.pid}-`;
+          // Wait until the run is booting instances (its processes are on the host), then interrupt it.
+          const booting = async (): Promise<boolean> =>
+            (await findLeftovers(prefix)).some((l) => l.startsWith('process'));
+          const deadline = Date.now() + 60_000;
+          while (!(await booting()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+          expect(await booting()).toBe(true);
+          child.kill(signal);
+          expect(await exited, stderr).toBe(code);
+          expect(stderr).toContain(signal);
+          expect(stderr).not.toContain('internal error');
+          // A stopped run writes no report, and its temporary report files are gone.
+          expect(await readdir(dir)).toEqual(['interrupted.yaml']);
+          let left = await findLeftovers(prefix);
+          for (let i = 0; i < 20 && left.length > 0; i++) {
+            await new Promise((r) => setTimeout(r, 100)); // killed processes may take a moment to be reaped
+            left = await findLeftovers(prefix);
+          }
+          expect(left).toEqual([]);
+        });
+      },
+      120_000,
+    );
 });

@@ -1,7 +1,17 @@
 import { Command, CommanderError } from 'commander';
 import { installSignalCleanup } from '../../engines/real/host/cleanup.js';
 import { virtbenchVersion } from '../../engines/shared/environment.js';
-import { EXIT, formatProblem, InputError } from '../../engines/shared/errors.js';
+import {
+  asOutputError,
+  EXIT,
+  errnoCode,
+  formatProblem,
+  InputError,
+  isWriteFailure,
+  OutputError,
+} from '../../engines/shared/errors.js';
+import { unwrittenOnStop } from '../../engines/shared/staged-file.js';
+import { InterruptedError, STOP_EXIT_CODES, type StopSignal, stopRequested } from '../../engines/shared/stop.js';
 import { register as registerBaseline } from './commands/baseline.js';
 import { register as registerCalibrate } from './commands/calibrate.js';
 import { register as registerCompare } from './commands/compare.js';
@@ -30,22 +40,50 @@ export const COMMANDS: Readonly<Record<string, Registrar>> = {
   doctor: registerDoctor,
 };
 
-/** Runs the CLI and returns its exit code: 0 success, 1 a claim or gate failed, 2 bad input. */
+const guarded = new WeakSet<object>();
+
+/**
+ * A reader that stops early (`virtbench list engines | head`) closes the pipe. The rest of the
+ * output is dropped, quietly, and the command finishes with its own exit code: a closed pipe
+ * is neither a failed check nor an internal error.
+ */
+function dropOutputWhenReaderLeaves(stream: NodeJS.WritableStream): void {
+  if (guarded.has(stream)) return;
+  guarded.add(stream);
+  stream.on('error', (error: unknown) => {
+    if (errnoCode(error) !== 'EPIPE') throw error;
+  });
+}
+
+/** The one line a stop prints: what was stopped, what was not written, what was torn down. */
+function describeStop(argv: readonly string[], signal: StopSignal, failures: readonly string[]): string {
+  const command = ['virtbench', ...argv.slice(0, 2)].join(' ');
+  const unwritten = unwrittenOnStop();
+  const kept =
+    unwritten.length > 0
+      ? `unfinished ${unwritten.join(', ')} not written (earlier versions kept)`
+      : 'no file half-written';
+  const torn = failures.length > 0 ? `cleanup failed for ${failures.join('; ')}` : 'everything it started is torn down';
+  return `virtbench: ${signal} stopped \`${command}\`: ${kept}; ${torn}`;
+}
+
+/**
+ * Runs the CLI and returns its exit code: 0 success, 1 a claim or gate failed, 2 bad input,
+ * 3 an output could not be written; a stop by SIGINT or SIGTERM exits 130 or 143.
+ */
 export async function main(argv: readonly string[], context: CliContext = defaultContext()): Promise<number> {
-  // Ctrl-C or SIGTERM during a real run tears down every process, container and temp dir it started.
-  installSignalCleanup((signal, failures) =>
-    write(
-      context.stderr,
-      `virtbench: ${signal}: stopped${failures.length > 0 ? `; cleanup failed for ${failures.join('; ')}` : ', everything it started is torn down'}`,
-    ),
-  );
+  // Ctrl-C and SIGTERM alike tear down every process, container, temp dir and temporary report
+  // file a run started, then print one line and exit 130 or 143.
+  installSignalCleanup((signal, failures) => write(context.stderr, describeStop(argv, signal, failures)));
   let exitCode: number = EXIT.ok;
   const setExit = (code: number): void => {
     exitCode = Math.max(exitCode, code);
   };
+  dropOutputWhenReaderLeaves(context.stdout);
+  dropOutputWhenReaderLeaves(context.stderr);
   const program = new Command('virtbench')
     .description('Benchmark virtual machines and containers side by side, modeled and measured.')
-    .version(virtbenchVersion())
+    .version(virtbenchVersion(), '-v, --version', 'print the version')
     .exitOverride()
     .showHelpAfterError('(run virtbench --help for usage)')
     .configureOutput({
@@ -54,8 +92,15 @@ export async function main(argv: readonly string[], context: CliContext = defaul
     });
   for (const registerCommand of Object.values(COMMANDS)) registerCommand(program, context, setExit);
 
+  // No command at all is a usage error: the usage goes to stderr, and the exit code says so.
+  if (argv.length === 0) {
+    program.outputHelp({ error: true });
+    return EXIT.badInput;
+  }
+  // -V, the version flag of earlier releases, keeps working beside -v.
+  const args = argv.length === 1 && argv[0] === '-V' ? ['--version'] : [...argv];
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(args, { from: 'user' });
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
@@ -71,6 +116,14 @@ export async function main(argv: readonly string[], context: CliContext = defaul
     if (error instanceof InputError) {
       for (const problem of error.problems) write(context.stderr, `error: ${formatProblem(problem)}`);
       return EXIT.badInput;
+    }
+    // A stop is reported, once, by the signal handler, after teardown; it then exits.
+    const stop = stopRequested();
+    if (stop || error instanceof InterruptedError) return STOP_EXIT_CODES[stop ?? 'SIGINT'];
+    if (error instanceof OutputError || isWriteFailure(error)) {
+      const path = (error as NodeJS.ErrnoException).path ?? 'an output file';
+      write(context.stderr, `virtbench: ${(asOutputError(path, error) as Error).message}`);
+      return EXIT.writeFailed;
     }
     // An unexpected failure is a bug in virtbench, not in the input: say so briefly, no stack trace
     // unless asked for.

@@ -13,6 +13,8 @@ export interface ProgressOptions {
   readonly delayMs?: number;
   /** Clock in ms; tests pass their own. */
   readonly now?: () => number;
+  /** What is counted, as the bar names it: cells by default, checks for a gate. */
+  readonly unit?: string;
 }
 
 const SILENT: Progress = { update: () => {}, stop: () => {} };
@@ -41,7 +43,7 @@ export function createProgress(context: CliContext, options: ProgressOptions = {
         bar = new cliProgress.SingleBar(
           {
             stream: context.stderr,
-            format: 'virtbench {bar} {percentage}% | {value}/{total} cells | ETA {eta_formatted}',
+            format: `virtbench {bar} {percentage}% | {value}/{total} ${options.unit ?? 'cells'} | ETA {eta_formatted}`,
             clearOnComplete: true,
             hideCursor: true,
             etaBuffer: 50,

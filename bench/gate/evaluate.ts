@@ -1,4 +1,5 @@
 import { InputError, type InputProblem } from '../../engines/shared/errors.js';
+import { yieldForStop } from '../../engines/shared/stop.js';
 import type { ResultRow } from '../report/metrics.js';
 import type { RunResult } from '../report/results.js';
 import { didYouMean } from '../scenario/suggest.js';
@@ -8,10 +9,11 @@ import type { AbSettings, CheckSpec, GatePlan } from './config.js';
 import { adjustPValues, type Correction } from './correction.js';
 import { compareEnvironments, type EnvironmentComparison } from './environment.js';
 import {
-  bootstrapInterval,
+  bootstrapSteps,
   comparisonSeed,
   MIN_RESAMPLES,
-  permutationTest,
+  permutationSteps,
+  runToEnd,
   smallestAttainablePValue,
   statisticOf,
 } from './resampling.js';
@@ -173,7 +175,79 @@ export function evaluateGate(
   plan: GatePlan,
   options: EvaluateOptions = {},
 ): GateReport {
+  return runToEnd(evaluationSteps(baseline, current, plan, options));
+}
+
+/** How far an evaluation is: resampled checks done, of all that need resampling. */
+export interface EvaluationProgress {
+  readonly done: number;
+  readonly total: number;
+}
+
+/** How long an evaluation computes before it lets the event loop run (signals, progress). */
+const COMPUTE_SLICE_MS = 25;
+
+/**
+ * `evaluateGate` for a command: every few milliseconds it lets the event loop run, so Ctrl-C or
+ * SIGTERM stops it promptly (an InterruptedError), and reports its progress. A gate on large
+ * results can resample for minutes.
+ */
+export async function evaluateGateInterruptibly(
+  baseline: RunResult,
+  current: RunResult,
+  plan: GatePlan,
+  options: EvaluateOptions & { readonly onProgress?: (done: number, total: number) => void } = {},
+): Promise<GateReport> {
+  const steps = evaluationSteps(baseline, current, plan, options);
+  let sliceStart = performance.now();
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+    if (performance.now() - sliceStart < COMPUTE_SLICE_MS) continue;
+    options.onProgress?.(next.value.done, next.value.total);
+    await yieldForStop();
+    sliceStart = performance.now();
+  }
+}
+
+/** Passes on a resampling's pauses, as progress of the whole evaluation. */
+function* reporting<T>(steps: Generator<void, T>, progress: EvaluationProgress): Generator<EvaluationProgress, T> {
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+    yield progress;
+  }
+}
+
+/** Zero checks is a gate that cannot fail: bad input, never a pass. */
+function nothingToCheck(plan: GatePlan, baseline: RunResult, options: EvaluateOptions): InputError {
+  const file = options.baselineLabel ?? 'baseline';
+  if (plan.checks.length === 0)
+    return new InputError({
+      location: { file: 'command line' },
+      path: '--metrics',
+      message: 'no checks to run: the metric list is empty, so the gate would check nothing',
+      hint: 'name metrics (--metrics boot_time,density, or --metrics all), add --band, or drop --metrics to use the gates: block',
+    });
+  return new InputError({
+    location: { file },
+    path: 'rows',
+    message: `no checks to run: the checks match none of the baseline's ${baseline.rows.length} rows, so the gate would check nothing`,
+    hint:
+      baseline.rows.length === 0
+        ? 'the baseline has no rows: make it again with `virtbench baseline update`'
+        : 'check the metrics and engines of the checks against the baseline (`virtbench list metrics`)',
+  });
+}
+
+function* evaluationSteps(
+  baseline: RunResult,
+  current: RunResult,
+  plan: GatePlan,
+  options: EvaluateOptions,
+): Generator<EvaluationProgress, GateReport> {
   const planned = expand(plan, baseline, current);
+  if (planned.length === 0) throw nothingToCheck(plan, baseline, options);
   const confidence = options.confidence ?? 0.95;
   const warnings: string[] = [];
   const unchecked = current.engines.filter((e) => !baseline.engines.some((b) => b.id === e.id)).map((e) => e.id);
@@ -205,22 +279,30 @@ export function evaluateGate(
   const pValues = new Map<Planned, { pValue: number; interval?: [number, number] }>();
   const underpowered = new Map<string, string[]>();
   const underpoweredCount = new Map<string, number>();
-  for (const p of tested) {
+  for (const [done, p] of tested.entries()) {
+    const progress = { done, total: tested.length };
     const settings = (p.spec.test as { settings: AbSettings }).settings;
     const seed = comparisonSeed(plan.seed, rowKey(p.engine, p.metric, p.params) + settings.statistic);
-    const outcome = permutationTest(p.baseline!.samples, p.current!.samples, {
-      statistic: settings.statistic,
-      resamples,
-      seed,
-    });
+    const outcome = yield* reporting(
+      permutationSteps(p.baseline!.samples, p.current!.samples, {
+        statistic: settings.statistic,
+        resamples,
+        seed,
+      }),
+      progress,
+    );
     const interval = options.interval
-      ? bootstrapInterval(
-          p.baseline!.samples,
-          p.current!.samples,
-          { statistic: settings.statistic, resamples: MIN_RESAMPLES, seed: seed ^ 0x5bd1e995, confidence },
-          (a, b) => relativeChange(p.metric, a, b),
+      ? yield* reporting(
+          bootstrapSteps(
+            p.baseline!.samples,
+            p.current!.samples,
+            { statistic: settings.statistic, resamples: MIN_RESAMPLES, seed: seed ^ 0x5bd1e995, confidence },
+            (a, b) => relativeChange(p.metric, a, b),
+          ),
+          progress,
         )
       : undefined;
+    yield { done: done + 1, total: tested.length };
     pValues.set(p, { pValue: outcome.pValue, interval });
     const sizes = `${p.baseline!.samples.length} and ${p.current!.samples.length}`;
     if (smallestAttainablePValue(p.baseline!.samples.length, p.current!.samples.length) > settings.alpha / familySize) {

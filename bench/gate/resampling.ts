@@ -56,6 +56,33 @@ export function permutationTest(
   current: readonly number[],
   options: { statistic: Statistic; resamples: number; seed: number },
 ): PermutationOutcome {
+  return runToEnd(permutationSteps(baseline, current, options));
+}
+
+/**
+ * Samples a resampling loop touches between two pauses: about a few milliseconds of work, so a
+ * caller that steps through it can stay responsive (to Ctrl-C, to a progress display).
+ */
+const WORK_PER_STEP = 1 << 20;
+
+function resamplesPerStep(samples: number): number {
+  return Math.max(1, Math.floor(WORK_PER_STEP / Math.max(1, samples)));
+}
+
+/** Runs a stepped computation without pausing, and returns its result. */
+export function runToEnd<T>(steps: Generator<unknown, T>): T {
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+/** `permutationTest`, pausing (yielding) every few milliseconds of work. */
+export function* permutationSteps(
+  baseline: readonly number[],
+  current: readonly number[],
+  options: { statistic: Statistic; resamples: number; seed: number },
+): Generator<void, PermutationOutcome> {
   const na = baseline.length;
   const nb = current.length;
   const pooled = Float64Array.from([...baseline, ...current]);
@@ -68,11 +95,13 @@ export function permutationTest(
   // Every relabeling is at least as extreme as no difference at all: p = 1 without resampling.
   if (observed === 0) return { difference: 0, pValue: 1 };
   const random = createRandom(options.seed);
+  const perStep = resamplesPerStep(n);
   let extreme = 0;
   if (options.statistic === 'mean') {
     let total = 0;
     for (const v of pooled) total += v;
     for (let r = 0; r < options.resamples; r++) {
+      if (r % perStep === perStep - 1) yield;
       // A partial Fisher-Yates shuffle draws a uniformly random baseline group of size na.
       let sumA = 0;
       for (let i = 0; i < na; i++) {
@@ -88,6 +117,7 @@ export function permutationTest(
     const groupA = new Float64Array(na);
     const groupB = new Float64Array(nb);
     for (let r = 0; r < options.resamples; r++) {
+      if (r % perStep === perStep - 1) yield;
       for (let i = 0; i < na; i++) {
         const j = i + uniformIndex(random, n - i);
         const swap = pooled[j]!;
@@ -122,6 +152,16 @@ export function bootstrapInterval(
   options: { statistic: Statistic; resamples: number; seed: number; confidence: number },
   change: (baseline: number, current: number) => number,
 ): [number, number] {
+  return runToEnd(bootstrapSteps(baseline, current, options, change));
+}
+
+/** `bootstrapInterval`, pausing (yielding) every few milliseconds of work. */
+export function* bootstrapSteps(
+  baseline: readonly number[],
+  current: readonly number[],
+  options: { statistic: Statistic; resamples: number; seed: number; confidence: number },
+  change: (baseline: number, current: number) => number,
+): Generator<void, [number, number]> {
   const random = createRandom(options.seed);
   const a = Float64Array.from(baseline);
   const b = Float64Array.from(current);
@@ -130,7 +170,9 @@ export function bootstrapInterval(
   const changes = new Float64Array(options.resamples);
   const statistic = (draw: Float64Array): number =>
     options.statistic === 'mean' ? meanOf(draw, 0, draw.length) : sortedMedian(draw.sort());
+  const perStep = resamplesPerStep(a.length + b.length);
   for (let r = 0; r < options.resamples; r++) {
+    if (r % perStep === perStep - 1) yield;
     for (let i = 0; i < a.length; i++) drawA[i] = a[uniformIndex(random, a.length)]!;
     for (let i = 0; i < b.length; i++) drawB[i] = b[uniformIndex(random, b.length)]!;
     changes[r] = change(statistic(drawA), statistic(drawB));

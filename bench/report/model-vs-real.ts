@@ -1,4 +1,5 @@
 import { createColors } from 'picocolors';
+import { hasEngine } from '../../engines/registry.js';
 import { formatNumber, formatValue } from './format.js';
 import type { ResultRow } from './metrics.js';
 import type { RunResult } from './results.js';
@@ -7,6 +8,15 @@ import type { RunResult } from './results.js';
  * Each real driver beside the model's prediction for the same host, and how far the model is
  * off. Pure: a function of the run result only.
  */
+
+/**
+ * How to add a modeled counterpart to a scenario: a built-in engine by its id; one that is an
+ * engine profile (runc, namespaces) by its file, since an id alone names no profile.
+ */
+function addCounterpart(id: string): string {
+  if (hasEngine(id)) return `add "- ${id}" to the scenario's engines`;
+  return `"${id}" is an engine profile, not a built-in engine: add "- profile: <path to its YAML>" to the scenario's engines, as scenarios/real-host.yaml does`;
+}
 
 /** The metrics compared, in report order; boot phases a driver reports follow boot_time. */
 const COMPARED = [
@@ -140,7 +150,7 @@ export function renderModelVsReal(result: RunResult, options: { color: boolean }
   }
   for (const engine of unpaired) {
     const why = engine.modeledCounterpart
-      ? `its modeled counterpart "${engine.modeledCounterpart}" is not in this run; add it to the scenario's engines`
+      ? `its modeled counterpart "${engine.modeledCounterpart}" is not in this run; ${addCounterpart(engine.modeledCounterpart)}`
       : 'it names no modeled counterpart';
     out.push('', c.yellow(`${engine.id} (real): no model beside it: ${why}`));
   }

@@ -1,3 +1,4 @@
+import { yieldForStop } from '../../engines/shared/stop.js';
 import type { BatchOutput, CellBatch } from './batch.js';
 import { runBatch } from './batch.js';
 import type { CellPlan, CellScenario } from './plan.js';
@@ -32,6 +33,9 @@ export interface Executor {
   run(plans: readonly CellPlan[], sink: BatchSink): Promise<number>;
 }
 
+/** How long this thread runs cells before it lets the event loop run (signals, progress). */
+const COMPUTE_SLICE_MS = 25;
+
 /** Cells per batch on this thread at most: small, so little is alive when the young generation is collected. */
 export const LOCAL_CHUNK = 8;
 
@@ -50,7 +54,14 @@ export function inProcessExecutor(
   return {
     async run(plans, sink) {
       const runEnds = unbrokenRunEnds(order, plans);
+      let sliceStart = performance.now();
       for (let start = 0; start < plans.length; ) {
+        // Without files to write, batches follow each other without the event loop ever running:
+        // let it run now and then, so Ctrl-C and SIGTERM stop a long run promptly.
+        if (performance.now() - sliceStart > COMPUTE_SLICE_MS) {
+          await yieldForStop();
+          sliceStart = performance.now();
+        }
         const end = Math.min(start + chunk, runEnds[start]!);
         const chosen = plans.slice(start, end);
         const startedAt = epochMs();

@@ -1,7 +1,63 @@
 import { open } from 'node:fs/promises';
 
-/** Exit codes every command shares. */
-export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const;
+/**
+ * Exit codes every command shares: 1 only ever means a claim or gate check failed. A stop by a
+ * signal exits 130 (SIGINT) or 143 (SIGTERM), see stop.ts.
+ */
+export const EXIT = { ok: 0, failed: 1, badInput: 2, writeFailed: 3 } as const;
+
+/** Why the operating system refused a write, in words, for the errors a user can do something about. */
+const WRITE_FAILURES: Readonly<Record<string, string>> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large for the file system',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EIO: 'input/output error',
+  ENOTDIR: 'a part of the path is not a folder',
+  EISDIR: 'it is a folder',
+  ENAMETOOLONG: 'the name is too long',
+};
+
+/**
+ * An output could not be written — a full disk, a read-only folder. Neither a failed claim nor
+ * bad input: the CLI names the file and exits 3, and nothing half-written is left in place.
+ */
+export class OutputError extends Error {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`could not write ${file}: ${reason}`, options);
+    this.name = 'OutputError';
+  }
+}
+
+/** The error code of a failed system call, if `error` is one. */
+export function errnoCode(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Whether `error` is a refused write a user can act on (full disk, permissions), not a bug. */
+export function isWriteFailure(error: unknown): boolean {
+  const code = errnoCode(error);
+  return code !== undefined && code in WRITE_FAILURES;
+}
+
+/** Whether `error` says the storage itself is full or read-only, rather than that something is missing. */
+export function isStorageFull(error: unknown): boolean {
+  return ['ENOSPC', 'EDQUOT', 'EFBIG', 'EROFS'].includes(errnoCode(error) ?? '');
+}
+
+/** `error`, from writing `file`, as an OutputError when it is a refused write; otherwise unchanged. */
+export function asOutputError(file: string, error: unknown): unknown {
+  if (error instanceof OutputError || !isWriteFailure(error)) return error;
+  const code = errnoCode(error)!;
+  return new OutputError(file, `${WRITE_FAILURES[code]} (${code})`, { cause: error });
+}
 
 export interface SourceLocation {
   readonly file: string;

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { writeAtomically } from '../../../engines/shared/atomic-write.js';
 import { InputError, usageError } from '../../../engines/shared/errors.js';
@@ -59,6 +59,24 @@ function sameResults(previous: RunResult, next: RunResult): boolean {
   );
 }
 
+/**
+ * `<dir>/<name>.json`, where the name comes from a results file or scenario: a name that is not a
+ * plain file name (a separator, `..`) never becomes a path outside the baseline folder.
+ */
+export function baselineFile(dir: string, name: string, source: string): string {
+  const target = join(dir, `${name}.json`);
+  const inside = relative(resolve(dir), resolve(target));
+  if (/[/\\\0]/.test(name) || name === '.' || name === '..' || inside.startsWith(`..${sep}`) || inside === '..')
+    throw new InputError({
+      location: { file: source },
+      path: 'scenario.name',
+      message: `the scenario name ${JSON.stringify(name.slice(0, 80))} is not a plain file name, so it cannot name a baseline in ${dir}`,
+      expected: 'a name without path separators or ..',
+      hint: 'rename the scenario (its `name:`) and run it again',
+    });
+  return target;
+}
+
 export function register(program: Command, context: CliContext): void {
   const baseline = program
     .command('baseline')
@@ -83,7 +101,7 @@ export function register(program: Command, context: CliContext): void {
       const scenario = await loadScenarioWithFlags(file, flags);
       result = (await runScenarioWithFlags(scenario, flags)).result;
     }
-    const target = join(flags.dir, `${result.scenario.name}.json`);
+    const target = baselineFile(flags.dir, result.scenario.name, flags.from ?? result.scenario.file);
     const path = inputPath(target, context);
     let summary = ['new baseline'];
     let unchanged = false;

@@ -1,6 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { buildPlan, type GatesSource } from '../../gate/config.js';
-import { evaluateGate } from '../../gate/evaluate.js';
 import { renderGateTable } from '../../gate/table.js';
 import { renderHtml } from '../../report/html.js';
 import { renderMarkdown } from '../../report/markdown.js';
@@ -9,6 +8,7 @@ import {
   addCheckOptions,
   type CheckFlags,
   checkEnvironments,
+  evaluateChecks,
   gateFlags,
   gatesFromFile,
   readResult,
@@ -43,16 +43,17 @@ export function register(program: Command, context: CliContext): void {
     checkEnvironments(before.result, after.result, { baseline: a }, context, b, false);
     const gates: GatesSource | undefined = flags.gates ? await gatesFromFile(flags.gates, context, flags) : undefined;
     const plan = await buildPlan(gates, gateFlags(flags));
-    const report = evaluateGate(before.result, after.result, plan, {
+    const report = await evaluateChecks(context, flags, before.result, after.result, plan, {
       baselineLabel: a,
       currentLabel: b,
       interval: true,
       confidence: flags.confidence,
     });
-    write(
-      context.stdout,
-      renderGateTable(report, { color: useColor(context, flags.color), interval: true, verdictHeading: 'as a gate' }),
-    );
+    if (!flags.quiet)
+      write(
+        context.stdout,
+        renderGateTable(report, { color: useColor(context, flags.color), interval: true, verdictHeading: 'as a gate' }),
+      );
     const written = await writeReports(context, flags, {
       markdown: () => renderMarkdown({ result: after.result, baseline: before.result, gate: report, mode: 'compare' }),
       html: () => renderHtml({ result: after.result, baseline: before.result, gate: report, mode: 'compare' }),

@@ -7,7 +7,13 @@ import { EXIT, InputError, usageError } from '../../../engines/shared/errors.js'
 import { buildPlan, type Direction, type GateFlags, type GatesSource } from '../../gate/config.js';
 import { CORRECTIONS, type Correction } from '../../gate/correction.js';
 import { compareEnvironments, formatDifferences, isScenarioDifference } from '../../gate/environment.js';
-import { evaluateGate, gatePassed } from '../../gate/evaluate.js';
+import {
+  type evaluateGate,
+  evaluateGateInterruptibly,
+  type GateReport,
+  gatePassed,
+  pointLabel,
+} from '../../gate/evaluate.js';
 import type { Statistic } from '../../gate/resampling.js';
 import { renderGateTable } from '../../gate/table.js';
 import { githubAnnotations, inGithubActions } from '../../report/github.js';
@@ -26,6 +32,7 @@ import {
   useColor,
   write,
 } from '../context.js';
+import { createProgress } from '../progress.js';
 import {
   addScenarioRunOptions,
   loadScenarioWithFlags,
@@ -48,6 +55,7 @@ export interface CheckFlags extends TrustFlags {
   markdown?: string;
   html?: string;
   color?: boolean;
+  quiet?: boolean;
 }
 
 function parseProbability(value: string): number {
@@ -112,8 +120,25 @@ export function addCheckOptions(command: Command): Command {
     )
     .option('--markdown <file>', 'also write the Markdown report here')
     .option('--html <file>', 'also write the self-contained HTML report here')
+    .option('-q, --quiet', 'no progress and no table: print only failures (on stderr) and where reports went')
     .option('--color', 'force colour')
     .option('--no-color', 'no colour');
+}
+
+/**
+ * Evaluates the checks with a progress bar on stderr (unless --quiet) and stays interruptible:
+ * Ctrl-C stops a long resampling promptly.
+ */
+export async function evaluateChecks(
+  context: CliContext,
+  flags: { quiet?: boolean },
+  ...[baseline, current, plan, options]: Parameters<typeof evaluateGate>
+): Promise<GateReport> {
+  const progress = createProgress(context, { quiet: flags.quiet, unit: 'checks' });
+  return evaluateGateInterruptibly(baseline, current, plan, {
+    ...options,
+    onProgress: (done, total) => progress.update(done, total),
+  }).finally(() => progress.stop());
 }
 
 export function gateFlags(flags: CheckFlags): GateFlags {
@@ -273,9 +298,12 @@ export function register(program: Command, context: CliContext, setExit: (code: 
       checkEnvironments(baseline.result, current, flags, context, currentLabel);
 
       const plan = await buildPlan(gates, gateFlags(flags));
-      const report = evaluateGate(baseline.result, current, plan, { baselineLabel: flags.baseline, currentLabel });
+      const report = await evaluateChecks(context, flags, baseline.result, current, plan, {
+        baselineLabel: flags.baseline,
+        currentLabel,
+      });
 
-      write(context.stdout, renderGateTable(report, { color: useColor(context, flags.color) }));
+      if (!flags.quiet) write(context.stdout, renderGateTable(report, { color: useColor(context, flags.color) }));
       if (inGithubActions(context.env)) context.stdout.write(githubAnnotations(report));
       const written = await writeReports(context, flags, {
         markdown: () => renderMarkdown({ result: current, baseline: baseline.result, gate: report, mode: 'gate' }),
@@ -283,7 +311,16 @@ export function register(program: Command, context: CliContext, setExit: (code: 
         junit: () => renderJunit(report),
       });
       if (written.length > 0) write(context.stdout, `wrote ${written.join(', ')}`);
-      if (!gatePassed(report)) setExit(EXIT.failed);
+      if (!gatePassed(report)) {
+        // The reasons go to stderr even with --quiet.
+        const failed = report.checks.filter((check) => !check.passed);
+        const lines = failed.map((check) => {
+          const point = pointLabel(check.params);
+          return `✗ ${check.engine} ${check.metric}${point ? ` ${point}` : ''}: ${check.verdict}`;
+        });
+        write(context.stderr, [`gate failed: ${failed.length} of ${report.checks.length} checks`, ...lines].join('\n'));
+        setExit(EXIT.failed);
+      }
     },
   );
 }

@@ -1,5 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import type { Command } from 'commander';
 import { parseDocument } from 'yaml';
 import { BUILTIN_HARDWARE } from '../../../engines/hardware/index.js';
@@ -76,6 +76,10 @@ function listHardware(): string {
   return table(rows);
 }
 
+/**
+ * The scenarios in ./scenarios, else the bundled ones, by a path `virtbench run` accepts from
+ * here. Engine profiles live beside them but are not scenarios (they have no engines: list).
+ */
 async function listScenarios(context: CliContext): Promise<string> {
   const rows = [['file', 'description']];
   for (const dir of [join(context.cwd, 'scenarios'), join(packageRoot(), 'scenarios')]) {
@@ -86,9 +90,11 @@ async function listScenarios(context: CliContext): Promise<string> {
       continue;
     }
     for (const f of files) {
-      const text = await readFile(join(dir, f), 'utf8');
-      const description = String(parseDocument(text).get('description') ?? '').split('\n')[0] ?? '';
-      rows.push([join('scenarios', f), description]);
+      const document = parseDocument(await readFile(join(dir, f), 'utf8'));
+      if (!document.has('engines')) continue;
+      const description = String(document.get('description') ?? '').split('\n')[0] ?? '';
+      const fromHere = relative(context.cwd, join(dir, f));
+      rows.push([fromHere.startsWith('..') || isAbsolute(fromHere) ? join(dir, f) : fromHere, description]);
     }
     break;
   }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { EXIT } from '../../../engines/shared/errors.js';
+import { hashString } from '../../../engines/shared/random.js';
 import { renderTerminal } from '../../report/terminal.js';
 import { parseShard, type ShardSpec, shardFileBase, startShard } from '../../run/shard.js';
 import { type CliContext, parseList, resolveScenarioPath, useColor, write } from '../context.js';
@@ -20,26 +21,54 @@ export interface RunFlags extends ScenarioRunFlags {
   shard?: ShardSpec;
 }
 
+/** `--engines`: an empty selection would run nothing and still write a report, so it is refused. */
+function parseEngineSelection(value: string): string[] {
+  const ids = parseList(value);
+  if (ids.length === 0)
+    throw new InvalidArgumentError(
+      'names no engine: give comma-separated engine ids, e.g. docker,kvm (virtbench list engines)',
+    );
+  return ids;
+}
+
+/** Longest engine list spelled out in a file name; a longer one is named by its count and digest. */
+const MOST_SELECTION_CHARS = 60;
+
+/**
+ * The file name of a run of some of the engines: `<name>.engines-<ids>`, so that it never
+ * replaces the full run's report (which a gate or a baseline may read).
+ */
+export function selectionFileName(name: string, engines: readonly string[]): string {
+  const spelled = engines.map((id) => id.replace(/[^A-Za-z0-9_-]+/g, '_')).join('-');
+  if (spelled.length <= MOST_SELECTION_CHARS) return `${name}.engines-${spelled}`;
+  return `${name}.engines-${engines.length}-${hashString(engines.join(',')).toString(16)}`;
+}
+
 export function register(program: Command, context: CliContext, setExit: (code: number) => void): void {
   const command = program
     .command('run')
     .description('run a scenario and write <out>/<name>.csv and .json (default: scenarios/seed-comparison.yaml)')
     .argument('[scenario]', 'scenario YAML file')
     .option('-o, --out <dir>', 'output folder', 'reports')
-    .option('-e, --engines <ids>', 'comma-separated engine ids to run instead of the scenario list', parseList)
+    .option(
+      '-e, --engines <ids>',
+      "comma-separated engine ids to run instead of the scenario list (writes <name>.engines-<ids>.*, never the full run's files)",
+      parseEngineSelection,
+    )
     .option(
       '--shard <i/n>',
       'run only shard i of n of the cells (write <name>.shard-i-of-n.*; combine with `virtbench merge`)',
       parseShard,
     )
-    .option('-q, --quiet', 'print only where the reports went')
+    .option('-q, --quiet', 'no progress and no tables: print where the reports went, and failures (on stderr)')
     .option('--color', 'force colour')
     .option('--no-color', 'no colour');
   addScenarioRunOptions(command).action(async (scenarioArg: string | undefined, flags: RunFlags) => {
     const file = resolveScenarioPath(scenarioArg, context);
     const scenario = await loadScenarioWithFlags(file, flags, flags.engines);
     const shard = flags.shard ? startShard(scenario, flags.shard) : undefined;
-    const base = join(flags.out, shard ? shardFileBase(scenario.name, shard.spec) : scenario.name);
+    const name = flags.engines ? selectionFileName(scenario.name, flags.engines) : scenario.name;
+    const base = join(flags.out, shard ? shardFileBase(name, shard.spec) : name);
     // Rows stream to disk as cells finish, in canonical order, whichever worker ran them.
     const progress = createProgress(context, { quiet: flags.quiet });
     const run = await runScenarioWithFlags(scenario, flags, {
@@ -55,7 +84,12 @@ export function register(program: Command, context: CliContext, setExit: (code: 
     write(context.stdout, `wrote ${base}.csv and ${base}.json`);
     const failed = result.claims.filter((c) => c.holds === false);
     if (failed.length > 0) {
-      write(context.stderr, `${failed.length} claim(s) failed: ${failed.map((c) => c.id).join(', ')}`);
+      // Reasons go to stderr even with --quiet, which silences only progress and tables.
+      const reasons = failed.flatMap((c) => [`✗ ${c.id}: ${c.text}`, ...c.evidence.map((line) => `    ${line}`)]);
+      write(
+        context.stderr,
+        [`${failed.length} claim(s) failed: ${failed.map((c) => c.id).join(', ')}`, ...reasons].join('\n'),
+      );
       setExit(EXIT.failed);
     }
   });

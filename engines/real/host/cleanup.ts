@@ -4,6 +4,14 @@
  * timeout, Ctrl-C or SIGTERM. Teardowns are synchronous so they can run from a signal handler
  * or the process 'exit' event, when no more asynchronous work can be scheduled.
  */
+import {
+  InterruptedError,
+  onStop,
+  STOP_EXIT_CODES,
+  type StopSignal,
+  setStopExit,
+  stopRequested,
+} from '../../shared/stop.js';
 
 export interface CleanupHandle {
   /** Tears the resource down now and forgets it. Safe to call twice. */
@@ -20,16 +28,6 @@ interface Entry {
 
 const entries = new Map<number, Entry>();
 let nextId = 1;
-/** Set once a signal asked virtbench to stop: nothing new may be started from then on. */
-let stopping = false;
-
-/** Thrown into whatever tries to start something after a stop was requested. */
-export class InterruptedError extends Error {
-  constructor() {
-    super('interrupted');
-    this.name = 'InterruptedError';
-  }
-}
 
 function runEntry(entry: Entry, failures: string[]): void {
   entries.delete(entry.id);
@@ -45,7 +43,8 @@ function runEntry(entry: Entry, failures: string[]): void {
  * requested the resource is torn down at once and the caller gets an InterruptedError.
  */
 export function registerCleanup(label: string, teardown: () => void): CleanupHandle {
-  if (stopping) {
+  // Once a signal asked virtbench to stop, nothing new may be started.
+  if (stopRequested()) {
     teardown();
     throw new InterruptedError();
   }
@@ -83,17 +82,18 @@ let installed = false;
 const STOP_GRACE_MS = 200;
 
 /**
- * On SIGINT or SIGTERM, tear everything down and exit with 128 + the signal number; on any
- * other exit, tear down what is left. Installing twice is a no-op.
+ * On SIGINT or SIGTERM — both alike — tear everything down and exit with 128 + the signal
+ * number; on any other exit, tear down what is left. Installing twice is a no-op.
  */
-export function installSignalCleanup(onSignal?: (signal: NodeJS.Signals, failures: string[]) => void): void {
+export function installSignalCleanup(onSignal?: (signal: StopSignal, failures: string[]) => void): void {
   if (installed) return;
   installed = true;
-  const handle = (signal: NodeJS.Signals, code: number) => () => {
-    if (stopping) return; // a second Ctrl-C while stopping changes nothing
-    stopping = true;
-    const torn = [...entries.values()].reverse();
+  let torn: Entry[] = [];
+  onStop(() => {
+    torn = [...entries.values()].reverse();
     runAllCleanups();
+  });
+  setStopExit((signal) => {
     // Work already in flight may still finish creating something (a directory a pending write
     // recreates, an image an import completes); anything new now fails at registerCleanup.
     // After a grace period every teardown runs once more: they are all idempotent.
@@ -107,13 +107,9 @@ export function installSignalCleanup(onSignal?: (signal: NodeJS.Signals, failure
         }
       }
       onSignal?.(signal, failures);
-      process.exit(code);
+      process.exit(STOP_EXIT_CODES[signal]);
     }, STOP_GRACE_MS);
-  };
-  // `on`, not `once`: the listener stays counted while it runs, so other SIGINT listeners (the
-  // report writer's) see that someone else will exit.
-  process.on('SIGINT', handle('SIGINT', 130));
-  process.on('SIGTERM', handle('SIGTERM', 143));
+  });
   process.once('exit', () => {
     runAllCleanups();
   });

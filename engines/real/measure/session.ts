@@ -1,3 +1,4 @@
+import { asOutputError, isStorageFull } from '../../shared/errors.js';
 import type { Cell } from '../../types.js';
 import { busyboxAvailability } from '../availability.js';
 import type { DriverSession, RealDriverSpec } from '../driver-spec.js';
@@ -33,6 +34,9 @@ export async function openSession(spec: RealDriverSpec, cell: Cell): Promise<Ope
     session = await spec.open({ cell, options, workDir: workDir.path, busybox: busybox!, notes });
   } catch (error) {
     workDir.release();
+    // A full disk is not this driver's shortcoming: it would fail every driver, so the run stops
+    // and says where it could not write.
+    if (isStorageFull(error)) throw asOutputError(`${workDir.path} (preparing ${spec.id} under TMPDIR)`, error);
     return {
       state: 'unavailable',
       reason: `${spec.id} could not be prepared: ${error instanceof Error ? error.message : String(error)}`,
