@@ -1,32 +1,72 @@
 /** Human formatting of metric values, shared by the terminal, Markdown and HTML reports. */
 
-export function formatNumber(value: number): string {
+import type { ResultRow } from './metrics.js';
+
+/**
+ * Decimal places a figure can honestly carry: none finer than the leading digit of its uncertainty
+ * (the half-width of its 95% confidence interval, or a chart's tick step). Unbounded without one.
+ */
+function supportedDecimals(uncertainty: number | undefined): number {
+  if (uncertainty === undefined || !Number.isFinite(uncertainty) || uncertainty <= 0) return Number.POSITIVE_INFINITY;
+  return Math.max(0, -Math.floor(Math.log10(uncertainty)));
+}
+
+/**
+ * A number at three significant digits at most, and no finer than `uncertainty` supports. A figure
+ * that rounds to nothing prints as 0, never as -0.0 or 4.5e-13.
+ */
+export function formatNumber(value: number, uncertainty?: number): string {
   const abs = Math.abs(value);
   if (abs === 0) return '0';
   if (Number.isInteger(value)) return value.toLocaleString('en-US');
   if (abs >= 1000) return Math.round(value).toLocaleString('en-US');
-  if (abs >= 100) return value.toFixed(0);
-  if (abs >= 10) return value.toFixed(1);
-  if (abs >= 1) return value.toFixed(2);
-  return value.toPrecision(2);
+  const significant = abs >= 100 ? 0 : abs >= 10 ? 1 : abs >= 1 ? 2 : 1 - Math.floor(Math.log10(abs));
+  const text = value.toFixed(Math.min(significant, supportedDecimals(uncertainty)));
+  return Number(text) === 0 ? '0' : text;
 }
 
-/** A value with its unit, scaled to a readable size (ms to s, MiB to GiB). */
-export function formatValue(value: number, unit: string): string {
+/** A value with its unit, scaled to a readable size (ms to s, MiB to GiB), rounded to its uncertainty. */
+export function formatValue(value: number, unit: string, uncertainty?: number): string {
   switch (unit) {
     case 'ms':
-      return value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${formatNumber(value)} ms`;
+      return value >= 1000
+        ? `${(value / 1000).toFixed(Math.min(2, supportedDecimals(uncertainty && uncertainty / 1000)))} s`
+        : `${formatNumber(value, uncertainty)} ms`;
     case 'MiB':
-      return value >= 1024 ? `${(value / 1024).toFixed(2)} GiB` : `${formatNumber(value)} MiB`;
-    case '%':
-      return `${value >= 0 ? '+' : ''}${formatNumber(value)}%`;
+      return value >= 1024
+        ? `${(value / 1024).toFixed(Math.min(2, supportedDecimals(uncertainty && uncertainty / 1024)))} GiB`
+        : `${formatNumber(value, uncertainty)} MiB`;
+    case '%': {
+      const text = formatNumber(value, uncertainty);
+      return `${value >= 0 && text !== '0' ? '+' : ''}${text}%`;
+    }
     case 'instances':
-      return formatNumber(value);
+      return formatNumber(value, uncertainty);
     case 'flag':
       return value >= 0.5 ? 'yes' : 'no';
     default:
-      return `${formatNumber(value)} ${unit}`;
+      return `${formatNumber(value, uncertainty)} ${unit}`;
   }
+}
+
+/** What formatEstimate reads from a result row. */
+export type Estimate = Pick<ResultRow, 'p50' | 'unit' | 'ci95Low' | 'ci95High'>;
+
+/**
+ * Whether a figure is indistinguishable from zero: not zero itself, yet inside its own 95%
+ * confidence interval around zero, so its sign and digits are noise.
+ */
+export function isNoiseAroundZero(row: Estimate): boolean {
+  return row.unit !== 'flag' && row.p50 !== 0 && row.ci95Low <= 0 && row.ci95High >= 0;
+}
+
+/**
+ * A row's median as reports print it: ≈0 when its confidence interval holds zero, otherwise
+ * rounded to the digits its samples support.
+ */
+export function formatEstimate(row: Estimate): string {
+  if (isNoiseAroundZero(row)) return row.unit === '%' ? '≈0%' : `≈0 ${row.unit}`;
+  return formatValue(row.p50, row.unit, (row.ci95High - row.ci95Low) / 2);
 }
 
 /**

@@ -3,7 +3,7 @@ import { formatChange, relativeChange } from '../gate/change.js';
 import { formatDifferences } from '../gate/environment.js';
 import { type GateReport, gatePassed } from '../gate/evaluate.js';
 import { countLine, engineLabel, metricLabel, tableCells } from '../gate/table.js';
-import { formatNumber, formatValue } from './format.js';
+import { formatEstimate, formatNumber, formatValue, isNoiseAroundZero } from './format.js';
 import type { ResultRow } from './metrics.js';
 import type { RunResult } from './results.js';
 
@@ -168,7 +168,7 @@ function bootChart(result: RunResult, rows: readonly ResultRow[]): string | unde
   const items = totals.map(({ engine, row }) => ({
     label: engine,
     value: row.p50,
-    text: formatValue(row.p50, row.unit),
+    text: formatEstimate(row),
     segments: rows
       .filter((r) => r.engine === engine && r.metric.startsWith('boot_time.'))
       .map((r) => ({ name: r.metric.slice('boot_time.'.length), value: r.p50, color: color(r.metric) })),
@@ -193,7 +193,7 @@ function simpleChart(
     data.map(({ engine, row }) => ({
       label: engine,
       value: row.p50,
-      text: formatValue(row.p50, row.unit),
+      text: formatEstimate(row),
       note: options.note?.(row),
     })),
     [],
@@ -369,7 +369,7 @@ function comparisonTable(input: HtmlInput, rows: readonly ResultRow[]): string {
             r.engine === engine.id && r.metric === metric && JSON.stringify(r.params) === JSON.stringify(row.params),
         );
         const change = base ? formatChange(relativeChange(metric, base.p50, row.p50)) : '';
-        return `<td>${escapeHtml(formatValue(row.p50, row.unit))}${base && base.p50 !== row.p50 ? `<br><span class="change">${escapeHtml(change)}</span>` : ''}</td>`;
+        return `<td>${escapeHtml(formatEstimate(row))}${base && base.p50 !== row.p50 ? `<br><span class="change">${escapeHtml(change)}</span>` : ''}</td>`;
       });
       return `<tr><th>${escapeHtml(metric)}</th>${cells.join('')}</tr>`;
     });

@@ -3,7 +3,7 @@ import { formatChange, relativeChange } from '../gate/change.js';
 import { formatDifferences } from '../gate/environment.js';
 import { type GateReport, gatePassed } from '../gate/evaluate.js';
 import { countLine, engineLabel, metricLabel, tableCells } from '../gate/table.js';
-import { CHARTED_METRICS, COMPARISON_ROWS, formatValue } from './format.js';
+import { CHARTED_METRICS, COMPARISON_ROWS, formatEstimate } from './format.js';
 import type { ResultRow } from './metrics.js';
 import type { RunResult } from './results.js';
 
@@ -67,7 +67,7 @@ function comparisonTable(input: MarkdownInput): string {
         const row = findRow(rows, engine.id, metric);
         if (!row) return '—';
         const base = input.baseline && findRow(input.baseline.rows, engine.id, metric, row.params);
-        const value = formatValue(row.p50, row.unit);
+        const value = formatEstimate(row);
         if (!base) return value;
         const change = relativeChange(metric, base.p50, row.p50);
         return change === 0 ? value : `${value} (${formatChange(change)})`;

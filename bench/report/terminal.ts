@@ -1,7 +1,7 @@
 import { createColors } from 'picocolors';
 import { metricInfo } from '../../engines/metrics.js';
 import { renderCurve, renderTimeline, stormTimeline, sweepCurves } from './curves.js';
-import { CHARTED_METRICS, COMPARISON_ROWS, formatValue } from './format.js';
+import { CHARTED_METRICS, COMPARISON_ROWS, formatEstimate, isNoiseAroundZero } from './format.js';
 import type { ResultRow } from './metrics.js';
 import { hasRealRows, renderModelVsReal } from './model-vs-real.js';
 import type { EngineSummary, RunResult } from './results.js';
@@ -82,7 +82,7 @@ function comparisonTable(result: RunResult, rows: readonly ResultRow[], c: Color
   const cell = (engine: EngineSummary, metric: string): string => {
     const row = rows.find((r) => r.engine === engine.id && r.driver === engine.driver && r.metric === metric);
     if (!row) return '—';
-    return formatValue(row.p50, row.unit);
+    return formatEstimate(row);
   };
   const lines: string[][] = [];
   lines.push(['', ...engines.map(engineLabel)]);
@@ -152,11 +152,16 @@ export function barChart(
     }))
     .filter((d): d is { id: string; row: ResultRow } => d.row !== undefined);
   if (data.length === 0) return undefined;
-  const values = data.map((d) => d.row.p50);
+  // A figure inside its own confidence interval around zero draws no bar: its length would be noise.
+  const values = data.map((d) => (isNoiseAroundZero(d.row) ? 0 : d.row.p50));
   const positive = values.filter((v) => v > 0);
   const max = Math.max(...values.map(Math.abs));
   const minPositive = positive.length > 0 ? Math.min(...positive) : 0;
-  const logScale = positive.length === values.length && minPositive > 0 && max / minPositive >= 100;
+  const logScale =
+    positive.length > 1 &&
+    positive.length === values.filter((v) => v !== 0).length &&
+    minPositive > 0 &&
+    max / minPositive >= 100;
   const scale = (v: number): number => {
     if (max <= 0) return 0;
     if (!logScale) return Math.abs(v) / max;
@@ -167,10 +172,10 @@ export function barChart(
   const info = metricInfo(metric);
   const label = Math.max(...data.map((d) => d.id.length));
   const lines = [c.bold(`${metric} (${info.unit}, p50${logScale ? ', log scale' : ''})`)];
-  for (const d of data) {
-    const length = Math.max(0, Math.round(scale(d.row.p50) * width));
+  for (const [i, d] of data.entries()) {
+    const length = values[i] === 0 ? 0 : Math.max(0, Math.round(scale(values[i]!) * width));
     lines.push(
-      `${d.id.padEnd(label)} ${c.cyan('█'.repeat(length))}${length === 0 ? '▏' : ''} ${formatValue(d.row.p50, d.row.unit)}`,
+      `${d.id.padEnd(label)} ${c.cyan('█'.repeat(length))}${length === 0 ? '▏' : ''} ${formatEstimate(d.row)}`,
     );
   }
   return lines.join('\n');
