@@ -94,3 +94,56 @@ export const COMPARISON_ROWS: readonly { label: string; metric: string }[] = [
 
 /** Headline metrics that get a bar chart each. */
 export const CHARTED_METRICS = ['boot_time', 'image_size', 'density', 'overhead_total', 'boot_storm'] as const;
+
+/** A number standing alone in a sentence: not part of an id such as fc-m5d-metal or ubuntu-24.04. */
+const NUMBER = /(?<![\w.-])-?\d[\d,]*(?:\.\d+)?(?![\w-])/g;
+
+/**
+ * Collapses runs of near-identical notes into one line with a count. Notes are `subject: text`
+ * (the subject is an engine id); notes whose texts differ only in their numbers become one line
+ * that lists the subjects and gives each varying number as its range. A storm grid's sixty "a
+ * storm of N instances exceeds the M that fit" notes become one.
+ */
+export function collapseNotes(notes: readonly string[]): string[] {
+  const groups = new Map<string, { subjects: string[]; numbers: string[][]; first: string }>();
+  for (const note of notes) {
+    const split = note.indexOf(': ');
+    const subject = split > 0 && !note.slice(0, split).includes(' ') ? note.slice(0, split) : '';
+    const text = subject ? note.slice(split + 2) : note;
+    const template = text.replace(NUMBER, '\0');
+    const group = groups.get(template) ?? { subjects: [], numbers: [], first: note };
+    if (subject && !group.subjects.includes(subject)) group.subjects.push(subject);
+    group.numbers.push(text.match(NUMBER) ?? []);
+    groups.set(template, group);
+  }
+  return [...groups.entries()].map(([template, group]) => {
+    if (group.numbers.length === 1) return group.first;
+    let slot = 0;
+    const text = template.replace(/\0/g, () => {
+      const values = group.numbers.map((n) => n[slot]!);
+      slot++;
+      const sorted = [...new Set(values)].sort((a, b) => Number(a.replace(/,/g, '')) - Number(b.replace(/,/g, '')));
+      return sorted.length === 1 ? sorted[0]! : `${sorted[0]}–${sorted[sorted.length - 1]}`;
+    });
+    const subjects = group.subjects.length > 0 ? `${group.subjects.join(', ')} ` : '';
+    return `${subjects}(${group.numbers.length} notes): ${text}`;
+  });
+}
+
+/** Words wrapped to `width`, each line starting with `indent`, continuation lines two further in. */
+export function wrapText(text: string, width: number, indent = ''): string[] {
+  const lines: string[] = [];
+  let line = indent;
+  let lineStart = true;
+  for (const word of text.split(' ')) {
+    if (!lineStart && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = `${indent}  ${word}`;
+      continue;
+    }
+    line += lineStart ? word : ` ${word}`;
+    lineStart = false;
+  }
+  lines.push(line);
+  return lines;
+}

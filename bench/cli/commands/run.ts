@@ -11,7 +11,7 @@ import {
   parseCount,
   parseList,
   resolveScenarioPath,
-  useColor,
+  terminalOptions,
   type WorkerFlags,
   workerOptions,
   write,
@@ -61,7 +61,7 @@ export function register(program: Command, context: CliContext, setExit: (code: 
       onProgress: (done, total) => progress.update(done, total),
     }).finally(() => progress.stop());
     const result = run.result;
-    if (!flags.quiet) write(context.stdout, renderTerminal(result, { color: useColor(context, flags.color) }));
+    if (!flags.quiet) write(context.stdout, renderTerminal(result, terminalOptions(context, flags.color)));
     write(context.stdout, `wrote ${base}.csv and ${base}.json`);
     const failed = result.claims.filter((c) => c.holds === false);
     if (failed.length > 0) {
