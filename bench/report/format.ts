@@ -147,3 +147,27 @@ export function wrapText(text: string, width: number, indent = ''): string[] {
   lines.push(line);
   return lines;
 }
+
+/** The overhead rows of the reports, each a dimension of the workload. */
+const OVERHEAD_METRICS = ['overhead_cpu', 'overhead_memory', 'overhead_disk', 'overhead_network', 'overhead_total'];
+
+/**
+ * Overhead dimensions in which the scenario's workload does no work: every sample of every engine
+ * is exactly 0, at every point. Their 0% is the absence of a measurement, not a finding, so the
+ * reports leave them out and say why (idleOverheadNote).
+ */
+export function idleOverheadMetrics(rows: readonly ResultRow[]): Set<string> {
+  const idle = new Set<string>();
+  for (const metric of OVERHEAD_METRICS) {
+    const of = rows.filter((r) => r.metric === metric);
+    if (of.length > 0 && of.every((r) => r.min === 0 && r.max === 0)) idle.add(metric);
+  }
+  return idle;
+}
+
+/** Why idle overhead dimensions are missing from a report; undefined when none are. */
+export function idleOverheadNote(idle: ReadonlySet<string>): string | undefined {
+  if (idle.size === 0) return undefined;
+  const names = COMPARISON_ROWS.filter((r) => idle.has(r.metric)).map((r) => r.label.replace('Overhead: ', ''));
+  return `Overhead (${names.join(', ')}) left out: the workload does no work of that kind, so every engine would show 0%. Give the scenario a workload that does (docs/scenarios.md, "workload").`;
+}

@@ -6,6 +6,8 @@ import {
   COMPARISON_ROWS,
   collapseNotes,
   formatEstimate,
+  idleOverheadMetrics,
+  idleOverheadNote,
   isNoiseAroundZero,
   wrapText,
 } from './format.js';
@@ -65,7 +67,10 @@ export function renderTerminal(result: RunResult, options: TerminalOptions): str
   const skippedHere = result.skipped.filter((s) => sameParams(s.params, point));
   if (result.sweepParameters.length > 0)
     out.push(c.dim(`Table at the first sweep point ${JSON.stringify(point)}; curves below.`));
-  out.push(comparisonTable(result, pointRows, skippedHere, c, width));
+  const idle = idleOverheadMetrics(result.rows);
+  out.push(comparisonTable(result, pointRows, skippedHere, idle, c, width));
+  const idleNote = idleOverheadNote(idle);
+  if (idleNote) out.push(...wrapText(idleNote, width).map((line) => c.yellow(line)));
   for (const s of skippedHere) {
     for (const line of wrapText(
       `${s.engine} is skipped at this point: ${s.reasons.join('; ')}. Its other points are in the curves and the CSV.`,
@@ -84,7 +89,7 @@ export function renderTerminal(result: RunResult, options: TerminalOptions): str
     }
   }
 
-  for (const metric of CHARTED_METRICS) {
+  for (const metric of CHARTED_METRICS.filter((m) => !idle.has(m))) {
     const chart = barChart(result, pointRows, skippedHere, metric, options.barWidth ?? 40, c, width);
     if (chart) out.push('', chart);
   }
@@ -164,6 +169,7 @@ function comparisonTable(
   result: RunResult,
   rows: readonly ResultRow[],
   skipped: readonly SkippedCell[],
+  idle: ReadonlySet<string>,
   c: Colors,
   width: number,
 ): string {
@@ -187,7 +193,7 @@ function comparisonTable(
     ),
   ]);
   for (const { label, metric } of COMPARISON_ROWS) {
-    if (!rows.some((r) => r.metric === metric)) continue;
+    if (idle.has(metric) || !rows.some((r) => r.metric === metric)) continue;
     body.push([label, ...engines.map((e) => cell(e, formatEstimate, metric))]);
     if (metric === 'density') {
       body.push([
