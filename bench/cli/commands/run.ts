@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { EXIT } from '../../../engines/shared/errors.js';
+import { renderHtml } from '../../report/html.js';
+import { renderMarkdown } from '../../report/markdown.js';
 import { renderTerminal } from '../../report/terminal.js';
 import { runScenario } from '../../run/run.js';
 import { parseShard, type ShardSpec, shardFileBase, startShard } from '../../run/shard.js';
@@ -17,6 +19,7 @@ import {
   write,
 } from '../context.js';
 import { createProgress } from '../progress.js';
+import { writeReports } from './gate.js';
 
 export interface RunFlags extends WorkerFlags {
   out: string;
@@ -26,6 +29,8 @@ export interface RunFlags extends WorkerFlags {
   quiet?: boolean;
   color?: boolean;
   shard?: ShardSpec;
+  markdown?: string;
+  html?: string;
 }
 
 export function register(program: Command, context: CliContext, setExit: (code: number) => void): void {
@@ -42,6 +47,8 @@ export function register(program: Command, context: CliContext, setExit: (code: 
       'run only shard i of n of the cells (write <name>.shard-i-of-n.*; combine with `virtbench merge`)',
       parseShard,
     )
+    .option('--markdown <file>', 'also write the Markdown report here')
+    .option('--html <file>', 'also write the self-contained HTML report here')
     .option('-q, --quiet', 'print only where the reports went')
     .option('--color', 'force colour')
     .option('--no-color', 'no colour');
@@ -63,6 +70,13 @@ export function register(program: Command, context: CliContext, setExit: (code: 
     const result = run.result;
     if (!flags.quiet) write(context.stdout, renderTerminal(result, terminalOptions(context, flags.color)));
     write(context.stdout, `wrote ${base}.csv and ${base}.json`);
+    if (flags.markdown || flags.html) {
+      const written = await writeReports(context, flags, {
+        markdown: () => renderMarkdown({ result, mode: 'result' }),
+        html: () => renderHtml({ result, mode: 'result' }),
+      });
+      write(context.stdout, `wrote ${written.join(', ')}`);
+    }
     const failed = result.claims.filter((c) => c.holds === false);
     if (failed.length > 0) {
       write(context.stderr, `${failed.length} claim(s) failed: ${failed.map((c) => c.id).join(', ')}`);
