@@ -1,6 +1,7 @@
 /** Human formatting of metric values, shared by the terminal, Markdown and HTML reports. */
 
 import type { ResultRow } from './metrics.js';
+import type { SkippedCell } from './results.js';
 
 /**
  * Decimal places a figure can honestly carry: none finer than the leading digit of its uncertainty
@@ -170,4 +171,14 @@ export function idleOverheadNote(idle: ReadonlySet<string>): string | undefined 
   if (idle.size === 0) return undefined;
   const names = COMPARISON_ROWS.filter((r) => idle.has(r.metric)).map((r) => r.label.replace('Overhead: ', ''));
   return `Overhead (${names.join(', ')}) left out: the workload does no work of that kind, so every engine would show 0%. Give the scenario a workload that does (docs/scenarios.md, "workload").`;
+}
+
+/** The skipped cells of a run, one line each, runs of near-identical ones collapsed (collapseNotes). */
+export function skippedLines(skipped: readonly SkippedCell[]): string[] {
+  return collapseNotes(
+    skipped.map((cell) => {
+      const point = Object.entries(cell.params).map(([k, v]) => `${k}=${String(v)}`);
+      return `${cell.engine}: ${point.length > 0 ? `[${point.join(' ')}] ` : ''}${cell.reasons.join('; ')}`;
+    }),
+  );
 }

@@ -13,6 +13,7 @@ import {
   idleOverheadMetrics,
   idleOverheadNote,
   isNoiseAroundZero,
+  skippedLines,
 } from './format.js';
 import type { ResultRow } from './metrics.js';
 import type { RunResult, SkippedCell } from './results.js';
@@ -597,14 +598,7 @@ export function renderHtml(input: HtmlInput): string {
     `<section id="table"><h2>Comparison table</h2><p class="meta">p50 per engine${input.baseline ? ', with the change against the baseline' : ''}; ≈0 where a figure lies inside its own 95% confidence interval around zero.</p>${comparisonTable(input, point, idle)}</section>`,
   );
   if (result.skipped.length > 0) {
-    const skipped = collapseNotes(
-      result.skipped.map(
-        (s) =>
-          `${s.engine}: [${Object.entries(s.params)
-            .map(([k, v]) => `${k}=${String(v)}`)
-            .join(' ')}] ${s.reasons.join('; ')}`,
-      ),
-    );
+    const skipped = skippedLines(result.skipped);
     sections.push(
       `<section id="skipped"><h2>Skipped</h2><ul>${skipped.map((s) => `<li>${escapeHtml(s)}</li>`).join('')}</ul></section>`,
     );

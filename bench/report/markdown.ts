@@ -3,7 +3,14 @@ import { formatChange, relativeChange } from '../gate/change.js';
 import { formatDifferences } from '../gate/environment.js';
 import { type GateReport, gatePassed } from '../gate/evaluate.js';
 import { countLine, engineLabel, metricLabel, tableCells } from '../gate/table.js';
-import { CHARTED_METRICS, COMPARISON_ROWS, formatEstimate, idleOverheadMetrics, idleOverheadNote } from './format.js';
+import {
+  CHARTED_METRICS,
+  COMPARISON_ROWS,
+  formatEstimate,
+  idleOverheadMetrics,
+  idleOverheadNote,
+  skippedLines,
+} from './format.js';
 import type { ResultRow } from './metrics.js';
 import type { RunResult } from './results.js';
 
@@ -57,7 +64,9 @@ function findRow(rows: readonly ResultRow[], engine: string, metric: string, par
 
 function comparisonTable(input: MarkdownInput): string {
   const rows = firstPointRows(input.result);
-  const engines = input.result.engines.filter((e) => rows.some((r) => r.engine === e.id));
+  const point = JSON.stringify(rows[0]?.params ?? {});
+  const skipped = new Set(input.result.skipped.filter((s) => JSON.stringify(s.params) === point).map((s) => s.engine));
+  const engines = input.result.engines.filter((e) => skipped.has(e.id) || rows.some((r) => r.engine === e.id));
   const idle = idleOverheadMetrics(input.result.rows);
   const body: string[][] = [];
   for (const { label, metric } of COMPARISON_ROWS) {
@@ -65,6 +74,7 @@ function comparisonTable(input: MarkdownInput): string {
     body.push([
       label,
       ...engines.map((engine) => {
+        if (skipped.has(engine.id)) return 'skipped';
         const row = findRow(rows, engine.id, metric);
         if (!row) return '—';
         const base = input.baseline && findRow(input.baseline.rows, engine.id, metric, row.params);
@@ -191,7 +201,7 @@ export function renderMarkdown(input: MarkdownInput): string {
   }
   if (result.skipped.length > 0) {
     out.push('', '### Skipped', '');
-    for (const s of result.skipped) out.push(`- ${escapeCell(s.engine)}: ${escapeCell(s.reasons.join('; '))}`);
+    for (const line of skippedLines(result.skipped)) out.push(`- ${escapeCell(line)}`);
   }
   return `${out.join('\n')}\n`;
 }

@@ -9,6 +9,7 @@ import {
   idleOverheadMetrics,
   idleOverheadNote,
   isNoiseAroundZero,
+  skippedLines,
   wrapText,
 } from './format.js';
 import type { ResultRow } from './metrics.js';
@@ -105,10 +106,7 @@ export function renderTerminal(result: RunResult, options: TerminalOptions): str
 
   if (result.skipped.length > 0) {
     out.push('', c.bold('Skipped'));
-    const lines = collapseNotes(
-      result.skipped.map((s) => `${s.engine}: ${pointLabel(s.params)}${s.reasons.join('; ')}`),
-    );
-    for (const note of lines) out.push(...wrapText(note, width, '  ').map((l) => c.yellow(l)));
+    for (const note of skippedLines(result.skipped)) out.push(...wrapText(note, width, '  ').map((l) => c.yellow(l)));
   }
   if (result.notes.length > 0) {
     out.push('', c.bold('Notes'));
@@ -120,11 +118,6 @@ export function renderTerminal(result: RunResult, options: TerminalOptions): str
 /** An engine's column name; a real driver is marked, since it may share its id with a modeled engine. */
 function engineLabel(engine: EngineSummary): string {
   return engine.driver === 'real' ? `${engine.id} (real)` : engine.id;
-}
-
-function pointLabel(params: Readonly<Record<string, unknown>>): string {
-  const entries = Object.entries(params);
-  return entries.length === 0 ? '' : `[${entries.map(([k, v]) => `${k}=${String(v)}`).join(' ')}] `;
 }
 
 /**
