@@ -272,6 +272,7 @@ describe.skipIf(unavailable !== undefined)('HTML report in headless Chromium', (
       const tables = [...document.querySelectorAll('table')].map((table) => ({
         width: table.getBoundingClientRect().right,
         page: document.body.getBoundingClientRect().right,
+        hidden: table.parentElement!.scrollWidth - table.parentElement!.clientWidth,
       }));
       return { charts, tables, overflow: root.scrollWidth - root.clientWidth };
     });
@@ -279,11 +280,15 @@ describe.skipIf(unavailable !== undefined)('HTML report in headless Chromium', (
 
   it('labels every chart, gives it an axis with units, and lets nothing overflow', async () => {
     for (const width of [1100, 800]) {
-      const page = await browser.newPage({ viewport: { width, height: 900 } });
+      const page = await browser.newPage();
+      await page.setViewportSize({ width, height: 900 });
       await page.goto(pathToFileURL(join(dir, 'run.html')).href, { waitUntil: 'load' });
       const { charts, tables, overflow } = await layout(page);
       expect(overflow, `page at ${width}px`).toBeLessThanOrEqual(0);
-      for (const table of tables) expect(table.width, `table at ${width}px`).toBeLessThanOrEqual(table.page + 0.5);
+      for (const table of tables) {
+        expect(table.width, `table at ${width}px`).toBeLessThanOrEqual(table.page + 0.5);
+        expect(table.hidden, `table scrolled at ${width}px`).toBeLessThanOrEqual(0);
+      }
       expect(charts.length).toBeGreaterThan(5);
       for (const chart of charts) {
         expect(chart.outside, `${chart.id}: text outside the chart`).toEqual([]);

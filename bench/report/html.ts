@@ -537,7 +537,9 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px au
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:14px;margin:14px 0 2px}
 .meta{color:#666}.scale{color:#888;font-weight:normal}.kind{color:#888;font-weight:normal;font-size:12px}.change{color:#a05a00;font-size:12px}
 table{border-collapse:collapse;margin:8px 0;font-variant-numeric:tabular-nums}th,td{border:1px solid #ddd;padding:3px 6px;text-align:right}th:first-child{text-align:left}
-.table-fit{max-width:100%;overflow-x:auto}table.comparison{font-size:13px}table.comparison td{white-space:nowrap}table.comparison th{font-weight:600}td.skipped{color:#9a6700}table.gate th:nth-child(2),table.gate th:nth-child(3){text-align:left}
+.table-fit{max-width:100%;overflow-x:auto}table.comparison{width:100%;font-size:12px}
+table.comparison th,table.comparison td{padding:3px 4px}table.comparison th{font-weight:600}td.skipped{color:#9a6700}
+@media (max-width:900px){table.comparison{font-size:11px}table.comparison th,table.comparison td{padding:2px 3px}}table.gate th:nth-child(2),table.gate th:nth-child(3){text-align:left}
 table.gate td:nth-child(2),table.gate td:nth-child(3),table.gate td:last-child{text-align:left}
 tr.fail td{background:#fde8e8}tr.pass td:first-child{color:#1a7f37;font-weight:bold}tr.fail td:first-child{color:#cf222e;font-weight:bold}
 .verdict{font-weight:bold;padding:6px 10px;border-radius:4px;background:#f3f3f3}.verdict.pass{background:#dafbe1;color:#116329}.verdict.fail{background:#ffebe9;color:#a40e26}
