@@ -150,10 +150,15 @@ function columnBlocks(widths: readonly number[], available: number): number[][] 
     used += 2 + w;
   });
   // The same number of blocks with the engines shared out evenly, when that still fits.
-  const per = Math.ceil(widths.length / greedy.length);
-  const even = Array.from({ length: greedy.length }, (_, b) =>
-    widths.map((_, i) => i).slice(b * per, (b + 1) * per),
-  ).filter((block) => block.length > 0);
+  const count = greedy.length;
+  const sizes = Array.from(
+    { length: count },
+    (_, b) => Math.floor(widths.length / count) + (b < widths.length % count ? 1 : 0),
+  );
+  const even = sizes.map((size, b) => {
+    const start = sizes.slice(0, b).reduce((sum, n) => sum + n, 0);
+    return widths.map((_, i) => i).slice(start, start + size);
+  });
   const fits = even.every((block) => block.reduce((sum, i) => sum + 2 + widths[i]!, 0) <= available);
   return fits && even.length === greedy.length ? even : greedy;
 }
