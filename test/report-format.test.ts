@@ -29,6 +29,8 @@ describe('figures print what their samples support', () => {
     expect(formatNumber(-4.5e-13, 0.5)).toBe('0');
     expect(formatNumber(0.04, 0.5)).toBe('0');
     expect(formatValue(-4.5e-13, '%', 0.5)).toBe('0%');
+    expect(formatNumber(1.5e-7)).toBe('0.00000015');
+    expect(formatNumber(1e-120)).toBe('0');
   });
 
   it('shows no noise as data in the default run', async () => {

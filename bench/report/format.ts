@@ -22,7 +22,8 @@ export function formatNumber(value: number, uncertainty?: number): string {
   if (Number.isInteger(value)) return value.toLocaleString('en-US');
   if (abs >= 1000) return Math.round(value).toLocaleString('en-US');
   const significant = abs >= 100 ? 0 : abs >= 10 ? 1 : abs >= 1 ? 2 : 1 - Math.floor(Math.log10(abs));
-  const text = value.toFixed(Math.min(significant, supportedDecimals(uncertainty)));
+  // toFixed takes at most 100 digits; a figure smaller than 1e-99 prints as 0.
+  const text = value.toFixed(Math.min(significant, supportedDecimals(uncertainty), 100));
   return Number(text) === 0 ? '0' : text;
 }
 
