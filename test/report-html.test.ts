@@ -79,6 +79,23 @@ describe.skipIf(unavailable !== undefined)('HTML report in headless Chromium', (
       '--quiet',
     ]);
     expect(merged.code).toBe(0);
+    for (const [scenario, html] of [
+      ['scenarios/seed-comparison.yaml', 'run.html'],
+      ['test/fixtures/skip-first-point.yaml', 'skip.html'],
+    ] as const) {
+      const run = await runCli([
+        'run',
+        scenario,
+        '-r',
+        '5',
+        '--out',
+        join(dir, 'runs'),
+        '--quiet',
+        '--html',
+        join(dir, html),
+      ]);
+      expect(run.code).toBe(0);
+    }
     browser = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
       headless: true,
@@ -188,7 +205,7 @@ describe.skipIf(unavailable !== undefined)('HTML report in headless Chromium', (
       }
     }
     expect(await page.$$eval('#sweeps h3', (h) => h.map((x) => x.textContent))).toContain(
-      'boot_time (ms, p50) vs hardware.memory.gib (options.vcpus=1)',
+      'Boot time (ms, p50) vs hardware.memory.gib (options.vcpus=1)',
     );
     await page.close();
   });
@@ -224,6 +241,125 @@ describe.skipIf(unavailable !== undefined)('HTML report in headless Chromium', (
     expect(parsed.errors).toBe(0);
     expect(parsed.cases).toBeGreaterThan(40);
     expect(parsed.failures).toEqual(['seed-comparison.kvm']);
+    await page.close();
+  });
+
+  /** Every chart's and table's geometry that could overflow or lack a label, read in the page. */
+  async function layout(page: Page) {
+    return page.evaluate(() => {
+      const charts = [...document.querySelectorAll('svg.chart')].map((svg) => {
+        const view = (svg as SVGSVGElement).viewBox.baseVal;
+        const outside = [...svg.querySelectorAll('text')]
+          .filter((t) => (t.textContent ?? '').trim() !== '' && !t.closest('[transform]'))
+          .map((t) => ({ text: t.textContent, box: (t as SVGTextElement).getBBox() }))
+          .filter(
+            ({ box }) =>
+              box.x < -0.5 ||
+              box.y < -0.5 ||
+              box.x + box.width > view.width + 0.5 ||
+              box.y + box.height > view.height + 0.5,
+          )
+          .map(({ text }) => text);
+        return {
+          id: svg.id,
+          outside,
+          axes: svg.querySelectorAll('line.axis').length,
+          ticks: [...svg.querySelectorAll('text.tick')].map((t) => t.textContent),
+          axisTitles: [...svg.querySelectorAll('text.axis-title')].map((t) => t.textContent),
+        };
+      });
+      const root = document.documentElement;
+      const tables = [...document.querySelectorAll('table')].map((table) => ({
+        width: table.getBoundingClientRect().right,
+        page: document.body.getBoundingClientRect().right,
+        hidden: table.parentElement!.scrollWidth - table.parentElement!.clientWidth,
+      }));
+      return { charts, tables, overflow: root.scrollWidth - root.clientWidth };
+    });
+  }
+
+  it('labels every chart, gives it an axis with units, and lets nothing overflow', async () => {
+    for (const width of [1100, 800]) {
+      const page = await browser.newPage();
+      await page.setViewportSize({ width, height: 900 });
+      await page.goto(pathToFileURL(join(dir, 'run.html')).href, { waitUntil: 'load' });
+      const { charts, tables, overflow } = await layout(page);
+      expect(overflow, `page at ${width}px`).toBeLessThanOrEqual(0);
+      for (const table of tables) {
+        expect(table.width, `table at ${width}px`).toBeLessThanOrEqual(table.page + 0.5);
+        expect(table.hidden, `table scrolled at ${width}px`).toBeLessThanOrEqual(0);
+      }
+      expect(charts.length).toBeGreaterThan(5);
+      for (const chart of charts) {
+        expect(chart.outside, `${chart.id}: text outside the chart`).toEqual([]);
+        expect(chart.axes, chart.id).toBeGreaterThan(0);
+        expect(chart.ticks.length, chart.id).toBeGreaterThan(1);
+        expect(chart.axisTitles.join(' '), chart.id).toMatch(/ms|MiB|instances|percent/);
+      }
+      await page.close();
+    }
+  });
+
+  it('gives every boot phase its own colour, a legend entry and a label on its segment', async () => {
+    const { page } = await open(join(dir, 'run.html'));
+    const boot = await page.evaluate(() => {
+      const legend = [...document.querySelectorAll('#chart-boot text.legend-label')].map((t) => t.textContent!);
+      const colors = [...document.querySelectorAll('#chart-boot rect.legend')].map((r) => r.getAttribute('fill'));
+      const segments = [...document.querySelectorAll('#chart-boot rect.segment')].map((r) => ({
+        width: r.getBoundingClientRect().width,
+        phase: r.getAttribute('data-phase'),
+      }));
+      const labels = [...document.querySelectorAll('#chart-boot text.segment-label')].map((t) => t.textContent!);
+      return { legend, colors, segments, labels };
+    });
+    const phases = new Set(current.rows.filter((r) => r.metric.startsWith('boot_time.')).map((r) => r.metric));
+    expect(boot.legend).toHaveLength(phases.size);
+    expect(phases.size).toBeGreaterThan(12);
+    expect(new Set(boot.colors).size).toBe(phases.size);
+    // Every segment wide enough to read carries its phase name or its number in the legend.
+    const wide = boot.segments.filter((s) => s.width >= 20).length;
+    expect(boot.labels.length).toBeGreaterThanOrEqual(wide);
+    for (const label of boot.labels)
+      expect(boot.legend.some((l) => l === label || l.endsWith(` ${label}`) || l.startsWith(`${label} `))).toBe(true);
+    await page.close();
+  });
+
+  it('names metrics rather than printing their ids, and prints noise around zero as ≈0 with no bar', async () => {
+    const { page } = await open(join(dir, 'run.html'));
+    const heads = await page.$$eval('table.comparison th:first-child', (cells) =>
+      cells.map((c) => c.textContent ?? ''),
+    );
+    expect(heads).toContain('Memory per instance');
+    for (const head of heads) expect(head).not.toMatch(/^[a-z0-9_.]+$/);
+    const native = await page.$$eval(
+      '#chart-overhead-memory rect.bar',
+      (rects) => rects[0]!.getBoundingClientRect().width,
+    );
+    expect(await page.$$eval('#chart-overhead-memory text.value', (t) => t[0]!.textContent)).toBe('≈0%');
+    expect(native).toBeLessThan(1);
+    await page.close();
+  });
+
+  it('draws an engine skipped at the first sweep point, marking the point and its reason', async () => {
+    const { page } = await open(join(dir, 'skip.html'));
+    expect(await page.$$eval('#chart-density text.label', (t) => t.map((x) => x.textContent))).toEqual([
+      'docker',
+      'kvm',
+    ]);
+    expect(await page.textContent('#chart-density text.skipped')).toContain('skipped at this point');
+    expect(await page.textContent('#density')).toContain('kvm skipped at this point: guest memory 256 MiB is below');
+    const sweep = await page.$$eval('#sweeps svg.chart', (svgs) =>
+      svgs.map((svg) => ({
+        series: [...svg.querySelectorAll('polyline.series')].map((l) => l.textContent),
+        skipped: [...svg.querySelectorAll('text.skipped-point title')].map((t) => t.textContent),
+      })),
+    );
+    expect(sweep.length).toBeGreaterThan(0);
+    for (const chart of sweep) {
+      expect(chart.series).toEqual(['docker', 'kvm']);
+      expect(chart.skipped).toEqual([expect.stringContaining('kvm skipped at options.memoryMiB=256')]);
+    }
+    expect(await page.textContent('table.comparison')).toContain('skipped');
     await page.close();
   });
 });

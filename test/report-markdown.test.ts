@@ -2,8 +2,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { escapeCell, mermaidChart } from '../bench/report/markdown.js';
+import { escapeCell, mermaidChart, renderMarkdown } from '../bench/report/markdown.js';
 import type { RunResult } from '../bench/report/results.js';
+import { runScenario } from '../bench/run/run.js';
+import { loadScenario } from '../bench/scenario/load.js';
 import { firmwareProfile, makeBaseline, meanOf, replaceEngine, writeVariant } from './gate-helpers.js';
 import { runCli } from './helpers.js';
 
@@ -85,5 +87,15 @@ describe('Markdown report', () => {
     expect(chart).toContain('bar [');
     expect(chart).not.toContain('line [');
     expect(chart).toContain('title "density p50 (instances)"');
+  });
+});
+
+describe('an engine skipped at the first sweep point, in Markdown', () => {
+  it('keeps its column, marked skipped, and gives the point and the reason', async () => {
+    const result = (await runScenario(await loadScenario('test/fixtures/skip-first-point.yaml'))).result;
+    const markdown = renderMarkdown({ result, mode: 'result' });
+    expect(markdown).toMatch(/\| +\| docker \| kvm \|/);
+    expect(markdown).toMatch(/\| Boot time \(p50\) \| \d+ ms \| skipped \|/);
+    expect(markdown).toContain('- kvm: \\[options.memoryMiB=256\\] guest memory 256 MiB is below');
   });
 });

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { packageRoot } from '../../engines/shared/environment.js';
 import { excerpt, usageError } from '../../engines/shared/errors.js';
+import { type TerminalOptions, terminalWidth } from '../report/terminal.js';
 import { DEFAULT_POOL_WORTH_MS, defaultWorkers } from '../run/pool/pool.js';
 import { MOST_REPETITIONS } from '../scenario/schema.js';
 import { ALLOW_OUTSIDE_FLAG } from '../scenario/trust.js';
@@ -28,6 +29,11 @@ export function useColor(context: CliContext, flag: boolean | undefined): boolea
   if (context.env.NO_COLOR !== undefined && context.env.NO_COLOR !== '') return false;
   if (context.env.FORCE_COLOR !== undefined && context.env.FORCE_COLOR !== '0') return true;
   return flag === true || context.stdout.isTTY === true;
+}
+
+/** How the terminal report is drawn on this context's stdout: its colour and its width. */
+export function terminalOptions(context: CliContext, colorFlag: boolean | undefined): TerminalOptions {
+  return { color: useColor(context, colorFlag), width: terminalWidth(context.stdout, context.env) };
 }
 
 export const DEFAULT_SCENARIO = 'scenarios/seed-comparison.yaml';

@@ -1,7 +1,7 @@
 import asciichart from 'asciichart';
 import type { createColors } from 'picocolors';
 import { metricInfo } from '../../engines/metrics.js';
-import { formatNumber } from './format.js';
+import { formatNumber, wrapText } from './format.js';
 import type { ResultRow } from './metrics.js';
 import type { RunResult } from './results.js';
 
@@ -19,7 +19,12 @@ export interface Curve {
   readonly unit: string;
   /** Swept values, ascending. */
   readonly xs: readonly number[];
-  readonly series: readonly { readonly engine: string; readonly ys: readonly number[] }[];
+  /** The other sweep parameters and the value each is held at along the curve. */
+  readonly held: Readonly<Record<string, unknown>>;
+  /** One series per engine that ran at one point of the line at least; undefined where it did not. */
+  readonly series: readonly { readonly engine: string; readonly ys: readonly (number | undefined)[] }[];
+  /** Points of the line an engine could not run, with the reasons. */
+  readonly skipped: readonly { readonly engine: string; readonly x: number; readonly reasons: readonly string[] }[];
 }
 
 /** Metrics that get a curve when they vary along a swept parameter. */
@@ -33,19 +38,17 @@ export const CURVE_METRICS = [
   'boot_storm.rate',
 ] as const;
 
-/** One swept number: its values, ascending, with the other sweep parameters held at their first value. */
-export interface SweepLine {
-  readonly parameter: string;
-  readonly xs: number[];
-  /** The other sweep parameters, each with the value it is held at along the line. */
-  readonly held: Readonly<Record<string, ResultRow['params'][string] | undefined>>;
-  /** The rows on the line: those whose other sweep parameters have their held values. */
-  readonly rows: readonly ResultRow[];
+export interface CurveOptions {
+  /** Keep curves that are flat within their noise (the HTML report draws every swept metric). */
+  readonly keepFlat?: boolean;
 }
 
-/** Every sweep parameter that takes two or more numbers, as a line along it. */
-export function sweepLines(result: RunResult): SweepLine[] {
-  const lines: SweepLine[] = [];
+export function sweepCurves(
+  result: RunResult,
+  metrics: readonly string[] = CURVE_METRICS,
+  options: CurveOptions = {},
+): Curve[] {
+  const curves: Curve[] = [];
   for (const parameter of result.sweepParameters) {
     const xs = [...new Set(result.rows.map((r) => r.params[parameter]))]
       .filter((x): x is number => typeof x === 'number')
@@ -55,15 +58,11 @@ export function sweepLines(result: RunResult): SweepLine[] {
     const held = Object.fromEntries(
       others.map((p) => [p, result.rows.find((r) => r.params[p] !== undefined)?.params[p]]),
     );
-    const rows = result.rows.filter((r) => others.every((p) => r.params[p] === held[p]));
-    lines.push({ parameter, xs, held, rows });
-  }
-  return lines;
-}
-
-export function sweepCurves(result: RunResult, metrics: readonly string[] = CURVE_METRICS): Curve[] {
-  const curves: Curve[] = [];
-  for (const { parameter, xs, rows: lineRows } of sweepLines(result)) {
+    const onLine = (params: ResultRow['params']): boolean => others.every((p) => params[p] === held[p]);
+    const lineRows = result.rows.filter((r) => onLine(r.params));
+    const skipped = result.skipped
+      .filter((s) => onLine(s.params) && typeof s.params[parameter] === 'number')
+      .map((s) => ({ engine: s.engine, x: s.params[parameter] as number, reasons: s.reasons }));
     for (const metric of metrics) {
       const series = result.engines
         .map((e) => ({
@@ -72,15 +71,18 @@ export function sweepCurves(result: RunResult, metrics: readonly string[] = CURV
             lineRows.find((r) => r.engine === e.id && r.metric === metric && r.params[parameter] === x),
           ),
         }))
-        .filter((s): s is { engine: string; points: ResultRow[] } => s.points.every((p) => p !== undefined));
+        .filter((s) => s.points.some((p) => p !== undefined));
       // A line flat within its noise says only that the metric does not depend on this parameter.
-      if (series.length === 0 || series.every((s) => flatWithinNoise(s.points))) continue;
+      const flat = series.every((s) => flatWithinNoise(s.points.filter((p): p is ResultRow => p !== undefined)));
+      if (series.length === 0 || (flat && !options.keepFlat)) continue;
       curves.push({
         parameter,
         metric,
         unit: metricInfo(metric).unit,
         xs,
-        series: series.map((s) => ({ engine: s.engine, ys: s.points.map((p) => p.p50) })),
+        held,
+        series: series.map((s) => ({ engine: s.engine, ys: s.points.map((p) => p?.p50) })),
+        skipped: skipped.filter((k) => series.some((s) => s.engine === k.engine)),
       });
     }
   }
@@ -136,46 +138,76 @@ export function stormTimeline(result: RunResult): Timeline | undefined {
   };
 }
 
-const SERIES_COLORS = [
-  asciichart.blue,
-  asciichart.green,
-  asciichart.red,
-  asciichart.yellow,
-  asciichart.magenta,
-  asciichart.cyan,
-  asciichart.lightblue,
-  asciichart.lightgreen,
-  asciichart.lightred,
-  asciichart.lightmagenta,
-];
+/**
+ * Each series draws its whole line with its own symbol, so series stay apart without colour (a
+ * pipe, a log file, NO_COLOR); the legend shows the same symbol. Colour, where there is colour,
+ * is added on top.
+ */
+export const SERIES_SYMBOLS = ['●', '■', '▲', '◆', '×', '+', '○', '□', '△', '◇'] as const;
+
+function seriesColor(c: Colors, i: number): (text: string) => string {
+  const colors = [c.blue, c.green, c.red, c.yellow, c.magenta, c.cyan];
+  return colors[i % colors.length]!;
+}
 
 const WIDTH = 60;
 const HEIGHT = 10;
+/** Columns the y-axis labels and the axis take. */
+const AXIS_MARGIN = 11;
 
-/** Stretches a few points over `width` columns by linear interpolation, so short curves stay readable. */
-function stretch(ys: readonly number[], width: number): number[] {
+/**
+ * Stretches a few points over `width` columns by linear interpolation, so short curves stay
+ * readable; a column next to a missing point stays empty, so a skipped point leaves a gap.
+ */
+function stretch(ys: readonly (number | undefined)[], width: number): (number | undefined)[] {
   if (ys.length < 2) return [...ys];
   return Array.from({ length: width }, (_, col) => {
     const at = (col / (width - 1)) * (ys.length - 1);
     const lower = Math.floor(at);
     const upper = Math.min(ys.length - 1, lower + 1);
-    return ys[lower]! + (ys[upper]! - ys[lower]!) * (at - lower);
+    const [low, high] = [ys[lower], ys[upper]];
+    if (low === undefined || high === undefined) {
+      // On a point that ran, next to one that did not: draw the point itself.
+      if (at === lower && low !== undefined) return low;
+      return undefined;
+    }
+    return low + (high - low) * (at - lower);
   });
 }
 
-function plot(series: readonly (readonly number[])[], c: Colors): { text: string; margin: number; colors: string[] } {
-  const colors = series.map((_, i) => SERIES_COLORS[i % SERIES_COLORS.length]!);
-  const text = asciichart.plot(
-    series.map((ys) => [...ys]),
-    {
-      height: HEIGHT,
-      colors: c.isColorSupported ? colors : undefined,
-      format: (y: number) => formatNumber(y).padStart(9),
-    },
-  );
-  const firstLine = text.split('\n')[0] ?? '';
-  const axis = Math.max(firstLine.indexOf('┤'), firstLine.indexOf('┼'));
-  return { text, margin: axis >= 0 ? axis + 1 : 0, colors };
+/**
+ * Plots every series on one scale: asciichart draws each series alone with its own symbol, and the
+ * drawings are laid over each other, later series on top.
+ */
+function plot(series: readonly (readonly (number | undefined)[])[], c: Colors): { text: string; margin: number } {
+  const defined = series.flat().filter((y): y is number => y !== undefined);
+  const min = Math.min(...defined);
+  const max = Math.max(...defined);
+  const step = (max - min) / HEIGHT;
+  const format = (y: number): string => formatNumber(y, step).padStart(AXIS_MARGIN - 2);
+  const grids = series.map((ys, i) => {
+    const m = SERIES_SYMBOLS[i % SERIES_SYMBOLS.length]!;
+    const text = asciichart.plot(
+      ys.map((y) => y ?? min),
+      { height: HEIGHT, min, max, format, symbols: ['┼', '┤', m, m, m, m, m, m, m, m] },
+    );
+    return text.split('\n');
+  });
+  const first = grids[0]![0]!;
+  const margin = Math.max(first.indexOf('┤'), first.indexOf('┼')) + 1;
+  const lines = grids[0]!.map((line, row) => {
+    const cells: string[] = [...line.slice(0, margin)];
+    for (let col = margin; col < line.length; col++) {
+      let cell = ' ';
+      grids.forEach((grid, i) => {
+        const char = grid[row]![col]!;
+        if (char !== ' ' && series[i]![col - margin] !== undefined) cell = seriesColor(c, i)(char);
+      });
+      cells.push(cell);
+    }
+    return cells.join('').trimEnd();
+  });
+  return { text: lines.join('\n'), margin };
 }
 
 /** Labels placed under the columns they belong to; a label that would overlap its neighbour is left out. */
@@ -189,48 +221,64 @@ function axisLabels(labels: readonly { column: number; text: string }[], margin:
   return line;
 }
 
-function legend(engines: readonly string[], colors: readonly string[], c: Colors): string {
-  return engines
-    .map((id, i) => (c.isColorSupported ? `${colors[i]}■${asciichart.reset} ${id}` : `${i + 1}:${id}`))
-    .join('  ');
+function legend(engines: readonly string[], c: Colors): string {
+  return engines.map((id, i) => `${seriesColor(c, i)(SERIES_SYMBOLS[i % SERIES_SYMBOLS.length]!)} ${id}`).join('  ');
 }
 
-export function renderCurve(curve: Curve, c: Colors): string {
-  const { text, margin, colors } = plot(
-    curve.series.map((s) => stretch(s.ys, WIDTH)),
+/** The plot's width in columns: 60, less on a terminal too narrow for it. */
+function plotWidth(width: number): number {
+  return Math.max(20, Math.min(WIDTH, width - AXIS_MARGIN - 2));
+}
+
+export function renderCurve(curve: Curve, c: Colors, width = 100): string {
+  const columns = plotWidth(width);
+  const { text, margin } = plot(
+    curve.series.map((s) => stretch(s.ys, columns)),
     c,
   );
-  const labels = curve.xs.map((x, i) => ({
-    column: Math.round((i / (curve.xs.length - 1)) * (WIDTH - 1)),
-    text: formatNumber(x),
-  }));
-  return [
+  const column = (x: number): number => Math.round((curve.xs.indexOf(x) / (curve.xs.length - 1)) * (columns - 1));
+  const labels = curve.xs.map((x) => ({ column: column(x), text: formatNumber(x) }));
+  const lines = [
     c.bold(`${curve.metric} (${curve.unit}, p50) vs ${curve.parameter}`),
     text,
     c.dim(axisLabels(labels, margin)),
     c.dim(`  x: ${curve.xs.join(', ')}${curve.xs.length > 2 ? ' (evenly spaced)' : ''}`),
     `  ${legend(
       curve.series.map((s) => s.engine),
-      colors,
       c,
     )}`,
-  ].join('\n');
+  ];
+  // A skipped point is a gap in its line; say which and why, one line per engine and reason.
+  const byReason = new Map<string, { engine: string; xs: number[]; reasons: string }>();
+  for (const s of curve.skipped) {
+    const reasons = s.reasons.join('; ');
+    const key = `${s.engine}\0${reasons}`;
+    const entry = byReason.get(key) ?? { engine: s.engine, xs: [], reasons };
+    entry.xs.push(s.x);
+    byReason.set(key, entry);
+  }
+  for (const { engine, xs, reasons } of byReason.values()) {
+    const text = `${engine} skipped at ${curve.parameter}=${xs.map((x) => formatNumber(x)).join(', ')}: ${reasons}`;
+    lines.push(...wrapText(text, width, '  ').map((line) => c.yellow(line)));
+  }
+  return lines.join('\n');
 }
 
 /** Each engine's ready-per-second buckets resampled onto one time axis, 0 once its storm is over. */
-export function renderTimeline(timeline: Timeline, c: Colors): string {
+export function renderTimeline(timeline: Timeline, c: Colors, width = 100): string {
+  const plotColumns = plotWidth(width);
   const columns = timeline.series.map((s) =>
-    Array.from({ length: WIDTH }, (_, col) => {
-      const t = ((col + 0.5) / WIDTH) * timeline.spanMs;
+    Array.from({ length: plotColumns }, (_, col) => {
+      const t = ((col + 0.5) / plotColumns) * timeline.spanMs;
       if (t > s.allReadyMs) return 0;
       const bucket = Math.min(s.perBucket.length - 1, Math.floor((t / s.allReadyMs) * s.perBucket.length));
       return s.perBucket[bucket] ?? 0;
     }),
   );
-  const { text, margin, colors } = plot(columns, c);
+  const { text, margin } = plot(columns, c);
   const seconds = timeline.spanMs / 1000;
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => ({
-    column: Math.round(f * (WIDTH - 1)),
+    column: Math.round(f * (plotColumns - 1)),
     text: `${formatNumber(seconds * f)} s`,
   }));
   const size = Number.isFinite(timeline.instances) ? `${formatNumber(timeline.instances)} instances` : 'the storm';
@@ -240,7 +288,6 @@ export function renderTimeline(timeline: Timeline, c: Colors): string {
     c.dim(axisLabels(ticks, margin)),
     `  ${legend(
       timeline.series.map((s) => s.engine),
-      colors,
       c,
     )}`,
   ].join('\n');

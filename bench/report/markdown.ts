@@ -3,7 +3,14 @@ import { formatChange, relativeChange } from '../gate/change.js';
 import { formatDifferences } from '../gate/environment.js';
 import { type GateReport, gatePassed } from '../gate/evaluate.js';
 import { countLine, engineLabel, metricLabel, tableCells } from '../gate/table.js';
-import { CHARTED_METRICS, COMPARISON_ROWS, formatValue } from './format.js';
+import {
+  CHARTED_METRICS,
+  COMPARISON_ROWS,
+  formatEstimate,
+  idleOverheadMetrics,
+  idleOverheadNote,
+  skippedLines,
+} from './format.js';
 import type { ResultRow } from './metrics.js';
 import type { RunResult } from './results.js';
 
@@ -57,17 +64,21 @@ function findRow(rows: readonly ResultRow[], engine: string, metric: string, par
 
 function comparisonTable(input: MarkdownInput): string {
   const rows = firstPointRows(input.result);
-  const engines = input.result.engines.filter((e) => rows.some((r) => r.engine === e.id));
+  const point = JSON.stringify(rows[0]?.params ?? {});
+  const skipped = new Set(input.result.skipped.filter((s) => JSON.stringify(s.params) === point).map((s) => s.engine));
+  const engines = input.result.engines.filter((e) => skipped.has(e.id) || rows.some((r) => r.engine === e.id));
+  const idle = idleOverheadMetrics(input.result.rows);
   const body: string[][] = [];
   for (const { label, metric } of COMPARISON_ROWS) {
-    if (!rows.some((r) => r.metric === metric)) continue;
+    if (idle.has(metric) || !rows.some((r) => r.metric === metric)) continue;
     body.push([
       label,
       ...engines.map((engine) => {
+        if (skipped.has(engine.id)) return 'skipped';
         const row = findRow(rows, engine.id, metric);
         if (!row) return '—';
         const base = input.baseline && findRow(input.baseline.rows, engine.id, metric, row.params);
-        const value = formatValue(row.p50, row.unit);
+        const value = formatEstimate(row);
         if (!base) return value;
         const change = relativeChange(metric, base.p50, row.p50);
         return change === 0 ? value : `${value} (${formatChange(change)})`;
@@ -172,10 +183,13 @@ export function renderMarkdown(input: MarkdownInput): string {
     out.push(`At the first sweep point ${escapeCell(JSON.stringify(result.rows[0]?.params ?? {}))}.`, '');
   if (input.baseline) out.push('p50 per engine, with the change against the baseline where there is one.', '');
   out.push(comparisonTable(input));
+  const idleNote = idleOverheadNote(idleOverheadMetrics(result.rows));
+  if (idleNote) out.push('', `> [!NOTE]\n> ${escapeCell(idleNote)}`);
 
-  const charts = CHARTED_METRICS.map((metric) => mermaidChart(result, metric, input.baseline)).filter(
-    (c): c is string => c !== undefined,
-  );
+  const idle = idleOverheadMetrics(result.rows);
+  const charts = CHARTED_METRICS.filter((metric) => !idle.has(metric))
+    .map((metric) => mermaidChart(result, metric, input.baseline))
+    .filter((c): c is string => c !== undefined);
   if (charts.length > 0) out.push('', '### Charts', '', charts.join('\n\n'));
 
   if (result.claims.length > 0) {
@@ -187,7 +201,7 @@ export function renderMarkdown(input: MarkdownInput): string {
   }
   if (result.skipped.length > 0) {
     out.push('', '### Skipped', '');
-    for (const s of result.skipped) out.push(`- ${escapeCell(s.engine)}: ${escapeCell(s.reasons.join('; '))}`);
+    for (const line of skippedLines(result.skipped)) out.push(`- ${escapeCell(line)}`);
   }
   return `${out.join('\n')}\n`;
 }

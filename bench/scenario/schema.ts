@@ -289,7 +289,7 @@ export const scenarioSchema = z.strictObject({
   app: appSchema.default(appSchema.parse({})),
   workload: z
     .union([z.string().min(1).describe('a built-in workload id: `virtbench list workloads`'), workloadSchema])
-    .default(workloadSchema.parse({})),
+    .default('http-server'),
   defaults: optionsSchema.default({}),
   density: densitySchema.default(densitySchema.parse({})),
   storm: stormSchema.optional(),

@@ -10,7 +10,7 @@ import { renderTerminal } from '../../report/terminal.js';
 import { engineSummaries } from '../../run/result.js';
 import { checkShardSet, mergeShards } from '../../run/shard.js';
 import { loadScenario } from '../../scenario/load.js';
-import { addTrustOption, type CliContext, type TrustFlags, useColor, write } from '../context.js';
+import { addTrustOption, type CliContext, type TrustFlags, terminalOptions, write } from '../context.js';
 import { inputPath, readResult, writeReports } from './gate.js';
 
 interface MergeFlags extends TrustFlags {
@@ -72,7 +72,7 @@ export function register(program: Command, context: CliContext, setExit: (code: 
       { path: inputPath(`${base}.csv`, context), content: renderCsv(result) },
       { path: inputPath(`${base}.json`, context), content: renderJson(result) },
     ]);
-    if (!flags.quiet) write(context.stdout, renderTerminal(result, { color: useColor(context, flags.color) }));
+    if (!flags.quiet) write(context.stdout, renderTerminal(result, terminalOptions(context, flags.color)));
     const written = await writeReports(context, flags, {
       markdown: () => renderMarkdown({ result, mode: 'result' }),
       html: () => renderHtml({ result, mode: 'result' }),

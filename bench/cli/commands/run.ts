@@ -2,9 +2,11 @@ import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { EXIT } from '../../../engines/shared/errors.js';
 import { hashString } from '../../../engines/shared/random.js';
+import { renderHtml } from '../../report/html.js';
+import { renderMarkdown } from '../../report/markdown.js';
 import { renderTerminal } from '../../report/terminal.js';
 import { parseShard, type ShardSpec, shardFileBase, startShard } from '../../run/shard.js';
-import { type CliContext, parseList, resolveScenarioPath, useColor, write } from '../context.js';
+import { type CliContext, parseList, resolveScenarioPath, terminalOptions, write } from '../context.js';
 import { createProgress } from '../progress.js';
 import {
   addScenarioRunOptions,
@@ -12,6 +14,7 @@ import {
   runScenarioWithFlags,
   type ScenarioRunFlags,
 } from '../scenario-run.js';
+import { writeReports } from './gate.js';
 
 export interface RunFlags extends ScenarioRunFlags {
   out: string;
@@ -19,6 +22,8 @@ export interface RunFlags extends ScenarioRunFlags {
   quiet?: boolean;
   color?: boolean;
   shard?: ShardSpec;
+  markdown?: string;
+  html?: string;
 }
 
 /** `--engines`: an empty selection would run nothing and still write a report, so it is refused. */
@@ -60,6 +65,8 @@ export function register(program: Command, context: CliContext, setExit: (code: 
       'run only shard i of n of the cells (write <name>.shard-i-of-n.*; combine with `virtbench merge`)',
       parseShard,
     )
+    .option('--markdown <file>', 'also write the Markdown report here')
+    .option('--html <file>', 'also write the self-contained HTML report here')
     .option('-q, --quiet', 'no progress and no tables: print where the reports went, and failures (on stderr)')
     .option('--color', 'force colour')
     .option('--no-color', 'no colour');
@@ -80,8 +87,15 @@ export function register(program: Command, context: CliContext, setExit: (code: 
       onWarning: (warning) => write(context.stderr, `warning: ${warning}`),
     }).finally(() => progress.stop());
     const result = run.result;
-    if (!flags.quiet) write(context.stdout, renderTerminal(result, { color: useColor(context, flags.color) }));
+    if (!flags.quiet) write(context.stdout, renderTerminal(result, terminalOptions(context, flags.color)));
     write(context.stdout, `wrote ${base}.csv and ${base}.json`);
+    if (flags.markdown || flags.html) {
+      const written = await writeReports(context, flags, {
+        markdown: () => renderMarkdown({ result, mode: 'result' }),
+        html: () => renderHtml({ result, mode: 'result' }),
+      });
+      write(context.stdout, `wrote ${written.join(', ')}`);
+    }
     const failed = result.claims.filter((c) => c.holds === false);
     if (failed.length > 0) {
       // Reasons go to stderr even with --quiet, which silences only progress and tables.
