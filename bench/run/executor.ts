@@ -33,9 +33,6 @@ export interface Executor {
   run(plans: readonly CellPlan[], sink: BatchSink): Promise<number>;
 }
 
-/** How long this thread runs cells before it lets the event loop run (signals, progress). */
-const COMPUTE_SLICE_MS = 25;
-
 /** Cells per batch on this thread at most: small, so little is alive when the young generation is collected. */
 export const LOCAL_CHUNK = 8;
 
@@ -54,14 +51,7 @@ export function inProcessExecutor(
   return {
     async run(plans, sink) {
       const runEnds = unbrokenRunEnds(order, plans);
-      let sliceStart = performance.now();
       for (let start = 0; start < plans.length; ) {
-        // Without files to write, batches follow each other without the event loop ever running:
-        // let it run now and then, so Ctrl-C and SIGTERM stop a long run promptly.
-        if (performance.now() - sliceStart > COMPUTE_SLICE_MS) {
-          await yieldForStop();
-          sliceStart = performance.now();
-        }
         const end = Math.min(start + chunk, runEnds[start]!);
         const chosen = plans.slice(start, end);
         const startedAt = epochMs();
@@ -69,6 +59,10 @@ export function inProcessExecutor(
         options.onBatchTimed?.({ thread: 0, startedAt, endedAt: epochMs(), cells: chosen.map((plan) => plan.index) });
         await sink.deliver(batch);
         start = end;
+        // Let the event loop run between batches: the report files' writes complete while the
+        // next batch computes instead of piling up until the stream's buffer is full, and Ctrl-C
+        // and SIGTERM stop a long run promptly even when it writes no files.
+        await yieldForStop();
       }
       return plans.length > 0 ? 1 : 0;
     },
