@@ -262,3 +262,22 @@ describe('the hint beside a real driver without its model', () => {
     expect(profile).not.toContain('add it to the scenario');
   });
 });
+
+describe('run --out must be a folder virtbench can write in', () => {
+  it('refuses a file, and a folder where no file can be created, before running anything (exit 2)', async () => {
+    await withTempDir(async (dir) => {
+      const file = join(dir, 'not-a-folder');
+      await writeFile(file, 'kept\n');
+      for (const [out, reason] of [
+        [file, 'is not a folder'],
+        ['/proc', 'no file can be created in it'],
+      ] as const) {
+        const run = await runCli(['run', '--out', out, '--quiet']);
+        expect(run.code).toBe(2);
+        expect(run.stderr).toContain(`--out ${out}: ${reason}`);
+        expect(run.stderr).not.toContain('internal error');
+      }
+      expect(await readFile(file, 'utf8')).toBe('kept\n');
+    });
+  });
+});

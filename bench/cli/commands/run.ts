@@ -1,6 +1,7 @@
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { EXIT } from '../../../engines/shared/errors.js';
+import { EXIT, errnoCode, type InputError, usageError } from '../../../engines/shared/errors.js';
 import { hashString } from '../../../engines/shared/random.js';
 import { renderHtml } from '../../report/html.js';
 import { renderMarkdown } from '../../report/markdown.js';
@@ -24,6 +25,29 @@ export interface RunFlags extends ScenarioRunFlags {
   shard?: ShardSpec;
   markdown?: string;
   html?: string;
+}
+
+/**
+ * `--out` must be a folder this process can create files in: a file, a read-only folder or a
+ * pseudo-file system like /proc is bad input, refused before anything runs (exit 2).
+ */
+async function checkOutputFolder(dir: string): Promise<void> {
+  const refuse = (reason: string): InputError =>
+    usageError(`--out ${dir}: ${reason}`, 'give a folder you can write to, e.g. --out reports');
+  const existing = await stat(dir).catch(() => undefined);
+  if (existing && !existing.isDirectory()) throw refuse('is not a folder');
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (error) {
+    throw refuse(`cannot be created (${errnoCode(error) ?? String(error)})`);
+  }
+  const probe = join(dir, `.virtbench-probe-${process.pid}.tmp`);
+  try {
+    await writeFile(probe, '', { flag: 'wx' });
+  } catch (error) {
+    throw refuse(`no file can be created in it (${errnoCode(error) ?? String(error)})`);
+  }
+  await rm(probe, { force: true });
 }
 
 /** `--engines`: an empty selection would run nothing and still write a report, so it is refused. */
@@ -71,6 +95,7 @@ export function register(program: Command, context: CliContext, setExit: (code: 
     .option('--color', 'force colour')
     .option('--no-color', 'no colour');
   addScenarioRunOptions(command).action(async (scenarioArg: string | undefined, flags: RunFlags) => {
+    await checkOutputFolder(flags.out);
     const file = resolveScenarioPath(scenarioArg, context);
     const scenario = await loadScenarioWithFlags(file, flags, flags.engines);
     const shard = flags.shard ? startShard(scenario, flags.shard) : undefined;
