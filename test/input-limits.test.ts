@@ -149,3 +149,23 @@ describe('bad results files given to gate, compare and merge are bad input', () 
     expect(existsSync(join(dir, 'merged'))).toBe(false);
   });
 });
+
+describe('one mistake in a long list', () => {
+  it('prints the first 20 problems and counts the rest', async () => {
+    await withTempDir(async (dir) => {
+      const good = join(dir, 'good.json');
+      const made = await runCli(['run', 'scenarios/calibration/images.yaml', '--out', dir, '--quiet']);
+      expect(made.code).toBe(0);
+      await writeFile(good, await readFile(join(dir, 'images.json'), 'utf8'));
+      const result = JSON.parse(await readFile(good, 'utf8'));
+      result.sweepParameters = Array.from({ length: 2000 }, (_, i) => i);
+      const bad = join(dir, 'bad.json');
+      await writeFile(bad, JSON.stringify(result));
+      const run = await runCli(['compare', bad, good]);
+      expect(run.code).toBe(2);
+      expect(run.stderr.match(/^error: .*sweepParameters\[\d+\]: found number/gm)).toHaveLength(20);
+      expect(run.stderr).toContain('error: … and 1980 more problems like these');
+      expect(run.stderr.length).toBeLessThan(10_000);
+    });
+  });
+});

@@ -26,6 +26,9 @@ import { type CliContext, defaultContext, write } from './context.js';
 
 type Registrar = (program: Command, context: CliContext, setExit: (code: number) => void) => void;
 
+/** Problems printed for one bad input at most; the rest are counted. */
+const MOST_PROBLEMS_SHOWN = 20;
+
 /** Every subcommand, by name. A new command is one module and one line here. */
 export const COMMANDS: Readonly<Record<string, Registrar>> = {
   run: registerRun,
@@ -114,7 +117,11 @@ export async function main(argv: readonly string[], context: CliContext = defaul
       return EXIT.badInput;
     }
     if (error instanceof InputError) {
-      for (const problem of error.problems) write(context.stderr, `error: ${formatProblem(problem)}`);
+      // One mistake can break every element of a long list; the first few say what is wrong.
+      const shown = error.problems.slice(0, MOST_PROBLEMS_SHOWN);
+      for (const problem of shown) write(context.stderr, `error: ${formatProblem(problem)}`);
+      const more = error.problems.length - shown.length;
+      if (more > 0) write(context.stderr, `error: … and ${more} more problem${more === 1 ? '' : 's'} like these`);
       return EXIT.badInput;
     }
     // A stop is reported, once, by the signal handler, after teardown; it then exits.

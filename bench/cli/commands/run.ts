@@ -95,9 +95,9 @@ export function register(program: Command, context: CliContext, setExit: (code: 
     .option('--color', 'force colour')
     .option('--no-color', 'no colour');
   addScenarioRunOptions(command).action(async (scenarioArg: string | undefined, flags: RunFlags) => {
-    await checkOutputFolder(flags.out);
     const file = resolveScenarioPath(scenarioArg, context);
     const scenario = await loadScenarioWithFlags(file, flags, flags.engines);
+    await checkOutputFolder(flags.out);
     const shard = flags.shard ? startShard(scenario, flags.shard) : undefined;
     const name = flags.engines ? selectionFileName(scenario.name, flags.engines) : scenario.name;
     const base = join(flags.out, shard ? shardFileBase(name, shard.spec) : name);
