@@ -222,31 +222,36 @@ describe('real drivers on this host', () => {
           const child = spawn(process.execPath, ['bin/virtbench.js', 'run', scenario, '--out', dir], {
             stdio: ['ignore', 'pipe', 'pipe'],
           });
-          let stderr = '';
-          child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-          const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-          const prefix = `${child.pid}-`;
-          // Wait until the run is booting instances (its processes are on the host), then interrupt
-          // it. Each boot lives a fraction of a second, so on a loaded host a scan of /proc can miss
-          // every one: after 15 s the run is in its 100,000-boot loop whether a scan saw it or not.
-          const booting = async (): Promise<boolean> =>
-            (await findLeftovers(prefix)).some((l) => l.startsWith('process'));
-          const deadline = Date.now() + 15_000;
-          while (child.exitCode === null && Date.now() < deadline && !(await booting()))
-            await new Promise((r) => setTimeout(r, 100));
-          expect(child.exitCode, stderr).toBeNull();
-          child.kill(signal);
-          expect(await exited, stderr).toBe(code);
-          expect(stderr).toContain(signal);
-          expect(stderr).not.toContain('internal error');
-          // A stopped run writes no report, and its temporary report files are gone.
-          expect(await readdir(dir)).toEqual(['interrupted.yaml']);
-          let left = await findLeftovers(prefix);
-          for (let i = 0; i < 20 && left.length > 0; i++) {
-            await new Promise((r) => setTimeout(r, 100)); // killed processes may take a moment to be reaped
-            left = await findLeftovers(prefix);
+          try {
+            let stderr = '';
+            child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+            const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+            const prefix = `${child.pid}-`;
+            // Wait until the run is booting instances (its processes are on the host), then interrupt
+            // it. Each boot lives a fraction of a second, so on a loaded host a scan of /proc can miss
+            // every one: after 15 s the run is in its 100,000-boot loop whether a scan saw it or not.
+            const booting = async (): Promise<boolean> =>
+              (await findLeftovers(prefix)).some((l) => l.startsWith('process'));
+            const deadline = Date.now() + 15_000;
+            while (child.exitCode === null && Date.now() < deadline && !(await booting()))
+              await new Promise((r) => setTimeout(r, 100));
+            expect(child.exitCode, stderr).toBeNull();
+            child.kill(signal);
+            expect(await exited, stderr).toBe(code);
+            expect(stderr).toContain(signal);
+            expect(stderr).not.toContain('internal error');
+            // A stopped run writes no report, and its temporary report files are gone.
+            expect(await readdir(dir)).toEqual(['interrupted.yaml']);
+            let left = await findLeftovers(prefix);
+            for (let i = 0; i < 20 && left.length > 0; i++) {
+              await new Promise((r) => setTimeout(r, 100)); // killed processes may take a moment to be reaped
+              left = await findLeftovers(prefix);
+            }
+            expect(left).toEqual([]);
+          } finally {
+            // A failed assertion must not leave the run booting on the host.
+            if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
           }
-          expect(left).toEqual([]);
         });
       },
       120_000,
