@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderModelVsReal } from '../bench/report/model-vs-real.js';
 import type { RunResult } from '../bench/report/results.js';
 import { makeBaseline, meanOf, writeVariant } from './gate-helpers.js';
-import { runCli, withTempDir } from './helpers.js';
+import { FAILING_CLAIM, runCli, withTempDir } from './helpers.js';
 
 let dir: string;
 let baseline: { path: string; result: RunResult };
@@ -20,17 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-const FAILING_CLAIM = [
-  'hardware: felter2015-x3650m4',
-  'repetitions: 3',
-  'engines: [docker, kvm]',
-  'claims:',
-  '  - id: impossible',
-  '    text: A VM boots faster than a container',
-  '    checks:',
-  '      - { metric: boot_time, kinds: [type1], op: "<", than: { kinds: [container] } }',
-].join('\n');
 
 describe('--quiet silences progress and tables, never the reasons for a failure', () => {
   it('run --quiet prints the failed claim, its text and evidence on stderr', async () => {

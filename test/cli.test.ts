@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { renderScenarioJsonSchema } from '../bench/cli/commands/schema.js';
 import { RESULT_SCHEMA_VERSION } from '../bench/report/results.js';
-import { runCli, withTempDir } from './helpers.js';
+import { FAILING_CLAIM, runCli, withTempDir } from './helpers.js';
 
 const exec = promisify(execFile);
 
@@ -77,19 +77,7 @@ describe('virtbench run (end to end)', () => {
     await withTempDir(async (dir) => {
       const scenario = join(dir, 'claim.yaml');
       const { writeFile } = await import('node:fs/promises');
-      await writeFile(
-        scenario,
-        [
-          'hardware: felter2015-x3650m4',
-          'repetitions: 3',
-          'engines: [docker, kvm]',
-          'claims:',
-          '  - id: impossible',
-          '    text: A VM boots faster than a container',
-          '    checks:',
-          '      - { metric: boot_time, kinds: [type1], op: "<", than: { kinds: [container] } }',
-        ].join('\n'),
-      );
+      await writeFile(scenario, FAILING_CLAIM);
       const run = await runCli(['run', scenario, '--out', dir]);
       expect(run.code).toBe(1);
       expect(run.stdout).toContain('✗ A VM boots faster than a container');

@@ -63,3 +63,15 @@ export async function seedCell(engineId: string): Promise<Cell> {
 export function withoutStartTime(json: string): string {
   return json.replace(/"startedAt": "[^"]*"/, '"startedAt": "<time>"');
 }
+
+/** A scenario whose one claim cannot hold: a VM never boots faster than a container. */
+export const FAILING_CLAIM = [
+  'hardware: felter2015-x3650m4',
+  'repetitions: 3',
+  'engines: [docker, kvm]',
+  'claims:',
+  '  - id: impossible',
+  '    text: A VM boots faster than a container',
+  '    checks:',
+  '      - { metric: boot_time, kinds: [type1], op: "<", than: { kinds: [container] } }',
+].join('\n');
