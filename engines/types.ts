@@ -153,6 +153,25 @@ export interface Workload {
   readonly networkMB: number;
   /** Small request/response exchanges over the network, thousands. */
   readonly roundTripsK: number;
+  /**
+   * What one operation of the workload is ("GET requests", "events") and how many one run of the
+   * terms above holds. With them an engine reports throughput and latency beside its overhead.
+   */
+  readonly operation?: string;
+  readonly operations?: number;
+  /**
+   * A request/response service (engines/model/capacity.ts): closed-loop clients in flight, each
+   * sending its next request when the reply arrives. With it, throughput is the least of the
+   * latency, server CPU and link bounds, and the terms above count `operations` requests.
+   */
+  readonly clients?: number;
+  /** Threads serving requests at once (default 1). */
+  readonly serverThreads?: number;
+  /** The application's own CPU per request, µs of one core on the modeled CPU, with its native system calls and TCP work. */
+  readonly serverCpuUs?: number;
+  /** Bytes of one request and of its response, carried in segments of at most the TCP MSS. */
+  readonly requestBytes?: number;
+  readonly responseBytes?: number;
 }
 
 /** Container networking: the host's network namespace, or a bridge with NAT. */

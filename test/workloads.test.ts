@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../bench/scenario/load.js';
-import { engineTimes, OVERHEAD_DIMENSIONS } from '../engines/model/overhead.js';
+import { engineRequestPath, requestCapacity } from '../engines/model/capacity.js';
 import type { ModeledEngineSpec } from '../engines/model/params.js';
 import type { ModeledEngine } from '../engines/modeled/define.js';
 import { engineIds, loadEngine } from '../engines/registry.js';
@@ -13,11 +13,9 @@ import {
   APPLICATION_WORKLOADS,
   BUILTIN_WORKLOADS,
   findWorkload,
+  kvGet,
   kvGetManyConnections,
   kvGetOneConnection,
-  type MICRO_WORKLOADS,
-  netperfTcpRr,
-  randomAccess,
 } from '../engines/workloads.js';
 import { runCli, seedCell, withTempDir } from './helpers.js';
 
@@ -26,23 +24,9 @@ async function modeledSpecs(): Promise<ModeledEngineSpec[]> {
   return engines.filter((e): e is ModeledEngine => e.driver === 'model' && 'spec' in e).map((e) => e.spec);
 }
 
-const seconds = (spec: ModeledEngineSpec, cell: Cell): number => {
-  const t = engineTimes(spec, cell);
-  return OVERHEAD_DIMENSIONS.reduce((sum, d) => sum + t[d], 0);
-};
-
-const TERMS = [
-  'computeGcycles',
-  'memoryGB',
-  'randomAccessesM',
-  'syscallsM',
-  'diskSeqReadMB',
-  'diskSeqWriteMB',
-  'diskRandReadK',
-  'diskRandWriteK',
-  'networkMB',
-  'roundTripsK',
-] as const;
+/** Seconds per request of a service: one over its throughput on the engine. */
+const seconds = (spec: ModeledEngineSpec, cell: Cell): number =>
+  1 / requestCapacity(cell, engineRequestPath(spec, cell)).throughput;
 
 describe('workload profiles', () => {
   it('names every micro-benchmark of the published data and the application workloads', () => {
@@ -64,9 +48,15 @@ describe('workload profiles', () => {
       expect(findWorkload(id)?.kind, id).toBe('micro');
     }
     expect(APPLICATION_WORKLOADS.map((w) => w.id)).toEqual([
+      'kv-get',
+      'kv-set',
+      'http-keepalive',
+      'http-new-connection',
+      'oltp-read-only',
+      'sysbench-memory',
+      'sysbench-fileio',
       'kv-get-1conn',
       'kv-get-128conn',
-      'oltp-read-only',
       'http-server',
     ]);
     for (const w of BUILTIN_WORKLOADS) {
@@ -75,13 +65,30 @@ describe('workload profiles', () => {
     }
   });
 
-  it('builds application workloads only from micro-benchmark operations', () => {
-    const perOp = (w: (typeof MICRO_WORKLOADS)[number], term: (typeof TERMS)[number]) => w.workload[term] / w.units;
-    for (const term of TERMS) {
-      const expected = (perOp(netperfTcpRr, term) + perOp(randomAccess, term)) * kvGetOneConnection.units;
-      expect(kvGetOneConnection.workload[term], term).toBeCloseTo(expected, 9);
+  it('every named workload of the real application runs names its operation, and services their clients', () => {
+    for (const id of [
+      'kv-get',
+      'kv-set',
+      'http-keepalive',
+      'http-new-connection',
+      'sysbench-cpu',
+      'sysbench-memory',
+      'sysbench-fileio',
+      'fio-seq-read-1m',
+      'fio-rand-read-4k',
+      'fio-rand-write-4k',
+    ]) {
+      const w = findWorkload(id)?.workload;
+      expect(w?.operation, id).toBeTruthy();
+      expect(w?.operations, id).toBeGreaterThan(0);
     }
-    for (const app of APPLICATION_WORKLOADS) expect(app.source).toMatch(/^composed, per request: /);
+    for (const id of ['kv-get', 'kv-set', 'http-keepalive', 'http-new-connection'])
+      expect(findWorkload(id)?.workload.clients, id).toBe(1);
+    // The earlier names are the same services at a fixed client count.
+    expect(kvGetOneConnection.workload).toEqual({ ...kvGet.workload, name: 'kv-get-1conn', clients: 1 });
+    expect(kvGetManyConnections.workload).toEqual({ ...kvGet.workload, name: 'kv-get-128conn', clients: 128 });
+    // Socket calls cost the server far more than null system calls would.
+    expect(kvGet.workload.serverCpuUs! / 3).toBeGreaterThan(10 * 0.1);
   });
 
   it('a scenario names a built-in workload, and a typo gets a did-you-mean with its position', async () => {

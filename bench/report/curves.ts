@@ -33,6 +33,8 @@ export const CURVE_METRICS = [
   'image_size',
   'density',
   'overhead_total',
+  'throughput',
+  'latency.p99',
   'boot_storm',
   'boot_storm.p99',
   'boot_storm.rate',

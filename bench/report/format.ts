@@ -34,6 +34,10 @@ export function formatValue(value: number, unit: string, uncertainty?: number): 
       return value >= 1000
         ? `${(value / 1000).toFixed(Math.min(2, supportedDecimals(uncertainty && uncertainty / 1000)))} s`
         : `${formatNumber(value, uncertainty)} ms`;
+    case 'µs':
+      return value >= 1000
+        ? `${formatNumber(value / 1000, uncertainty && uncertainty / 1000)} ms`
+        : `${formatNumber(value, uncertainty)} µs`;
     case 'MiB':
       return value >= 1024
         ? `${(value / 1024).toFixed(Math.min(2, supportedDecimals(uncertainty && uncertainty / 1024)))} GiB`
@@ -86,6 +90,9 @@ export const COMPARISON_ROWS: readonly { label: string; metric: string }[] = [
   { label: 'Overhead: disk', metric: 'overhead_disk' },
   { label: 'Overhead: network', metric: 'overhead_network' },
   { label: 'Overhead: total', metric: 'overhead_total' },
+  { label: 'Throughput', metric: 'throughput' },
+  { label: 'Latency (p50)', metric: 'latency' },
+  { label: 'Latency (p99)', metric: 'latency.p99' },
   { label: 'Shares host kernel', metric: 'isolation.shared_kernel' },
   { label: 'Kernel fault takes down', metric: 'isolation' },
   { label: 'Boot storm: all ready', metric: 'boot_storm' },

@@ -192,12 +192,15 @@ function comparisonTable(
   ]);
   for (const { label, metric } of COMPARISON_ROWS) {
     if (idle.has(metric) || !rows.some((r) => r.metric === metric)) continue;
-    body.push([label, ...engines.map((e) => cell(e, formatEstimate, metric))]);
+    body.push([labelWithOperation(label, metric, rows), ...engines.map((e) => cell(e, formatEstimate, metric))]);
     if (metric === 'density') {
       body.push([
         '  binding resource',
         ...engines.map((e) => cell(e, (r) => r.detail.replace('binding: ', '') || '—', metric)),
       ]);
+    }
+    if (metric === 'latency' && rows.some((r) => r.metric === metric && r.detail)) {
+      body.push(['  bound', ...engines.map((e) => cell(e, (r) => r.detail.replace(' binds', '') || '—', metric))]);
     }
     if (metric === 'boot_storm') {
       body.push([
@@ -291,4 +294,12 @@ export function barChart(
  */
 export function sweepCharts(result: RunResult, c: Colors, width = DEFAULT_WIDTH): string[] {
   return sweepCurves(result).map((curve) => renderCurve(curve, c, width));
+}
+
+/** The throughput row names its operation ("Throughput (GET requests)") when every engine counts the same one. */
+function labelWithOperation(label: string, metric: string, rows: readonly ResultRow[]): string {
+  if (metric !== 'throughput') return label;
+  const operations = new Set(rows.filter((r) => r.metric === metric).map((r) => r.detail));
+  const [operation] = operations;
+  return operations.size === 1 && operation ? `${label} (${operation})` : label;
 }

@@ -69,6 +69,20 @@ export const workloadSchema = z.strictObject({
   diskQueueDepth: z.number().int().positive().default(1),
   networkMB: nonNegative.default(0),
   roundTripsK: nonNegative.default(0),
+  operation: z.string().min(1).optional().describe('what one operation is, e.g. "GET requests"'),
+  operations: positive
+    .optional()
+    .describe('operations one run of the terms above holds; with it, throughput and latency'),
+  clients: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('closed-loop clients in flight: makes the workload a request/response service'),
+  serverThreads: z.number().int().positive().optional().describe('threads serving requests at once (default 1)'),
+  serverCpuUs: nonNegative.optional().describe("the server's own CPU per request, µs of one core"),
+  requestBytes: z.number().int().nonnegative().optional().describe('bytes of one request'),
+  responseBytes: z.number().int().nonnegative().optional().describe('bytes of one response'),
 });
 
 /** Settings only real drivers read; each has a default in engines/real/options.ts. */

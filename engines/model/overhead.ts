@@ -36,8 +36,27 @@ export function effectiveCpuFraction(engine: ModeledEngineSpec, cell: Cell): num
 }
 
 function computeThreads(workload: Workload, hardware: HardwareProfile, vcpus: number, isVm: boolean): number {
+  return usableThreads(workload.threads, hardware, vcpus, isVm);
+}
+
+/** Threads that can run at once: no more than the host has, nor than a VM's vCPUs. */
+export function usableThreads(wanted: number, hardware: HardwareProfile, vcpus: number, isVm: boolean): number {
   const hostThreads = hardware.cpu.sockets * hardware.cpu.coresPerSocket * hardware.cpu.threadsPerCore;
-  return Math.max(1, Math.min(workload.threads, hostThreads, isVm ? vcpus : hostThreads));
+  return Math.max(1, Math.min(wanted, hostThreads, isVm ? vcpus : hostThreads));
+}
+
+/** What the engine's network path adds: serial CPU per packet, and latency per round trip. */
+export interface NetworkPathCost {
+  readonly packetUs: number;
+  readonly roundTripExtraUs: number;
+}
+
+/** The engine's network path in this cell. Containers in the host's network namespace skip the bridge and NAT entirely. */
+export function networkPath(engine: ModeledEngineSpec, cell: Cell): NetworkPathCost {
+  const hostNetwork = (engine.kind === 'container' || engine.kind === 'native') && cell.options.network === 'host';
+  return hostNetwork
+    ? { packetUs: 0, roundTripExtraUs: 0 }
+    : { packetUs: engine.costs.networkPacketUs.value, roundTripExtraUs: engine.costs.networkRoundTripExtraUs.value };
 }
 
 /** Serial CPU each random read and write pays in an engine's I/O path, µs. */
@@ -95,10 +114,7 @@ export function engineTimes(engine: ModeledEngineSpec, cell: Cell): DimensionTim
   const threads = computeThreads(w, hw, options.vcpus, vm);
   const parallelPenalty = vm && threads > 1 && !options.pinning ? c.unpinnedParallelFraction.value : 0;
   const computeScale = (1 + effectiveCpuFraction(engine, cell)) * (1 + parallelPenalty);
-  // Containers in the host's network namespace skip the bridge and NAT entirely.
-  const hostNetwork = (engine.kind === 'container' || engine.kind === 'native') && options.network === 'host';
-  const packetUs = hostNetwork ? 0 : c.networkPacketUs.value;
-  const roundTripExtraUs = hostNetwork ? 0 : c.networkRoundTripExtraUs.value;
+  const { packetUs, roundTripExtraUs } = networkPath(engine, cell);
   const linkMbits = tcpGoodputMbits(hw.network.gbits);
   // One full-size segment per packet: the path's serial per-packet cost caps bulk throughput.
   const pathMbits = packetUs > 0 ? (TCP_PAYLOAD_BYTES * 8) / packetUs : Infinity;

@@ -2,10 +2,10 @@ import { bootPhases } from '../model/boot.js';
 import { density } from '../model/density.js';
 import { imageFootprint } from '../model/image.js';
 import { faultBlastRadius, sharesHostKernel } from '../model/isolation.js';
-import { engineTimes, nativeTimes, OVERHEAD_DIMENSIONS, overheadPercent } from '../model/overhead.js';
 import type { ModeledEngineSpec } from '../model/params.js';
 import { stormMeasurement } from '../model/storm-metrics.js';
 import { unsuitability } from '../model/suitability.js';
+import { workloadSamples } from '../model/workload-metrics.js';
 import { createRandom, noiseFactor } from '../shared/random.js';
 import type { Cell, Engine, Measurement } from '../types.js';
 
@@ -90,30 +90,20 @@ export function predict(spec: ModeledEngineSpec, cell: Cell): Measurement {
   }
   push('density.memory_per_instance', fit.memoryPerInstanceMiB);
 
-  const native = nativeTimes(cell);
-  const engine = engineTimes(spec, cell);
-  const nativeTotal = OVERHEAD_DIMENSIONS.reduce((sum, d) => sum + native[d], 0);
-  const runCov = spec.noise.runCov.value;
-  for (let rep = 0; rep < cell.repetitions; rep++) {
-    let engineTotal = 0;
-    for (const dimension of OVERHEAD_DIMENSIONS) {
-      const seconds = engine[dimension] * noiseFactor(random, runCov);
-      engineTotal += seconds;
-      push(`overhead_${dimension}`, overheadPercent(seconds, native[dimension]));
-    }
-    push('overhead_total', overheadPercent(engineTotal, nativeTotal));
-  }
+  const workload = workloadSamples(spec, cell, random);
+  for (const [metric, values] of Object.entries(workload.samples)) samples[metric] = values;
 
   push('isolation', faultBlastRadius(spec.kind, fit.instances));
   push('isolation.shared_kernel', sharesHostKernel(spec.kind) ? 1 : 0);
 
-  if (!cell.storm) return { state: 'measured', samples, densityBinding: fit.binding };
+  const details = Object.keys(workload.details).length > 0 ? { details: workload.details } : {};
+  if (!cell.storm) return { state: 'measured', samples, densityBinding: fit.binding, ...details };
   const storm = stormMeasurement(spec, cell, cell.storm, fit.instances);
   return {
     state: 'measured',
     samples: { ...samples, ...storm.samples },
     densityBinding: fit.binding,
-    details: storm.details,
+    details: { ...workload.details, ...storm.details },
     notes: storm.notes,
   };
 }
