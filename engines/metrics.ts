@@ -24,7 +24,8 @@ const FIXED: Readonly<Record<string, MetricInfo>> = {
   teardown_time: {
     family: 'boot_time',
     unit: 'ms',
-    description: 'Time from application ready to the instance having exited (real drivers; spawn to exit is boot_time + teardown_time)',
+    description:
+      'Time from application ready to the instance having exited (real drivers; spawn to exit is boot_time + teardown_time)',
     lowerIsBetter: true,
   },
   image_size: {

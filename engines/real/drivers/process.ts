@@ -28,7 +28,11 @@ export const processDriver = defineRealDriver({
     return {
       // A process has no boot to stop the clock at: its start cost is the exec of the binary,
       // timed to its exit as hyperfine times a command; the readiness line is still required.
-      boot: { argv: [imageInclusive ? installed : busybox, 'echo', READY_MARKER], marker: READY_MARKER, readyAtExit: true },
+      boot: {
+        argv: [imageInclusive ? installed : busybox, 'echo', READY_MARKER],
+        marker: READY_MARKER,
+        readyAtExit: true,
+      },
       ...(imageInclusive
         ? {
             prepareImage: async () => {

@@ -8,13 +8,7 @@ import type { DriverSession, RealDriver, SessionContext } from '../driver-spec.j
 import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
 import { buildInitramfs, type Initramfs } from '../guest/initramfs.js';
 import { CLOUD_KERNEL_PACKAGE, locateKernel, obtainKernel } from '../guest/kernel.js';
-import {
-  CHECKPOINT_MARKER,
-  parseGuestDmesg,
-  READY_MARKER,
-  RESTORE_FW_CFG,
-  WORKLOAD_SIZES,
-} from '../guest/scripts.js';
+import { CHECKPOINT_MARKER, parseGuestDmesg, READY_MARKER, RESTORE_FW_CFG, WORKLOAD_SIZES } from '../guest/scripts.js';
 import { type Accelerator, probeAccelerator } from '../host/accelerator.js';
 import { qmpCommands } from '../host/qmp.js';
 import { findTool, runCommand, runCommandSync, startInstance } from '../host/spawn.js';
@@ -136,7 +130,9 @@ export async function openQemu(
     throw new Error(`the scenario asks for KVM, but ${probed.reason}`);
   chosen = probed;
   notes.push(`accelerator: ${probed.id.toUpperCase()} (${probed.reason})`);
-  notes.push(`machine: -M ${machineType}, firmware ${firmware}${bios.args[1] ? ` (${bios.args[1]})` : " (QEMU's default)"}`);
+  notes.push(
+    `machine: -M ${machineType}, firmware ${firmware}${bios.args[1] ? ` (${bios.args[1]})` : " (QEMU's default)"}`,
+  );
   const kernel = await obtainKernel(options.kernel, KERNEL_DOWNLOAD_TIMEOUT_MS);
   notes.push(`kernel: ${kernel.release ?? 'unknown release'} (${kernel.origin}: ${kernel.path})`);
   const microvm = machineType === 'microvm';
@@ -150,7 +146,8 @@ export async function openQemu(
   let tscOption = '';
   if (microvm && probed.id === 'tcg') {
     const khz = await hostTscKhz();
-    if (!khz) throw new Error('microvm under TCG needs the host TSC rate (tsc_early_khz), and /proc/cpuinfo gives none');
+    if (!khz)
+      throw new Error('microvm under TCG needs the host TSC rate (tsc_early_khz), and /proc/cpuinfo gives none');
     tscOption = ` tsc_early_khz=${khz}`;
     notes.push(`microvm under TCG: tsc_early_khz=${khz} on the kernel command line (the host's rate, /proc/cpuinfo)`);
   }

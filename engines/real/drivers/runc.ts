@@ -9,7 +9,14 @@ import {
 } from '../availability.js';
 import { defineContainerDriver } from '../define-driver.js';
 import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
-import { IN_ROOTFS, imageLayer, materializeRootfs, ociConfig, unpackableRootfs, unpackedBytes } from '../guest/rootfs.js';
+import {
+  IN_ROOTFS,
+  imageLayer,
+  materializeRootfs,
+  ociConfig,
+  unpackableRootfs,
+  unpackedBytes,
+} from '../guest/rootfs.js';
 import { READY_MARKER } from '../guest/scripts.js';
 import { type CleanupHandle, registerCleanup } from '../host/cleanup.js';
 import { findTool, REAL_RUN_ID, runCommand, runCommandSync, startInstance } from '../host/spawn.js';

@@ -45,7 +45,10 @@ export async function buildInitramfs(
   let diskReason: string | undefined;
   let modules: string[] = [];
   const virtioBlkBuiltIn = await builtIn(kernel, 'CONFIG_VIRTIO_BLK');
-  const virtioTransportBuiltIn = await builtIn(kernel, transport === 'mmio' ? 'CONFIG_VIRTIO_MMIO' : 'CONFIG_VIRTIO_PCI');
+  const virtioTransportBuiltIn = await builtIn(
+    kernel,
+    transport === 'mmio' ? 'CONFIG_VIRTIO_MMIO' : 'CONFIG_VIRTIO_PCI',
+  );
   if (!(virtioBlkBuiltIn && virtioTransportBuiltIn)) {
     if (kernel.modulesDir) {
       try {

@@ -11,7 +11,11 @@ export interface QmpCommand {
  * each one's "return" value. A command QEMU answers with an error rejects with its description;
  * the socket is closed once the last reply arrives, or when QEMU closes it after `quit`.
  */
-export function qmpCommands(socketPath: string, commands: readonly QmpCommand[], timeoutMs: number): Promise<unknown[]> {
+export function qmpCommands(
+  socketPath: string,
+  commands: readonly QmpCommand[],
+  timeoutMs: number,
+): Promise<unknown[]> {
   return new Promise((resolve, reject) => {
     const socket = connect(socketPath);
     const replies: unknown[] = [];
@@ -40,7 +44,12 @@ export function qmpCommands(socketPath: string, commands: readonly QmpCommand[],
         const line = buffer.slice(0, newline).trim();
         buffer = buffer.slice(newline + 1);
         if (!line) continue;
-        const message = JSON.parse(line) as { QMP?: unknown; return?: unknown; error?: { desc?: string }; event?: string };
+        const message = JSON.parse(line) as {
+          QMP?: unknown;
+          return?: unknown;
+          error?: { desc?: string };
+          event?: string;
+        };
         if (message.event) continue;
         if (message.QMP) {
           greeted = true;

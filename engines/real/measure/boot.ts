@@ -132,8 +132,7 @@ export async function measureBoot(
     notes?.push(`boot_time: start mode ${mode} (${START_MODE_MEANING[mode]})`);
     if (belowRoundTrip > 0)
       notes?.push(`boot_time: ${belowRoundTrip} boots took less than the launcher's round trip and count as 0 ms`);
-    if (boot.readyAtExit)
-      notes?.push("teardown_time: not measured, the boot command's exit is its readiness signal");
+    if (boot.readyAtExit) notes?.push("teardown_time: not measured, the boot command's exit is its readiness signal");
     // In launch order (tinybench keeps its samples sorted), so that every metric's i-th sample is one boot.
     const out: Record<string, number[]> = { boot_time: sampled.map(({ timing, imageMs }) => imageMs + bootMs(timing)) };
     const add = (metric: string, ms: number): void => {
