@@ -286,7 +286,9 @@ export function defineQemuDriver(id: string, title: string, fixedMachine?: QemuM
   return defineRealDriver({
     id,
     title,
-    kind: (): EngineKind => (currentAccelerator() === 'kvm' ? 'type1' : 'type2'),
+    // microvm is a microVM machine whatever runs it; pc and q35 are full machines, hosted under TCG.
+    kind: (): EngineKind =>
+      fixedMachine === 'microvm' ? 'microvm' : currentAccelerator() === 'kvm' ? 'type1' : 'type2',
     modeledCounterpart: () =>
       fixedMachine === 'microvm' ? 'qemu-microvm' : currentAccelerator() === 'kvm' ? 'kvm' : 'qemu-tcg',
     defaultTimeoutMs: 120_000,
