@@ -21,6 +21,13 @@ const FIXED: Readonly<Record<string, MetricInfo>> = {
     description: 'Time from start request to application ready, the sum of its phases',
     lowerIsBetter: true,
   },
+  teardown_time: {
+    family: 'boot_time',
+    unit: 'ms',
+    description:
+      'Time from application ready to the instance having exited (real drivers; spawn to exit is boot_time + teardown_time)',
+    lowerIsBetter: true,
+  },
   image_size: {
     family: 'image_size',
     unit: 'MiB',

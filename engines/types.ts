@@ -182,6 +182,22 @@ export type NetworkMode = (typeof NETWORK_MODES)[number];
 export const ACCELERATOR_CHOICES = ['auto', 'kvm', 'tcg'] as const;
 export type AcceleratorChoice = (typeof ACCELERATOR_CHOICES)[number];
 
+/** The QEMU machine type a real qemu driver boots. */
+export const QEMU_MACHINES = ['pc', 'q35', 'microvm'] as const;
+export type QemuMachine = (typeof QEMU_MACHINES)[number];
+
+/** The firmware QEMU runs before the kernel; none asks for direct kernel boot without firmware. */
+export const QEMU_FIRMWARES = ['seabios', 'qboot', 'none'] as const;
+export type QemuFirmware = (typeof QEMU_FIRMWARES)[number];
+
+/**
+ * What a real boot_time sample includes: warm (image and binaries in the page cache), cold
+ * (caches dropped before each sample), image-inclusive (making the image usable is part of the
+ * start) or restore (resuming a saved instance).
+ */
+export const START_MODES = ['warm', 'cold', 'image-inclusive', 'restore'] as const;
+export type StartMode = (typeof START_MODES)[number];
+
 /** Per-engine options a scenario may set. Engines ignore what does not apply to their kind. */
 export interface EngineOptions {
   /** Guest RAM for VMs, MiB. */
@@ -218,6 +234,12 @@ export interface RealDriverOptions {
   readonly kernel?: string;
   /** qemu only. */
   readonly accelerator?: AcceleratorChoice;
+  /** qemu: the machine type (default pc; qemu-microvm is always microvm). */
+  readonly machine?: QemuMachine;
+  /** qemu: the firmware (default seabios for pc and q35, qboot for microvm). */
+  readonly firmware?: QemuFirmware;
+  /** What each boot_time sample includes (default warm). */
+  readonly startMode?: StartMode;
 }
 
 /** How densely instances are packed on the host. */

@@ -19,7 +19,8 @@ import { runCli, withTempDir } from './helpers.js';
  * images, temporary directories, mounts, network namespaces.
  */
 
-const DRIVERS = ['process', 'namespaces', 'runc', 'docker', 'qemu'] as const;
+const DRIVERS = ['process', 'namespaces', 'runc', 'docker', 'qemu', 'qemu-microvm'] as const;
+const VMS: readonly string[] = ['qemu', 'qemu-microvm'];
 
 const drivers = new Map<string, { driver: RealDriver; availability: Availability }>();
 for (const id of DRIVERS) {
@@ -35,7 +36,7 @@ function skipReason(id: string): string {
 }
 
 /** A small cell: few iterations, so the suite stays short on a 2-core CI machine. */
-function smallCell(id: string): Cell {
+function smallCell(id: string, real: Cell['options']['real'] = {}, metrics?: string[]): Cell {
   return {
     scenario: 'real-drivers-test',
     hardware: findHardware('dev-laptop')!,
@@ -65,11 +66,17 @@ function smallCell(id: string): Cell {
       network: 'host',
       pinning: false,
       linkedClones: false,
-      real: { bootWarmup: 1, bootIterations: 3, workloadRepetitions: 1, densityInstances: id === 'qemu' ? 1 : 2 },
+      real: {
+        bootWarmup: 1,
+        bootIterations: 3,
+        workloadRepetitions: 1,
+        densityInstances: VMS.includes(id) ? 1 : 2,
+        ...real,
+      },
     },
     repetitions: 3,
     seed: 1,
-    metrics: ['boot_time', 'image_size', 'density', 'overhead', 'isolation'],
+    metrics: metrics ?? ['boot_time', 'image_size', 'density', 'overhead', 'isolation'],
   } as Cell;
 }
 
@@ -79,10 +86,11 @@ const TIMEOUT_MS: Record<string, number> = {
   runc: 120_000,
   docker: 300_000,
   qemu: 900_000,
+  'qemu-microvm': 900_000,
 };
 
 describe('real drivers on this host', () => {
-  it('all five are registered, each naming its modeled counterpart', () => {
+  it('all six are registered, each naming its modeled counterpart', () => {
     expect(engineIds('real')).toEqual([...DRIVERS]);
     for (const { driver } of drivers.values()) {
       expect(driver.driver).toBe('real');
@@ -104,17 +112,34 @@ describe('real drivers on this host', () => {
         expect(s.image_size![0]).toBeGreaterThan(0.5); // at least busybox, MiB
         expect(s.density![0]).toBeGreaterThanOrEqual(1);
         expect(['memory', 'cpu', 'storage']).toContain(measurement.densityBinding);
-        expect(s['density.memory_per_instance']).toHaveLength(id === 'qemu' ? 1 : 2);
+        expect(s['density.memory_per_instance']).toHaveLength(VMS.includes(id) ? 1 : 2);
         for (const mib of s['density.memory_per_instance']!) expect(mib).toBeGreaterThan(0);
         for (const metric of ['overhead_cpu', 'overhead_memory', 'overhead_total'])
           expect(s[metric], `${metric}: ${measurement.notes?.join('\n')}`).toHaveLength(1);
         // A VM runs its own kernel; every other driver shares the host's.
-        expect(s['isolation.shared_kernel']).toEqual([id === 'qemu' ? 0 : 1]);
-        if (id === 'qemu') {
-          for (const phase of ['boot_time.vmm', 'boot_time.kernel', 'boot_time.userspace'])
-            expect(s[phase], phase).toHaveLength(3);
+        expect(s['isolation.shared_kernel']).toEqual([VMS.includes(id) ? 0 : 1]);
+        // Spawn to ready is boot_time, and its last phase; where the command outlives its readiness,
+        // ready to exit is teardown_time.
+        expect(s['boot_time.workload_ready']).toEqual(s.boot_time);
+        if (id === 'process' || id === 'docker') expect(s.teardown_time).toBeUndefined();
+        else {
+          expect(s.teardown_time).toHaveLength(3);
+          for (const ms of s.teardown_time!) expect(ms).toBeGreaterThanOrEqual(0);
+        }
+        if (VMS.includes(id)) {
+          // The guest's clock, anchored on the readiness line: kernel entry, then /init, then ready.
+          for (const phase of ['boot_time.kernel_entry', 'boot_time.init']) expect(s[phase], phase).toHaveLength(3);
+          for (let i = 0; i < 3; i++) {
+            expect(s['boot_time.kernel_entry']![i]).toBeLessThanOrEqual(s['boot_time.init']![i]!);
+            expect(s['boot_time.init']![i]).toBeLessThanOrEqual(s.boot_time![i]!);
+          }
           expect(measurement.notes?.some((n) => n.startsWith('accelerator: '))).toBe(true);
-          expect(['kvm', 'qemu-tcg']).toContain(driver.modeledCounterpart);
+          expect(id === 'qemu' ? ['kvm', 'qemu-tcg'] : ['qemu-microvm']).toContain(driver.modeledCounterpart);
+        }
+        if (id === 'qemu-microvm') {
+          expect(measurement.notes).toContain('machine: -M microvm, firmware qboot (/usr/share/qemu/qboot.rom)');
+          if (measurement.notes?.some((n) => n.startsWith('accelerator: TCG')))
+            expect(measurement.notes?.some((n) => n.includes('tsc_early_khz='))).toBe(true);
         }
         expect(await findLeftovers()).toEqual([]);
       },
@@ -256,4 +281,134 @@ describe('real drivers on this host', () => {
       },
       120_000,
     );
+});
+
+describe('start modes', () => {
+  const isRoot = process.getuid?.() === 0;
+  const bootOnly = (id: string, real: Cell['options']['real']): Cell =>
+    smallCell(id, { bootWarmup: 0, bootIterations: 2, ...real }, ['boot_time']);
+  const measured = async (id: string, real: Cell['options']['real']): Promise<Record<string, number[]>> => {
+    const measurement = await drivers.get(id)!.driver.measure(bootOnly(id, real));
+    if (measurement.state === 'unsuitable') throw new Error(measurement.reasons.join('; '));
+    const mode = `boot_time: start mode ${real?.startMode ?? 'warm'} (`;
+    expect(measurement.notes?.some((n) => n.startsWith(mode))).toBe(true);
+    expect(measurement.samples.boot_time).toHaveLength(2);
+    expect(await findLeftovers()).toEqual([]);
+    return measurement.samples;
+  };
+
+  it.skipIf(!isRoot || !drivers.get('process')!.availability.available)(
+    `cold: the page cache is dropped before each boot${isRoot ? skipReason('process') : ' (skipped: not root)'}`,
+    async () => {
+      const samples = await measured('process', { startMode: 'cold' });
+      for (const ms of samples.boot_time!) expect(ms).toBeGreaterThan(0);
+    },
+    60_000,
+  );
+
+  for (const id of ['process', 'runc'] as const)
+    it.skipIf(!drivers.get(id)!.availability.available)(
+      `image-inclusive (${id}): preparing the image is the first part of each start${skipReason(id)}`,
+      async () => {
+        const samples = await measured(id, { startMode: 'image-inclusive' });
+        for (let i = 0; i < 2; i++) {
+          expect(samples['boot_time.image_ready']![i]).toBeGreaterThan(0);
+          expect(samples['boot_time.image_ready']![i]).toBeLessThan(samples.boot_time![i]!);
+        }
+      },
+      120_000,
+    );
+
+  it('restore, where a driver cannot checkpoint: unsuitable with the reason, never another mode', async () => {
+    const measurement = await drivers.get('process')!.driver.measure(bootOnly('process', { startMode: 'restore' }));
+    expect(measurement).toEqual({
+      state: 'unsuitable',
+      reasons: [
+        'process: start mode restore: this driver cannot checkpoint a running instance and start from the checkpoint',
+      ],
+    });
+  });
+
+  it.skipIf(!drivers.get('qemu-microvm')!.availability.available)(
+    `restore (qemu-microvm): savevm once, then every boot is a loadvm; the overlay and monitor socket go with the run${skipReason('qemu-microvm')}`,
+    async () => {
+      const samples = await measured('qemu-microvm', { startMode: 'restore' });
+      expect(samples.teardown_time).toHaveLength(2);
+      // A restored guest has no kernel boot to date: only readiness is a phase.
+      expect(samples['boot_time.kernel_entry']).toBeUndefined();
+    },
+    600_000,
+  );
+
+  it.skipIf(!drivers.get('qemu')!.availability.available)(
+    `firmware none: unsuitable, saying QEMU always runs firmware and qboot is the smallest${skipReason('qemu')}`,
+    async () => {
+      const measurement = await drivers.get('qemu')!.driver.measure(bootOnly('qemu', { firmware: 'none' }));
+      expect(measurement.state).toBe('unsuitable');
+      if (measurement.state === 'unsuitable') expect(measurement.reasons.join()).toMatch(/reset vector.*qboot/);
+      expect(await findLeftovers()).toEqual([]);
+    },
+    60_000,
+  );
+
+  it.skipIf(!drivers.get('qemu-microvm')!.availability.available)(
+    `a boot that times out (qemu-microvm) is reported and leaves no QEMU, overlay or socket behind${skipReason('qemu-microvm')}`,
+    async () => {
+      const measurement = await drivers
+        .get('qemu-microvm')!
+        .driver.measure(bootOnly('qemu-microvm', { startMode: 'restore', timeoutMs: 300 }));
+      expect(measurement.state).toBe('unsuitable');
+      if (measurement.state === 'unsuitable') expect(measurement.reasons.join()).toMatch(/300 ms/);
+      expect(await findLeftovers()).toEqual([]);
+    },
+    120_000,
+  );
+
+  it.skipIf(!drivers.get('qemu-microvm')!.availability.available)(
+    `SIGINT while a restore run (qemu-microvm) is checkpointing or booting exits 130 and leaves nothing behind${skipReason('qemu-microvm')}`,
+    async () => {
+      await withTempDir(async (dir) => {
+        const scenario = join(dir, 'interrupted.yaml');
+        await writeFile(
+          scenario,
+          [
+            'hardware: dev-laptop',
+            'metrics: [boot_time]',
+            'engines:',
+            '  - { id: qemu-microvm, driver: real, real: { startMode: restore, bootIterations: 1000, bootWarmup: 0 } }',
+          ].join('\n'),
+        );
+        const child = spawn(process.execPath, ['bin/virtbench.js', 'run', scenario, '--out', dir], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        try {
+          let stderr = '';
+          child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+          const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+          const prefix = `${child.pid}-`;
+          // Interrupt once a QEMU of the run is up (the checkpointed guest, or a restored one).
+          const deadline = Date.now() + 120_000;
+          while (
+            child.exitCode === null &&
+            Date.now() < deadline &&
+            !(await findLeftovers(prefix)).some((l) => l.includes('qemu-system'))
+          )
+            await new Promise((r) => setTimeout(r, 200));
+          expect(child.exitCode, stderr).toBeNull();
+          child.kill('SIGINT');
+          expect(await exited, stderr).toBe(130);
+          let left = await findLeftovers(prefix);
+          for (let i = 0; i < 20 && left.length > 0; i++) {
+            await new Promise((r) => setTimeout(r, 100));
+            left = await findLeftovers(prefix);
+          }
+          expect(left).toEqual([]);
+          expect(await readdir(dir)).toEqual(['interrupted.yaml']);
+        } finally {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+        }
+      });
+    },
+    240_000,
+  );
 });

@@ -288,7 +288,7 @@ describe('calibrate --host', () => {
       row('namespaces', 'boot_time', 7),
       row('runc', 'boot_time', 70),
       row('docker', 'boot_time', 500),
-      row('qemu', 'boot_time.vmm', 900),
+      row('qemu', 'boot_time.kernel_entry', 900),
       row('docker', 'density.memory_per_instance', 4),
       row('qemu', 'overhead_cpu', 700),
       row('runc', 'overhead_memory', -3),

@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { fixedMetricIds, isKnownMetric, METRIC_FAMILIES } from '../../engines/metrics.js';
-import { ACCELERATOR_CHOICES, DRIVERS, ENGINE_KINDS, NETWORK_MODES } from '../../engines/types.js';
+import {
+  ACCELERATOR_CHOICES,
+  DRIVERS,
+  ENGINE_KINDS,
+  NETWORK_MODES,
+  QEMU_FIRMWARES,
+  QEMU_MACHINES,
+  START_MODES,
+} from '../../engines/types.js';
 
 /**
  * The scenario file format. Keys are camelCase and mirror the engine types one to one, so a
@@ -117,6 +125,15 @@ export const realOptionsSchema = z.strictObject({
     .enum(ACCELERATOR_CHOICES)
     .optional()
     .describe('qemu: KVM when its probe succeeds (auto), or force one'),
+  machine: z.enum(QEMU_MACHINES).optional().describe('qemu: machine type (default pc)'),
+  firmware: z
+    .enum(QEMU_FIRMWARES)
+    .optional()
+    .describe('qemu: firmware (default seabios; qboot for microvm; none = no firmware, where QEMU allows it)'),
+  startMode: z
+    .enum(START_MODES)
+    .optional()
+    .describe('what each boot_time sample includes: warm (default), cold, image-inclusive or restore'),
 });
 
 const optionFields = {

@@ -47,7 +47,10 @@ export interface DriverSession {
   readonly boot: BootCommand;
   /** Untimed work after each timed boot, such as removing the container it left. */
   afterBoot?(timing: LaunchTiming): Promise<void>;
-  /** Boot phases from the instance's own clock, ms, when it has one (a VM's kernel log). */
+  /**
+   * Boot phases (runtime_ready, kernel_entry, init) as ms from spawn on the host's clock, when
+   * the instance shows them; a guest's own clock is anchored on a line the host saw arrive.
+   */
   bootPhases?(timing: LaunchTiming): Readonly<Record<string, number>> | undefined;
   images(): Promise<ImageSizes>;
   /** Memory one idle instance is expected to take, MiB: caps how many start within the budget. */
@@ -59,6 +62,19 @@ export interface DriverSession {
   readonly isVm: boolean;
   /** Removes what open() made beyond the cell's work directory (containers, images). */
   dispose?(): Promise<void>;
+  /**
+   * Start mode image-inclusive: what makes the image usable from nothing (an import, unpacking
+   * the rootfs, building the initramfs). Each sample runs discardImage() untimed, then times
+   * prepareImage() and the boot as one start. Without both, that mode is unsuitable.
+   */
+  prepareImage?(): Promise<void>;
+  /** Undoes prepareImage(), so that the next one starts from nothing. */
+  discardImage?(): Promise<void>;
+  /**
+   * Start mode restore: checkpoint() saves a running instance once, untimed; each sample then
+   * boots from that checkpoint with `boot`. Without it, that mode is unsuitable.
+   */
+  restore?: { checkpoint(): Promise<void>; readonly boot: BootCommand };
 }
 
 export interface SessionContext {

@@ -1,4 +1,4 @@
-import type { Cell, RealDriverOptions } from '../types.js';
+import type { Cell, QemuFirmware, QemuMachine, RealDriverOptions, StartMode } from '../types.js';
 
 /** Real-driver settings with every default filled in. */
 export interface ResolvedRealOptions {
@@ -11,6 +11,11 @@ export interface ResolvedRealOptions {
   readonly timeoutMs: number;
   readonly kernel?: string;
   readonly accelerator: 'auto' | 'kvm' | 'tcg';
+  /** qemu: undefined leaves the choice to the driver (pc for qemu, microvm for qemu-microvm). */
+  readonly machine?: QemuMachine;
+  /** qemu: undefined means the machine's usual firmware. */
+  readonly firmware?: QemuFirmware;
+  readonly startMode: StartMode;
 }
 
 export const REAL_DEFAULTS = {
@@ -18,6 +23,7 @@ export const REAL_DEFAULTS = {
   workloadRepetitions: 3,
   densityInstances: 8,
   accelerator: 'auto',
+  startMode: 'warm',
 } as const;
 
 /** The default density budget: a quarter of what the host has free, and never more than 4 GiB. */
@@ -41,5 +47,8 @@ export function resolveRealOptions(cell: Cell, defaultTimeoutMs: number): Resolv
     timeoutMs: given.timeoutMs ?? defaultTimeoutMs,
     kernel: given.kernel,
     accelerator: given.accelerator ?? REAL_DEFAULTS.accelerator,
+    machine: given.machine,
+    firmware: given.firmware,
+    startMode: given.startMode ?? REAL_DEFAULTS.startMode,
   };
 }

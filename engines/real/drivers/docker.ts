@@ -56,10 +56,14 @@ export const dockerDriver = defineContainerDriver({
     const artifacts: CleanupHandle = registerCleanup(`docker containers and image of run ${REAL_RUN_ID}`, () =>
       removeRunArtifacts(docker, image),
     );
-    try {
+    // The image store's copy of the layer: what image-inclusive boots re-create before each start.
+    const importImage = async (): Promise<void> => {
       await runCommand([docker, 'import', '--change', `LABEL ${RUN_LABEL}`, layerPath, image], {
         timeoutMs: options.timeoutMs,
       });
+    };
+    try {
+      await importImage();
     } catch (error) {
       artifacts.release();
       throw error;
@@ -148,6 +152,10 @@ export const dockerDriver = defineContainerDriver({
         (
           await runCommand(run(image, ...IN_ROOTFS.work(reps)), { timeoutMs: workloadTimeoutMs(options, reps) })
         ).stdout.split('\n'),
+      prepareImage: importImage,
+      discardImage: async () => {
+        await runCommand([docker, 'image', 'rm', '--force', image], { timeoutMs: options.timeoutMs });
+      },
       dispose: async () => artifacts.release(),
     };
   },

@@ -8,7 +8,7 @@ import {
 } from '../availability.js';
 import { defineContainerDriver, idleProcess } from '../define-driver.js';
 import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
-import { IN_ROOTFS, materializeRootfs, unpackedBytes } from '../guest/rootfs.js';
+import { IN_ROOTFS, materializeRootfs, unpackableRootfs, unpackedBytes } from '../guest/rootfs.js';
 import { READY_MARKER } from '../guest/scripts.js';
 import { findTool, runCommand, runCommandSync, startInstance } from '../host/spawn.js';
 import { workloadTimeoutMs } from '../options.js';
@@ -44,7 +44,11 @@ export const namespacesDriver = defineContainerDriver({
     const unshare = findTool('unshare')!;
     const { entries, rootfs } = await materializeRootfs(busybox, workDir);
     const inContainer = (...argv: string[]): string[] => [unshare, ...NAMESPACE_FLAGS, '--root', rootfs, ...argv];
+    // Image-inclusive: the rootfs is unpacked from its gzip layer before each boot, as runc's is.
+    const image =
+      options.startMode === 'image-inclusive' ? await unpackableRootfs(entries, rootfs, options.timeoutMs) : undefined;
     return {
+      ...(image ? { prepareImage: image.unpack, discardImage: image.discard } : {}),
       boot: { argv: inContainer(...IN_ROOTFS.boot), marker: READY_MARKER },
       images: async () => ({
         onDiskBytes: unpackedBytes(entries),

@@ -1,4 +1,4 @@
-import { stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { busyboxAvailability } from '../availability.js';
 import { defineRealDriver, idleProcess } from '../define-driver.js';
@@ -21,10 +21,27 @@ export const processDriver = defineRealDriver({
     const workScript = join(workDir, 'work.sh');
     await writeFile(idleScript, IDLE_SCRIPT);
     await writeFile(workScript, WORK_SCRIPT);
+    // A process's image is its binary. Image-inclusive: each boot first installs it, i.e. copies
+    // it to a fresh place and boots that copy (what unpacking a one-file image amounts to).
+    const installed = join(workDir, 'image', 'busybox');
+    const imageInclusive = options.startMode === 'image-inclusive';
     return {
       // A process has no boot to stop the clock at: its start cost is the exec of the binary,
       // timed to its exit as hyperfine times a command; the readiness line is still required.
-      boot: { argv: [busybox, 'echo', READY_MARKER], marker: READY_MARKER, readyAtExit: true },
+      boot: {
+        argv: [imageInclusive ? installed : busybox, 'echo', READY_MARKER],
+        marker: READY_MARKER,
+        readyAtExit: true,
+      },
+      ...(imageInclusive
+        ? {
+            prepareImage: async () => {
+              await mkdir(join(workDir, 'image'), { recursive: true });
+              await copyFile(busybox, installed);
+            },
+            discardImage: () => rm(join(workDir, 'image'), { recursive: true, force: true }),
+          }
+        : {}),
       images: async () => ({
         onDiskBytes: (await stat(busybox)).size,
         description: `process: the static binary ${busybox}`,

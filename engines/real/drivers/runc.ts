@@ -9,7 +9,14 @@ import {
 } from '../availability.js';
 import { defineContainerDriver } from '../define-driver.js';
 import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
-import { IN_ROOTFS, imageLayer, materializeRootfs, ociConfig, unpackedBytes } from '../guest/rootfs.js';
+import {
+  IN_ROOTFS,
+  imageLayer,
+  materializeRootfs,
+  ociConfig,
+  unpackableRootfs,
+  unpackedBytes,
+} from '../guest/rootfs.js';
 import { READY_MARKER } from '../guest/scripts.js';
 import { type CleanupHandle, registerCleanup } from '../host/cleanup.js';
 import { findTool, REAL_RUN_ID, runCommand, runCommandSync, startInstance } from '../host/spawn.js';
@@ -66,7 +73,11 @@ export const runcDriver = defineContainerDriver({
     const bootBundle = await bundle('boot', IN_ROOTFS.boot);
     const bootId = containerId('boot');
     track(bootId);
+    // Image-inclusive: the bundle's rootfs is unpacked from the OCI layer before each boot.
+    const image =
+      options.startMode === 'image-inclusive' ? await unpackableRootfs(entries, rootfs, options.timeoutMs) : undefined;
     return {
+      ...(image ? { prepareImage: image.unpack, discardImage: image.discard } : {}),
       // `runc run` creates, starts, waits for and deletes the container: one command per boot.
       boot: { argv: [runc, 'run', '--bundle', bootBundle, bootId], marker: READY_MARKER },
       images: async () => ({

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { type ArchiveEntry, cpioArchive } from './archive.js';
 import { builtIn, type KernelImage, moduleClosure } from './kernel.js';
-import { VM_DISK_MODULES, VM_INIT_SCRIPT, WORK_SCRIPT } from './scripts.js';
+import { VM_DISK_MODULES, VM_INIT_SCRIPT, VM_MMIO_DISK_MODULES, VM_RESTORE_MODULES, WORK_SCRIPT } from './scripts.js';
 
 export interface Initramfs {
   /** gzip-compressed newc cpio, as the kernel unpacks it. */
@@ -18,7 +18,18 @@ export interface Initramfs {
  * modules for a virtio disk when the kernel has them as modules. Device nodes are in the
  * archive itself, so /init can print to the console and the kernel log before mounting anything.
  */
-export async function buildInitramfs(busyboxPath: string, kernel: KernelImage): Promise<Initramfs> {
+export interface InitramfsOptions {
+  /** How the VM's virtio devices are attached: PCI (pc, q35) or MMIO (microvm). */
+  readonly transport?: 'pci' | 'mmio';
+  /** Pack what a checkpointed guest needs to notice it was restored. */
+  readonly restore?: boolean;
+}
+
+export async function buildInitramfs(
+  busyboxPath: string,
+  kernel: KernelImage,
+  { transport = 'pci', restore = false }: InitramfsOptions = {},
+): Promise<Initramfs> {
   const entries: ArchiveEntry[] = [
     ...['bin', 'dev', 'proc', 'sys', 'tmp', 'vb', 'lib', 'lib/modules'].map((path) => ({ type: 'dir', path }) as const),
     { type: 'char', path: 'dev/console', major: 5, minor: 1 },
@@ -34,17 +45,23 @@ export async function buildInitramfs(busyboxPath: string, kernel: KernelImage): 
   let diskReason: string | undefined;
   let modules: string[] = [];
   const virtioBlkBuiltIn = await builtIn(kernel, 'CONFIG_VIRTIO_BLK');
-  const virtioPciBuiltIn = await builtIn(kernel, 'CONFIG_VIRTIO_PCI');
-  if (!(virtioBlkBuiltIn && virtioPciBuiltIn)) {
+  const virtioTransportBuiltIn = await builtIn(
+    kernel,
+    transport === 'mmio' ? 'CONFIG_VIRTIO_MMIO' : 'CONFIG_VIRTIO_PCI',
+  );
+  if (!(virtioBlkBuiltIn && virtioTransportBuiltIn)) {
     if (kernel.modulesDir) {
       try {
-        const closure = await moduleClosure(kernel.modulesDir, VM_DISK_MODULES);
+        const closure = await moduleClosure(
+          kernel.modulesDir,
+          transport === 'mmio' ? VM_MMIO_DISK_MODULES : VM_DISK_MODULES,
+        );
         for (const module of closure) {
           entries.push({ type: 'file', path: `lib/modules/${module.name}.ko`, data: await readFile(module.path) });
         }
         modules = closure.map((m) => m.name);
       } catch (error) {
-        hasDisk = virtioBlkBuiltIn === true && virtioPciBuiltIn === true;
+        hasDisk = virtioBlkBuiltIn === true && virtioTransportBuiltIn === true;
         diskReason = `virtio disk modules unavailable: ${(error as Error).message}`;
       }
     } else if (virtioBlkBuiltIn === undefined) {
@@ -57,5 +74,14 @@ export async function buildInitramfs(busyboxPath: string, kernel: KernelImage): 
     }
   }
   entries.push({ type: 'file', path: 'vb/modules', data: Buffer.from(`${modules.join('\n')}\n`) });
+  const restoreModules: string[] = [];
+  if (restore && (await builtIn(kernel, 'CONFIG_FW_CFG_SYSFS')) !== true && kernel.modulesDir) {
+    for (const module of await moduleClosure(kernel.modulesDir, VM_RESTORE_MODULES)) {
+      if (modules.includes(module.name)) continue;
+      entries.push({ type: 'file', path: `lib/modules/${module.name}.ko`, data: await readFile(module.path) });
+      restoreModules.push(module.name);
+    }
+  }
+  entries.push({ type: 'file', path: 'vb/restore-modules', data: Buffer.from(`${restoreModules.join('\n')}\n`) });
   return { data: gzipSync(cpioArchive(entries), { level: 6 }), hasDisk, diskReason };
 }

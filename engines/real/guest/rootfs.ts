@@ -1,7 +1,7 @@
-import { chmod, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { REAL_RUN_ID, RUN_ENV } from '../host/spawn.js';
+import { findTool, REAL_RUN_ID, RUN_ENV, runCommand } from '../host/spawn.js';
 import type { ArchiveEntry } from './archive.js';
 import { tarArchive } from './archive.js';
 import { IDLE_SCRIPT, READY_MARKER, WORK_SCRIPT } from './scripts.js';
@@ -87,6 +87,29 @@ export async function materializeRootfs(
   const rootfs = join(workDir, 'rootfs');
   await materialize(entries, rootfs);
   return { entries, rootfs };
+}
+
+/**
+ * The rootfs as an image to unpack (start mode image-inclusive): its gzip-compressed layer written
+ * beside the rootfs directory; unpack() extracts it with tar as an image store unpacks a layer,
+ * discard() removes the directory.
+ */
+export async function unpackableRootfs(
+  entries: readonly ArchiveEntry[],
+  rootfs: string,
+  timeoutMs: number,
+): Promise<{ unpack(): Promise<void>; discard(): Promise<void> }> {
+  const tar = findTool('tar');
+  if (!tar) throw new Error('start mode image-inclusive unpacks the rootfs layer with tar, which is not installed');
+  const layerPath = `${rootfs}.tar.gz`;
+  await writeFile(layerPath, imageLayer(entries).gzip);
+  return {
+    unpack: async () => {
+      await mkdir(rootfs, { recursive: true });
+      await runCommand([tar, '-xzf', layerPath, '-C', rootfs], { timeoutMs });
+    },
+    discard: () => rm(rootfs, { recursive: true, force: true }),
+  };
 }
 
 /** Bytes of file content, what an unpacked image holds. */

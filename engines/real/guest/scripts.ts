@@ -65,12 +65,25 @@ while :; do "$1" sleep 3600; done
 
 /** Kernel modules the VM loads to reach its virtio disk, with their dependencies first. */
 export const VM_DISK_MODULES = ['virtio_pci', 'virtio_blk'] as const;
+/** The same on a machine whose virtio devices sit on MMIO (microvm), found through ACPI. */
+export const VM_MMIO_DISK_MODULES = ['virtio_mmio', 'virtio_blk'] as const;
+/** The module that shows QEMU's fw_cfg entries in sysfs, which a restored guest watches. */
+export const VM_RESTORE_MODULES = ['qemu_fw_cfg'] as const;
+
+/** The line a VM prints once it waits to be checkpointed (start mode restore). */
+export const CHECKPOINT_MARKER = 'virtbench-checkpoint';
+/**
+ * The fw_cfg entry a checkpointed guest polls: "0" while it is being saved, "1" once QEMU
+ * restored it (both one byte, as the guest's driver sized the entry before the checkpoint).
+ */
+export const RESTORE_FW_CFG = { name: 'opt/virtbench/restored', saved: '0', restored: '1' } as const;
 
 /**
  * /init of the VM's initramfs. It prints the readiness marker first, on the serial console and
  * into the kernel log, so the guest's own clock dates the end of boot (as Kata's launch-time
  * metric does); then it follows vbmode= from the kernel command line: boot (power off at
- * once), idle (sleep) or work (run the workloads against the virtio disk).
+ * once), idle (sleep), work (run the workloads against the virtio disk) or restore (wait to be
+ * checkpointed, then, once restored, print the marker again and power off).
  */
 export const VM_INIT_SCRIPT = `#!/bin/busybox sh
 echo ${READY_MARKER}
@@ -92,6 +105,19 @@ case "\${vbmode:-boot}" in
     ;;
   idle)
     while :; do $bb sleep 3600; done
+    ;;
+  restore)
+    # Wait to be checkpointed; a restored copy sees the fw_cfg entry change, then reports ready.
+    $bb mount -t sysfs sysfs /sys
+    for module in $($bb cat /vb/restore-modules); do $bb insmod "/lib/modules/$module.ko" 2>/dev/null; done
+    state=/sys/firmware/qemu_fw_cfg/by_name/${RESTORE_FW_CFG.name}/raw
+    if [ -r "$state" ]; then
+      echo ${CHECKPOINT_MARKER}
+      v=${RESTORE_FW_CFG.saved}; while [ "$v" != ${RESTORE_FW_CFG.restored} ]; do $bb usleep 1000; read -r v < "$state"; done
+      echo ${READY_MARKER}
+    else
+      echo "${CHECKPOINT_MARKER}-unavailable: no $state"
+    fi
     ;;
 esac
 exec $bb poweroff -f

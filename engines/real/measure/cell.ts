@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Cell, DensityResource, Measurement } from '../../types.js';
 import type { RealDriverSpec } from '../driver-spec.js';
-import { measureBoot } from './boot.js';
+import { measureBoot, startModeProblem } from './boot.js';
 import { measureDensity } from './density.js';
 import { measureWork, overheadSamples, type WorkComparison } from './overhead.js';
 import { openSession } from './session.js';
@@ -14,6 +14,13 @@ export async function measureCell(spec: RealDriverSpec, cell: Cell): Promise<Mea
   if (opened.state === 'unavailable') return { state: 'unsuitable', reasons: [opened.reason] };
   const { session, options, busybox, notes } = opened;
   const families = new Set(cell.metrics ?? ALL_FAMILIES);
+  // A start mode the driver cannot honour is never approximated by another: boot_time is left
+  // out with the reason, and a cell that asks for nothing else is unsuitable.
+  const modeProblem = families.has('boot_time') ? startModeProblem(session, options.startMode) : undefined;
+  if (modeProblem && families.size === 1) {
+    await opened.close();
+    return { state: 'unsuitable', reasons: [`${spec.id}: ${modeProblem}`] };
+  }
   const samples: Record<string, number[]> = {};
   let densityBinding: DensityResource | undefined;
   let densityInstances: number | undefined;

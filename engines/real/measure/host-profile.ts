@@ -259,7 +259,7 @@ export function fitHostProfile(run: MeasuredRun, resultFile: string): HostProfil
     qemu?.modeledCounterpart === 'kvm'
       ? { stem: 'kvm', title: 'KVM (QEMU)', spec: kvm.spec }
       : { stem: 'qemu-tcg', title: 'QEMU TCG', spec: qemuTcg.spec };
-  const vmm = measured('qemu', 'boot_time.vmm');
+  const vmm = measured('qemu', 'boot_time.kernel_entry');
   if (vmm !== undefined) {
     const rest = vm.spec.boot.vmmStartMs.value + vm.spec.boot.bootloaderMs.value;
     fitParameter(
@@ -269,11 +269,11 @@ export function fitHostProfile(run: MeasuredRun, resultFile: string): HostProfil
       'boot',
       'firmwareMs',
       { ...vmm, value: vmm.value - rest },
-      `${cite('qemu', 'boot_time.vmm')} (QEMU start to the guest clock's zero: firmware, kernel loading and decompression) less the model's vmmStartMs and bootloaderMs (${rest} ms)`,
+      `${cite('qemu', 'boot_time.kernel_entry')} (spawn to the guest clock's zero: QEMU start, firmware, kernel loading and decompression) less the model's vmmStartMs and bootloaderMs (${rest} ms)`,
     );
-  } else notes.push('VM firmwareMs not fitted: no boot_time.vmm from the qemu driver');
+  } else notes.push('VM firmwareMs not fitted: no boot_time.kernel_entry from the qemu driver');
   notes.push(
-    'guest kernel and userspace times (boot_time.kernel, boot_time.userspace) belong to the OS image, not the engine: compare them in the report, they are not fitted',
+    'guest kernel and userspace times (boot_time.kernel_entry to boot_time.init, and on to boot_time.workload_ready) belong to the OS image, not the engine: compare them in the report, they are not fitted',
   );
 
   const memoryStems: [string, string, string][] = [
