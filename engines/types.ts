@@ -163,6 +163,10 @@ export type NetworkMode = (typeof NETWORK_MODES)[number];
 export const ACCELERATOR_CHOICES = ['auto', 'kvm', 'tcg'] as const;
 export type AcceleratorChoice = (typeof ACCELERATOR_CHOICES)[number];
 
+/** The OCI runtime a container engine hands its containers to (podman, docker). */
+export const OCI_RUNTIMES = ['runc', 'crun', 'runsc'] as const;
+export type OciRuntime = (typeof OCI_RUNTIMES)[number];
+
 /** Per-engine options a scenario may set. Engines ignore what does not apply to their kind. */
 export interface EngineOptions {
   /** Guest RAM for VMs, MiB. */
@@ -199,6 +203,8 @@ export interface RealDriverOptions {
   readonly kernel?: string;
   /** qemu only. */
   readonly accelerator?: AcceleratorChoice;
+  /** podman, docker: the OCI runtime the engine hands its containers to (default runc). */
+  readonly runtime?: OciRuntime;
 }
 
 /** How densely instances are packed on the host. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { fixedMetricIds, isKnownMetric, METRIC_FAMILIES } from '../../engines/metrics.js';
-import { ACCELERATOR_CHOICES, DRIVERS, ENGINE_KINDS, NETWORK_MODES } from '../../engines/types.js';
+import { ACCELERATOR_CHOICES, DRIVERS, ENGINE_KINDS, NETWORK_MODES, OCI_RUNTIMES } from '../../engines/types.js';
 
 /**
  * The scenario file format. Keys are camelCase and mirror the engine types one to one, so a
@@ -103,6 +103,7 @@ export const realOptionsSchema = z.strictObject({
     .enum(ACCELERATOR_CHOICES)
     .optional()
     .describe('qemu: KVM when its probe succeeds (auto), or force one'),
+  runtime: z.enum(OCI_RUNTIMES).optional().describe('podman, docker: the OCI runtime of the containers (default runc)'),
 });
 
 const optionFields = {

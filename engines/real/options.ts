@@ -1,4 +1,4 @@
-import type { Cell, RealDriverOptions } from '../types.js';
+import type { Cell, OciRuntime, RealDriverOptions } from '../types.js';
 
 /** Real-driver settings with every default filled in. */
 export interface ResolvedRealOptions {
@@ -11,6 +11,8 @@ export interface ResolvedRealOptions {
   readonly timeoutMs: number;
   readonly kernel?: string;
   readonly accelerator: 'auto' | 'kvm' | 'tcg';
+  /** podman, docker: undefined leaves the engine's own default (runc here). */
+  readonly runtime?: OciRuntime;
 }
 
 export const REAL_DEFAULTS = {
@@ -41,5 +43,6 @@ export function resolveRealOptions(cell: Cell, defaultTimeoutMs: number): Resolv
     timeoutMs: given.timeoutMs ?? defaultTimeoutMs,
     kernel: given.kernel,
     accelerator: given.accelerator ?? REAL_DEFAULTS.accelerator,
+    runtime: given.runtime,
   };
 }
