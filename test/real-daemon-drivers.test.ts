@@ -133,10 +133,14 @@ describe('daemon-backed real drivers on this host', () => {
         for (const mib of s['density.memory_per_instance']!) expect(mib).toBeGreaterThan(0);
         for (const metric of ['overhead_cpu', 'overhead_memory', 'overhead_total'])
           expect(s[metric], `${metric}: ${notes}`).toHaveLength(1);
-        // gVisor answers /proc/sys/kernel/random/boot_id from its own kernel.
         const gvisor = c.runtime === 'runsc' || c.id === 'docker-runsc';
-        expect(s['isolation.shared_kernel'], notes).toEqual([gvisor ? 0 : 1]);
-        if (gvisor) expect(measurement.notes).toEqual(expect.arrayContaining([expect.stringMatching(/^gVisor platform: /)]));
+        if (gvisor) {
+          // gVisor's kernel (2022) has no /proc/sys/kernel/random/boot_id to compare with the host's.
+          expect(s['isolation.shared_kernel']).toBeUndefined();
+          expect(notes).toMatch(/gVisor platform: \w+/);
+        } else expect(s['isolation.shared_kernel'], notes).toEqual([1]);
+        for (const metric of ['overhead_cpu', 'overhead_memory', 'overhead_syscall', 'overhead_disk'])
+          expect(s[metric]![0], `${metric}: ${notes}`).toBeGreaterThan(-100); // a real time in the instance, not 0
         expect(await findLeftovers()).toEqual([]);
         expect(runCgroups()).toEqual([]);
         expect(existingSharedState()).toEqual(sharedStateBefore);

@@ -52,7 +52,9 @@ async function availability(): Promise<Availability> {
   });
   const needed = ['ctr', 'containerd-shim-runc-v2', 'runc'].map((tool) => {
     const path = findTool(tool);
-    return path ? present(`${tool} (${path})`) : missing(`${tool} not found`, [tool === 'runc' ? 'runc' : 'containerd']);
+    return path
+      ? present(`${tool} (${path})`)
+      : missing(`${tool} not found`, [tool === 'runc' ? 'runc' : 'containerd']);
   });
   return combineAvailability(
     ...parts,

@@ -43,7 +43,8 @@ export function daemonRunscPlatform(runtime: DaemonRuntime): string {
 
 async function availability(): Promise<Availability> {
   const base = await dockerDriver.availability();
-  if (!base.available) return combineAvailability(base, missing(`needs dockerd with the ${RUNTIME} runtime`, ['runsc']));
+  if (!base.available)
+    return combineAvailability(base, missing(`needs dockerd with the ${RUNTIME} runtime`, ['runsc']));
   const docker = findTool('docker')!;
   const runtimes = daemonRuntimes(docker);
   if (typeof runtimes === 'string') return combineAvailability(base, missing(runtimes, ['docker.io']));
@@ -57,9 +58,7 @@ async function availability(): Promise<Availability> {
   }
   return combineAvailability(
     base,
-    present(
-      `dockerd runtime ${RUNTIME}: ${runsc.path ?? RUNTIME} ${(runsc.runtimeArgs ?? []).join(' ')}`.trim(),
-    ),
+    present(`dockerd runtime ${RUNTIME}: ${runsc.path ?? RUNTIME} ${(runsc.runtimeArgs ?? []).join(' ')}`.trim()),
   );
 }
 

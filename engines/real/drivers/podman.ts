@@ -25,7 +25,7 @@ import {
   sharedPathsCreatedDuring,
   unmountUnder,
 } from '../host/host-state.js';
-import { findTool, REAL_RUN_ID, runCommand, runCommandSync, startInstance } from '../host/spawn.js';
+import { findTool, REAL_RUN_ID, runCommand, runCommandSync } from '../host/spawn.js';
 import { TEMP_PREFIX } from '../host/tempdir.js';
 import { workloadTimeoutMs } from '../options.js';
 
@@ -258,10 +258,13 @@ export const podmanDriver = defineContainerDriver({
     const image = `localhost/virtbench/rootfs:${REAL_RUN_ID}`;
     const removeSharedState = sharedPathsCreatedDuring(SHARED_STATE);
     const cgroupParent = runCgroupParent();
-    const artifacts: CleanupHandle = registerCleanup(`podman containers, image and storage of run ${REAL_RUN_ID}`, () => {
-      removePodmanState(host, cgroupParent);
-      removeSharedState();
-    });
+    const artifacts: CleanupHandle = registerCleanup(
+      `podman containers, image and storage of run ${REAL_RUN_ID}`,
+      () => {
+        removePodmanState(host, cgroupParent);
+        removeSharedState();
+      },
+    );
     const importImage = async (): Promise<void> => {
       await runCommand(podmanArgv(host, ['import', '--change', `LABEL ${RUN_LABEL}`, layerPath, image]), {
         timeoutMs: options.timeoutMs,

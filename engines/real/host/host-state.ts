@@ -10,8 +10,6 @@ import { killGroup, REAL_RUN_ID } from './spawn.js';
  * carries this run's id (or a run-id prefix, for leftovers of a killed run).
  */
 
-const CGROUP_ROOT = '/sys/fs/cgroup';
-
 /** The cgroup parent (one directory per hierarchy) a run's containers are placed under. */
 export function runCgroupParent(runId: string = REAL_RUN_ID): string {
   return `virtbench-${runId}`;
@@ -138,7 +136,8 @@ export function processesMentioning(text: string): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ').includes(text)) found.push(Number(entry));
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ').includes(text))
+        found.push(Number(entry));
     } catch {
       // gone
     }
