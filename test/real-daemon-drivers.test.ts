@@ -1,13 +1,19 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findHardware } from '../engines/hardware/index.js';
 import { findImage } from '../engines/images.js';
 import type { Availability } from '../engines/real/availability.js';
 import type { RealDriver } from '../engines/real/driver-spec.js';
+import { cleanContainerdLeftovers } from '../engines/real/drivers/containerd.js';
+import { cleanPodmanLeftovers } from '../engines/real/drivers/podman.js';
 import { runCgroupParent } from '../engines/real/host/host-state.js';
 import { findLeftovers } from '../engines/real/host/leaks.js';
 import { engineIds, loadEngine } from '../engines/registry.js';
 import type { Cell, OciRuntime } from '../engines/types.js';
+import { withTempDir } from './helpers.js';
 
 /**
  * The daemon-backed real drivers (Podman, containerd, Docker with runsc) against this host. Each
@@ -91,8 +97,78 @@ function skipReason(c: Case): string {
     : ` (skipped: ${availability.reasons.join('; ')}; Debian packages: ${availability.packages.join(' ') || 'none'})`;
 }
 
+/** cgroup directories named for a run, in any hierarchy. */
+function runCgroups(runIdPrefix?: string): string[] {
+  const parent = runIdPrefix === undefined ? runCgroupParent() : `virtbench-${runIdPrefix}`;
+  return readdirSync('/sys/fs/cgroup')
+    .flatMap((hierarchy) => {
+      try {
+        return readdirSync(`/sys/fs/cgroup/${hierarchy}`)
+          .filter((name) => name.startsWith(parent))
+          .map((name) => `/sys/fs/cgroup/${hierarchy}/${name}`);
+      } catch {
+        return [];
+      }
+    })
+    .filter((dir) => existsSync(dir));
+}
+
+/** Polls until `done` holds or `ms` pass. */
+async function waitUntil(done: () => Promise<boolean>, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline && !(await done())) await new Promise((r) => setTimeout(r, 200));
+}
+
+/**
+ * Starts `virtbench run` booting `id` many times, waits until it is booting (its processes are on
+ * the host) and a few seconds more, then sends `signal`. Returns the run's exit code, its stderr
+ * and its run-id prefix.
+ */
+async function interruptRun(
+  dir: string,
+  id: string,
+  signal: NodeJS.Signals,
+): Promise<{ code: number | null; stderr: string; prefix: string }> {
+  const scenario = join(dir, 'interrupted.yaml');
+  await writeFile(
+    scenario,
+    [
+      'hardware: dev-laptop',
+      'metrics: [boot_time]',
+      'engines:',
+      `  - { id: ${id}, driver: real, real: { bootIterations: 100000, bootWarmup: 0 } }`,
+    ].join('\n'),
+  );
+  const child = spawn(process.execPath, ['bin/virtbench.js', 'run', scenario, '--out', dir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const prefix = `${child.pid}-`;
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    await waitUntil(async () => (await findLeftovers(prefix)).some((l) => l.startsWith('process')), 30_000);
+    await new Promise((r) => setTimeout(r, 4000)); // into the boot loop: the daemon and containers exist
+    expect(child.exitCode, stderr).toBeNull();
+    child.kill(signal);
+    return { code: await exited, stderr, prefix };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
+
+/** What a run left, polled briefly: killed processes may take a moment to be reaped. */
+async function settledLeftovers(prefix: string): Promise<string[]> {
+  let left = await findLeftovers(prefix);
+  for (let i = 0; i < 30 && left.length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    left = await findLeftovers(prefix);
+  }
+  return left;
+}
+
 /** cgroup directories named for this run, in any hierarchy. */
-function runCgroups(): string[] {
+function runCgroupsOfThisRun(): string[] {
   const parent = runCgroupParent();
   return readdirSync('/sys/fs/cgroup')
     .map((hierarchy) => `/sys/fs/cgroup/${hierarchy}/${parent}`)
@@ -142,10 +218,44 @@ describe('daemon-backed real drivers on this host', () => {
         for (const metric of ['overhead_cpu', 'overhead_memory', 'overhead_syscall', 'overhead_disk'])
           expect(s[metric]![0], `${metric}: ${notes}`).toBeGreaterThan(-100); // a real time in the instance, not 0
         expect(await findLeftovers()).toEqual([]);
-        expect(runCgroups()).toEqual([]);
+        expect(runCgroupsOfThisRun()).toEqual([]);
         expect(existingSharedState()).toEqual(sharedStateBefore);
       },
       300_000,
     );
   }
+
+  const containerd = CASES.find((c) => c.id === 'containerd')!;
+  it.skipIf(!loaded.get(containerd)!.availability.available)(
+    `SIGINT while containerd boots stops the run (130), its daemon and shims, leaving nothing${skipReason(containerd)}`,
+    async () => {
+      await withTempDir(async (dir) => {
+        const { code, stderr, prefix } = await interruptRun(dir, 'containerd', 'SIGINT');
+        expect(code, stderr).toBe(130);
+        expect(await settledLeftovers(prefix)).toEqual([]);
+        expect(runCgroups(prefix)).toEqual([]);
+      });
+    },
+    180_000,
+  );
+
+  const cleaners: readonly [Case, (prefix: string) => string[]][] = [
+    [containerd, cleanContainerdLeftovers],
+    [CASES[0]!, cleanPodmanLeftovers],
+  ];
+  for (const [c, clean] of cleaners)
+    it.skipIf(!loaded.get(c)!.availability.available)(
+      `${c.id}: what a killed run leaves (SIGKILL: no teardown ran) is found and removed by its cleaner${skipReason(c)}`,
+      async () => {
+        await withTempDir(async (dir) => {
+          const { prefix } = await interruptRun(dir, c.id, 'SIGKILL');
+          expect((await findLeftovers(prefix)).length).toBeGreaterThan(0);
+          const removed = clean(prefix);
+          expect(removed.length).toBeGreaterThan(0);
+          expect(await settledLeftovers(prefix)).toEqual([]);
+          expect(runCgroups(prefix)).toEqual([]);
+        });
+      },
+      180_000,
+    );
 });
