@@ -1,6 +1,5 @@
-import { readdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type Availability,
@@ -16,16 +15,15 @@ import { IN_ROOTFS, imageLayer, materializeRootfs, unpackedBytes } from '../gues
 import { READY_MARKER } from '../guest/scripts.js';
 import { type CleanupHandle, registerCleanup } from '../host/cleanup.js';
 import {
+  deadRunFolders,
   killProcesses,
   processesMentioning,
   removeCgroupTrees,
   runCgroupParent,
-  runIsAlive,
   sharedPathsCreatedDuring,
   unmountUnder,
 } from '../host/host-state.js';
 import { findTool, REAL_RUN_ID, runCommand, runCommandSync, startInstance } from '../host/spawn.js';
-import { TEMP_PREFIX } from '../host/tempdir.js';
 import { workloadTimeoutMs } from '../options.js';
 
 /**
@@ -271,21 +269,9 @@ export const containerdDriver = defineContainerDriver({
  * Returns what it removed.
  */
 export function cleanContainerdLeftovers(runIdPrefix = ''): string[] {
-  const removed: string[] = [];
-  let names: string[];
-  try {
-    names = readdirSync(tmpdir());
-  } catch {
-    return removed;
-  }
-  for (const name of names) {
-    if (!name.startsWith(`${TEMP_PREFIX}${runIdPrefix}`) || !name.includes('-containerd-')) continue;
-    const runId = name.slice(TEMP_PREFIX.length).split('-').slice(0, 2).join('-');
-    if (runIsAlive(runId)) continue;
-    const folder = join(tmpdir(), name);
+  return deadRunFolders('containerd', runIdPrefix).map(({ runId, folder }) => {
     removeDaemonRemains(folder, runCgroupParent(runId));
     rmSync(folder, { recursive: true, force: true, maxRetries: 3 });
-    removed.push(`containerd of run ${runId} (${folder})`);
-  }
-  return removed;
+    return `containerd of run ${runId} (${folder})`;
+  });
 }

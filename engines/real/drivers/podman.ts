@@ -1,6 +1,5 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Cell, OciRuntime } from '../../types.js';
 import {
@@ -17,16 +16,15 @@ import { IN_ROOTFS, imageLayer, rootfsEntries } from '../guest/rootfs.js';
 import { READY_MARKER } from '../guest/scripts.js';
 import { type CleanupHandle, registerCleanup } from '../host/cleanup.js';
 import {
+  deadRunFolders,
   killProcesses,
   processesMentioning,
   removeCgroupTrees,
   runCgroupParent,
-  runIsAlive,
   sharedPathsCreatedDuring,
   unmountUnder,
 } from '../host/host-state.js';
 import { findTool, REAL_RUN_ID, runCommand, runCommandSync } from '../host/spawn.js';
-import { TEMP_PREFIX } from '../host/tempdir.js';
 import { workloadTimeoutMs } from '../options.js';
 
 /**
@@ -336,38 +334,22 @@ export const podmanDriver = defineContainerDriver({
  */
 export function cleanPodmanLeftovers(runIdPrefix = ''): string[] {
   const podman = findTool('podman');
-  const removed: string[] = [];
-  const prefix = `${TEMP_PREFIX}${runIdPrefix}`;
-  for (const name of safeReaddir(tmpdir())) {
-    if (!name.startsWith(prefix) || !name.includes('-podman-')) continue;
-    const runId = name.slice(TEMP_PREFIX.length).split('-').slice(0, 2).join('-');
-    if (runIsAlive(runId)) continue;
-    const dir = join(tmpdir(), name);
-    if (!existsSync(join(dir, 'root'))) continue;
-    if (podman) {
-      const runtime = findTool('runc') ?? 'runc';
-      removePodmanState(
-        {
+  const runc = findTool('runc') ?? 'runc';
+  return deadRunFolders('podman', runIdPrefix)
+    .filter(({ folder }) => existsSync(join(folder, 'root')))
+    .map(({ runId, folder }) => {
+      if (podman) {
+        const host: PodmanHost = {
           podman,
-          dir,
+          dir: folder,
           runtime: 'runc',
-          runtimePath: runtime,
+          runtimePath: runc,
           runtimeFlags: [],
           hideUnifiedCgroup: false,
-        },
-        runCgroupParent(runId),
-      );
-    }
-    rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
-    removed.push(`podman storage ${dir}`);
-  }
-  return removed;
-}
-
-function safeReaddir(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
+        };
+        removePodmanState(host, runCgroupParent(runId));
+      }
+      rmSync(folder, { recursive: true, force: true, maxRetries: 3 });
+      return `podman storage of run ${runId} (${folder})`;
+    });
 }

@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killGroup, REAL_RUN_ID } from './spawn.js';
+import { TEMP_PREFIX } from './tempdir.js';
 
 /**
  * Host state that container engines leave outside the folders virtbench gives them: cgroups,
@@ -174,4 +176,31 @@ export function runIsAlive(runId: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A cell folder of a run whose virtbench process is gone. */
+export interface DeadRunFolder {
+  readonly runId: string;
+  readonly folder: string;
+}
+
+/**
+ * The temporary folders of driver `purpose` (makeTempDir's purpose) whose run id starts with
+ * `runIdPrefix` and whose virtbench process no longer runs: what a cleaner may remove.
+ */
+export function deadRunFolders(purpose: string, runIdPrefix = ''): DeadRunFolder[] {
+  let names: string[];
+  try {
+    names = readdirSync(tmpdir());
+  } catch {
+    return [];
+  }
+  return names
+    .filter((name) => name.startsWith(`${TEMP_PREFIX}${runIdPrefix}`) && name.includes(`-${purpose}-`))
+    .map((name) => ({
+      // "<TEMP_PREFIX><pid>-<time>-<purpose>-<random>"
+      runId: name.slice(TEMP_PREFIX.length).split('-').slice(0, 2).join('-'),
+      folder: join(tmpdir(), name),
+    }))
+    .filter(({ runId }) => !runIsAlive(runId));
 }
