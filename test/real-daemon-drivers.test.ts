@@ -11,6 +11,8 @@ import { cleanContainerdLeftovers } from '../engines/real/drivers/containerd.js'
 import { cleanPodmanLeftovers } from '../engines/real/drivers/podman.js';
 import { runCgroupParent } from '../engines/real/host/host-state.js';
 import { findLeftovers } from '../engines/real/host/leaks.js';
+import { runCommand } from '../engines/real/host/spawn.js';
+import { openSession } from '../engines/real/measure/session.js';
 import { engineIds, loadEngine } from '../engines/registry.js';
 import type { Cell, OciRuntime } from '../engines/types.js';
 import { withTempDir } from './helpers.js';
@@ -257,5 +259,32 @@ describe('daemon-backed real drivers on this host', () => {
         });
       },
       180_000,
+    );
+
+  for (const c of [CASES[0]!, containerd])
+    it.skipIf(!loaded.get(c)!.availability.available)(
+      `${c.id}: discardImage leaves nothing to boot from and prepareImage makes it bootable again${skipReason(c)}`,
+      async () => {
+        const opened = await openSession(loaded.get(c)!.driver.spec, cellFor(c));
+        if (opened.state !== 'open') throw new Error(opened.reason);
+        try {
+          const session = opened.session as typeof opened.session & {
+            prepareImage(): Promise<void>;
+            discardImage(): Promise<void>;
+          };
+          const boot = (): Promise<{ code: number | null; stdout: string }> =>
+            runCommand(session.boot.argv, { timeoutMs: 60_000, allowFailure: true });
+          await session.discardImage();
+          expect((await boot()).code).not.toBe(0);
+          await session.prepareImage();
+          const booted = await boot();
+          expect(booted.code).toBe(0);
+          expect(booted.stdout).toContain(session.boot.marker);
+        } finally {
+          await opened.close();
+        }
+        expect(await findLeftovers()).toEqual([]);
+      },
+      120_000,
     );
 });

@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type Availability,
@@ -10,8 +10,9 @@ import {
   toolAvailability,
 } from '../availability.js';
 import { defineContainerDriver } from '../define-driver.js';
+import type { DriverSession } from '../driver-spec.js';
 import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
-import { IN_ROOTFS, imageLayer, materializeRootfs, unpackedBytes } from '../guest/rootfs.js';
+import { IN_ROOTFS, imageLayer, materialize, materializeRootfs, unpackedBytes } from '../guest/rootfs.js';
 import { READY_MARKER } from '../guest/scripts.js';
 import { type CleanupHandle, registerCleanup } from '../host/cleanup.js';
 import {
@@ -59,6 +60,12 @@ async function availability(): Promise<Availability> {
     ...needed,
     rootAvailability('containerd runs as root here: rootless containerd needs RootlessKit'),
   );
+}
+
+/** The start-mode hooks (image-inclusive starts), which sessions gain as optional members. */
+interface ImageHooks {
+  prepareImage(): Promise<void>;
+  discardImage(): Promise<void>;
 }
 
 /** This cell's containerd: where it listens, and the folders its containers' state goes to. */
@@ -211,7 +218,7 @@ export const containerdDriver = defineContainerDriver({
     };
     const tracked = (id: string): CleanupHandle =>
       registerCleanup(`containerd container ${id}`, () => removeContainer(host, id));
-    return {
+    const session: DriverSession & ImageHooks = {
       // Attached: the task's output reaches ctr through FIFOs; ctr then waits for the exit and
       // deletes the task and container (--rm), which the launcher waits for.
       boot: {
@@ -258,8 +265,12 @@ export const containerdDriver = defineContainerDriver({
           handle.release();
         }
       },
+      // Start mode image-inclusive: with --rootfs, unpacking the rootfs folder is the image's preparation.
+      prepareImage: () => materialize(entries, rootfs),
+      discardImage: () => rm(rootfs, { recursive: true, force: true }),
       dispose,
     };
+    return session;
   },
 });
 

@@ -11,6 +11,7 @@ import {
   toolAvailability,
 } from '../availability.js';
 import { defineContainerDriver } from '../define-driver.js';
+import type { DriverSession } from '../driver-spec.js';
 import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
 import { IN_ROOTFS, imageLayer, rootfsEntries } from '../guest/rootfs.js';
 import { READY_MARKER } from '../guest/scripts.js';
@@ -105,6 +106,12 @@ interface PodmanHost {
   readonly runtimeFlags: readonly string[];
   /** crun on a hybrid host: each podman runs in a private mount namespace without the unified tree. */
   readonly hideUnifiedCgroup: boolean;
+}
+
+/** The start-mode hooks (image-inclusive starts), which sessions gain as optional members. */
+interface ImageHooks {
+  prepareImage(): Promise<void>;
+  discardImage(): Promise<void>;
 }
 
 /** conmon's attach socket lives under the runroot, so podman refuses a runroot over 50 characters. */
@@ -281,7 +288,7 @@ export const podmanDriver = defineContainerDriver({
         })
       ).stdout.trim();
     let idle = 0;
-    return {
+    const session: DriverSession & ImageHooks = {
       // Attached: the container prints the line once podman has created it and the runtime has
       // started it; podman then removes it (--rm) before exiting, which the launcher waits for.
       boot: { argv: podmanInstanceArgv(host, image, { command: IN_ROOTFS.boot }), marker: READY_MARKER },
@@ -322,8 +329,14 @@ export const podmanDriver = defineContainerDriver({
             timeoutMs: workloadTimeoutMs(options, reps),
           })
         ).stdout.split('\n'),
+      // Start mode image-inclusive: the import is what makes the image usable from nothing.
+      prepareImage: importImage,
+      discardImage: async () => {
+        await runCommand(podmanArgv(host, ['rmi', '--force', image]), { timeoutMs: options.timeoutMs });
+      },
       dispose: async () => artifacts.release(),
     };
+    return session;
   },
 });
 
