@@ -29,6 +29,9 @@ export const REAL_DRIVER_LOADERS: Readonly<Record<string, () => Promise<Engine>>
   docker: async () => (await import('./real/drivers/docker.js')).dockerDriver,
   qemu: async () => (await import('./real/drivers/qemu.js')).qemuDriver,
   'qemu-microvm': async () => (await import('./real/drivers/qemu-microvm.js')).qemuMicrovmDriver,
+  podman: async () => (await import('./real/drivers/podman.js')).podmanDriver,
+  containerd: async () => (await import('./real/drivers/containerd.js')).containerdDriver,
+  'docker-runsc': async () => (await import('./real/drivers/docker-runsc.js')).dockerRunscDriver,
 };
 
 function loadersFor(driver: Driver): Readonly<Record<string, () => Promise<Engine>>> {

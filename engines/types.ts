@@ -197,6 +197,9 @@ export type QemuFirmware = (typeof QEMU_FIRMWARES)[number];
  */
 export const START_MODES = ['warm', 'cold', 'image-inclusive', 'restore'] as const;
 export type StartMode = (typeof START_MODES)[number];
+/** The OCI runtime a container engine hands its containers to (podman, docker). */
+export const OCI_RUNTIMES = ['runc', 'crun', 'runsc'] as const;
+export type OciRuntime = (typeof OCI_RUNTIMES)[number];
 
 /** Per-engine options a scenario may set. Engines ignore what does not apply to their kind. */
 export interface EngineOptions {
@@ -240,6 +243,8 @@ export interface RealDriverOptions {
   readonly firmware?: QemuFirmware;
   /** What each boot_time sample includes (default warm). */
   readonly startMode?: StartMode;
+  /** podman, docker: the OCI runtime the engine hands its containers to (default runc). */
+  readonly runtime?: OciRuntime;
 }
 
 /** How densely instances are packed on the host. */

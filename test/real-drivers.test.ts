@@ -90,8 +90,8 @@ const TIMEOUT_MS: Record<string, number> = {
 };
 
 describe('real drivers on this host', () => {
-  it('all six are registered, each naming its modeled counterpart', () => {
-    expect(engineIds('real')).toEqual([...DRIVERS]);
+  it('the first drivers are registered, each naming its modeled counterpart', () => {
+    expect(engineIds('real')).toEqual(expect.arrayContaining([...DRIVERS]));
     for (const { driver } of drivers.values()) {
       expect(driver.driver).toBe('real');
       expect(driver.modeledCounterpart).toMatch(/^[a-z-]+$/);
@@ -159,7 +159,7 @@ describe('real drivers on this host', () => {
     const json = JSON.parse((await runCli(['doctor', '--json'])).stdout) as {
       drivers: { id: string; availability: Availability }[];
     };
-    expect(json.drivers.map((d) => d.id)).toEqual([...DRIVERS]);
+    expect(json.drivers.map((d) => d.id)).toEqual(expect.arrayContaining([...DRIVERS]));
   }, 60_000);
 
   it('a driver that cannot run is skipped with its reason, and the run still succeeds', async () => {

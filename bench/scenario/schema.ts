@@ -5,6 +5,7 @@ import {
   DRIVERS,
   ENGINE_KINDS,
   NETWORK_MODES,
+  OCI_RUNTIMES,
   QEMU_FIRMWARES,
   QEMU_MACHINES,
   START_MODES,
@@ -134,6 +135,7 @@ export const realOptionsSchema = z.strictObject({
     .enum(START_MODES)
     .optional()
     .describe('what each boot_time sample includes: warm (default), cold, image-inclusive or restore'),
+  runtime: z.enum(OCI_RUNTIMES).optional().describe('podman, docker: the OCI runtime of the containers (default runc)'),
 });
 
 const optionFields = {

@@ -1,4 +1,4 @@
-import type { Cell, QemuFirmware, QemuMachine, RealDriverOptions, StartMode } from '../types.js';
+import type { Cell, OciRuntime, QemuFirmware, QemuMachine, RealDriverOptions, StartMode } from '../types.js';
 
 /** Real-driver settings with every default filled in. */
 export interface ResolvedRealOptions {
@@ -16,6 +16,8 @@ export interface ResolvedRealOptions {
   /** qemu: undefined means the machine's usual firmware. */
   readonly firmware?: QemuFirmware;
   readonly startMode: StartMode;
+  /** podman, docker: undefined leaves the engine's own default (runc here). */
+  readonly runtime?: OciRuntime;
 }
 
 export const REAL_DEFAULTS = {
@@ -50,5 +52,6 @@ export function resolveRealOptions(cell: Cell, defaultTimeoutMs: number): Resolv
     machine: given.machine,
     firmware: given.firmware,
     startMode: given.startMode ?? REAL_DEFAULTS.startMode,
+    runtime: given.runtime,
   };
 }

@@ -71,6 +71,7 @@ export const dockerDriver = defineContainerDriver({
     const run = (...args: string[]): string[] => [
       docker,
       'run',
+      ...(options.runtime ? ['--runtime', options.runtime] : []),
       '--rm',
       '--network',
       'none',
