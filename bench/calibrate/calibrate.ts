@@ -183,9 +183,10 @@ export async function modelValue(
       return mib === undefined ? { problem: 'no density.memory_per_instance' } : { value: mib * readout.factor };
     }
     case 'vmm-memory': {
-      const mib = mean('density.memory_per_instance');
-      const guest = variant.engines[0]!.options.memoryMiB / variant.density.memoryOvercommit;
-      return mib === undefined ? { problem: 'no density.memory_per_instance' } : { value: mib - guest };
+      // What a VM reserves beyond its guest RAM is its VMM's own memory.
+      const mib = mean('density.memory_reserved');
+      const guest = variant.engines[0]!.options.memoryMiB;
+      return mib === undefined ? { problem: 'no density.memory_reserved' } : { value: mib - guest };
     }
     case 'image': {
       const mib = mean(readout.metric);
