@@ -73,7 +73,15 @@ const FIXED: Readonly<Record<string, MetricInfo>> = {
   'density.memory_per_instance': {
     family: 'density',
     unit: 'MiB',
-    description: 'Host memory one instance takes',
+    description:
+      'Host memory one instance holds (resident): the guest pages a VM touched plus its VMM, or a container working set plus its shim',
+    lowerIsBetter: true,
+  },
+  'density.memory_reserved': {
+    family: 'density',
+    unit: 'MiB',
+    description:
+      "Host memory one instance's configuration claims: guest RAM plus the VMM, or a container's memory limit (its resident memory when it has none) plus its shim",
     lowerIsBetter: true,
   },
   overhead_cpu: {

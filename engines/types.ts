@@ -205,6 +205,8 @@ export type OciRuntime = (typeof OCI_RUNTIMES)[number];
 export interface EngineOptions {
   /** Guest RAM for VMs, MiB. */
   readonly memoryMiB: number;
+  /** Containers, sandboxes and processes: the cgroup memory limit, MiB; none when absent. */
+  readonly memoryLimitMiB?: number;
   readonly vcpus: number;
   /** OS image id (see engines/images.ts). */
   readonly image: string;
@@ -247,14 +249,24 @@ export interface RealDriverOptions {
   readonly runtime?: OciRuntime;
 }
 
+/**
+ * How host memory is charged to an instance when packing the host: by the pages it touches, with
+ * claims admitted up to `memoryOvercommit` x host memory (resident), or by everything its
+ * configuration claims (reserved).
+ */
+export const MEMORY_POLICIES = ['resident', 'reserved'] as const;
+export type MemoryPolicy = (typeof MEMORY_POLICIES)[number];
+
 /** How densely instances are packed on the host. */
 export interface DensityPolicy {
   /** Share of host CPU that instances may use. */
   readonly targetCpuUtilization: number;
   /** vCPUs per host thread that a hypervisor may hand out. */
   readonly vcpuOvercommit: number;
-  /** Guest memory per host memory that a hypervisor may hand out. */
+  /** Guest memory (or container memory limits) per host memory that the host may promise. */
   readonly memoryOvercommit: number;
+  /** How instance memory is charged (MEMORY_POLICIES); resident when absent. */
+  readonly memoryPolicy?: MemoryPolicy;
   /** Same-page merging between guests (KSM / transparent page sharing). */
   readonly pageSharing: boolean;
   /** Instance count used for the fleet storage figure. */

@@ -247,13 +247,14 @@ describe('sweeps on a worker pool', () => {
       expect(run.partialRows).toBe(true);
       const records = parse(csv, { columns: true }) as Record<string, string>[];
       expect(records).toHaveLength(run.rowsWritten);
-      expect(run.rowsWritten).toBe(2100 * 5);
+      // Six density rows per point: density, its memory and CPU limits, resident and reserved memory per instance.
+      expect(run.rowsWritten).toBe(2100 * 6);
       // One parameter: every point is on its curve, so the curve rows are kept, without raw samples.
       expect(run.result.rows.filter((r) => r.metric === 'density')).toHaveLength(2100);
       expect(run.result.rows.every((r) => r.samples.length === 0)).toBe(true);
       expect(run.result.claims[0]!.holds).toBe(true);
       const json = JSON.parse(await readFile(run.files!.json, 'utf8'));
-      expect(json.rows).toHaveLength(2100 * 5);
+      expect(json.rows).toHaveLength(2100 * 6);
       expect(json.rows[0].samples).toHaveLength(1);
     });
   });

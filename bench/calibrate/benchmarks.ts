@@ -17,7 +17,7 @@ export type Readout =
   | { readonly kind: 'boot'; readonly phases?: readonly string[] }
   /** Host memory one instance takes, x factor (MiB to the row's unit). */
   | { readonly kind: 'memory-per-instance'; readonly factor: number }
-  /** Host memory one VM takes beyond its guest RAM: what its VMM costs, MiB. */
+  /** Host memory one VM reserves beyond its guest RAM: what its VMM costs, MiB. */
   | { readonly kind: 'vmm-memory' }
   /** An image_size metric, x factor. */
   | { readonly kind: 'image'; readonly metric: 'image_size' | 'image_size.compressed'; readonly factor: number }

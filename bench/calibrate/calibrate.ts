@@ -124,6 +124,24 @@ function engineEntry(scenario: Scenario, row: PublishedRow): ScenarioEngine {
 export interface CalibrationRunOptions {
   readonly environment: Environment;
   readonly workers?: number;
+  /**
+   * Runs a row's experiment in place of the run pipeline and gives each metric's mean, or why it
+   * could not: cross-validation runs the model with some parameters overridden this way.
+   */
+  readonly measure?: (variant: Scenario, row: PublishedRow) => MetricMeans | { readonly problem: string };
+}
+
+/** The mean of each metric one run of an experiment produced. */
+export type MetricMeans = (metric: string) => number | undefined;
+
+/** The run pipeline's means for an experiment. */
+async function pipelineMeans(
+  variant: Scenario,
+  run: CalibrationRunOptions,
+): Promise<MetricMeans | { problem: string }> {
+  const { result } = await runScenario(variant, run);
+  if (result.skipped.length > 0) return { problem: result.skipped.flatMap((s) => s.reasons).join('; ') };
+  return (metric) => result.rows.find((r) => r.metric === metric)?.mean;
 }
 
 /** The model's figure for one published row: the study's scenario, set up as the row's experiment was. */
@@ -151,9 +169,8 @@ export async function modelValue(
     claims: [],
     ...(setup.storm ? { storm: setup.storm } : {}),
   };
-  const { result } = await runScenario(variant, run);
-  if (result.skipped.length > 0) return { problem: result.skipped.flatMap((s) => s.reasons).join('; ') };
-  const mean = (metric: string): number | undefined => result.rows.find((r) => r.metric === metric)?.mean;
+  const mean = run.measure ? run.measure(variant, row) : await pipelineMeans(variant, run);
+  if (typeof mean !== 'function') return { problem: mean.problem };
 
   switch (readout.kind) {
     case 'throughput':
@@ -183,9 +200,10 @@ export async function modelValue(
       return mib === undefined ? { problem: 'no density.memory_per_instance' } : { value: mib * readout.factor };
     }
     case 'vmm-memory': {
-      const mib = mean('density.memory_per_instance');
-      const guest = variant.engines[0]!.options.memoryMiB / variant.density.memoryOvercommit;
-      return mib === undefined ? { problem: 'no density.memory_per_instance' } : { value: mib - guest };
+      // What a VM reserves beyond its guest RAM is its VMM's own memory.
+      const mib = mean('density.memory_reserved');
+      const guest = variant.engines[0]!.options.memoryMiB;
+      return mib === undefined ? { problem: 'no density.memory_reserved' } : { value: mib - guest };
     }
     case 'image': {
       const mib = mean(readout.metric);
@@ -253,9 +271,13 @@ export async function modelCitations(extraEngines: readonly Engine[] = []): Prom
   return citations;
 }
 
+/** Whether a source names a published row id as a whole word, not inside a longer id. */
+export function sourceCites(source: string, id: string): boolean {
+  return new RegExp(`(?<![\\w-])${id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w-])`).test(source);
+}
+
 function citing(id: string, citations: readonly Citation[]): string[] {
-  const pattern = new RegExp(`(?<![\\w-])${id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w-])`);
-  return citations.filter((c) => pattern.test(c.source)).map((c) => c.label);
+  return citations.filter((c) => sourceCites(c.source, id)).map((c) => c.label);
 }
 
 /** Calibration rows for one study: every published row of it with the model's value and its error. */

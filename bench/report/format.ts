@@ -85,6 +85,7 @@ export const COMPARISON_ROWS: readonly { label: string; metric: string }[] = [
   { label: 'Image, registry (compressed)', metric: 'image_size.compressed' },
   { label: 'Density (instances/host)', metric: 'density' },
   { label: 'Memory per instance', metric: 'density.memory_per_instance' },
+  { label: 'Memory reserved', metric: 'density.memory_reserved' },
   { label: 'Overhead: CPU', metric: 'overhead_cpu' },
   { label: 'Overhead: memory', metric: 'overhead_memory' },
   { label: 'Overhead: disk', metric: 'overhead_disk' },

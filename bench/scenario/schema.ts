@@ -4,6 +4,7 @@ import {
   ACCELERATOR_CHOICES,
   DRIVERS,
   ENGINE_KINDS,
+  MEMORY_POLICIES,
   NETWORK_MODES,
   OCI_RUNTIMES,
   QEMU_FIRMWARES,
@@ -140,6 +141,7 @@ export const realOptionsSchema = z.strictObject({
 
 const optionFields = {
   memoryMiB: z.number().int().positive(),
+  memoryLimitMiB: positive.describe('containers, sandboxes and processes: the cgroup memory limit, MiB (default none)'),
   vcpus: z.number().int().positive(),
   image: z.string().min(1),
   imageCached: z.boolean(),
@@ -184,6 +186,12 @@ export const densitySchema = z.strictObject({
   targetCpuUtilization: z.number().gt(0).max(1).default(0.8),
   vcpuOvercommit: positive.default(4),
   memoryOvercommit: positive.default(1),
+  memoryPolicy: z
+    .enum(MEMORY_POLICIES)
+    .default('resident')
+    .describe(
+      'resident: charge the memory an instance touches, with claims (guest RAM, container limits) admitted up to memoryOvercommit x host memory; reserved: charge everything it claims',
+    ),
   pageSharing: z.boolean().default(false),
   fleetSize: z.number().int().positive().default(100),
 });

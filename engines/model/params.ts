@@ -31,15 +31,19 @@ export const PARAMETERS = {
       execMs: 'fork + exec of the entry point, ms.',
     },
   },
-  /** Memory an engine costs the host beyond the workload itself. */
+  /**
+   * Memory an engine costs the host beyond the workload itself. Resident memory (what the host
+   * holds) and reserved memory (what the configuration claims) both come from these, the image's
+   * guest-OS memory and the app's working set (engines/model/density.ts), with no parameter of their own.
+   */
   memory: {
     instanceOverheadMiB: 'Per instance: VMM process, shim, sandbox kernel, page tables, MiB.',
     hostReserveMiB: 'Kept by the hypervisor or host OS for itself, MiB.',
     pageSharingFraction: 'Share of guest-OS memory that same-page merging reclaims when it is on.',
     workingSetOverheadFraction:
       "Host memory per MiB of a container's working set that the engine adds on top of it: a sandbox kernel " +
-      "caching the application's file pages a second time, and its own bookkeeping. VMs reserve their whole " +
-      'guest RAM instead, so they ignore it.',
+      "caching the application's file pages a second time, and its own bookkeeping. A VM's guest kernel keeps " +
+      'that inside guest RAM, where its guest-OS memory counts it, so VMs ignore it.',
   },
   /** Per-operation costs against native, the mechanism behind every overhead figure. */
   costs: {

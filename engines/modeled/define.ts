@@ -89,6 +89,7 @@ export function predict(spec: ModeledEngineSpec, cell: Cell): Measurement {
     if (Number.isFinite(limit)) push(`density.${resource}`, limit);
   }
   push('density.memory_per_instance', fit.memoryPerInstanceMiB);
+  push('density.memory_reserved', fit.memoryReservedMiB);
 
   const workload = workloadSamples(spec, cell, random);
   for (const [metric, values] of Object.entries(workload.samples)) samples[metric] = values;
