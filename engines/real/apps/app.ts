@@ -31,6 +31,12 @@ export interface AppRunSettings {
 
 export const DEFAULT_APP_RUN: AppRunSettings = { requests: 20_000, seconds: 3 };
 
+/**
+ * Requests of the pilot run that sizes a request-counted client, and the fewest a measured run
+ * makes: an emulated VM may serve under a hundred requests a second, where 20,000 would take minutes.
+ */
+export const PILOT_REQUESTS = 200;
+
 interface AppBase {
   /** The workload ids this application runs. */
   readonly workloads: readonly string[];
@@ -63,6 +69,11 @@ export interface ServerApp extends AppBase {
   /** Writes the server's files into dir (as the instance sees it) and returns its argv. */
   prepareServer(dir: string, listen: { address: string; port: number }, tools: ToolPaths): Promise<string[]>;
   readonly probe: ReadinessProbe;
+  /**
+   * How the client's run is bounded: by `seconds` (wrk), or by a count of requests (redis-benchmark),
+   * which a pilot run sizes to about `seconds` at the server's rate, at most `requests`.
+   */
+  readonly boundedBy: 'seconds' | 'requests';
   /** The client's argv, run on the host against host:port with `clients` connections. */
   client(
     workload: string,

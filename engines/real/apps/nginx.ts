@@ -58,6 +58,7 @@ export const nginxApp: ServerApp = {
     await writeFile(config, nginxConfig(dir, listen));
     return [tools.nginx!, '-e', 'stderr', '-p', dir, '-c', config];
   },
+  boundedBy: 'seconds',
   probe: { send: 'GET /index.html HTTP/1.0\r\n\r\n', expect: 'HTTP/1.1 200' },
   client: (workload, target, clients, tools, run) => [
     tools.wrk!,

@@ -39,6 +39,7 @@ export const redisApp: ServerApp = {
     dir,
   ],
   // Setting the key GET reads shows the server answers, and makes every GET a hit.
+  boundedBy: 'requests',
   probe: { send: `SET ${BENCHMARK_KEY} xxx\r\n`, expect: '+OK' },
   client: (workload, target, clients, tools, run) => [
     tools['redis-benchmark']!,

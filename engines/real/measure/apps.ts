@@ -2,7 +2,14 @@ import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { median } from '../../shared/stats.js';
 import type { Cell } from '../../types.js';
-import { type AppFigures, type AppRunSettings, DEFAULT_APP_RUN, type RealApp, type ToolPaths } from '../apps/app.js';
+import {
+  type AppFigures,
+  type AppRunSettings,
+  DEFAULT_APP_RUN,
+  PILOT_REQUESTS,
+  type RealApp,
+  type ToolPaths,
+} from '../apps/app.js';
 import type { DriverSession, RunningServer } from '../driver-spec.js';
 import { freePort, runNativeSteps, startNativeServer, waitForServer } from '../host/server.js';
 import { findTool, runCommand } from '../host/spawn.js';
@@ -89,11 +96,23 @@ export async function measureApp(
       await waitForServer(native.host, native.port, app.probe, context.options.timeoutMs);
       await waitForServer(instance.host, instance.port, app.probe, context.options.timeoutMs);
       context.notes.push(`server in the instance reached at ${instance.host}:${instance.port}`);
-      const drive = async (server: RunningServer): Promise<AppFigures> => {
-        const argv = app.client(workload, { host: server.host, port: server.port }, clients, tools, run);
+      const drive = async (server: RunningServer, settings: AppRunSettings): Promise<AppFigures> => {
+        const argv = app.client(workload, { host: server.host, port: server.port }, clients, tools, settings);
         return app.parse(workload, (await runCommand(argv, { timeoutMs })).stdout);
       };
-      for (let rep = 0; rep < reps; rep++) pairs.push({ native: await drive(native), instance: await drive(instance) });
+      // A request-counted client gets, per server, as many requests as it serves in about `seconds`.
+      const sized = async (server: RunningServer): Promise<AppRunSettings> => {
+        if (app.boundedBy !== 'requests') return run;
+        const pilot = await drive(server, { ...run, requests: Math.max(PILOT_REQUESTS, clients) });
+        const requests = Math.round(Math.min(run.requests, Math.max(PILOT_REQUESTS, pilot.throughput * run.seconds)));
+        return { ...run, requests };
+      };
+      const nativeRun = await sized(native);
+      const instanceRun = await sized(instance);
+      if (app.boundedBy === 'requests')
+        context.notes.push(`requests per run: native ${nativeRun.requests}, in instance ${instanceRun.requests} (sized by a pilot run to about ${run.seconds} s)`);
+      for (let rep = 0; rep < reps; rep++)
+        pairs.push({ native: await drive(native, nativeRun), instance: await drive(instance, instanceRun) });
     } finally {
       for (const server of servers.reverse()) await server.stop();
     }
