@@ -8,6 +8,7 @@ import { parseRedisBenchmarkCsv, redisApp } from '../engines/real/apps/redis.js'
 import { parseSysbench, sysbenchApp } from '../engines/real/apps/sysbench.js';
 import type { RealDriver } from '../engines/real/driver-spec.js';
 import { findLeftovers } from '../engines/real/host/leaks.js';
+import { pickPrivateSubnet } from '../engines/real/host/netns.js';
 import { splitSteps, stepsScript } from '../engines/real/host/server.js';
 import { findTool } from '../engines/real/host/spawn.js';
 import { loadEngine } from '../engines/registry.js';
@@ -67,6 +68,16 @@ describe('application output parsers, on recorded output', () => {
     expect(() => parseRedisBenchmarkCsv('ERROR: connection refused')).toThrow('redis-benchmark output has no rps');
   });
 
+  it('a bridge subnet avoids every range the host uses, a default route aside', () => {
+    // Every draw, 10.130.7.0/24, lies in 10.130.0.0/16.
+    expect(() => pickPrivateSubnet(['0.0.0.0/0', '10.130.0.0/16'], (max) => (max === 128 ? 2 : 7))).toThrow(
+      'no free private /24',
+    );
+    expect(pickPrivateSubnet(['0.0.0.0/0', '10.130.7.5/24', '192.168.1.1'], (max) => (max === 128 ? 2 : 8))).toBe(
+      '10.130.8.0/24',
+    );
+  });
+
   it('step scripts quote every argument and split the output by step', () => {
     const script = stepsScript([['/usr/bin/fio', "--name=it's"], ['echo', 'b c']], '/tmp/x');
     expect(script).toContain(`'/usr/bin/fio' '--name=it'\\''s' || exit 1`);
@@ -77,7 +88,7 @@ describe('application output parsers, on recorded output', () => {
 
 const isRoot = process.getuid?.() === 0;
 
-function appCell(workload: string, clients: number, network: NetworkMode): Cell {
+function appCell(workload: string, clients: number, network: NetworkMode, timeoutMs?: number): Cell {
   return {
     scenario: 'real-apps-test',
     hardware: findHardware('dev-laptop')!,
@@ -108,7 +119,7 @@ function appCell(workload: string, clients: number, network: NetworkMode): Cell 
       network,
       pinning: false,
       linkedClones: false,
-      real: { workloadRepetitions: 1 },
+      real: { workloadRepetitions: 1, ...(timeoutMs ? { timeoutMs } : {}) },
     },
     repetitions: 1,
     seed: 1,
@@ -159,4 +170,18 @@ describe('real applications natively and in runc', () => {
       180_000,
     );
   }
+
+  const bridgeSkip = redisMissing || runcMissing || missingTools(['ip']);
+  it.skipIf(bridgeSkip !== '')(
+    `a bridge-mode server that times out leaves no namespace, veth or container behind${bridgeSkip}`,
+    async () => {
+      const driver = (await loadEngine('runc', 'real')) as RealDriver;
+      // 1 ms: the server cannot announce itself in time, so startServer fails after its network exists.
+      const measurement = await driver.measure(appCell('kv-get', 1, 'bridge', 1));
+      const said = measurement.state === 'unsuitable' ? measurement.reasons : (measurement.notes ?? []);
+      expect(said.join('\n')).toMatch(/overhead not measured: .*(timed out|within 1 ms)/);
+      expect(await findLeftovers()).toEqual([]);
+    },
+    120_000,
+  );
 });

@@ -29,7 +29,7 @@ export interface AppRunSettings {
   readonly seconds: number;
 }
 
-export const DEFAULT_APP_RUN: AppRunSettings = { requests: 20_000, seconds: 3 };
+export const DEFAULT_APP_RUN: AppRunSettings = { requests: 20_000, seconds: 2 };
 
 /**
  * Requests of the pilot run that sizes a request-counted client, and the fewest a measured run
