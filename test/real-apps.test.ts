@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { findHardware } from '../engines/hardware/index.js';
 import { findImage } from '../engines/images.js';
 import { parseFioJson } from '../engines/real/apps/fio.js';
-import { nginxApp, parseWrk } from '../engines/real/apps/nginx.js';
+import { parseWrk } from '../engines/real/apps/nginx.js';
 import { parseRedisBenchmarkCsv, redisApp } from '../engines/real/apps/redis.js';
-import { parseSysbench, sysbenchApp } from '../engines/real/apps/sysbench.js';
+import { parseSysbench } from '../engines/real/apps/sysbench.js';
 import type { RealDriver } from '../engines/real/driver-spec.js';
 import { findLeftovers } from '../engines/real/host/leaks.js';
 import { pickPrivateSubnet } from '../engines/real/host/netns.js';
@@ -37,7 +37,11 @@ describe('application output parsers, on recorded output', () => {
       latencyUs: 36,
       latencyP99Us: 4420,
     });
-    expect(parseWrk(await fixture('wrk-close.txt'))).toEqual({ throughput: 4913.49, latencyUs: 273, latencyP99Us: 9310 });
+    expect(parseWrk(await fixture('wrk-close.txt'))).toEqual({
+      throughput: 4913.49,
+      latencyUs: 273,
+      latencyP99Us: 9310,
+    });
   });
 
   it('wrk output with failed responses is refused', () => {
@@ -79,7 +83,13 @@ describe('application output parsers, on recorded output', () => {
   });
 
   it('step scripts quote every argument and split the output by step', () => {
-    const script = stepsScript([['/usr/bin/fio', "--name=it's"], ['echo', 'b c']], '/tmp/x');
+    const script = stepsScript(
+      [
+        ['/usr/bin/fio', "--name=it's"],
+        ['echo', 'b c'],
+      ],
+      '/tmp/x',
+    );
     expect(script).toContain(`'/usr/bin/fio' '--name=it'\\''s' || exit 1`);
     expect(splitSteps('one\nvirtbench-step-done-0\ntwo\nvirtbench-step-done-1\n', 2)).toEqual(['one\n', '\ntwo\n']);
     expect(() => splitSteps('one\nvirtbench-step-done-0\n', 2)).toThrow('step 2 of 2 did not finish');

@@ -13,7 +13,8 @@ import { type AppFigures, type CommandApp, required } from './app.js';
  * of the I/O path through the instance's kernel and file system, not of the device.
  */
 
-export const FIO_CACHE_SETTING = 'buffered I/O, --invalidate=0 (page cache kept, the same natively and in every engine)';
+export const FIO_CACHE_SETTING =
+  'buffered I/O, --invalidate=0 (page cache kept, the same natively and in every engine)';
 
 const JOBS: Readonly<Record<string, { rw: string; bs: string; direction: 'read' | 'write'; operation: string }>> = {
   'fio-seq-read-1m': { rw: 'read', bs: '1M', direction: 'read', operation: '1 MiB sequential reads' },

@@ -53,7 +53,7 @@ export const nginxApp: ServerApp = {
   prepareServer: async (dir, listen, tools) => {
     await mkdir(join(dir, 'html'), { recursive: true });
     await mkdir(join(dir, 'temp'), { recursive: true });
-    await writeFile(join(dir, 'html', 'index.html'), 'v'.repeat(PAGE_BYTES - 1) + '\n');
+    await writeFile(join(dir, 'html', 'index.html'), `${'v'.repeat(PAGE_BYTES - 1)}\n`);
     const config = join(dir, 'nginx.conf');
     await writeFile(config, nginxConfig(dir, listen));
     return [tools.nginx!, '-e', 'stderr', '-p', dir, '-c', config];

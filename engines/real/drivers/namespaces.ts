@@ -75,7 +75,8 @@ export const namespacesDriver = defineContainerDriver({
       network: BridgeNetwork | 'host' | 'own',
       argv: readonly string[],
     ): string[] => {
-      if (typeof network === 'object' && !nsenter) throw new Error('nsenter (util-linux) not found: bridge networking needs it');
+      if (typeof network === 'object' && !nsenter)
+        throw new Error('nsenter (util-linux) not found: bridge networking needs it');
       const join = typeof network === 'object' ? [nsenter!, `--net=${network.path}`] : [];
       const flags = NAMESPACE_FLAGS.filter((flag) => flag !== '--net' || network === 'own');
       return [

@@ -90,10 +90,13 @@ export async function buildServerInitramfs(input: ServerInitramfsInput): Promise
   const writable = input.writableDir ? await treeUnder(input.writableDir) : { files: [], dirs: [] };
   for (const path of writable.files) await add(path);
   let modules: { name: string; path: string }[] = [];
-  const netBuiltIn = (await builtIn(input.kernel, 'CONFIG_VIRTIO_NET')) && (await builtIn(input.kernel, 'CONFIG_VIRTIO_PCI'));
+  const netBuiltIn =
+    (await builtIn(input.kernel, 'CONFIG_VIRTIO_NET')) && (await builtIn(input.kernel, 'CONFIG_VIRTIO_PCI'));
   if (!netBuiltIn) {
     if (!input.kernel.modulesDir)
-      throw new Error(`kernel ${input.kernel.release ?? input.kernel.path} has virtio-net as a module and no modules directory`);
+      throw new Error(
+        `kernel ${input.kernel.release ?? input.kernel.path} has virtio-net as a module and no modules directory`,
+      );
     modules = await moduleClosure(input.kernel.modulesDir, VM_NET_MODULES);
   }
   const dirs = new Set<string>(['bin', 'dev', 'proc', 'sys', 'tmp', 'vb', 'lib', 'lib/modules']);
@@ -114,9 +117,13 @@ export async function buildServerInitramfs(input: ServerInitramfsInput): Promise
     { type: 'file', path: 'vb/server.sh', data: Buffer.from(server), mode: 0o755 },
     { type: 'file', path: 'vb/modules', data: Buffer.from(`${modules.map((m) => m.name).join('\n')}\n`) },
     ...(await Promise.all(
-      modules.map(async (m) => ({ type: 'file', path: `lib/modules/${m.name}.ko`, data: await readFile(m.path) }) as const),
+      modules.map(
+        async (m) => ({ type: 'file', path: `lib/modules/${m.name}.ko`, data: await readFile(m.path) }) as const,
+      ),
     )),
-    ...[...files].map(([path, file]) => ({ type: 'file', path: path.replace(/^\//, ''), data: file.data, mode: file.mode }) as const),
+    ...[...files].map(
+      ([path, file]) => ({ type: 'file', path: path.replace(/^\//, ''), data: file.data, mode: file.mode }) as const,
+    ),
   ];
   return gzipSync(cpioArchive(entries), { level: 1 });
 }

@@ -8,7 +8,10 @@ import { ociConfig } from './rootfs.js';
  */
 
 /** host: the host's network namespace; a path: join that namespace (bridge mode); own: a new, empty one. */
-export type ContainerNetwork = { readonly kind: 'host' } | { readonly kind: 'path'; readonly path: string } | { readonly kind: 'own' };
+export type ContainerNetwork =
+  | { readonly kind: 'host' }
+  | { readonly kind: 'path'; readonly path: string }
+  | { readonly kind: 'own' };
 
 export interface AppContainer {
   readonly args: readonly string[];
@@ -27,11 +30,19 @@ export function ociAppConfig(rootfs: string, hostname: string, app: AppContainer
   };
   config.process.cwd = app.cwd ?? '/';
   // The tools a host binary finds on PATH: sh for step scripts comes from busybox in /bin.
-  config.process.env = [...(config.process.env as string[]).filter((e) => !e.startsWith('PATH=')), 'PATH=/bin:/usr/bin:/usr/sbin'];
+  config.process.env = [
+    ...(config.process.env as string[]).filter((e) => !e.startsWith('PATH=')),
+    'PATH=/bin:/usr/bin:/usr/sbin',
+  ];
   for (const path of app.hostPaths)
     config.mounts.push({ destination: path, type: 'bind', source: path, options: ['rbind', 'ro', 'nosuid', 'nodev'] });
   if (app.writableDir)
-    config.mounts.push({ destination: app.writableDir, type: 'bind', source: app.writableDir, options: ['rbind', 'rw'] });
+    config.mounts.push({
+      destination: app.writableDir,
+      type: 'bind',
+      source: app.writableDir,
+      options: ['rbind', 'rw'],
+    });
   const others = config.linux.namespaces.filter((ns) => ns.type !== 'network');
   if (app.network.kind === 'own') others.push({ type: 'network' });
   if (app.network.kind === 'path') others.push({ type: 'network', path: app.network.path });

@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
-import { READY_MARKER } from '../guest/scripts.js';
 import type { CommandLaunch, RunningServer, ServerLaunch } from '../driver-spec.js';
+import { READY_MARKER } from '../guest/scripts.js';
 import { runCommand, startInstance } from './spawn.js';
 
 /**
@@ -98,7 +98,8 @@ export function splitSteps(output: string, steps: number): string[] {
   for (let i = 0; i < steps; i++) {
     const marker = `${STEP_SEPARATOR}${i}`;
     const at = rest.indexOf(marker);
-    if (at < 0) throw new Error(`step ${i + 1} of ${steps} did not finish: ${rest.trim().split('\n').slice(-3).join(' / ')}`);
+    if (at < 0)
+      throw new Error(`step ${i + 1} of ${steps} did not finish: ${rest.trim().split('\n').slice(-3).join(' / ')}`);
     outputs.push(rest.slice(0, at));
     rest = rest.slice(at + marker.length);
   }

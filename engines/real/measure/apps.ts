@@ -110,7 +110,9 @@ export async function measureApp(
       const nativeRun = await sized(native);
       const instanceRun = await sized(instance);
       if (app.boundedBy === 'requests')
-        context.notes.push(`requests per run: native ${nativeRun.requests}, in instance ${instanceRun.requests} (sized by a pilot run to about ${run.seconds} s)`);
+        context.notes.push(
+          `requests per run: native ${nativeRun.requests}, in instance ${instanceRun.requests} (sized by a pilot run to about ${run.seconds} s)`,
+        );
       for (let rep = 0; rep < reps; rep++)
         pairs.push({ native: await drive(native, nativeRun), instance: await drive(instance, instanceRun) });
     } finally {
