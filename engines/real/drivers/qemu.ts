@@ -4,13 +4,15 @@ import { join } from 'node:path';
 import type { Cell, EngineKind, QemuFirmware, QemuMachine } from '../../types.js';
 import { type Availability, combineAvailability, missing, present, toolAvailability } from '../availability.js';
 import { defineRealDriver, idleProcess } from '../define-driver.js';
-import type { DriverSession, RealDriver, SessionContext } from '../driver-spec.js';
+import type { DriverSession, RealDriver, RunningServer, ServerLaunch, SessionContext } from '../driver-spec.js';
+import { buildServerInitramfs } from '../guest/app-initramfs.js';
 import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
 import { buildInitramfs, type Initramfs } from '../guest/initramfs.js';
-import { CLOUD_KERNEL_PACKAGE, locateKernel, obtainKernel } from '../guest/kernel.js';
+import { CLOUD_KERNEL_PACKAGE, type KernelImage, locateKernel, obtainKernel } from '../guest/kernel.js';
 import { CHECKPOINT_MARKER, parseGuestDmesg, READY_MARKER, RESTORE_FW_CFG, WORKLOAD_SIZES } from '../guest/scripts.js';
 import { type Accelerator, probeAccelerator } from '../host/accelerator.js';
 import { qmpCommands } from '../host/qmp.js';
+import { freePort, startServerProcess } from '../host/server.js';
 import { findTool, runCommand, runCommandSync, startInstance } from '../host/spawn.js';
 import type { LaunchTiming } from '../measure/launcher.js';
 import { workloadTimeoutMs } from '../options.js';
@@ -187,6 +189,7 @@ export async function openQemu(
     ...(attached ? ['-device', `${microvm ? 'virtio-blk-device' : 'virtio-blk-pci'},drive=${id}`] : []),
   ];
   let disks = 0;
+  let servers = 0;
   const restore = restoreMode ? qemuRestore(machine, append('restore'), workDir, options.timeoutMs) : undefined;
   return {
     boot: { argv: [...machine, ...append('boot')], marker: READY_MARKER },
@@ -226,6 +229,19 @@ export async function openQemu(
     },
     discardImage: () => rm(initrdPath, { force: true }),
     ...(restore ? { restore } : {}),
+    // The server's guest reaches its network card over PCI; microvm's virtio-mmio has none here.
+    ...(microvm
+      ? {}
+      : {
+          startServer: (launch: ServerLaunch) =>
+            startQemuServer(launch, {
+              machine,
+              busybox,
+              kernel,
+              initrdPath: join(workDir, `server-${servers++}.cpio.gz`),
+              timeoutMs: options.timeoutMs,
+            }),
+        }),
   };
 
   /**
@@ -299,3 +315,37 @@ export function defineQemuDriver(id: string, title: string, fixedMachine?: QemuM
 }
 
 export const qemuDriver = defineQemuDriver('qemu', 'QEMU (direct kernel boot, busybox initramfs)');
+
+/**
+ * An application server in a fresh VM booted from its own initramfs (the server, its libraries
+ * and files), on QEMU's user-mode network with the server's port forwarded from a free port on
+ * the host's loopback: the realistic network for an emulated guest (no tap device, no root
+ * needed). The cell's network mode does not apply: the guest always has its own network stack.
+ */
+async function startQemuServer(
+  launch: ServerLaunch,
+  vm: {
+    machine: readonly string[];
+    busybox: string;
+    kernel: KernelImage;
+    initrdPath: string;
+    timeoutMs: number;
+  },
+): Promise<RunningServer> {
+  await writeFile(vm.initrdPath, await buildServerInitramfs({ ...launch, busybox: vm.busybox, kernel: vm.kernel }));
+  const hostPort = await freePort();
+  const argv = vm.machine.map((arg, i) => (vm.machine[i - 1] === '-initrd' ? vm.initrdPath : arg));
+  const server = await startServerProcess(
+    [
+      ...argv,
+      '-netdev',
+      `user,id=net0,hostfwd=tcp:127.0.0.1:${hostPort}-:${launch.port}`,
+      '-device',
+      'virtio-net-pci,netdev=net0',
+      '-append',
+      'console=ttyS0 quiet panic=-1',
+    ],
+    vm.timeoutMs,
+  );
+  return { host: '127.0.0.1', port: hostPort, pids: async () => [server.pid], stop: async () => server.kill() };
+}

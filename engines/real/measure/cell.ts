@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Cell, DensityResource, Measurement } from '../../types.js';
+import { findRealApp } from '../apps/index.js';
 import type { RealDriverSpec } from '../driver-spec.js';
+import { appUnsuitability, measureApp } from './apps.js';
 import { measureBoot, startModeProblem } from './boot.js';
 import { measureDensity } from './density.js';
 import { measureWork, overheadSamples, type WorkComparison } from './overhead.js';
@@ -21,7 +23,15 @@ export async function measureCell(spec: RealDriverSpec, cell: Cell): Promise<Mea
     await opened.close();
     return { state: 'unsuitable', reasons: [`${spec.id}: ${modeProblem}`] };
   }
+  // An application workload (Redis, nginx, sysbench, fio) replaces the fixed busybox workloads.
+  const app = findRealApp(cell.workload.name);
+  const unfit = app && families.has('overhead') ? appUnsuitability(spec.id, session, app) : undefined;
+  if (unfit) {
+    await opened.close().catch(() => undefined);
+    return { state: 'unsuitable', reasons: [unfit] };
+  }
   const samples: Record<string, number[]> = {};
+  let details: Record<string, string> | undefined;
   let densityBinding: DensityResource | undefined;
   let densityInstances: number | undefined;
   let work: WorkComparison | undefined;
@@ -50,7 +60,13 @@ export async function measureCell(spec: RealDriverSpec, cell: Cell): Promise<Mea
       densityBinding = density.binding;
       densityInstances = density.instances;
     });
-    if (families.has('overhead') || families.has('isolation')) {
+    if (app) {
+      await attempt('overhead', async () => {
+        const measured = await measureApp(session, app, cell, { busybox, workDir: opened.workDir, options, notes });
+        Object.assign(samples, measured.samples);
+        details = measured.details;
+      });
+    } else if (families.has('overhead') || families.has('isolation')) {
       try {
         work = await measureWork(session, busybox, opened.workDir, options);
       } catch (error) {
@@ -58,7 +74,9 @@ export async function measureCell(spec: RealDriverSpec, cell: Cell): Promise<Mea
       }
     }
     if (work && families.has('overhead')) Object.assign(samples, overheadSamples(work, notes));
+    // Isolation reads the kernel boot id the fixed workloads report; an application reports none.
     await attempt('isolation', async () => {
+      if (app) throw new Error(`the application workload ${cell.workload.name} reports no kernel boot id`);
       if (!work?.instance.bootId) throw new Error('the instance reported no kernel boot id');
       const hostBootId = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
       const shared = work.instance.bootId === hostBootId;
@@ -72,7 +90,13 @@ export async function measureCell(spec: RealDriverSpec, cell: Cell): Promise<Mea
   }
   if (Object.keys(samples).length === 0)
     return { state: 'unsuitable', reasons: notes.length > 0 ? notes : [`${spec.id} measured nothing`] };
-  return { state: 'measured', samples, ...(densityBinding ? { densityBinding } : {}), notes };
+  return {
+    state: 'measured',
+    samples,
+    ...(densityBinding ? { densityBinding } : {}),
+    ...(details ? { details } : {}),
+    notes,
+  };
 }
 
 function message(error: unknown): string {
