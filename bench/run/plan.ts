@@ -2,6 +2,7 @@ import { findImage } from '../../engines/images.js';
 import { hashString } from '../../engines/shared/random.js';
 import { replaceAtPath } from '../../engines/shared/replace-at-path.js';
 import type { Cell, EngineOptions } from '../../engines/types.js';
+import { findWorkload } from '../../engines/workloads.js';
 import type { Scenario, ScenarioEngine } from '../scenario/load.js';
 
 /**
@@ -69,8 +70,14 @@ export function buildCell(scenario: CellScenario, engine: ScenarioEngine, point:
     options: engine.options as EngineOptions,
     storm: scenario.storm,
   };
-  for (const [key, value] of Object.entries(point)) {
-    sections = replaceAtPath(sections, key.split('.'), value);
+  // A swept workload id replaces the whole workload first; paths into it then apply on top.
+  const entries = Object.entries(point).sort(([a], [b]) => Number(b === 'workload') - Number(a === 'workload'));
+  for (const [key, value] of entries) {
+    if (key === 'workload') {
+      const named = findWorkload(String(value));
+      if (!named) throw new Error(`workload ${String(value)} vanished after validation`);
+      sections = { ...sections, workload: named.workload };
+    } else sections = replaceAtPath(sections, key.split('.'), value);
   }
   const os = findImage(sections.options.image);
   if (!os) throw new Error(`image ${sections.options.image} vanished after validation`);

@@ -515,6 +515,20 @@ function checkSweep(sweep: ScenarioDocument['sweep'], sections: SweepableSection
       );
       continue;
     }
+    // A whole named workload per point: each value is a built-in workload id.
+    if (key === 'workload') {
+      values.forEach((value, i) => {
+        if (typeof value === 'string' && findWorkload(value)) return;
+        reportUnknownId(problem, ['sweep', key, i], {
+          noun: 'workload',
+          id: String(value),
+          known: workloadIds(),
+          expected: `built-in workload ids (one of ${workloadIds().join(', ')})`,
+          listing: 'workloads',
+        });
+      });
+      continue;
+    }
     let node: unknown = sections;
     for (const segment of segments)
       node = node && typeof node === 'object' ? (node as Record<string, unknown>)[segment] : undefined;
