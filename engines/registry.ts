@@ -28,6 +28,7 @@ export const REAL_DRIVER_LOADERS: Readonly<Record<string, () => Promise<Engine>>
   runc: async () => (await import('./real/drivers/runc.js')).runcDriver,
   docker: async () => (await import('./real/drivers/docker.js')).dockerDriver,
   qemu: async () => (await import('./real/drivers/qemu.js')).qemuDriver,
+  crun: async () => (await import('./real/drivers/crun.js')).crunDriver,
 };
 
 function loadersFor(driver: Driver): Readonly<Record<string, () => Promise<Engine>>> {

@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { labeledHostState } from './leftovers.js';
 import { findTool, REAL_RUN_ID, RUN_ENV, runCommandSync } from './spawn.js';
 import { TEMP_PREFIX } from './tempdir.js';
 
@@ -58,5 +59,6 @@ export async function findLeftovers(runIdPrefix: string = REAL_RUN_ID): Promise<
     for (const ns of runCommandSync([ip, 'netns', 'list'], { timeoutMs: 10_000 }).stdout.split('\n'))
       if (ns.includes(tag)) found.push(`network namespace ${ns}`);
   }
+  found.push(...labeledHostState(runIdPrefix).map((leftover) => leftover.what));
   return found;
 }
