@@ -29,6 +29,7 @@ export const REAL_DRIVER_LOADERS: Readonly<Record<string, () => Promise<Engine>>
   docker: async () => (await import('./real/drivers/docker.js')).dockerDriver,
   qemu: async () => (await import('./real/drivers/qemu.js')).qemuDriver,
   crun: async () => (await import('./real/drivers/crun.js')).crunDriver,
+  runsc: async () => (await import('./real/drivers/runsc.js')).runscDriver,
 };
 
 function loadersFor(driver: Driver): Readonly<Record<string, () => Promise<Engine>>> {

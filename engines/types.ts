@@ -163,6 +163,10 @@ export type NetworkMode = (typeof NETWORK_MODES)[number];
 export const ACCELERATOR_CHOICES = ['auto', 'kvm', 'tcg'] as const;
 export type AcceleratorChoice = (typeof ACCELERATOR_CHOICES)[number];
 
+/** gVisor's platform: how the Sentry intercepts the application's system calls. */
+export const GVISOR_PLATFORMS = ['ptrace', 'systrap', 'kvm'] as const;
+export type GvisorPlatform = (typeof GVISOR_PLATFORMS)[number];
+
 /** Per-engine options a scenario may set. Engines ignore what does not apply to their kind. */
 export interface EngineOptions {
   /** Guest RAM for VMs, MiB. */
@@ -199,6 +203,8 @@ export interface RealDriverOptions {
   readonly kernel?: string;
   /** qemu only. */
   readonly accelerator?: AcceleratorChoice;
+  /** runsc: gVisor's platform; default the best this host can run (systrap, kvm, then ptrace). */
+  readonly platform?: GvisorPlatform;
 }
 
 /** How densely instances are packed on the host. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { fixedMetricIds, isKnownMetric, METRIC_FAMILIES } from '../../engines/metrics.js';
-import { ACCELERATOR_CHOICES, DRIVERS, ENGINE_KINDS, NETWORK_MODES } from '../../engines/types.js';
+import { ACCELERATOR_CHOICES, DRIVERS, ENGINE_KINDS, GVISOR_PLATFORMS, NETWORK_MODES } from '../../engines/types.js';
 
 /**
  * The scenario file format. Keys are camelCase and mirror the engine types one to one, so a
@@ -103,6 +103,10 @@ export const realOptionsSchema = z.strictObject({
     .enum(ACCELERATOR_CHOICES)
     .optional()
     .describe('qemu: KVM when its probe succeeds (auto), or force one'),
+  platform: z
+    .enum(GVISOR_PLATFORMS)
+    .optional()
+    .describe('runsc: gVisor platform (default: the best this host runs: systrap, kvm, then ptrace)'),
 });
 
 const optionFields = {

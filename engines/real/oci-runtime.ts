@@ -29,8 +29,8 @@ export interface OciRuntime {
   /** For the image description: "crun", "runsc (gVisor, ptrace)". */
   readonly description: string;
   readonly idleEstimateMiB: number;
-  /** The processes of a running container, from `state`'s pid (runsc adds its gofer). */
-  readonly pidsOf?: (statePid: number, id: string) => Promise<number[]>;
+  /** The processes of a running container, from `state`'s pid and its bundle (runsc adds its gofer). */
+  readonly pidsOf?: (statePid: number, bundleDir: string) => Promise<number[]>;
 }
 
 /** An OCI config for one container: ociConfig plus a labeled cgroup path and the container's shape. */
@@ -75,12 +75,12 @@ export async function openOciRuntimeSession(context: SessionContext, runtime: Oc
     args: readonly string[],
     shape: ContainerShape = {},
     detach = false,
-  ): Promise<{ id: string; argv: string[] }> => {
+  ): Promise<{ id: string; argv: string[]; dir: string }> => {
     const id = runLabel(name);
     const dir = join(workDir, 'bundles', name);
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'config.json'), JSON.stringify(containerConfig(rootfs, args, id, shape), null, 2));
-    return { id, argv: [...runtime.prefix, 'run', ...(detach ? ['--detach'] : []), '--bundle', dir, id] };
+    return { id, dir, argv: [...runtime.prefix, 'run', ...(detach ? ['--detach'] : []), '--bundle', dir, id] };
   };
   const boot = await container('boot', IN_ROOTFS.boot);
   track(boot.id);
@@ -104,7 +104,7 @@ export async function openOciRuntimeSession(context: SessionContext, runtime: Oc
           const state = JSON.parse(
             (await runCommand([...runtime.prefix, 'state', idle.id], { timeoutMs: options.timeoutMs })).stdout,
           ) as { pid: number };
-          return runtime.pidsOf ? runtime.pidsOf(state.pid, idle.id) : [state.pid];
+          return runtime.pidsOf ? runtime.pidsOf(state.pid, idle.dir) : [state.pid];
         },
         storageBytes: async () => 0,
         stop: async () => {

@@ -1,4 +1,4 @@
-import type { Cell, RealDriverOptions } from '../types.js';
+import type { Cell, GvisorPlatform, RealDriverOptions } from '../types.js';
 
 /** Real-driver settings with every default filled in. */
 export interface ResolvedRealOptions {
@@ -11,6 +11,8 @@ export interface ResolvedRealOptions {
   readonly timeoutMs: number;
   readonly kernel?: string;
   readonly accelerator: 'auto' | 'kvm' | 'tcg';
+  /** runsc: undefined picks the best platform this host runs. */
+  readonly platform?: GvisorPlatform;
 }
 
 export const REAL_DEFAULTS = {
@@ -41,5 +43,6 @@ export function resolveRealOptions(cell: Cell, defaultTimeoutMs: number): Resolv
     timeoutMs: given.timeoutMs ?? defaultTimeoutMs,
     kernel: given.kernel,
     accelerator: given.accelerator ?? REAL_DEFAULTS.accelerator,
+    platform: given.platform,
   };
 }

@@ -157,7 +157,7 @@ export function removeLxcLockDir(lockDir: string): void {
 /** Host state a driver of virtbench leaves outside containers and temporary directories, by label. */
 export function labeledHostState(runIdPrefix: string = REAL_RUN_ID): Leftover[] {
   const label = `${LABEL_PREFIX}${runIdPrefix}`;
-  const found: Leftover[] = [];
+  const found: Leftover[] = labeledProcesses(runIdPrefix, false);
   for (const path of labeledCgroups(runIdPrefix))
     found.push({ runId: runIdIn(path)!, what: `cgroup ${path}`, stage: 3, remove: () => removeCgroupTree(path) });
   for (const name of subdirectories(NSPAWN_PROPAGATE_DIR).filter((n) => n.startsWith(label))) {
@@ -177,19 +177,26 @@ export function labeledHostState(runIdPrefix: string = REAL_RUN_ID): Leftover[] 
   return found;
 }
 
-function labeledProcesses(runIdPrefix: string): Leftover[] {
+/**
+ * Processes of a run: those carrying its id in their environment, and those that do not inherit
+ * the environment (runsc's sandbox and gofer) but name a labeled path or id on their command line.
+ */
+function labeledProcesses(runIdPrefix: string, byEnvironment: boolean): Leftover[] {
   const found: Leftover[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      const run = readFileSync(`/proc/${entry}/environ`, 'utf8')
+      const tagged = readFileSync(`/proc/${entry}/environ`, 'utf8')
         .split('\0')
         .find((v) => v.startsWith(`${RUN_ENV}=${runIdPrefix}`));
-      if (!run) continue;
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+      const named =
+        cmdline.includes(`${TEMP_PREFIX}${runIdPrefix}`) || cmdline.includes(`${LABEL_PREFIX}${runIdPrefix}`);
+      const runId = byEnvironment ? tagged?.slice(RUN_ENV.length + 1) : !tagged && named ? runIdIn(cmdline) : undefined;
+      if (!runId) continue;
       const pid = Number(entry);
       found.push({
-        runId: run.slice(RUN_ENV.length + 1),
+        runId,
         what: `process ${pid}: ${cmdline.slice(0, 120)}`,
         stage: 0,
         remove: () => {
@@ -307,7 +314,7 @@ function labeledDirectories(runIdPrefix: string): Leftover[] {
 /** Everything labeled with a run id starting with `runIdPrefix` ('' = every run), in removal order. */
 export function listLeftovers(runIdPrefix = ''): Leftover[] {
   return [
-    ...labeledProcesses(runIdPrefix),
+    ...labeledProcesses(runIdPrefix, true),
     ...labeledContainers(runIdPrefix),
     ...labeledHostState(runIdPrefix),
     ...labeledDirectories(runIdPrefix),
