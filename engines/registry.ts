@@ -30,6 +30,8 @@ export const REAL_DRIVER_LOADERS: Readonly<Record<string, () => Promise<Engine>>
   qemu: async () => (await import('./real/drivers/qemu.js')).qemuDriver,
   crun: async () => (await import('./real/drivers/crun.js')).crunDriver,
   runsc: async () => (await import('./real/drivers/runsc.js')).runscDriver,
+  bwrap: async () => (await import('./real/drivers/bwrap.js')).bwrapDriver,
+  nspawn: async () => (await import('./real/drivers/nspawn.js')).nspawnDriver,
 };
 
 function loadersFor(driver: Driver): Readonly<Record<string, () => Promise<Engine>>> {

@@ -167,6 +167,10 @@ export type AcceleratorChoice = (typeof ACCELERATOR_CHOICES)[number];
 export const GVISOR_PLATFORMS = ['ptrace', 'systrap', 'kvm'] as const;
 export type GvisorPlatform = (typeof GVISOR_PLATFORMS)[number];
 
+/** Who runs an unprivileged-capable sandbox (bwrap): root, or an unprivileged user through a user namespace. */
+export const SANDBOX_USERS = ['root', 'unprivileged'] as const;
+export type SandboxUser = (typeof SANDBOX_USERS)[number];
+
 /** Per-engine options a scenario may set. Engines ignore what does not apply to their kind. */
 export interface EngineOptions {
   /** Guest RAM for VMs, MiB. */
@@ -205,6 +209,8 @@ export interface RealDriverOptions {
   readonly accelerator?: AcceleratorChoice;
   /** runsc: gVisor's platform; default the best this host can run (systrap, kvm, then ptrace). */
   readonly platform?: GvisorPlatform;
+  /** bwrap: who runs the sandbox; default root when virtbench runs as root. */
+  readonly user?: SandboxUser;
 }
 
 /** How densely instances are packed on the host. */

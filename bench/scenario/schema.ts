@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { fixedMetricIds, isKnownMetric, METRIC_FAMILIES } from '../../engines/metrics.js';
-import { ACCELERATOR_CHOICES, DRIVERS, ENGINE_KINDS, GVISOR_PLATFORMS, NETWORK_MODES } from '../../engines/types.js';
+import {
+  ACCELERATOR_CHOICES,
+  DRIVERS,
+  ENGINE_KINDS,
+  GVISOR_PLATFORMS,
+  NETWORK_MODES,
+  SANDBOX_USERS,
+} from '../../engines/types.js';
 
 /**
  * The scenario file format. Keys are camelCase and mirror the engine types one to one, so a
@@ -107,6 +114,10 @@ export const realOptionsSchema = z.strictObject({
     .enum(GVISOR_PLATFORMS)
     .optional()
     .describe('runsc: gVisor platform (default: the best this host runs: systrap, kvm, then ptrace)'),
+  user: z
+    .enum(SANDBOX_USERS)
+    .optional()
+    .describe('bwrap: run as root or as an unprivileged user (nobody) in a user namespace (default root, as root)'),
 });
 
 const optionFields = {

@@ -1,4 +1,4 @@
-import type { Cell, GvisorPlatform, RealDriverOptions } from '../types.js';
+import type { Cell, GvisorPlatform, RealDriverOptions, SandboxUser } from '../types.js';
 
 /** Real-driver settings with every default filled in. */
 export interface ResolvedRealOptions {
@@ -13,6 +13,8 @@ export interface ResolvedRealOptions {
   readonly accelerator: 'auto' | 'kvm' | 'tcg';
   /** runsc: undefined picks the best platform this host runs. */
   readonly platform?: GvisorPlatform;
+  /** bwrap: undefined runs as whoever runs virtbench. */
+  readonly user?: SandboxUser;
 }
 
 export const REAL_DEFAULTS = {
@@ -44,5 +46,6 @@ export function resolveRealOptions(cell: Cell, defaultTimeoutMs: number): Resolv
     kernel: given.kernel,
     accelerator: given.accelerator ?? REAL_DEFAULTS.accelerator,
     platform: given.platform,
+    user: given.user,
   };
 }

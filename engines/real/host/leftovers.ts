@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerCleanup } from './cleanup.js';
@@ -131,6 +131,39 @@ export function removeLabeledCgroups(label: string): void {
 
 /** Where systemd-nspawn keeps per-machine state; the machine name is the label. */
 export const NSPAWN_PROPAGATE_DIR = '/run/systemd/nspawn/propagate';
+/** Names one instance among a run's, in the environment of its processes (those a runtime does not reap). */
+export const INSTANCE_ENV = 'VIRTBENCH_REAL_INSTANCE';
+
+/** Kills every process whose environment says it belongs to the instance `label`. */
+export function killInstanceProcesses(label: string): void {
+  const tag = `${INSTANCE_ENV}=${label}`;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(tag))
+        process.kill(Number(entry), 'SIGKILL');
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+}
+
+/** Where systemd-nspawn keeps its image locks, named by the locked directory's device and inode. */
+const NSPAWN_LOCK_DIR = '/run/systemd/nspawn/locks';
+
+/**
+ * Removes the lock nspawn keeps for a directory it ran (a killed nspawn leaves it). The lock is
+ * named by the directory's device and inode, so it is found only while the directory exists.
+ */
+export function removeNspawnLock(directory: string): void {
+  try {
+    const { dev, ino } = statSync(directory);
+    rmSync(join(NSPAWN_LOCK_DIR, `inode-${dev}:${ino}`), { force: true });
+  } catch {
+    // no such directory: nothing to find the lock by
+  }
+}
+
 /** Where LXC keeps its locks, under the lxcpath's own path. */
 export const LXC_LOCK_DIR = '/run/lxc/lock';
 
@@ -304,6 +337,7 @@ function labeledDirectories(runIdPrefix: string): Leftover[] {
         for (const point of mountsUnder(path)) if (umount) runCommandSync([umount, '-l', point], { timeoutMs: 10_000 });
         // A mount that stays would let a recursive removal reach into whatever it shows: keep the folder.
         if (mountsUnder(path).length > 0) throw new Error(`${path} still has mounts; not removed`);
+        removeNspawnLock(join(path, 'rootfs'));
         rmSync(path, { recursive: true, force: true, maxRetries: 3 });
       },
     });
