@@ -32,6 +32,7 @@ export const REAL_DRIVER_LOADERS: Readonly<Record<string, () => Promise<Engine>>
   runsc: async () => (await import('./real/drivers/runsc.js')).runscDriver,
   bwrap: async () => (await import('./real/drivers/bwrap.js')).bwrapDriver,
   nspawn: async () => (await import('./real/drivers/nspawn.js')).nspawnDriver,
+  lxc: async () => (await import('./real/drivers/lxc.js')).lxcDriver,
 };
 
 function loadersFor(driver: Driver): Readonly<Record<string, () => Promise<Engine>>> {

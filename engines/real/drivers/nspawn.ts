@@ -9,8 +9,9 @@ import {
   toolAvailability,
 } from '../availability.js';
 import { defineContainerDriver, idleProcess } from '../define-driver.js';
+import { workWithKernelBootId } from '../guest/boot-id.js';
 import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
-import { IN_INSTANCE, IN_ROOTFS, materializeRootfs, unpackedBytes } from '../guest/rootfs.js';
+import { IN_ROOTFS, materializeRootfs, unpackedBytes } from '../guest/rootfs.js';
 import { READY_MARKER } from '../guest/scripts.js';
 import { type CleanupHandle, registerCleanup } from '../host/cleanup.js';
 import {
@@ -31,13 +32,6 @@ import { workloadTimeoutMs } from '../options.js';
  * network; `bridge` gives the instance its own network namespace joined to the host by a veth
  * pair (`--network-veth`; nothing configures NAT on it).
  */
-
-/**
- * nspawn mounts a boot id of the container's own over /proc/sys/kernel/random/boot_id. The
- * workload reports the kernel's to tell whether the kernel is shared, so this fixed script
- * unmounts that mask first (the container keeps CAP_SYS_ADMIN), then runs its arguments.
- */
-const UNMASK_BOOT_ID_SCRIPT = '/bin/busybox umount /proc/sys/kernel/random/boot_id; exec "$@"';
 
 async function availability(): Promise<Availability> {
   const parts = await toolAvailability('systemd-nspawn', ['systemd-container'], (nspawn) => {
@@ -128,14 +122,7 @@ export const nspawnDriver = defineContainerDriver({
         };
       },
       runWorkload: async (reps) => {
-        const work = await instance([
-          IN_INSTANCE.busybox,
-          'sh',
-          '-c',
-          UNMASK_BOOT_ID_SCRIPT,
-          'unmask-boot-id',
-          ...IN_ROOTFS.work(reps),
-        ]);
+        const work = await instance(workWithKernelBootId(reps));
         try {
           return (await runCommand(work.argv, { timeoutMs: workloadTimeoutMs(options, reps) })).stdout.split('\n');
         } finally {
