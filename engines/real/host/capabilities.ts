@@ -170,3 +170,23 @@ async function probeGvisorPlatforms(runsc: string): Promise<GvisorPlatforms> {
     state.release();
   }
 }
+
+/** What `virtbench doctor` reports of the host, beside each driver. */
+export interface HostCapabilities {
+  readonly cgroups: Capability<CgroupLayout>;
+  readonly userNamespaces: Capability<boolean>;
+  readonly kvm: Capability<boolean>;
+  /** undefined when runsc is not installed. */
+  readonly gvisor?: GvisorPlatforms;
+}
+
+export async function probeHostCapabilities(): Promise<HostCapabilities> {
+  const { value, detail } = await cgroupLayout();
+  const runsc = findTool('runsc');
+  return {
+    cgroups: { value, detail },
+    userNamespaces: await unprivilegedUserNamespaces(),
+    kvm: await workingKvm(),
+    ...(runsc ? { gvisor: await gvisorPlatforms(runsc) } : {}),
+  };
+}
