@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { runInstanceOnce } from './define-driver.js';
 import type { DriverSession, SessionContext } from './driver-spec.js';
 import { IN_ROOTFS, imageLayer, materializeRootfs, ociConfig, unpackedBytes } from './guest/rootfs.js';
 import { READY_MARKER } from './guest/scripts.js';
@@ -115,12 +116,7 @@ export async function openOciRuntimeSession(context: SessionContext, runtime: Oc
     },
     runWorkload: async (reps) => {
       const work = await container('work', IN_ROOTFS.work(reps));
-      const handle = track(work.id);
-      try {
-        return (await runCommand(work.argv, { timeoutMs: workloadTimeoutMs(options, reps) })).stdout.split('\n');
-      } finally {
-        handle.release();
-      }
+      return runInstanceOnce(work.argv, track(work.id), workloadTimeoutMs(options, reps));
     },
     dispose: async () => {
       for (const handle of handles.reverse()) handle.release();

@@ -4,13 +4,12 @@ import {
   combineAvailability,
   missing,
   present,
-  rootAvailability,
-  toolAvailability,
+  versionedToolAvailability,
 } from '../availability.js';
 import { defineContainerDriver } from '../define-driver.js';
 import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
 import { cgroupLayout } from '../host/capabilities.js';
-import { findTool, runCommandSync } from '../host/spawn.js';
+import { findTool } from '../host/spawn.js';
 import { openOciRuntimeSession } from '../oci-runtime.js';
 
 /**
@@ -53,10 +52,11 @@ async function crunCommand(crun: string, stateRoot: string): Promise<{ prefix: s
 }
 
 async function availability(): Promise<Availability> {
-  const parts = await toolAvailability('crun', ['crun'], (crun) => {
-    const version = runCommandSync([crun, '--version'], { timeoutMs: 5000 }).stdout.split('\n')[0]?.trim() ?? '';
-    return present(`${version} (${crun})`);
-  });
+  const crun = await versionedToolAvailability(
+    'crun',
+    ['crun'],
+    'rootless crun needs a user-namespace config virtbench does not generate',
+  );
   const layout = await cgroupLayout();
   const hybrid =
     layout.value !== 'hybrid'
@@ -64,11 +64,7 @@ async function availability(): Promise<Availability> {
       : findTool('unshare') && findTool('sh')
         ? present(`cgroups: ${layout.detail} (crun runs with the unified hierarchy unmounted)`)
         : missing(`cgroups: ${layout.detail}, and unshare or sh to hide it from crun is missing`, ['util-linux']);
-  return combineAvailability(
-    ...parts,
-    hybrid,
-    rootAvailability('rootless crun needs a user-namespace config virtbench does not generate'),
-  );
+  return combineAvailability(crun, hybrid);
 }
 
 export const crunDriver = defineContainerDriver({

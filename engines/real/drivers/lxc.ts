@@ -1,13 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  type Availability,
-  combineAvailability,
-  present,
-  rootAvailability,
-  toolAvailability,
-} from '../availability.js';
-import { defineContainerDriver, idleProcess } from '../define-driver.js';
+import { type Availability, versionedToolAvailability } from '../availability.js';
+import { defineContainerDriver, idleProcess, runInstanceOnce } from '../define-driver.js';
 import { workWithKernelBootId } from '../guest/boot-id.js';
 import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
 import { IN_ROOTFS, materializeRootfs, unpackedBytes } from '../guest/rootfs.js';
@@ -21,7 +15,7 @@ import {
   removeLxcLockDir,
   runLabel,
 } from '../host/leftovers.js';
-import { findTool, REAL_RUN_ID, RUN_ENV, runCommand, runCommandSync, startInstance } from '../host/spawn.js';
+import { findTool, REAL_RUN_ID, RUN_ENV, runCommandSync, startInstance } from '../host/spawn.js';
 import { workloadTimeoutMs } from '../options.js';
 
 /**
@@ -32,18 +26,13 @@ import { workloadTimeoutMs } from '../options.js';
  * named with the run's label, so nothing of it is shared with other LXC users or outlives the run.
  */
 
-async function availability(): Promise<Availability> {
-  const parts = await toolAvailability('lxc-start', ['lxc'], (lxcStart) => {
-    const version = runCommandSync([lxcStart, '--version'], { timeoutMs: 5000 }).stdout.trim();
-    return present(`lxc ${version} (${lxcStart})`);
-  });
-  return combineAvailability(
-    ...parts,
-    rootAvailability(
-      'unprivileged LXC needs subordinate uid ranges and a user-namespace config virtbench does not write',
-    ),
+const availability = (): Promise<Availability> =>
+  versionedToolAvailability(
+    'lxc-start',
+    ['lxc'],
+    'unprivileged LXC needs subordinate uid ranges and a user-namespace config virtbench does not write',
+    (version) => `lxc ${version}`,
   );
-}
 
 /** The cgroup folders LXC makes for a container, each carrying the container's label. */
 function cgroupLabels(name: string): string[] {
@@ -123,11 +112,7 @@ export const lxcDriver = defineContainerDriver({
       },
       runWorkload: async (reps) => {
         const work = await instance(workWithKernelBootId(reps));
-        try {
-          return (await runCommand(work.argv, { timeoutMs: workloadTimeoutMs(options, reps) })).stdout.split('\n');
-        } finally {
-          work.forget.release();
-        }
+        return runInstanceOnce(work.argv, work.forget, workloadTimeoutMs(options, reps));
       },
       dispose: async () => {
         boot.forget.release();

@@ -1,14 +1,8 @@
 import { rmSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  type Availability,
-  combineAvailability,
-  present,
-  rootAvailability,
-  toolAvailability,
-} from '../availability.js';
-import { defineContainerDriver, idleProcess } from '../define-driver.js';
+import { type Availability, versionedToolAvailability } from '../availability.js';
+import { defineContainerDriver, idleProcess, runInstanceOnce } from '../define-driver.js';
 import { workWithKernelBootId } from '../guest/boot-id.js';
 import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
 import { IN_ROOTFS, materializeRootfs, unpackedBytes } from '../guest/rootfs.js';
@@ -21,7 +15,7 @@ import {
   removeNspawnLock,
   runLabel,
 } from '../host/leftovers.js';
-import { findTool, REAL_RUN_ID, RUN_ENV, runCommand, runCommandSync, startInstance } from '../host/spawn.js';
+import { findTool, REAL_RUN_ID, RUN_ENV, startInstance } from '../host/spawn.js';
 import { workloadTimeoutMs } from '../options.js';
 
 /**
@@ -33,13 +27,12 @@ import { workloadTimeoutMs } from '../options.js';
  * pair (`--network-veth`; nothing configures NAT on it).
  */
 
-async function availability(): Promise<Availability> {
-  const parts = await toolAvailability('systemd-nspawn', ['systemd-container'], (nspawn) => {
-    const version = runCommandSync([nspawn, '--version'], { timeoutMs: 5000 }).stdout.split('\n')[0]?.trim() ?? '';
-    return present(`${version} (${nspawn})`);
-  });
-  return combineAvailability(...parts, rootAvailability('systemd-nspawn creates its namespaces and mounts as root'));
-}
+const availability = (): Promise<Availability> =>
+  versionedToolAvailability(
+    'systemd-nspawn',
+    ['systemd-container'],
+    'systemd-nspawn creates its namespaces and mounts as root',
+  );
 
 export const nspawnDriver = defineContainerDriver({
   id: 'nspawn',
@@ -123,11 +116,7 @@ export const nspawnDriver = defineContainerDriver({
       },
       runWorkload: async (reps) => {
         const work = await instance(workWithKernelBootId(reps));
-        try {
-          return (await runCommand(work.argv, { timeoutMs: workloadTimeoutMs(options, reps) })).stdout.split('\n');
-        } finally {
-          work.forget.release();
-        }
+        return runInstanceOnce(work.argv, work.forget, workloadTimeoutMs(options, reps));
       },
       dispose: async () => {
         boot.forget.release();
