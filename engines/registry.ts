@@ -32,6 +32,11 @@ export const REAL_DRIVER_LOADERS: Readonly<Record<string, () => Promise<Engine>>
   podman: async () => (await import('./real/drivers/podman.js')).podmanDriver,
   containerd: async () => (await import('./real/drivers/containerd.js')).containerdDriver,
   'docker-runsc': async () => (await import('./real/drivers/docker-runsc.js')).dockerRunscDriver,
+  crun: async () => (await import('./real/drivers/crun.js')).crunDriver,
+  runsc: async () => (await import('./real/drivers/runsc.js')).runscDriver,
+  bwrap: async () => (await import('./real/drivers/bwrap.js')).bwrapDriver,
+  nspawn: async () => (await import('./real/drivers/nspawn.js')).nspawnDriver,
+  lxc: async () => (await import('./real/drivers/lxc.js')).lxcDriver,
 };
 
 function loadersFor(driver: Driver): Readonly<Record<string, () => Promise<Engine>>> {

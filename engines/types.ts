@@ -200,6 +200,13 @@ export type StartMode = (typeof START_MODES)[number];
 /** The OCI runtime a container engine hands its containers to (podman, docker). */
 export const OCI_RUNTIMES = ['runc', 'crun', 'runsc'] as const;
 export type OciRuntime = (typeof OCI_RUNTIMES)[number];
+/** gVisor's platform: how the Sentry intercepts the application's system calls. */
+export const GVISOR_PLATFORMS = ['ptrace', 'systrap', 'kvm'] as const;
+export type GvisorPlatform = (typeof GVISOR_PLATFORMS)[number];
+
+/** Who runs an unprivileged-capable sandbox (bwrap): root, or an unprivileged user through a user namespace. */
+export const SANDBOX_USERS = ['root', 'unprivileged'] as const;
+export type SandboxUser = (typeof SANDBOX_USERS)[number];
 
 /** Per-engine options a scenario may set. Engines ignore what does not apply to their kind. */
 export interface EngineOptions {
@@ -247,6 +254,10 @@ export interface RealDriverOptions {
   readonly startMode?: StartMode;
   /** podman, docker: the OCI runtime the engine hands its containers to (default runc). */
   readonly runtime?: OciRuntime;
+  /** runsc: gVisor's platform; default the best this host can run (systrap, kvm, then ptrace). */
+  readonly platform?: GvisorPlatform;
+  /** bwrap: who runs the sandbox; default root when virtbench runs as root. */
+  readonly user?: SandboxUser;
 }
 
 /**

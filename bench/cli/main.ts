@@ -14,6 +14,7 @@ import { unwrittenOnStop } from '../../engines/shared/staged-file.js';
 import { InterruptedError, STOP_EXIT_CODES, type StopSignal, stopRequested } from '../../engines/shared/stop.js';
 import { register as registerBaseline } from './commands/baseline.js';
 import { register as registerCalibrate } from './commands/calibrate.js';
+import { register as registerClean } from './commands/clean.js';
 import { register as registerCompare } from './commands/compare.js';
 import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerGate } from './commands/gate.js';
@@ -41,6 +42,7 @@ export const COMMANDS: Readonly<Record<string, Registrar>> = {
   baseline: registerBaseline,
   calibrate: registerCalibrate,
   doctor: registerDoctor,
+  clean: registerClean,
 };
 
 const guarded = new WeakSet<object>();

@@ -4,11 +4,13 @@ import {
   ACCELERATOR_CHOICES,
   DRIVERS,
   ENGINE_KINDS,
+  GVISOR_PLATFORMS,
   MEMORY_POLICIES,
   NETWORK_MODES,
   OCI_RUNTIMES,
   QEMU_FIRMWARES,
   QEMU_MACHINES,
+  SANDBOX_USERS,
   START_MODES,
 } from '../../engines/types.js';
 
@@ -137,6 +139,14 @@ export const realOptionsSchema = z.strictObject({
     .optional()
     .describe('what each boot_time sample includes: warm (default), cold, image-inclusive or restore'),
   runtime: z.enum(OCI_RUNTIMES).optional().describe('podman, docker: the OCI runtime of the containers (default runc)'),
+  platform: z
+    .enum(GVISOR_PLATFORMS)
+    .optional()
+    .describe('runsc: gVisor platform (default: the best this host runs: systrap, kvm, then ptrace)'),
+  user: z
+    .enum(SANDBOX_USERS)
+    .optional()
+    .describe('bwrap: run as root or as an unprivileged user (nobody) in a user namespace (default root, as root)'),
 });
 
 const optionFields = {

@@ -1,5 +1,5 @@
 import { BUSYBOX_PACKAGE, findStaticBusybox } from './guest/busybox.js';
-import { findTool } from './host/spawn.js';
+import { findTool, runCommandSync } from './host/spawn.js';
 
 /** Whether a driver can run here, and if not, why and what to install. */
 export interface Availability {
@@ -60,4 +60,21 @@ export async function toolAvailability(
   const path = findTool(tool);
   const busybox = (await busyboxAvailability()).availability;
   return [busybox, path ? await inspect(path) : missing(`${tool} not found`, packages)];
+}
+
+/**
+ * The common case: the static busybox, a tool on PATH whose `--version` (first line) is reported,
+ * and root, which `rootWhy` says the driver needs for.
+ */
+export async function versionedToolAvailability(
+  tool: string,
+  packages: readonly string[],
+  rootWhy: string,
+  describe: (version: string) => string = (version) => version,
+): Promise<Availability> {
+  const parts = await toolAvailability(tool, packages, (path) => {
+    const version = runCommandSync([path, '--version'], { timeoutMs: 5000 }).stdout.split('\n')[0]?.trim() ?? '';
+    return present(`${describe(version)} (${path})`);
+  });
+  return combineAvailability(...parts, rootAvailability(rootWhy));
 }

@@ -1,5 +1,6 @@
 import type { IdleInstance, RealDriver, RealDriverSpec } from './driver-spec.js';
-import type { Instance } from './host/spawn.js';
+import type { CleanupHandle } from './host/cleanup.js';
+import { type Instance, runCommand } from './host/spawn.js';
 import { measureCell } from './measure/cell.js';
 import { exclusive } from './measure/exclusive.js';
 
@@ -29,4 +30,20 @@ export function defineContainerDriver(spec: Omit<RealDriverSpec, 'kind' | 'model
 /** An idle instance that is one host process tree owning no storage of its own. */
 export function idleProcess(instance: Instance): IdleInstance {
   return { pids: async () => [instance.pid], storageBytes: async () => 0, stop: async () => instance.kill() };
+}
+
+/**
+ * Runs one instance to completion (a workload run) and returns its output lines; `teardown`
+ * removes what the instance leaves (its container, cgroups, state), whether it succeeded or not.
+ */
+export async function runInstanceOnce(
+  argv: readonly string[],
+  teardown: CleanupHandle,
+  timeoutMs: number,
+): Promise<string[]> {
+  try {
+    return (await runCommand(argv, { timeoutMs })).stdout.split('\n');
+  } finally {
+    teardown.release();
+  }
 }

@@ -1,4 +1,13 @@
-import type { Cell, OciRuntime, QemuFirmware, QemuMachine, RealDriverOptions, StartMode } from '../types.js';
+import type {
+  Cell,
+  GvisorPlatform,
+  OciRuntime,
+  QemuFirmware,
+  QemuMachine,
+  RealDriverOptions,
+  SandboxUser,
+  StartMode,
+} from '../types.js';
 
 /** Real-driver settings with every default filled in. */
 export interface ResolvedRealOptions {
@@ -18,6 +27,10 @@ export interface ResolvedRealOptions {
   readonly startMode: StartMode;
   /** podman, docker: undefined leaves the engine's own default (runc here). */
   readonly runtime?: OciRuntime;
+  /** runsc: undefined picks the best platform this host runs. */
+  readonly platform?: GvisorPlatform;
+  /** bwrap: undefined runs as whoever runs virtbench. */
+  readonly user?: SandboxUser;
 }
 
 export const REAL_DEFAULTS = {
@@ -53,5 +66,7 @@ export function resolveRealOptions(cell: Cell, defaultTimeoutMs: number): Resolv
     firmware: given.firmware,
     startMode: given.startMode ?? REAL_DEFAULTS.startMode,
     runtime: given.runtime,
+    platform: given.platform,
+    user: given.user,
   };
 }

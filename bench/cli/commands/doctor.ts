@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { createColors } from 'picocolors';
 import type { Availability } from '../../../engines/real/availability.js';
 import type { RealDriver } from '../../../engines/real/driver-spec.js';
+import { type HostCapabilities, probeHostCapabilities } from '../../../engines/real/host/capabilities.js';
 import { detectHostHardware } from '../../../engines/real/host/hardware.js';
 import { engineIds, loadEngine } from '../../../engines/registry.js';
 import { type CliContext, useColor, write } from '../context.js';
@@ -30,7 +31,32 @@ async function inspectDrivers(): Promise<DriverReport[]> {
   return reports;
 }
 
-function renderText(reports: readonly DriverReport[], color: boolean, host?: string): string {
+/** The capability probes drivers' reasons come from, one line each. */
+function renderCapabilities(capabilities: HostCapabilities, c: ReturnType<typeof createColors>): string[] {
+  const mark = (ok: boolean): string => (ok ? c.green('yes') : c.yellow('no '));
+  const lines = [
+    c.bold('Host capabilities'),
+    `cgroups          ${capabilities.cgroups.value.padEnd(6)}  ${c.dim(capabilities.cgroups.detail)}`,
+    `user namespaces  ${mark(capabilities.userNamespaces.value)}     ${c.dim(capabilities.userNamespaces.detail)}`,
+    `KVM              ${mark(capabilities.kvm.value)}     ${c.dim(capabilities.kvm.detail)}`,
+  ];
+  const gvisor = capabilities.gvisor;
+  if (gvisor) {
+    lines.push(
+      `gVisor platforms ${gvisor.runnable.join(', ') || 'none runnable'}${gvisor.runnable.length > 0 ? c.dim(' (runnable, preferred first)') : ''}`,
+    );
+    for (const [platform, detail] of Object.entries(gvisor.details))
+      lines.push(c.dim(`                 ${platform}: ${detail}`));
+  }
+  return lines;
+}
+
+function renderText(
+  reports: readonly DriverReport[],
+  color: boolean,
+  capabilities: HostCapabilities,
+  host?: string,
+): string {
   const c = createColors(color);
   const width = Math.max(...reports.map((r) => r.id.length));
   const lines = [c.bold('virtbench doctor: real drivers on this host'), ''];
@@ -51,6 +77,7 @@ function renderText(reports: readonly DriverReport[], color: boolean, host?: str
     `${available} of ${reports.length} real drivers available.${available < reports.length ? ' Unavailable drivers are skipped with their reason.' : ''}`,
   );
   if (missing.length > 0) lines.push(`To add the missing ones: apt-get install -y ${missing.join(' ')}`);
+  lines.push('', ...renderCapabilities(capabilities, c));
   if (host) lines.push('', c.bold('Host hardware (hardware: host)'), host);
   return lines.join('\n');
 }
@@ -67,9 +94,13 @@ export function register(program: Command, context: CliContext): void {
     .option('--no-color', 'no colour')
     .action(async (flags: { host?: boolean; json?: boolean; color?: boolean }) => {
       const reports = await inspectDrivers();
+      const capabilities = await probeHostCapabilities();
       const hardware = flags.host ? await detectHostHardware() : undefined;
       if (flags.json) {
-        write(context.stdout, JSON.stringify({ drivers: reports, ...(hardware ? { hardware } : {}) }, null, 2));
+        write(
+          context.stdout,
+          JSON.stringify({ drivers: reports, capabilities, ...(hardware ? { hardware } : {}) }, null, 2),
+        );
         return;
       }
       const host = hardware
@@ -82,6 +113,6 @@ export function register(program: Command, context: CliContext): void {
           ].join('\n')
         : undefined;
       // Missing drivers are a finding, not a failure: the exit status stays 0.
-      write(context.stdout, renderText(reports, useColor(context, flags.color), host));
+      write(context.stdout, renderText(reports, useColor(context, flags.color), capabilities, host));
     });
 }

@@ -34,12 +34,16 @@ export const WORKLOAD_SIZES = {
 /**
  * The workload script. Arguments: busybox path, disk target (a file or a block device),
  * repetitions. Time comes from adjtimex (microseconds, readable without privileges), because
- * busybox date has no sub-second format; where adjtimex is refused (gVisor), from /proc/uptime.
+ * busybox date has no sub-second format; where the kernel refuses adjtimex (gVisor), from
+ * /proc/uptime (10 ms resolution).
  */
 export const WORK_SCRIPT = `# virtbench fixed workloads, timed inside the instance so that start-up is excluded.
 bb="$1"; target="$2"; reps="$3"
-# gVisor refuses adjtimex (EPERM): there /proc/uptime, in hundredths of a second, stands in.
-now() { { "$bb" adjtimex 2>/dev/null || "$bb" awk '{ printf "tv_sec: %d\\ntv_usec: %d\\n", $1, ($1 - int($1)) * 1000000 }' /proc/uptime; } | "$bb" awk '/tv_sec/ { s = $2 } /tv_usec/ { u = $2 } END { printf "%d%06d\\n", s, u }'; }
+# A kernel that refuses adjtimex (gVisor's) is timed by /proc/uptime instead, to 10 ms.
+now() {
+  "$bb" adjtimex 2>/dev/null | "$bb" awk '/tv_sec/ { s = $2 } /tv_usec/ { u = $2 } END { if (s == "") exit 1; printf "%d%06d\\n", s, u }' ||
+    "$bb" awk '{ printf "%.0f\\n", $1 * 1000000 }' /proc/uptime
+}
 work() {
   name="$1"; shift
   t0=$(now)

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { vethPrefix } from './netns.js';
+import { labeledHostState } from './leftovers.js';
 import { findTool, REAL_RUN_ID, RUN_ENV, runCommandSync } from './spawn.js';
 import { TEMP_PREFIX } from './tempdir.js';
 
@@ -66,5 +67,6 @@ export async function findLeftovers(runIdPrefix: string = REAL_RUN_ID): Promise<
       }
     }
   }
+  found.push(...labeledHostState(runIdPrefix).map((leftover) => leftover.what));
   return found;
 }

@@ -2,6 +2,7 @@ import { asOutputError, isStorageFull } from '../../shared/errors.js';
 import type { Cell } from '../../types.js';
 import { busyboxAvailability } from '../availability.js';
 import type { DriverSession, RealDriverSpec } from '../driver-spec.js';
+import { guardRunHostState, sweepDeadRunsOnce } from '../host/leftovers.js';
 import { makeTempDir } from '../host/tempdir.js';
 import { type ResolvedRealOptions, resolveRealOptions } from '../options.js';
 
@@ -21,6 +22,9 @@ export type OpenedSession =
 /** Checks availability and prepares the driver for a cell; close() tears everything down. */
 export async function openSession(spec: RealDriverSpec, cell: Cell): Promise<OpenedSession> {
   const notes: string[] = [];
+  const swept = sweepDeadRunsOnce();
+  if (swept && swept.removed.length > 0) notes.push(`removed ${swept.removed.length} leftovers of killed runs first`);
+  guardRunHostState();
   const availability = await spec.availability(cell);
   if (!availability.available) {
     const install = availability.packages.length > 0 ? ` (Debian packages: ${availability.packages.join(' ')})` : '';
