@@ -139,7 +139,8 @@ const FIXED: Readonly<Record<string, MetricInfo>> = {
   'boot_storm.guest_p50': {
     family: 'boot_storm',
     unit: 'ms',
-    description: "Boot storm, VMs: median time from the guest's first instruction (firmware or kernel) to the workload starting",
+    description:
+      "Boot storm, VMs: median time from the guest's first instruction (firmware or kernel) to the workload starting",
     lowerIsBetter: true,
   },
   'boot_storm.guest_p99': {

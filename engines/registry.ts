@@ -22,6 +22,9 @@ export const ENGINE_LOADERS: Readonly<Record<string, () => Promise<Engine>>> = {
   'qemu-seabios': async () => (await import('./modeled/qemu-seabios.js')).qemuSeabios,
   'qemu-microvm': async () => (await import('./modeled/qemu-microvm.js')).qemuMicrovm,
   'solo5-hvt': async () => (await import('./modeled/solo5-hvt.js')).solo5Hvt,
+  'kata-qemu': async () => (await import('./modeled/kata-qemu.js')).kataQemu,
+  'kata-clh': async () => (await import('./modeled/kata-clh.js')).kataClh,
+  'cloud-instance': async () => (await import('./modeled/cloud-instance.js')).cloudInstance,
 };
 
 /**

@@ -128,7 +128,10 @@ function vmPhases(boot: VmBootParams, engine: ModeledEngineSpec, cell: Cell, cpu
         cpuMs(boot.firmwareMcycles.value, cell) * cpuScale +
         exitsMs(boot.firmwareExits.value, exitKcycles, cell),
     });
-    phases.push({ name: 'bootloader', ms: boot.bootloaderMs.value + cpuMs(boot.bootloaderMcycles.value, cell) * cpuScale });
+    phases.push({
+      name: 'bootloader',
+      ms: boot.bootloaderMs.value + cpuMs(boot.bootloaderMcycles.value, cell) * cpuScale,
+    });
   }
   // An image shipped uncompressed (a unikernel's ELF) has nothing to inflate whatever the VMM expects.
   if (boot.decompressesKernel.value > 0 && os.kernelCompressedMiB.value < os.kernelUncompressedMiB.value) {
@@ -139,11 +142,13 @@ function vmPhases(boot: VmBootParams, engine: ModeledEngineSpec, cell: Cell, cpu
     // The VMM maps an uncompressed vmlinux straight into guest memory: no decompression.
     phases.push({ name: 'kernel_load', ms: storageReadMs(os.kernelUncompressedMiB.value, cell, diskExtra) });
   }
-  if (cell.options.network === 'bridge') phases.push({ name: 'network_setup', ms: cpuMs(boot.nicSetupMcycles.value, cell) });
+  if (cell.options.network === 'bridge')
+    phases.push({ name: 'network_setup', ms: cpuMs(boot.nicSetupMcycles.value, cell) });
   const probed = probedDevices(boot, cell);
   phases.push({
     name: 'kernel_init',
-    ms: cpuMs(os.kernelInitMcycles.value, cell) * cpuScale + probed * deviceProbeMs(boot, cell) + guestWaitMs(boot, cell),
+    ms:
+      cpuMs(os.kernelInitMcycles.value, cell) * cpuScale + probed * deviceProbeMs(boot, cell) + guestWaitMs(boot, cell),
   });
   const parallelism = Math.max(1, Math.min(cell.options.vcpus, MAX_SERVICE_PARALLELISM));
   const servicesMs = (os.bootServices.value * cpuMs(os.serviceMcycles.value, cell) * cpuScale) / parallelism;
@@ -155,8 +160,7 @@ function vmPhases(boot: VmBootParams, engine: ModeledEngineSpec, cell: Cell, cpu
 /** Time a boot alone on an idle host waits for idle cores to wake, once per hand-off between threads. */
 export function idleWakeupMs(boot: VmBootParams, cell: Cell): number {
   const wakeups =
-    (cell.os.bootIoRequests?.value ?? 0) * boot.wakeupsPerIo.value +
-    CONTROL_CALL_HANDOFFS * boot.controlCalls.value;
+    (cell.os.bootIoRequests?.value ?? 0) * boot.wakeupsPerIo.value + CONTROL_CALL_HANDOFFS * boot.controlCalls.value;
   return (wakeups * (cell.hardware.cpu.idleExitUs ?? IDLE_EXIT_US)) / 1000;
 }
 

@@ -23,7 +23,8 @@ export const PARAMETERS = {
       controlCalls:
         'Requests the control path makes before the guest runs: HTTP calls on an API socket, xenstore transactions, libvirt RPCs; 0 for a configuration file or command line.',
       controlCallMcycles: 'Host CPU work of one control request at both ends (client, socket, VMM handler), Mcycles.',
-      firmwareMcycles: 'Guest CPU work of the firmware from reset to the boot loader or kernel (POST, ACPI tables), Mcycles.',
+      firmwareMcycles:
+        'Guest CPU work of the firmware from reset to the boot loader or kernel (POST, ACPI tables), Mcycles.',
       firmwareExits: 'VM exits the firmware takes to the VMM (port I/O, fw_cfg reads, option ROMs).',
       bootloaderMcycles: 'Guest CPU work of the boot loader, Mcycles.',
       exitKcycles: 'Host CPU work of one VM exit handled by this VMM and the return to the guest, thousands of cycles.',

@@ -6,9 +6,9 @@ import {
   DECOMPRESS_CYCLES_PER_BYTE,
   deviceProbeMs,
   guestWaitMs,
-  probedDevices,
   MAX_SERVICE_PARALLELISM,
   PULL_ROUND_TRIPS_PER_LAYER,
+  probedDevices,
 } from './boot.js';
 import { isContainerKind, isVmEngine, isVmKind, type ModeledEngineSpec, type StormParams } from './params.js';
 
@@ -109,7 +109,7 @@ const GUEST_FIRST_PHASES: readonly string[] = ['firmware', 'bootloader', 'kernel
 /** CPUs a woken thread's placement looks at for an idle one before it queues. */
 export const WAKEUP_SCAN_CPUS = assumed(
   4,
-  "Linux select_idle_cpu scans a few CPUs of the last-level-cache domain (SIS_PROP keeps it to about 4 on a busy host) before settling for a busy one",
+  'Linux select_idle_cpu scans a few CPUs of the last-level-cache domain (SIS_PROP keeps it to about 4 on a busy host) before settling for a busy one',
 );
 
 export function stormParams(engine: ModeledEngineSpec): StormParams {

@@ -43,7 +43,10 @@ export const cloudHypervisor = defineModeledEngine({
       ((79.881 - 12 - fc.boot.controlSetupMcycles.value / 2.5 - NSDI_KERNEL_MS - NSDI_HARNESS_MS) / 3) * (2500 / 50),
       'nsdi20-boot-par10-chv-p50: 79.9 ms with 10 in flight less the VMM start, configuration, the kernel read and init and the harness leaves 3.5 ms for probing 3 devices, at 50 kcycles per exit',
     ),
-    guestWaitMs: assumed(0, 'the boot has no room for waits: it is faster than the kernel work alone takes under Firecracker'),
+    guestWaitMs: assumed(
+      0,
+      'the boot has no room for waits: it is faster than the kernel work alone takes under Firecracker',
+    ),
     nicSetupMcycles: fc.boot.nicSetupMcycles,
     wakeupsPerIo: derived(
       (102.461 - 79.881) / (40 * 0.133),
@@ -58,7 +61,10 @@ export const cloudHypervisor = defineModeledEngine({
   },
   costs: {
     ...fc.costs,
-    diskIoPathUs: assumed(25, 'virtio-block served by a dedicated I/O thread per queue, a little cheaper than the VMM thread of Firecracker'),
+    diskIoPathUs: assumed(
+      25,
+      'virtio-block served by a dedicated I/O thread per queue, a little cheaper than the VMM thread of Firecracker',
+    ),
     diskWritePathUs: assumed(25, 'as a read'),
   },
   storm: {

@@ -1,7 +1,7 @@
 import { assumed, param } from '../param.js';
 import { defineModeledEngine } from './define.js';
-import { wallClockOnly } from './vm-work.js';
 import { kvm } from './kvm.js';
+import { wallClockOnly } from './vm-work.js';
 
 /** VMware ESXi with paravirtual SCSI and vmxnet3. */
 export const esxi = defineModeledEngine({

@@ -26,7 +26,10 @@ export const firecrackerApi = defineModeledEngine({
       fc.boot.controlSetupMcycles.value + CLIENT_START_MCYCLES,
       "Firecracker's own configuration work (its controlSetupMcycles), plus starting the API client and the shell polling for the socket: about 6 ms at 2.5 GHz",
     ),
-    controlCalls: assumed(API_CALLS, 'boot source, root drive, machine configuration, logger and InstanceStart: one PUT each'),
+    controlCalls: assumed(
+      API_CALLS,
+      'boot source, root drive, machine configuration, logger and InstanceStart: one PUT each',
+    ),
     controlCallMcycles: derived(
       (API_EXTRA_MS * 2.5 - CLIENT_START_MCYCLES) / API_CALLS,
       'nsdi20-boot-par10-fc-api-p50 - nsdi20-boot-par10-fc-p50: 21.8 ms more for the API launch on a busy host, x 2.5 GHz, less the client start, over 5 requests',

@@ -1,4 +1,4 @@
-import { assumed, derived, read } from '../param.js';
+import { assumed, derived } from '../param.js';
 import { defineModeledEngine } from './define.js';
 import { kvm } from './kvm.js';
 
@@ -12,10 +12,13 @@ export const firecracker = defineModeledEngine({
   requiresVirtualization: true,
   boot: {
     vmmStartMs: assumed(0, 'given as work: vmmStartMcycles'),
-    vmmStartMcycles: derived(12 * 2.5, 'fc-vmm-start: VMM process start to API socket, 12 ms on fc-m5d-metal at 2.5 GHz'),
+    vmmStartMcycles: derived(
+      12 * 2.5,
+      'fc-vmm-start: VMM process start to API socket, 12 ms on fc-m5d-metal at 2.5 GHz',
+    ),
     // This engine is the configuration-file launch (--no-api --config-file); firecracker-api is the socket's.
     controlSetupMcycles: derived(
-      (3.062 - (0.4 * 1.048576 * 1.02) / 3 - (0.055 * 1.02322)) * 3.6,
+      (3.062 - (0.4 * 1.048576 * 1.02) / 3 - 0.055 * 1.02322) * 3.6,
       "uk-eurosys21-boot-firecracker: 3.062 ms from the configuration to the unikernel's main(), less the 0.4 MiB image read (0.143 ms) and its 0.056 ms of guest init, at 3.6 GHz",
     ),
     controlCalls: assumed(0, 'a configuration file: no requests'),
@@ -32,7 +35,10 @@ export const firecracker = defineModeledEngine({
       50,
       'an MMIO exit to the user-space VMM and back: the KVM exit, the ioctl return, device dispatch and re-entry, about 20 us at 2.5 GHz',
     ),
-    deviceProbeExits: assumed(100, 'virtio-mmio probing reads and writes some hundred device registers; no PCI enumeration'),
+    deviceProbeExits: assumed(
+      100,
+      'virtio-mmio probing reads and writes some hundred device registers; no PCI enumeration',
+    ),
     guestWaitMs: derived(
       108 - (40 / 2.5) * 1.02322 - 2 * 2,
       "nsdi20-boot-par10-fc-instancestart-p50: 108 ms from InstanceStart to init with 10 in flight (a busy host, no idle wake-ups, the vmlinux in the page cache), less nsdi20-linuxkit's kernel init (16.4 ms) and two 2 ms probes: the rest is waiting, since Cloud Hypervisor boots the same guest's kernel in well under it (nsdi20-boot-par10-chv-p50)",

@@ -19,7 +19,10 @@ export const kvm = defineModeledEngine({
       'recalled',
       'GRUB with GRUB_TIMEOUT=0 as cloud images set it: module loading and config, about 0.25 s',
     ),
-    devices: assumed(11, 'q35 machine with virtio-blk, virtio-net, virtio-rng, serial, RTC, PCI bridges, less the NIC, which bridge mode adds'),
+    devices: assumed(
+      11,
+      'q35 machine with virtio-blk, virtio-net, virtio-rng, serial, RTC, PCI bridges, less the NIC, which bridge mode adds',
+    ),
     deviceProbeMs: assumed(15, 'PCI config-space reads each trap to QEMU'),
     ...wallClockOnly('bzImage'),
   },

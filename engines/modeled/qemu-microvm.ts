@@ -30,7 +30,7 @@ export const qemuMicrovm = defineModeledEngine({
     devices: assumed(2, 'virtio-mmio block and the serial console; bridge mode adds virtio-mmio net'),
     guestWaitMs: derived(
       581.986 -
-        (40 * qboot.boot.wakeupsPerIo.value * 0.133) -
+        40 * qboot.boot.wakeupsPerIo.value * 0.133 -
         (MICROVM_START_MCYCLES + QBOOT_MCYCLES * 1.02322) / 2.5 -
         NSDI_KERNEL_MS -
         2 * 2 -

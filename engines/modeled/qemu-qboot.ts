@@ -37,7 +37,10 @@ export const qemuQboot = defineModeledEngine({
     controlCalls: assumed(0, 'no QMP requests before the guest runs'),
     controlCallMcycles: assumed(0, 'no requests'),
     firmwareMs: assumed(0, 'given as work: firmwareMcycles'),
-    firmwareMcycles: assumed(QBOOT_MCYCLES, 'qboot sets up the boot parameters and jumps to the kernel that fw_cfg hands it: about 2 ms'),
+    firmwareMcycles: assumed(
+      QBOOT_MCYCLES,
+      'qboot sets up the boot parameters and jumps to the kernel that fw_cfg hands it: about 2 ms',
+    ),
     firmwareExits: assumed(0, 'counted in firmwareMcycles'),
     bootloaderMs: assumed(0, 'no boot loader: -kernel'),
     bootloaderMcycles: assumed(0, 'no boot loader'),
@@ -70,7 +73,10 @@ export const qemuQboot = defineModeledEngine({
   },
   costs: kvm.spec.costs,
   storm: {
-    serialMs: assumed(0, 'started directly, without libvirt: no driver-wide lock; KVM_CREATE_VM holds kvm_lock for microseconds'),
+    serialMs: assumed(
+      0,
+      'started directly, without libvirt: no driver-wide lock; KVM_CREATE_VM holds kvm_lock for microseconds',
+    ),
     setupCpuFraction: kvm.spec.storm!.setupCpuFraction,
     backgroundCpuMs: assumed(0, 'started directly from the command line: nothing runs beside the boot'),
   },

@@ -1,7 +1,7 @@
 import { assumed } from '../param.js';
 import { defineModeledEngine } from './define.js';
-import { wallClockOnly } from './vm-work.js';
 import { kvm } from './kvm.js';
+import { wallClockOnly } from './vm-work.js';
 
 const kvmCosts = kvm.spec.costs;
 

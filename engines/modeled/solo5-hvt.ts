@@ -31,7 +31,10 @@ export const solo5Hvt = defineModeledEngine({
     bootloaderMs: assumed(0, 'no boot loader'),
     bootloaderMcycles: assumed(0, 'no boot loader'),
     decompressesKernel: assumed(0, 'loads the unikernel ELF as it is'),
-    devices: assumed(0, 'hypercall devices: nothing to probe; bridge mode still adds the NIC a Linux guest would probe'),
+    devices: assumed(
+      0,
+      'hypercall devices: nothing to probe; bridge mode still adds the NIC a Linux guest would probe',
+    ),
     deviceProbeMs: assumed(0, 'no emulated devices'),
     exitKcycles: fc.boot.exitKcycles,
     deviceProbeExits: assumed(10, 'a hypercall or two per device'),

@@ -21,7 +21,8 @@ export function wallClockOnly(kernel: 'bzImage' | 'vmlinux'): {
   readonly nicSetupMcycles: Param;
   readonly guestWaitMs: Param;
 } {
-  const inWallClock = 'included in the wall-clock *Ms figures of this engine, which were recalled or assumed as a whole';
+  const inWallClock =
+    'included in the wall-clock *Ms figures of this engine, which were recalled or assumed as a whole';
   return {
     vmmStartMcycles: assumed(0, inWallClock),
     controlSetupMcycles: assumed(0, inWallClock),
