@@ -133,8 +133,8 @@ function vmPhases(boot: VmBootParams, engine: ModeledEngineSpec, cell: Cell, cpu
       ms: boot.bootloaderMs.value + cpuMs(boot.bootloaderMcycles.value, cell) * cpuScale,
     });
   }
-  // An image shipped uncompressed (a unikernel's ELF) has nothing to inflate whatever the VMM expects.
-  if (boot.decompressesKernel.value > 0 && os.kernelCompressedMiB.value < os.kernelUncompressedMiB.value) {
+  // An image whose kernel is the same size either way (a unikernel's ELF) has nothing to inflate.
+  if (boot.decompressesKernel.value > 0 && os.kernelCompressedMiB.value !== os.kernelUncompressedMiB.value) {
     phases.push({ name: 'kernel_load', ms: storageReadMs(os.kernelCompressedMiB.value, cell, diskExtra) });
     const inflateMcycles = (os.kernelCompressedMiB.value * MIB * DECOMPRESS_CYCLES_PER_BYTE) / 1e6;
     phases.push({ name: 'kernel_decompress', ms: cpuMs(inflateMcycles, cell) * cpuScale });
