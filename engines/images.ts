@@ -139,7 +139,7 @@ export const unikraftHelloworld: OsImage = {
   containerCompressedMiB: assumed(0.2, 'the unikernel image itself, compressed'),
   containerUnpackedMiB: assumed(0.4, 'the unikernel image itself'),
   containerLayers: assumed(1, 'one layer'),
-  vmInstalledMiB: assumed(0.4, 'the unikernel is the whole disk; it has no root file system'),
+  vmInstalledMiB: assumed(0.5, 'the unikernel in a small boot disk image; it has no root file system'),
   kernelCompressedMiB: assumed(0.4, 'unikernel images are not compressed: the ELF image, a few hundred KiB'),
   kernelUncompressedMiB: assumed(0.4, 'the ELF image, a few hundred KiB'),
   kernelInitMcycles: derived(

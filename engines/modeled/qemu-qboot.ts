@@ -6,7 +6,7 @@ import { kvm } from './kvm.js';
 const UK_GUEST_MS = (0.4 * 1.048576 * 1.006235) / 3 + (0.055 * 3.6 * 1.02322) / 3.6;
 /** qboot's own work: set up the boot parameters and jump to the kernel fw_cfg hands it, Mcycles. */
 export const QBOOT_MCYCLES = 5;
-/** SeaBIOS beyond qboot: nsdi20-boot-serial-qemu - nsdi20-boot-serial-qemu-qboot at 2.5 GHz, over 1.0232 for KVM, Mcycles. */
+/** SeaBIOS beyond qboot: nsdi20-boot-serial-qemu-p50 - nsdi20-boot-serial-qemu-qboot-p50 at 2.5 GHz, over 1.0232 for KVM, Mcycles. */
 export const SEABIOS_MCYCLES = QBOOT_MCYCLES + ((243.516 - 213.942) / 1.02322) * 2.5;
 /** nsdi20-linuxkit on fc-m5d-metal under QEMU: the 6 MiB bzImage (in the page cache after the first boot) inflated, and the kernel init, ms. */
 const NSDI_KERNEL_MS = ((6 * 1.048576 * 8) / 2.5) * 1.02322 + (40 / 2.5) * 1.02322;

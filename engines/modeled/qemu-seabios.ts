@@ -17,7 +17,7 @@ export const qemuSeabios = defineModeledEngine({
     ...qboot.boot,
     firmwareMcycles: derived(
       SEABIOS_MCYCLES,
-      "qboot's work plus nsdi20-boot-serial-qemu - nsdi20-boot-serial-qemu-qboot (29.6 ms at 2.5 GHz, over 1.0232 for KVM): POST, PCI enumeration, ACPI tables and the linuxboot option ROM",
+      "qboot's work plus nsdi20-boot-serial-qemu-p50 - nsdi20-boot-serial-qemu-qboot-p50 (29.6 ms at 2.5 GHz, over 1.0232 for KVM): POST, PCI enumeration, ACPI tables and the linuxboot option ROM",
     ),
   },
   memory: {
