@@ -169,6 +169,19 @@ const FIXED: Readonly<Record<string, MetricInfo>> = {
     description: 'Boot storm: 99th-percentile per-instance boot latency',
     lowerIsBetter: true,
   },
+  'boot_storm.guest_p50': {
+    family: 'boot_storm',
+    unit: 'ms',
+    description:
+      "Boot storm, VMs: median time from the guest's first instruction (firmware or kernel) to the workload starting",
+    lowerIsBetter: true,
+  },
+  'boot_storm.guest_p99': {
+    family: 'boot_storm',
+    unit: 'ms',
+    description: "Boot storm, VMs: 99th-percentile time from the guest's first instruction to the workload starting",
+    lowerIsBetter: true,
+  },
   'boot_storm.rate': {
     family: 'boot_storm',
     unit: 'instances/s',

@@ -16,6 +16,15 @@ export const ENGINE_LOADERS: Readonly<Record<string, () => Promise<Engine>>> = {
   virtualbox: async () => (await import('./modeled/virtualbox.js')).virtualbox,
   'vmware-workstation': async () => (await import('./modeled/vmware-workstation.js')).vmwareWorkstation,
   'qemu-tcg': async () => (await import('./modeled/qemu-tcg.js')).qemuTcg,
+  'firecracker-api': async () => (await import('./modeled/firecracker-api.js')).firecrackerApi,
+  'cloud-hypervisor': async () => (await import('./modeled/cloud-hypervisor.js')).cloudHypervisor,
+  'qemu-qboot': async () => (await import('./modeled/qemu-qboot.js')).qemuQboot,
+  'qemu-seabios': async () => (await import('./modeled/qemu-seabios.js')).qemuSeabios,
+  'qemu-microvm': async () => (await import('./modeled/qemu-microvm.js')).qemuMicrovm,
+  'solo5-hvt': async () => (await import('./modeled/solo5-hvt.js')).solo5Hvt,
+  'kata-qemu': async () => (await import('./modeled/kata-qemu.js')).kataQemu,
+  'kata-clh': async () => (await import('./modeled/kata-clh.js')).kataClh,
+  'cloud-instance': async () => (await import('./modeled/cloud-instance.js')).cloudInstance,
 };
 
 /**

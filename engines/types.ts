@@ -54,6 +54,11 @@ export interface HardwareProfile {
     readonly nestedPaging: boolean;
     /** Cost of a null system call on this CPU, in ns. */
     readonly syscallNs: number;
+    /**
+     * Exit latency of the deepest idle state an idle core sleeps in, µs: what a thread woken on an
+     * idle host waits before it runs. Default in engines/model/boot.ts (IDLE_EXIT_US).
+     */
+    readonly idleExitUs?: number;
   };
   readonly memory: {
     readonly gib: number;
@@ -109,6 +114,13 @@ export interface OsImage {
   readonly serviceMcycles: Param;
   /** Resident memory of the guest OS itself (kernel, init, daemons) inside a VM, MiB. */
   readonly guestOsMemoryMiB: Param;
+  /** Block requests the guest makes while it boots to its workload; none when absent. */
+  readonly bootIoRequests?: Param;
+  /**
+   * 0 when the guest has no general-purpose drivers and probes none of the VMM's devices (a
+   * unikernel); 1, the default, when its kernel probes each one.
+   */
+  readonly probesDevices?: Param;
 }
 
 /** The application under test, the same for every engine in a run. */
@@ -208,6 +220,10 @@ export type GvisorPlatform = (typeof GVISOR_PLATFORMS)[number];
 export const SANDBOX_USERS = ['root', 'unprivileged'] as const;
 export type SandboxUser = (typeof SANDBOX_USERS)[number];
 
+/** How a VM reaches its kernel: through firmware and a boot loader, or entered directly by the VMM. */
+export const VM_BOOT_MODES = ['firmware', 'direct'] as const;
+export type VmBootMode = (typeof VM_BOOT_MODES)[number];
+
 /** Per-engine options a scenario may set. Engines ignore what does not apply to their kind. */
 export interface EngineOptions {
   /** Guest RAM for VMs, MiB. */
@@ -224,6 +240,8 @@ export interface EngineOptions {
   readonly pinning: boolean;
   /** VMs: instance disks as linked clones of one base image rather than full copies. */
   readonly linkedClones: boolean;
+  /** VMs with firmware: `direct` skips firmware and boot loader, the VMM entering the kernel itself. Default `firmware`. */
+  readonly boot?: VmBootMode;
   /** Settings only real drivers read (iterations, timeouts, kernel path, density budget). */
   readonly real?: RealDriverOptions;
 }
@@ -292,6 +310,26 @@ export interface StormSettings {
   readonly arrivalRate: number;
   /** Every instance starts from the same image, so it is fetched and read once and then served from the page cache. */
   readonly sharedImage: boolean;
+  /**
+   * Closed loop: at most this many starts in flight, and each one that finishes lets the launcher
+   * begin the next (`xargs -P N`), until `instances` have started. Absent: the open loop of arrivalRate.
+   */
+  readonly concurrency?: number;
+  /**
+   * Host CPU a single-threaded launcher spends on each start before the start's own clock runs
+   * (xargs forking and exec'ing the start script), ms of one thread; starts wait for it one at a time.
+   */
+  readonly launcherMs?: number;
+  /**
+   * Thread hand-offs on each start's timed path around the engine (the start script forking and
+   * waiting for its helpers); each one waits for a CPU when every CPU is busy.
+   */
+  readonly handoffs?: number;
+  /**
+   * Host CPU each start's own script spends outside its timed span (shell start-up, helpers,
+   * reading the results), ms of one thread: it competes for the CPU beside the boots.
+   */
+  readonly harnessCpuMs?: number;
 }
 
 /** Everything one engine needs to produce its metrics for one point of a scenario. */

@@ -13,6 +13,7 @@ import {
 import { gates, loadPublished, type PublishedRow, parsePublished } from '../bench/calibrate/published.js';
 import { renderCalibration, renderCalibrationCsv } from '../bench/calibrate/report.js';
 import { BUILTIN_HARDWARE } from '../engines/hardware/index.js';
+import { BUILTIN_IMAGES } from '../engines/images.js';
 import { InputError } from '../engines/shared/errors.js';
 import { runCli, withTempDir } from './helpers.js';
 
@@ -31,9 +32,9 @@ const byId = (id: string): CalibrationRow => {
 };
 
 describe('published data', () => {
-  it('ships all 62 published rows with unique ids, each study with its scenario', async () => {
-    expect(published).toHaveLength(62);
-    expect(new Set(published.map((r) => r.id)).size).toBe(62);
+  it('ships all 120 published rows with unique ids, each study with its scenario', async () => {
+    expect(published).toHaveLength(120);
+    expect(new Set(published.map((r) => r.id)).size).toBe(120);
     expect(new Set(rows.map((r) => r.study))).toEqual(new Set(published.map((r) => r.study)));
     expect(rows.map((r) => r.id).sort()).toEqual(published.map((r) => r.id).sort());
   });
@@ -61,9 +62,13 @@ describe('published data', () => {
   });
 
   it('every row or host id a parameter cites exists, so each figure traces back to its source', async () => {
-    const ids = new Set([...published.map((r) => r.id), ...BUILTIN_HARDWARE.map((h) => h.id)]);
+    const ids = new Set([
+      ...published.map((r) => r.id),
+      ...BUILTIN_HARDWARE.map((h) => h.id),
+      ...BUILTIN_IMAGES.map((i) => i.id),
+    ]);
     const citations = await modelCitations();
-    const idLike = /\b(?:felter|fc|gvisor|img|runc|crun)-[a-z0-9-]+/g;
+    const idLike = /(?<![\w-])(?:felter|fc|gvisor|img|runc|crun|nsdi20|uk-eurosys21)-[a-z0-9-]*[a-z0-9]/g;
     for (const c of citations) {
       for (const cited of c.source.match(idLike) ?? []) expect(ids, `${c.label} cites ${cited}`).toContain(cited);
     }
@@ -121,8 +126,12 @@ describe('calibration table', () => {
   });
 
   it('says which parameters each row sets', () => {
-    expect(byId('felter-fio-randread-kvm').setsParameters).toContain('kvm costs.diskIoPathUs');
-    expect(byId('felter-fio-randwrite-kvm').setsParameters).toContain('kvm costs.diskWritePathUs');
+    expect(byId('felter-fio-randread-kvm').setsParameters).toContainEqual(
+      expect.stringMatching(/^kvm(\/[\w-]+)* costs\.diskIoPathUs$/),
+    );
+    expect(byId('felter-fio-randwrite-kvm').setsParameters).toContainEqual(
+      expect.stringMatching(/^kvm(\/[\w-]+)* costs\.diskWritePathUs$/),
+    );
     expect(
       byId('gvisor-mem-node-runsc').setsParameters.some((p) => p.endsWith('memory.workingSetOverheadFraction')),
     ).toBe(true);
@@ -136,7 +145,7 @@ describe('calibration table', () => {
     expect(text).toContain('model vs published');
     expect(text).toMatch(/median \|error\|/);
     const records = parse(renderCalibrationCsv(rows), { columns: true }) as Record<string, string>[];
-    expect(records).toHaveLength(62);
+    expect(records).toHaveLength(120);
     for (const column of ['id', 'unit', 'published', 'model', 'error_pct', 'gated'])
       expect(Object.keys(records[0]!)).toContain(column);
     expect(records.find((r) => r.id === 'img-ubuntu-cloud-qcow2')!.gated).toBe('no');

@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
+import { BENCHMARKS } from '../bench/calibrate/benchmarks.js';
 import { buildCell } from '../bench/run/plan.js';
 import { loadScenario } from '../bench/scenario/load.js';
 import { findHardware } from '../engines/hardware/index.js';
@@ -242,7 +243,8 @@ describe('boot storm: Firecracker creation rate', () => {
       app: { ...base.app, startMcycles: 0 },
       options: { ...base.options, vcpus: 1, memoryMiB: 128 },
     };
-    const storm = simulateStorm(firecracker.spec, cell, burst(2000));
+    // A steady rate with the production launcher's own CPU, as the calibration reads it.
+    const storm = simulateStorm(firecracker.spec, cell, BENCHMARKS['microvm-creation-rate']!.setup!.storm!);
     const cores = hardware.cpu.sockets * hardware.cpu.coresPerSocket;
     const perCore = storm.readyPerSecond / cores;
     expect(storm.busiest).toBe('cpu');

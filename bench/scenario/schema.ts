@@ -12,6 +12,7 @@ import {
   QEMU_MACHINES,
   SANDBOX_USERS,
   START_MODES,
+  VM_BOOT_MODES,
 } from '../../engines/types.js';
 
 /**
@@ -158,6 +159,7 @@ const optionFields = {
   network: z.enum(NETWORK_MODES),
   pinning: z.boolean(),
   linkedClones: z.boolean(),
+  boot: z.enum(VM_BOOT_MODES).describe('VMs: firmware and boot loader, or the VMM entering the kernel directly'),
   real: realOptionsSchema,
 };
 
@@ -224,6 +226,19 @@ export const stormSchema = z.strictObject({
     .boolean()
     .default(true)
     .describe('every instance starts from one image, fetched and read once and then served from the page cache'),
+  concurrency: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('closed loop: this many starts in flight, each finished one letting the launcher begin the next'),
+  launcherMs: nonNegative
+    .optional()
+    .describe('host CPU a single-threaded launcher spends per start before its clock runs, ms'),
+  handoffs: nonNegative.optional().describe("thread hand-offs on each start's timed path around the engine"),
+  harnessCpuMs: nonNegative
+    .optional()
+    .describe("host CPU each start's own script spends outside its timed span, ms of one thread"),
 });
 
 const STATS = ['mean', 'p50', 'p95', 'p99', 'min', 'max'] as const;

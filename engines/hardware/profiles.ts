@@ -57,7 +57,7 @@ export const firecrackerHost: HardwareProfile = {
   id: 'fc-m5d-metal',
   description: 'AWS m5d.metal: 2x Xeon Platinum 8175M (Skylake-SP), 384 GiB, local NVMe SSDs, 25 Gbit/s',
   source:
-    "hosts.csv fc-m5d-metal (recalled: AWS's published instance spec); network round trip from fc-ping-native; " +
+    "hosts.csv fc-m5d-metal (read: the NSDI'20 data's sys/ listings); network round trip from fc-ping-native; " +
     'memory and storage rates assumed from the part and drive class',
   cpu: {
     sockets: 2, // hosts.csv fc-m5d-metal
@@ -67,9 +67,10 @@ export const firecrackerHost: HardwareProfile = {
     virtualization: true, // bare metal: VT-x exposed
     nestedPaging: true,
     syscallNs: 100, // assumed: Skylake-SP with page-table isolation and retpolines on
+    idleExitUs: 133, // assumed: Linux intel_idle's exit latency of C6 on Skylake-SP
   },
   memory: {
-    gib: 384, // hosts.csv fc-m5d-metal
+    gib: 377.6, // hosts.csv fc-m5d-metal
     bandwidthGBs: 190, // assumed: 2 sockets x 6 channels of DDR4-2666 (256 GB/s peak), about 75% sustained
     randomAccessNs: 20, // assumed: as felter2015's 21.8 ns on a newer, faster memory system
   },
@@ -87,6 +88,34 @@ export const firecrackerHost: HardwareProfile = {
     // (send, receive) the ping workload counts on its own.
     rttUs: 197.8,
   },
+};
+
+/** The desktop of the Unikraft boot-time figure (EuroSys 2021 artifacts). */
+export const unikraftHost: HardwareProfile = {
+  id: 'unikraft-eurosys21-sh370r6',
+  description: 'Shuttle SH370R6: Intel Core i7-9700K (Coffee Lake, 8 cores, no SMT) at 3.6 GHz, 32 GiB',
+  source:
+    'hosts.csv unikraft-eurosys21-sh370r6 (read: the artifacts README); memory, storage and network rates assumed from the part and a desktop NVMe drive',
+  cpu: {
+    sockets: 1, // hosts.csv unikraft-eurosys21-sh370r6
+    coresPerSocket: 8, // hosts.csv unikraft-eurosys21-sh370r6
+    threadsPerCore: 1, // hosts.csv unikraft-eurosys21-sh370r6: the i7-9700K has no SMT and the host booted noht
+    ghz: 3.6, // hosts.csv unikraft-eurosys21-sh370r6 base clock
+    virtualization: true,
+    nestedPaging: true,
+    syscallNs: 70, // assumed: a 2018 desktop core with the kernel's default mitigations
+    idleExitUs: 100, // assumed: Linux intel_idle lists about 100 µs for the deepest core states of desktop Skylake-derived parts
+  },
+  memory: { gib: 32, bandwidthGBs: 35, randomAccessNs: 15 }, // assumed: dual-channel DDR4-2666
+  storage: {
+    capacityGiB: 512,
+    seqReadMBs: 3000,
+    seqWriteMBs: 2000,
+    randReadIops: 400000,
+    randWriteIops: 350000,
+    latencyUs: 80,
+  }, // assumed: a desktop NVMe drive; hosts.csv gives the storage as unknown
+  network: { gbits: 10, rttUs: 50 }, // hosts.csv: Intel X520-T2 10 GbE; round trip assumed
 };
 
 /** The cloud VM the gVisor performance guide measured on. */
@@ -218,6 +247,7 @@ export const BUILTIN_HARDWARE: readonly HardwareProfile[] = [
   firecrackerHost,
   gvisorHost,
   scrivanoLaptop,
+  unikraftHost,
   laptop,
   cloudVm,
 ];

@@ -79,30 +79,105 @@ function containerPhases(boot: ContainerBootParams, engine: ModeledEngineSpec, c
   return phases;
 }
 
+/**
+ * Exit latency of a core's deepest idle state when the hardware profile gives none, µs.
+ * assumed: Linux intel_idle lists 133 µs for C6 on Skylake-SP server parts; desktop parts are lower.
+ */
+export const IDLE_EXIT_US = 133;
+
+/** Hand-offs of one control request: the VMM's API thread woken by the request, the client by the reply. */
+export const CONTROL_CALL_HANDOFFS = 2;
+
+/** Milliseconds that `exits` VM exits of `kcycles` thousand cycles each take on the modeled CPU. */
+function exitsMs(exits: number, kcycles: number, cell: Cell): number {
+  return cpuMs((exits * kcycles) / 1000, cell);
+}
+
+/**
+ * The start-up of a VM as the work it does: the VMM's host CPU, its control path, firmware and
+ * boot loader as guest CPU and exits, the kernel read from storage and inflated, the kernel's
+ * init and device probes, and on an idle host the wake-ups of idle cores. Each *Ms parameter adds
+ * what an engine still gives as wall-clock time.
+ */
 function vmPhases(boot: VmBootParams, engine: ModeledEngineSpec, cell: Cell, cpuScale: number): Phase[] {
   const { os } = cell;
   const diskExtra = engine.costs.diskSeqFraction.value;
-  const phases: Phase[] = [
-    { name: 'vmm_start', ms: boot.vmmStartMs.value },
-    { name: 'firmware', ms: boot.firmwareMs.value },
-    { name: 'bootloader', ms: boot.bootloaderMs.value },
-  ];
-  if (engine.kind === 'microvm') {
-    // A microVM's VMM maps an uncompressed vmlinux straight into guest memory: no decompression.
-    phases.push({ name: 'kernel_load', ms: storageReadMs(os.kernelUncompressedMiB.value, cell, diskExtra) });
-  } else {
+  const direct = cell.options.boot === 'direct';
+  const exitKcycles = boot.exitKcycles.value;
+  const plane = engine.controlPlane;
+  const phases: Phase[] = plane
+    ? [
+        { name: 'api_call', ms: plane.apiCallMs.value },
+        { name: 'placement', ms: plane.placementMs.value },
+        { name: 'volume_from_snapshot', ms: plane.volumeFromSnapshotMs.value },
+        { name: 'network_attach', ms: plane.networkAttachMs.value },
+      ]
+    : [];
+  phases.push(
+    { name: 'vmm_start', ms: boot.vmmStartMs.value + cpuMs(boot.vmmStartMcycles.value, cell) },
+    {
+      name: 'control_path',
+      ms: cpuMs(boot.controlSetupMcycles.value + boot.controlCalls.value * boot.controlCallMcycles.value, cell),
+    },
+  );
+  if (!direct) {
+    phases.push({
+      name: 'firmware',
+      ms:
+        boot.firmwareMs.value +
+        cpuMs(boot.firmwareMcycles.value, cell) * cpuScale +
+        exitsMs(boot.firmwareExits.value, exitKcycles, cell),
+    });
+    phases.push({
+      name: 'bootloader',
+      ms: boot.bootloaderMs.value + cpuMs(boot.bootloaderMcycles.value, cell) * cpuScale,
+    });
+  }
+  // An image whose kernel is the same size either way (a unikernel's ELF) has nothing to inflate.
+  if (boot.decompressesKernel.value > 0 && os.kernelCompressedMiB.value !== os.kernelUncompressedMiB.value) {
     phases.push({ name: 'kernel_load', ms: storageReadMs(os.kernelCompressedMiB.value, cell, diskExtra) });
     const inflateMcycles = (os.kernelCompressedMiB.value * MIB * DECOMPRESS_CYCLES_PER_BYTE) / 1e6;
     phases.push({ name: 'kernel_decompress', ms: cpuMs(inflateMcycles, cell) * cpuScale });
+  } else {
+    // The VMM maps an uncompressed vmlinux straight into guest memory: no decompression.
+    phases.push({ name: 'kernel_load', ms: storageReadMs(os.kernelUncompressedMiB.value, cell, diskExtra) });
   }
+  if (cell.options.network === 'bridge')
+    phases.push({ name: 'network_setup', ms: cpuMs(boot.nicSetupMcycles.value, cell) });
+  const probed = probedDevices(boot, cell);
   phases.push({
     name: 'kernel_init',
-    ms: cpuMs(os.kernelInitMcycles.value, cell) * cpuScale + boot.devices.value * boot.deviceProbeMs.value,
+    ms:
+      cpuMs(os.kernelInitMcycles.value, cell) * cpuScale + probed * deviceProbeMs(boot, cell) + guestWaitMs(boot, cell),
   });
   const parallelism = Math.max(1, Math.min(cell.options.vcpus, MAX_SERVICE_PARALLELISM));
   const servicesMs = (os.bootServices.value * cpuMs(os.serviceMcycles.value, cell) * cpuScale) / parallelism;
   phases.push({ name: 'init_system', ms: servicesMs });
+  phases.push({ name: 'idle_wakeups', ms: idleWakeupMs(boot, cell) });
   return phases;
+}
+
+/** Time a boot alone on an idle host waits for idle cores to wake, once per hand-off between threads. */
+export function idleWakeupMs(boot: VmBootParams, cell: Cell): number {
+  const wakeups =
+    (cell.os.bootIoRequests?.value ?? 0) * boot.wakeupsPerIo.value + CONTROL_CALL_HANDOFFS * boot.controlCalls.value;
+  return (wakeups * (cell.hardware.cpu.idleExitUs ?? IDLE_EXIT_US)) / 1000;
+}
+
+/** The guest's waits on this VMM's devices; a guest without drivers probes nothing and waits for nothing. */
+export function guestWaitMs(boot: VmBootParams, cell: Cell): number {
+  return (cell.os.probesDevices?.value ?? 1) * boot.guestWaitMs.value;
+}
+
+/** Devices the guest kernel probes: the VMM's, and the NIC in bridge mode; none for a guest without drivers. */
+export function probedDevices(boot: VmBootParams, cell: Cell): number {
+  const nic = cell.options.network === 'bridge' ? 1 : 0;
+  return (cell.os.probesDevices?.value ?? 1) * (boot.devices.value + nic);
+}
+
+/** Per device probed: the guest-kernel time of probing one device, exits included, ms. */
+export function deviceProbeMs(boot: VmBootParams, cell: Cell): number {
+  return boot.deviceProbeMs.value + exitsMs(boot.deviceProbeExits.value, boot.exitKcycles.value, cell);
 }
 
 /**

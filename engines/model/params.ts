@@ -14,6 +14,29 @@ export const PARAMETERS = {
       bootloaderMs: 'Boot loader menu and kernel hand-off; 0 when there is none.',
       devices: 'Virtual devices the guest kernel probes during init.',
       deviceProbeMs: 'Guest-kernel time to probe one device on this VMM (emulated devices cost more exits), ms.',
+      // The work behind start-up, which the hardware profile turns into time (engines/model/boot.ts).
+      // The *Ms parameters above hold what is not yet broken down into work: a recalled wall-clock figure, a timeout.
+      vmmStartMcycles:
+        'Host CPU work to start the VMM process and create the VM (exec, KVM_CREATE_VM, memory regions, vCPU threads, device models), Mcycles.',
+      controlSetupMcycles:
+        "The control path's fixed host work: parsing a configuration file, or starting the control client or toolstack (an API client, xl, virsh), Mcycles.",
+      controlCalls:
+        'Requests the control path makes before the guest runs: HTTP calls on an API socket, xenstore transactions, libvirt RPCs; 0 for a configuration file or command line.',
+      controlCallMcycles: 'Host CPU work of one control request at both ends (client, socket, VMM handler), Mcycles.',
+      firmwareMcycles:
+        'Guest CPU work of the firmware from reset to the boot loader or kernel (POST, ACPI tables), Mcycles.',
+      firmwareExits: 'VM exits the firmware takes to the VMM (port I/O, fw_cfg reads, option ROMs).',
+      bootloaderMcycles: 'Guest CPU work of the boot loader, Mcycles.',
+      exitKcycles: 'Host CPU work of one VM exit handled by this VMM and the return to the guest, thousands of cycles.',
+      deviceProbeExits: 'VM exits the guest kernel takes to probe one device (config-space and register accesses).',
+      decompressesKernel:
+        '1 when the guest boots a compressed kernel (bzImage) that it inflates itself; 0 when the VMM maps an uncompressed vmlinux or ELF.',
+      guestWaitMs:
+        "Wall-clock waits in the guest kernel's boot on this VMM that are not work: probes of devices the VMM emulates in part timing out, clock calibration against a slow timer, ms.",
+      nicSetupMcycles:
+        'Host work to create and attach a tap device with its virtual NIC, with the guest driver bringing it up, Mcycles; paid in bridge mode.',
+      wakeupsPerIo:
+        "Thread hand-offs per guest block request during boot (the VMM's I/O thread woken, the halted vCPU woken with the completion); on an idle host each pays the CPU's idle-state exit.",
     },
     /** Start-up costs of containers and sandboxes, which share or proxy the host kernel. */
     container: {
@@ -83,6 +106,16 @@ export const PARAMETERS = {
       'it replaces. In a storm it competes for the CPU with every other start, but it does not delay the ' +
       'instance it belongs to.',
   },
+  /**
+   * A cloud provider's control plane in front of a VM's boot: what happens between the launch
+   * request and the hypervisor starting the guest. Only engines that launch cloud instances have it.
+   */
+  controlPlane: {
+    apiCallMs: 'The launch request: authentication, validation and queueing by the API front end, ms.',
+    placementMs: 'Choosing a host with capacity and reserving it, ms.',
+    volumeFromSnapshotMs: 'Creating the root volume from its snapshot and attaching it, ms.',
+    networkAttachMs: 'Creating and attaching the network interface with its address and security groups, ms.',
+  },
   /** Run-to-run variation, as coefficients of variation. */
   noise: {
     bootCov: 'Run-to-run variation of each boot phase, as a coefficient of variation.',
@@ -108,6 +141,7 @@ export type MemoryParams = ParamsOf<typeof PARAMETERS.memory>;
 export type CostParams = ParamsOf<typeof PARAMETERS.costs>;
 export type StormParams = ParamsOf<typeof PARAMETERS.storm>;
 export type NoiseParams = ParamsOf<typeof PARAMETERS.noise>;
+export type ControlPlaneParams = ParamsOf<typeof PARAMETERS.controlPlane>;
 
 /** Which boot parameters each kind of engine has: the kind decides which start-up phases exist. */
 export const BOOT_GROUP_OF_KIND = {
@@ -135,6 +169,8 @@ interface CommonParams {
   readonly noise: NoiseParams;
   /** Contention between concurrent starts; engines without it get the storm model's assumed defaults. */
   readonly storm?: StormParams;
+  /** A cloud control plane before the guest boots; only cloud-instance engines have one. */
+  readonly controlPlane?: ControlPlaneParams;
 }
 
 export type BootParamsFor<K extends EngineKind> = ParamsOf<(typeof PARAMETERS.boot)[(typeof BOOT_GROUP_OF_KIND)[K]]>;

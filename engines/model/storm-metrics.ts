@@ -29,6 +29,9 @@ export function stormMeasurement(
       boot_storm: [storm.allReadyMs],
       'boot_storm.p50': [storm.latency.p50],
       'boot_storm.p99': [storm.latency.p99],
+      ...(storm.guestLatency
+        ? { 'boot_storm.guest_p50': [storm.guestLatency.p50], 'boot_storm.guest_p99': [storm.guestLatency.p99] }
+        : {}),
       'boot_storm.rate': [storm.readyPerSecond],
       'boot_storm.rate_per_core': [storm.readyPerSecond / cores],
       'boot_storm.ready_per_second': [...storm.timeline.readyPerSecond],

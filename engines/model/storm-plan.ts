@@ -4,8 +4,11 @@ import {
   APP_LAYER_COMPRESSION,
   bootPhases,
   DECOMPRESS_CYCLES_PER_BYTE,
+  deviceProbeMs,
+  guestWaitMs,
   MAX_SERVICE_PARALLELISM,
   PULL_ROUND_TRIPS_PER_LAYER,
+  probedDevices,
 } from './boot.js';
 import { isContainerKind, isVmEngine, isVmKind, type ModeledEngineSpec, type StormParams } from './params.js';
 
@@ -32,6 +35,10 @@ export interface Demand {
 
 export type Step =
   | { readonly kind: 'delay'; readonly phase: number; readonly ms: number }
+  /** Thread hand-offs: each waits CFS_WAKEUP_WAIT_MS for a CPU if every CPU is busy when the step begins. */
+  | { readonly kind: 'handoff'; readonly phase: number; readonly count: number }
+  /** A wait paid only by a start alone on the host: its idle cores waking (boot.ts idle_wakeups). */
+  | { readonly kind: 'alone'; readonly phase: number; readonly ms: number }
   | { readonly kind: 'serial'; readonly phase: number; readonly ms: number }
   | { readonly kind: 'use'; readonly phase: number; readonly demands: readonly Demand[] };
 
@@ -51,6 +58,18 @@ export interface StormPlan {
   readonly cpuCapacity: number;
   /** Host CPU each start costs beside its boot path (StormParams.backgroundCpuMs), ms of one thread. */
   readonly backgroundCpuMs: number;
+  /** The phase where the guest begins running (firmware or kernel), or -1 for engines without a guest. */
+  readonly guestFrom: number;
+  /** The phase the guest's own boot hands over to (the workload starting), or -1 when none follows it. */
+  readonly guestTo: number;
+  /** Closed loop: starts in flight at most (StormSettings.concurrency); 0 for the open loop. */
+  readonly concurrency: number;
+  /** Host CPU the single-threaded launcher spends per start before the start's clock runs, ms. */
+  readonly launcherMs: number;
+  /** Host CPU each start's own script spends beside its timed span (StormSettings.harnessCpuMs), ms. */
+  readonly harnessCpuMs: number;
+  /** What one thread hand-off waits for a CPU when every CPU is busy, ms. */
+  readonly handoffWaitMs: number;
   /** The phase whose start holds the engine's serialised section, if any. */
   readonly serialPhase?: string;
   readonly params: StormParams;
@@ -75,6 +94,24 @@ export const SMT_THREAD_YIELD = assumed(
   "Intel's figure for Hyper-Threading: up to 30% more throughput on a fully loaded core",
 );
 
+/**
+ * What a woken thread waits for a CPU when every CPU is busy: it cannot preempt the running thread
+ * until that one has run this much longer than it.
+ */
+export const CFS_WAKEUP_WAIT_MS = assumed(
+  4,
+  "Linux CFS's default sched_wakeup_granularity: 1 ms x (1 + log2 of the CPU count, capped at 8 CPUs) = 4 ms",
+);
+
+/** The phases a guest can begin with, in boot order. */
+const GUEST_FIRST_PHASES: readonly string[] = ['firmware', 'bootloader', 'kernel_load'];
+
+/** CPUs a woken thread's placement looks at for an idle one before it queues. */
+export const WAKEUP_SCAN_CPUS = assumed(
+  4,
+  'Linux select_idle_cpu scans a few CPUs of the last-level-cache domain (SIS_PROP keeps it to about 4 on a busy host) before settling for a busy one',
+);
+
 export function stormParams(engine: ModeledEngineSpec): StormParams {
   return engine.storm ?? DEFAULT_STORM_PARAMS;
 }
@@ -89,9 +126,14 @@ function serialPhaseOf(engine: ModeledEngineSpec, phases: readonly string[]): st
 
 /** Whether every instance's kernel is one file on the host, so the page cache serves all but the first read. */
 function kernelIsShared(engine: ModeledEngineSpec, cell: Cell, settings: StormSettings): boolean {
-  // A microVM's VMM reads a vmlinux from the host; other VMs read the kernel from their own disk,
-  // which is one file only for linked clones of one base.
-  return settings.sharedImage && (engine.kind === 'microvm' || cell.options.linkedClones);
+  // A microVM's VMM reads a vmlinux from the host, as does any VMM booting a kernel it is given
+  // (direct boot, or firmware that only hands the kernel over, with no boot loader); other VMs read
+  // the kernel from their own disk, which is one file only for linked clones of one base.
+  const givenKernel =
+    isVmEngine(engine) &&
+    (cell.options.boot === 'direct' ||
+      (engine.boot.bootloaderMs.value === 0 && engine.boot.bootloaderMcycles.value === 0));
+  return settings.sharedImage && (engine.kind === 'microvm' || givenKernel || cell.options.linkedClones);
 }
 
 export function stormPlan(engine: ModeledEngineSpec, cell: Cell, settings: StormSettings): StormPlan {
@@ -119,6 +161,9 @@ export function stormPlan(engine: ModeledEngineSpec, cell: Cell, settings: Storm
   const delay = (phase: number, ms: number): void => {
     if (ms > 0) steps.push({ kind: 'delay', phase, ms });
   };
+  // The start's hand-offs around the engine (the start script's helpers) come first, on the VMM's or runtime's phase.
+  const handoffs = Math.max(0, settings.handoffs ?? 0);
+  if (handoffs > 0 && phases.length > 0) steps.push({ kind: 'handoff', phase: 0, count: handoffs });
   const setup = (phase: number, ms: number, serialMs: number): void => {
     const held = Math.min(serialMs, ms);
     if (held > 0) steps.push({ kind: 'serial', phase, ms: held });
@@ -168,12 +213,25 @@ export function stormPlan(engine: ModeledEngineSpec, cell: Cell, settings: Storm
         // Device probing is the guest trapping to the VMM, which is set-up work; the rest is the boot vCPU computing.
         // Only VMs boot a guest kernel, so only they have this phase.
         const probeMs = isVmEngine(engine)
-          ? Math.min(ms, engine.boot.devices.value * engine.boot.deviceProbeMs.value)
+          ? Math.min(ms, probedDevices(engine.boot, cell) * deviceProbeMs(engine.boot, cell))
           : 0;
-        use(phase, { resource: CPU, ms: ms - probeMs, weight: 1 });
+        // Waits in the guest (timeouts) keep no host thread busy.
+        const waitMs = isVmEngine(engine) ? Math.min(ms - probeMs, guestWaitMs(engine.boot, cell)) : 0;
+        use(phase, { resource: CPU, ms: ms - probeMs - waitMs, weight: 1 });
         setup(phase, probeMs, 0);
+        delay(phase, waitMs);
         break;
       }
+      case 'idle_wakeups':
+        if (ms > 0) steps.push({ kind: 'alone', phase, ms });
+        break;
+      case 'api_call':
+      case 'placement':
+      case 'volume_from_snapshot':
+      case 'network_attach':
+        // A cloud control plane works on other machines: the host only waits.
+        delay(phase, ms);
+        break;
       case 'init_system': {
         const parallelism = Math.max(1, Math.min(cell.options.vcpus, MAX_SERVICE_PARALLELISM));
         use(phase, { resource: CPU, ms, weight: parallelism });
@@ -193,6 +251,12 @@ export function stormPlan(engine: ModeledEngineSpec, cell: Cell, settings: Storm
     gates,
     cpuCapacity: cores * (1 + SMT_THREAD_YIELD.value * (threadsPerCore - 1)),
     backgroundCpuMs: Math.max(0, params.backgroundCpuMs.value),
+    guestFrom: isVmKind(engine.kind) ? names.findIndex((n) => GUEST_FIRST_PHASES.includes(n)) : -1,
+    guestTo: isVmKind(engine.kind) ? names.indexOf('app_start') : -1,
+    concurrency: Math.max(0, Math.floor(settings.concurrency ?? 0)),
+    launcherMs: Math.max(0, settings.launcherMs ?? 0),
+    harnessCpuMs: Math.max(0, settings.harnessCpuMs ?? 0),
+    handoffWaitMs: CFS_WAKEUP_WAIT_MS.value,
     serialPhase,
     params,
   };

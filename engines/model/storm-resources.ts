@@ -77,6 +77,11 @@ export class SharedResource {
     this.heap.push(this.virtualTime + soloMs, job);
   }
 
+  /** Share of the units in use now, at most 1. */
+  load(): number {
+    return Math.min(1, this.weight / this.capacity);
+  }
+
   /** When the next job finishes if nothing else arrives, or Infinity when idle. */
   nextCompletion(): number {
     if (this.heap.size === 0) return Infinity;

@@ -2,7 +2,7 @@ import { createRandom, noiseFactor, type Random } from '../shared/random.js';
 import type { Cell, StormSettings } from '../types.js';
 import type { ModeledEngineSpec } from './params.js';
 import { MinHeap } from './storm-heap.js';
-import { CPU, RESOURCES, type StormPlan, stormPlan } from './storm-plan.js';
+import { CPU, RESOURCES, type StormPlan, stormPlan, WAKEUP_SCAN_CPUS } from './storm-plan.js';
 import { SerialSection, SharedResource } from './storm-resources.js';
 import { type ArrayStore, ScratchArena } from './storm-scratch.js';
 
@@ -29,6 +29,8 @@ export interface StormResult {
   readonly allReadyMs: number;
   /** Per-instance boot latency, from its own start to ready, ms. */
   readonly latency: { readonly mean: number; readonly p50: number; readonly p99: number; readonly max: number };
+  /** VMs: per-instance time from the guest's first instruction to the workload starting, ms. */
+  readonly guestLatency?: { readonly p50: number; readonly p99: number };
   /** Instances ready per second over the whole storm. */
   readonly readyPerSecond: number;
   /** Instances ready per second in consecutive buckets of `bucketMs` from the first start. */
@@ -50,6 +52,15 @@ const EVENT_KINDS = 2;
 /** Where the next event comes from when it is not a resource (resources are numbered from 0). */
 const FROM_ARRIVALS = -2;
 const FROM_TIMERS = -1;
+
+/**
+ * The share of wake-ups that find no idle CPU to run on when `load` of the host's CPUs is busy.
+ * Linux places a woken thread on an idle CPU near its last one if it finds one among the few it
+ * scans (select_idle_cpu); it waits only when every CPU it looks at is busy.
+ */
+function wakeupBlockedShare(load: number): number {
+  return load ** WAKEUP_SCAN_CPUS.value;
+}
 
 /** This thread's arrays, reused by every storm it simulates (storm-scratch.ts says why). */
 const threadArena = new ScratchArena();
@@ -79,7 +90,9 @@ interface RunContext {
 const DELAY = 0;
 const SERIAL = 1;
 const USE = 2;
-const STEP_KINDS = { delay: DELAY, serial: SERIAL, use: USE } as const;
+const HANDOFF = 3;
+const ALONE = 4;
+const STEP_KINDS = { delay: DELAY, serial: SERIAL, use: USE, handoff: HANDOFF, alone: ALONE } as const;
 
 /**
  * The plan's steps as flat arrays. Step and demand objects take different shapes from plan to plan,
@@ -109,7 +122,8 @@ function flattenSteps(steps: StormPlan['steps']) {
         flat.demandWeight[d] = demand.weight;
         d++;
       }
-    } else flat.ms[index] = s.ms;
+    } else if (s.kind === 'handoff') flat.ms[index] = s.count;
+    else flat.ms[index] = s.ms;
   });
   flat.firstDemand[steps.length] = d;
   return flat;
@@ -117,17 +131,21 @@ function flattenSteps(steps: StormPlan['steps']) {
 
 function runStorm(plan: StormPlan, settings: StormSettings, context: RunContext): StormResult {
   const run = new StormRun(plan, settings, context);
-  const spacing = settings.arrivalRate > 0 ? 1000 / settings.arrivalRate : 0;
+  // A closed loop's starts arrive as the launcher hands them out, not on a schedule.
+  const spacing = plan.concurrency > 0 ? Infinity : settings.arrivalRate > 0 ? 1000 / settings.arrivalRate : 0;
   // An infinite spacing is caught for a single start too: Infinity x 0 is NaN.
-  if (!Number.isFinite(spacing * (run.count - 1))) {
+  if (plan.concurrency === 0 && !Number.isFinite(spacing * (run.count - 1))) {
     throw new RangeError(
       `an arrival rate of ${settings.arrivalRate} per second puts the last of ${run.count} starts at no finite time`,
     );
   }
   run.simulate(spacing);
   if (run.notReady > 0) throw new Error(`boot storm stalled with ${run.notReady} of ${run.count} instances not ready`);
+  const guestLatency =
+    plan.guestFrom >= 0 ? guestPercentiles(run.count, run.guestStart, run.guestEnd, context.store) : undefined;
   return summarize(
     plan,
+    guestLatency,
     run.count,
     run.arrival,
     run.readyAt,
@@ -151,6 +169,10 @@ class StormRun {
   readonly serial: SerialSection;
   readonly arrival: Float64Array;
   readonly readyAt: Float64Array;
+  readonly guestStart: Float64Array;
+  readonly guestEnd: Float64Array;
+  private readonly guestFrom: number;
+  private readonly guestTo: number;
   readonly phaseTotal: Float64Array;
   events = 0;
   private readyCount = 0;
@@ -165,6 +187,15 @@ class StormRun {
   private readonly demandMs: Float64Array;
   private readonly demandWeight: Float64Array;
   private readonly backgroundCpuMs: number;
+  private readonly handoffWaitMs: number;
+  private readonly harnessCpuMs: number;
+  private readonly launcherMs: number;
+  /** Closed loop: starts the launcher may still begin now (free slots), and whether it is busy. */
+  private launchSlots: number;
+  private launcherBusy = false;
+  private readonly closedLoop: boolean;
+  private launched = 0;
+  private inFlight = 0;
   private readonly random: Random;
   private readonly cov: number;
   private readonly timers: MinHeap;
@@ -197,11 +228,17 @@ class StormRun {
     this.demandMs = flat.demandMs;
     this.demandWeight = flat.demandWeight;
     this.backgroundCpuMs = plan.backgroundCpuMs;
+    this.handoffWaitMs = plan.handoffWaitMs;
+    this.harnessCpuMs = plan.harnessCpuMs;
+    this.launcherMs = plan.launcherMs;
+    this.closedLoop = plan.concurrency > 0;
+    this.launchSlots = this.closedLoop ? Math.min(plan.concurrency, count) : 0;
     this.random = context.random;
     this.cov = context.cov;
-    // Job ids on a resource: instance i's own demand is i; its background CPU work is count + i.
+    // Job ids on a resource: instance i's own demand is i; its background CPU work is count + i;
+    // the launcher's work is 2 x count; the start script's own CPU beside it is 3 x count + 1 + i.
     this.resources = RESOURCES.map(
-      (name, i) => new SharedResource(name, i === 0 ? plan.cpuCapacity : 1, 2 * count, store),
+      (name, i) => new SharedResource(name, i === 0 ? plan.cpuCapacity : 1, 4 * count + 1, store),
     );
     this.serial = new SerialSection('serial', count, store);
     // An instance waits on at most one timer at a time, and arrivals are not timers.
@@ -214,6 +251,10 @@ class StormRun {
     this.noise = store.float64('noise', count).fill(1);
     this.arrival = store.float64('arrival', count).fill(0);
     this.readyAt = store.float64('readyAt', count).fill(0);
+    this.guestFrom = plan.guestFrom;
+    this.guestTo = plan.guestTo;
+    this.guestStart = store.float64('guestStart', count).fill(-1);
+    this.guestEnd = store.float64('guestEnd', count).fill(-1);
     this.phaseTotal = new Float64Array(plan.phases.length);
 
     const gates = plan.gates;
@@ -234,16 +275,17 @@ class StormRun {
     return this.count - this.readyCount;
   }
 
-  /** Runs every event; `spacing` is the time between arrivals, 0 for all at once. */
+  /** Runs every event; `spacing` is the time between arrivals, 0 for all at once, Infinity for a closed loop. */
   simulate(spacing: number): void {
     const { count, resources, timers, pending, arrival } = this;
+    if (spacing === Infinity) this.launch();
     // Instances not yet arrived. Arrivals come in index order at i * spacing, so the next one is a
     // single comparison instead of `count` entries in the timer heap. On equal times an arrival
     // goes first, then timers, then resource completions, so a storm that starts everyone at once
     // takes the same path as one with an arrival rate, and the loop is compiled once for both.
     let nextArrival = 0;
     for (;;) {
-      const arrivalAt = nextArrival < count ? nextArrival * spacing : Infinity;
+      const arrivalAt = nextArrival < count && spacing !== Infinity ? nextArrival * spacing : Infinity;
       let next = arrivalAt;
       let source = FROM_ARRIVALS;
       const timerAt = timers.peekKey();
@@ -264,6 +306,7 @@ class StormRun {
       if (source >= 0) {
         const job = resources[source]!.complete(next);
         if (job < count && --pending[job]! === 0) this.stepDone(job);
+        else if (job === 2 * count) this.launchDone();
         continue;
       }
       if (source === FROM_ARRIVALS) {
@@ -274,7 +317,9 @@ class StormRun {
       }
       const id = timers.pop();
       const i = Math.floor(id / EVENT_KINDS);
-      if (id - i * EVENT_KINDS === DELAY_DONE) {
+      if (i === count) {
+        this.launcherWork();
+      } else if (id - i * EVENT_KINDS === DELAY_DONE) {
         this.stepDone(i);
       } else {
         const nextHolder = this.serial.leave(this.holdMs(i));
@@ -298,6 +343,9 @@ class StormRun {
     const current = this.phaseOf[i]!;
     if (current === phase) return;
     if (current >= 0) this.phaseTotal[current]! += this.now - this.phaseStart[i]!;
+    // A phase the instance skips (a kernel another start already read) still opens or closes its guest span.
+    if (this.guestFrom >= 0 && phase >= this.guestFrom && this.guestStart[i]! < 0) this.guestStart[i] = this.now;
+    if (this.guestTo >= 0 && phase >= this.guestTo && this.guestEnd[i]! < 0) this.guestEnd[i] = this.now;
     this.phaseOf[i] = phase;
     this.phaseStart[i] = this.now;
     this.noise[i] = this.cov > 0 ? noiseFactor(this.random, this.cov) : 1;
@@ -325,7 +373,13 @@ class StormRun {
         const phase = this.phaseOf[i]!;
         if (phase >= 0) this.phaseTotal[phase]! += now - this.phaseStart[i]!;
         this.readyAt[i] = now;
+        if (this.guestEnd[i]! < 0) this.guestEnd[i] = now;
         this.readyCount++;
+        this.inFlight--;
+        if (this.closedLoop) {
+          this.launchSlots++;
+          this.launch();
+        }
         return;
       }
       const g = gateAt[index]!;
@@ -345,7 +399,19 @@ class StormRun {
       this.enterPhase(i, stepPhase[index]!);
       const factor = this.noise[i]!;
       const kind = this.stepKind[index]!;
-      if (kind === DELAY) {
+      if (kind === HANDOFF || kind === ALONE) {
+        const ms =
+          kind === HANDOFF
+            ? this.stepMs[index]! * this.handoffWaitMs * wakeupBlockedShare(this.resources[CPU]!.load())
+            : this.inFlight === 1
+              ? this.stepMs[index]! * factor
+              : 0;
+        if (ms <= 0) {
+          step[i]!++;
+          continue;
+        }
+        this.timers.push(now + ms, i * EVENT_KINDS + DELAY_DONE);
+      } else if (kind === DELAY) {
         this.timers.push(now + this.stepMs[index]! * factor, i * EVENT_KINDS + DELAY_DONE);
       } else if (kind === SERIAL) {
         if (this.serial.enter(i)) this.timers.push(now + this.stepMs[index]! * factor, i * EVENT_KINDS + SERIAL_DONE);
@@ -360,8 +426,41 @@ class StormRun {
     }
   }
 
+  /**
+   * Closed loop: the launcher begins the next start if it is idle and a slot is free. When every
+   * CPU is busy it first waits to be scheduled, as any woken thread does.
+   */
+  private launch(): void {
+    if (this.launcherBusy || this.launchSlots === 0 || this.launched >= this.count) return;
+    this.launcherBusy = true;
+    this.launchSlots--;
+    const waitMs = this.handoffWaitMs * wakeupBlockedShare(this.resources[CPU]!.load());
+    if (waitMs > 0) this.timers.push(this.now + waitMs, this.count * EVENT_KINDS);
+    else this.launcherWork();
+  }
+
+  /** The launcher's own CPU work for the start it is beginning. */
+  private launcherWork(): void {
+    if (this.launcherMs > 0) this.resources[CPU]!.add(this.now, 2 * this.count, this.launcherMs, 1);
+    else this.launchDone();
+  }
+
+  /** The launcher has begun a start: its clock runs from now. */
+  private launchDone(): void {
+    const i = this.launched++;
+    this.launcherBusy = false;
+    this.arrival[i] = this.now;
+    this.start(i);
+    this.launch();
+  }
+
   /** An instance starts: its boot path, and beside it the host work it causes. */
   private start(i: number): void {
+    this.inFlight++;
+    if (this.harnessCpuMs > 0) {
+      const factor = this.cov > 0 ? noiseFactor(this.random, this.cov) : 1;
+      this.resources[CPU]!.add(this.now, 3 * this.count + 1 + i, this.harnessCpuMs * factor, 1);
+    }
     if (this.backgroundCpuMs > 0) {
       const factor = this.cov > 0 ? noiseFactor(this.random, this.cov) : 1;
       this.resources[CPU]!.add(this.now, this.count + i, this.backgroundCpuMs * factor, 1);
@@ -375,8 +474,17 @@ class StormRun {
   }
 }
 
+/** Percentiles of each instance's guest span: its own boot inside the VM, without the VMM's start. */
+function guestPercentiles(count: number, start: Float64Array, end: Float64Array, store: ArrayStore) {
+  const spans = store.float64('guestSpans', count);
+  for (let i = 0; i < count; i++) spans[i] = end[i]! - start[i]!;
+  spans.sort();
+  return { p50: sortedPercentile(spans, 50), p99: sortedPercentile(spans, 99) };
+}
+
 function summarize(
   plan: StormPlan,
+  guestLatency: StormResult['guestLatency'],
   count: number,
   arrival: Float64Array,
   readyAt: Float64Array,
@@ -419,6 +527,7 @@ function summarize(
       p99: sortedPercentile(latencies, 99),
       max: latencies[count - 1]!,
     },
+    ...(guestLatency ? { guestLatency } : {}),
     readyPerSecond: allReadyMs > 0 ? count / (allReadyMs / 1000) : Infinity,
     timeline: { bucketMs, readyPerSecond: timeline },
     phaseMeanMs,

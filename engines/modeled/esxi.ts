@@ -1,6 +1,7 @@
 import { assumed, param } from '../param.js';
 import { defineModeledEngine } from './define.js';
 import { kvm } from './kvm.js';
+import { wallClockOnly } from './vm-work.js';
 
 /** VMware ESXi with paravirtual SCSI and vmxnet3. */
 export const esxi = defineModeledEngine({
@@ -11,8 +12,9 @@ export const esxi = defineModeledEngine({
     vmmStartMs: param(300, 'recalled', 'power-on: VMX process start and memory reservation, about 0.3 s'),
     firmwareMs: param(700, 'recalled', 'EFI firmware, the default for new VMs: about 0.7 s to the boot manager'),
     bootloaderMs: kvm.spec.boot.bootloaderMs,
-    devices: assumed(10, 'pvscsi, vmxnet3, SVGA, VMCI, serial and PCI bridges'),
+    devices: assumed(9, 'pvscsi, vmxnet3, SVGA, VMCI, serial and PCI bridges, less the NIC, which bridge mode adds'),
     deviceProbeMs: assumed(12, 'paravirtual devices need few trapping register accesses'),
+    ...wallClockOnly('bzImage'),
   },
   memory: {
     instanceOverheadMiB: param(50, 'recalled', 'VMX overhead memory for a 2 vCPU / 2 GiB VM: about 50 MiB'),

@@ -1,6 +1,7 @@
 import { assumed, param } from '../param.js';
 import { defineModeledEngine } from './define.js';
 import { kvm } from './kvm.js';
+import { wallClockOnly } from './vm-work.js';
 
 /** Microsoft Hyper-V, generation 2 VM with synthetic (VMBus) devices. */
 export const hyperv = defineModeledEngine({
@@ -11,8 +12,12 @@ export const hyperv = defineModeledEngine({
     vmmStartMs: param(500, 'recalled', 'vmwp.exe worker process start and partition creation, about 0.5 s'),
     firmwareMs: param(900, 'recalled', 'Gen 2 UEFI firmware with Secure Boot: about 0.9 s'),
     bootloaderMs: kvm.spec.boot.bootloaderMs,
-    devices: assumed(8, 'synthetic SCSI, network, keyboard, video, heartbeat, time sync, KVP, shutdown'),
+    devices: assumed(
+      7,
+      'synthetic SCSI, network, keyboard, video, heartbeat, time sync, KVP, shutdown, less the NIC, which bridge mode adds',
+    ),
     deviceProbeMs: assumed(14, 'VMBus channel offers and opens'),
+    ...wallClockOnly('bzImage'),
   },
   memory: {
     instanceOverheadMiB: param(45, 'recalled', 'worker process and partition overhead for a 2 GiB guest, about 45 MiB'),

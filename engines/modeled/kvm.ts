@@ -1,5 +1,6 @@
 import { assumed, derived, param } from '../param.js';
 import { defineModeledEngine } from './define.js';
+import { wallClockOnly } from './vm-work.js';
 
 /** KVM with QEMU, virtio-blk and virtio-net with vhost: the type-1 hypervisor of the Felter study. */
 export const kvm = defineModeledEngine({
@@ -18,8 +19,12 @@ export const kvm = defineModeledEngine({
       'recalled',
       'GRUB with GRUB_TIMEOUT=0 as cloud images set it: module loading and config, about 0.25 s',
     ),
-    devices: assumed(12, 'q35 machine with virtio-blk, virtio-net, virtio-rng, serial, RTC, PCI bridges'),
+    devices: assumed(
+      11,
+      'q35 machine with virtio-blk, virtio-net, virtio-rng, serial, RTC, PCI bridges, less the NIC, which bridge mode adds',
+    ),
     deviceProbeMs: assumed(15, 'PCI config-space reads each trap to QEMU'),
+    ...wallClockOnly('bzImage'),
   },
   memory: {
     instanceOverheadMiB: param(

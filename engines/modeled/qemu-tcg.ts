@@ -1,6 +1,7 @@
 import { assumed } from '../param.js';
 import { defineModeledEngine } from './define.js';
 import { kvm } from './kvm.js';
+import { wallClockOnly } from './vm-work.js';
 
 const kvmCosts = kvm.spec.costs;
 
@@ -32,6 +33,7 @@ export const qemuTcg = defineModeledEngine({
       10,
       'each emulated register access is a call into QEMU from translated code rather than a VM exit',
     ),
+    ...wallClockOnly('bzImage'),
   },
   memory: {
     instanceOverheadMiB: assumed(

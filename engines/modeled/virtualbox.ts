@@ -1,6 +1,7 @@
 import { assumed, param } from '../param.js';
 import { defineModeledEngine } from './define.js';
 import { kvm } from './kvm.js';
+import { wallClockOnly } from './vm-work.js';
 
 /** Oracle VirtualBox on a host OS, with its defaults: emulated AHCI disk and NAT networking. */
 export const virtualbox = defineModeledEngine({
@@ -11,8 +12,12 @@ export const virtualbox = defineModeledEngine({
     vmmStartMs: param(800, 'recalled', 'VBoxHeadless start, VM config load and R0 driver setup: about 0.8 s'),
     firmwareMs: param(1200, 'recalled', 'VirtualBox BIOS POST with its logo delay: about 1.2 s'),
     bootloaderMs: kvm.spec.boot.bootloaderMs,
-    devices: assumed(14, 'AHCI, e1000, VGA, audio, USB OHCI, ACPI, PS/2 and PCI bridges'),
+    devices: assumed(
+      13,
+      'AHCI, e1000, VGA, audio, USB OHCI, ACPI, PS/2 and PCI bridges, less the NIC, which bridge mode adds',
+    ),
     deviceProbeMs: assumed(25, 'fully emulated devices trap on every register access'),
+    ...wallClockOnly('bzImage'),
   },
   memory: {
     instanceOverheadMiB: param(120, 'recalled', 'VBoxHeadless process beyond guest RAM: about 120 MiB'),

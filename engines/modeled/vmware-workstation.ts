@@ -1,6 +1,7 @@
 import { assumed, param } from '../param.js';
 import { defineModeledEngine } from './define.js';
 import { kvm } from './kvm.js';
+import { wallClockOnly } from './vm-work.js';
 
 /** VMware Workstation on a host OS, with LSI Logic SAS disk and NAT networking. */
 export const vmwareWorkstation = defineModeledEngine({
@@ -11,8 +12,12 @@ export const vmwareWorkstation = defineModeledEngine({
     vmmStartMs: param(700, 'recalled', 'vmware-vmx start and monitor load: about 0.7 s'),
     firmwareMs: param(900, 'recalled', 'VMware EFI firmware: about 0.9 s'),
     bootloaderMs: kvm.spec.boot.bootloaderMs,
-    devices: assumed(13, 'LSI SAS, e1000e, SVGA, sound, USB, VMCI, ACPI and PCI bridges'),
+    devices: assumed(
+      12,
+      'LSI SAS, e1000e, SVGA, sound, USB, VMCI, ACPI and PCI bridges, less the NIC, which bridge mode adds',
+    ),
     deviceProbeMs: assumed(20, 'emulated devices with some paravirtual paths'),
+    ...wallClockOnly('bzImage'),
   },
   memory: {
     instanceOverheadMiB: param(100, 'recalled', 'vmware-vmx process beyond guest RAM: about 100 MiB'),

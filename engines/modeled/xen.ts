@@ -1,6 +1,7 @@
 import { assumed, param } from '../param.js';
 import { defineModeledEngine } from './define.js';
 import { kvm } from './kvm.js';
+import { wallClockOnly } from './vm-work.js';
 
 /** Xen HVM guest with PV drivers: I/O goes through blkback and netback in dom0. */
 export const xen = defineModeledEngine({
@@ -11,8 +12,12 @@ export const xen = defineModeledEngine({
     vmmStartMs: param(400, 'recalled', 'xl create: domain build, device model and backend setup in dom0, about 0.4 s'),
     firmwareMs: param(400, 'recalled', 'hvmloader plus SeaBIOS: about 0.4 s'),
     bootloaderMs: kvm.spec.boot.bootloaderMs,
-    devices: assumed(10, 'emulated platform devices plus PV block, net and console'),
+    devices: assumed(
+      9,
+      'emulated platform devices plus PV block, net and console, less the NIC, which bridge mode adds',
+    ),
     deviceProbeMs: assumed(15, 'xenbus handshakes with dom0 backends'),
+    ...wallClockOnly('bzImage'),
   },
   memory: {
     instanceOverheadMiB: param(
