@@ -223,6 +223,8 @@ export interface StormSettings {
   readonly arrivalRate: number;
   /** Every instance starts from the same image, so it is fetched and read once and then served from the page cache. */
   readonly sharedImage: boolean;
+  /** Instances of the same engine already running, idle, when the storm starts; 0 when absent. */
+  readonly running?: number;
 }
 
 /** Everything one engine needs to produce its metrics for one point of a scenario. */

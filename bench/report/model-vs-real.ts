@@ -30,6 +30,10 @@ const COMPARED = [
   'overhead_disk',
   'overhead_total',
   'isolation.shared_kernel',
+  'boot_storm',
+  'boot_storm.p50',
+  'boot_storm.p99',
+  'boot_storm.rate',
 ] as const;
 
 export interface MetricComparison {

@@ -173,6 +173,13 @@ export const stormSchema = z.strictObject({
     .boolean()
     .default(true)
     .describe('every instance starts from one image, fetched and read once and then served from the page cache'),
+  running: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(MOST_STORM_INSTANCES)
+    .default(0)
+    .describe('instances of the same engine already running, idle, when the storm starts'),
 });
 
 const STATS = ['mean', 'p50', 'p95', 'p99', 'min', 'max'] as const;

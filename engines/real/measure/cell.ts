@@ -5,6 +5,7 @@ import { measureBoot } from './boot.js';
 import { measureDensity } from './density.js';
 import { measureWork, overheadSamples, type WorkComparison } from './overhead.js';
 import { openSession } from './session.js';
+import { measureStorm } from './storm.js';
 
 const ALL_FAMILIES = ['boot_time', 'image_size', 'density', 'overhead', 'isolation'];
 
@@ -15,6 +16,7 @@ export async function measureCell(spec: RealDriverSpec, cell: Cell): Promise<Mea
   const { session, options, busybox, notes } = opened;
   const families = new Set(cell.metrics ?? ALL_FAMILIES);
   const samples: Record<string, number[]> = {};
+  const details: Record<string, string> = {};
   let densityBinding: DensityResource | undefined;
   let densityInstances: number | undefined;
   let work: WorkComparison | undefined;
@@ -43,6 +45,13 @@ export async function measureCell(spec: RealDriverSpec, cell: Cell): Promise<Mea
       densityBinding = density.binding;
       densityInstances = density.instances;
     });
+    await attempt('boot_storm', async () => {
+      if (!cell.storm) throw new Error('the scenario has no storm: block');
+      const storm = await measureStorm(session, cell.storm, options, busybox, notes);
+      if ('unsuitable' in storm) throw new Error(storm.unsuitable);
+      Object.assign(samples, storm.samples);
+      Object.assign(details, storm.details);
+    });
     if (families.has('overhead') || families.has('isolation')) {
       try {
         work = await measureWork(session, busybox, opened.workDir, options);
@@ -65,7 +74,13 @@ export async function measureCell(spec: RealDriverSpec, cell: Cell): Promise<Mea
   }
   if (Object.keys(samples).length === 0)
     return { state: 'unsuitable', reasons: notes.length > 0 ? notes : [`${spec.id} measured nothing`] };
-  return { state: 'measured', samples, ...(densityBinding ? { densityBinding } : {}), notes };
+  return {
+    state: 'measured',
+    samples,
+    ...(densityBinding ? { densityBinding } : {}),
+    ...(Object.keys(details).length > 0 ? { details } : {}),
+    notes,
+  };
 }
 
 function message(error: unknown): string {
