@@ -11,6 +11,15 @@ import {
   parseProcessTicks,
   saturatedResource,
 } from '../engines/real/host/cpu-usage.js';
+import {
+  defaultMemoryFloorMiB,
+  densityCurveSamples,
+  describeStop,
+  limitOfFailure,
+  nextBatchSize,
+  parseRollup,
+  stopAfterBatch,
+} from '../engines/real/measure/density-curve.js';
 import { stormOverBudget, stormRounds, stormSamples } from '../engines/real/measure/storm.js';
 
 describe('host CPU accounting from /proc', () => {
@@ -176,5 +185,85 @@ describe('surfaces', () => {
         },
       ],
     });
+  });
+});
+
+describe('density to failure', () => {
+  const settings = { budgetMiB: 1000, floorMiB: 2048, limit: 100, batch: 4 };
+  const point = (instances: number, pssMiB: number, memAvailableMiB = 20_000, batchStartMs = 100) => ({
+    instances,
+    pssMiB,
+    privateMiB: pssMiB / 2,
+    sharedMiB: pssMiB / 2,
+    memAvailableMiB,
+    batchStartMs,
+  });
+
+  it('stops at the first condition the host meets, the MemAvailable floor first', () => {
+    expect(stopAfterBatch(point(8, 10), settings, 1000)).toBeUndefined();
+    expect(stopAfterBatch(point(8, 10, 2000), settings, 1000)).toEqual({
+      kind: 'memory-floor',
+      availableMiB: 2000,
+      floorMiB: 2048,
+    });
+    expect(stopAfterBatch(point(8, 125), settings, 1000)).toEqual({
+      kind: 'memory-budget',
+      usedMiB: 1000,
+      budgetMiB: 1000,
+    });
+    expect(stopAfterBatch(point(8, 10, 20_000, 1500), settings, 1000)).toEqual({
+      kind: 'latency-ceiling',
+      latencyMs: 1500,
+      ceilingMs: 1000,
+    });
+    expect(stopAfterBatch(point(100, 1), settings, 1000)).toEqual({ kind: 'instance-limit', limit: 100 });
+  });
+
+  it('sizes the next batch to end near the budget and never past the limit', () => {
+    expect(nextBatchSize([], settings, 100)).toBe(4);
+    // 8 instances at 120 MiB hold 960 of 1000 MiB: no room for a whole one, but a batch is at least one.
+    expect(nextBatchSize([point(8, 120)], settings, 100)).toBe(1);
+    expect(nextBatchSize([point(6, 100)], settings, 100)).toBe(4);
+    expect(nextBatchSize([point(98, 1)], settings, 100)).toBe(2);
+  });
+
+  it('names the limit a failed start ran into', () => {
+    expect(limitOfFailure('fork/exec /usr/bin/runc: resource temporarily unavailable')).toBe('pids limit');
+    expect(limitOfFailure('open /proc/self/fd: too many open files')).toBe('open-file limit');
+    expect(
+      limitOfFailure('write /sys/fs/cgroup/memory/x/memory.limit_in_bytes: device or resource busy (cgroup)'),
+    ).toBe('cgroup limit');
+    expect(limitOfFailure('exited with 1')).toBe('error');
+  });
+
+  it('separates private pages from the share of shared ones', () => {
+    const rollup = 'Rss: 1688 kB\nPss: 156 kB\nShared_Clean: 1576 kB\nPrivate_Clean: 4 kB\nPrivate_Dirty: 112 kB\n';
+    expect(parseRollup(rollup)).toEqual({ pssKiB: 156, privateKiB: 116 });
+  });
+
+  it('keeps a floor of at least 1 GiB', () => {
+    expect(defaultMemoryFloorMiB(4096)).toBe(1024);
+    expect(defaultMemoryFloorMiB(24_000)).toBe(2400);
+  });
+
+  it('reports the curve one sample per batch, and what stopped it', () => {
+    const { samples, details } = densityCurveSamples({
+      points: [point(4, 10), point(8, 9)],
+      stop: { kind: 'instance-limit', limit: 8 },
+      memAvailableBeforeMiB: 20_000,
+    });
+    expect(samples).toEqual({
+      density_curve: [8],
+      'density_curve.instances': [4, 8],
+      'density_curve.pss_per_instance': [10, 9],
+      'density_curve.private_per_instance': [5, 4.5],
+      'density_curve.shared_per_instance': [5, 4.5],
+      'density_curve.mem_available': [20_000, 20_000],
+      'density_curve.start_latency': [100, 100],
+    });
+    expect(details).toEqual({ density_curve: 'stopped by instance limit reached (8; real.densityLimit)' });
+    expect(describeStop({ kind: 'start-failed', limit: 'pids limit', message: 'EAGAIN' })).toBe(
+      'a start failed (pids limit): EAGAIN',
+    );
   });
 });

@@ -40,6 +40,43 @@ export const CURVE_METRICS = [
 ] as const;
 
 /**
+ * Density-to-failure curves: per engine and sweep point, the memory each instance takes (PSS,
+ * and its private and shared parts) against the instances running, one point per batch.
+ */
+export function densityCurves(result: RunResult): Curve[] {
+  const curves: Curve[] = [];
+  for (const xsRow of result.rows.filter((r) => r.metric === 'density_curve.instances' && r.samples.length > 1)) {
+    const engine = result.engines.find((e) => e.id === xsRow.engine && e.driver === xsRow.driver);
+    const sameCell = (r: ResultRow): boolean =>
+      r.engine === xsRow.engine &&
+      r.driver === xsRow.driver &&
+      JSON.stringify(r.params) === JSON.stringify(xsRow.params);
+    const series = (
+      [
+        ['density_curve.pss_per_instance', 'PSS'],
+        ['density_curve.private_per_instance', 'private'],
+        ['density_curve.shared_per_instance', 'shared'],
+      ] as const
+    ).flatMap(([metric, label]) => {
+      const row = result.rows.find((r) => r.metric === metric && sameCell(r));
+      return row ? [{ engine: label, ys: [...row.samples] }] : [];
+    });
+    if (series.length === 0) continue;
+    const name = engine ? engineDisplayName(engine) : xsRow.engine;
+    curves.push({
+      parameter: `${name}: instances running`,
+      metric: 'density_curve.pss_per_instance',
+      unit: 'MiB',
+      xs: [...xsRow.samples],
+      held: xsRow.params,
+      series,
+      skipped: [],
+    });
+  }
+  return curves;
+}
+
+/**
  * A metric over two swept parameters at once, per engine: the boot-storm latency surface over
  * instances started together (columns) and instances already running (rows). Other sweep
  * parameters are held at their first value.

@@ -3,7 +3,7 @@ import { formatChange, relativeChange } from '../gate/change.js';
 import { formatDifferences } from '../gate/environment.js';
 import { type GateReport, gatePassed } from '../gate/evaluate.js';
 import { countLine, engineLabel, metricLabel, tableCells } from '../gate/table.js';
-import { type Curve, type Surface, sweepCurves, sweepSurfaces } from './curves.js';
+import { type Curve, densityCurves, type Surface, sweepCurves, sweepSurfaces } from './curves.js';
 import {
   COMPARISON_ROWS,
   collapseNotes,
@@ -386,6 +386,14 @@ function sweepCharts(result: RunResult, idle: ReadonlySet<string>): string[] {
   });
 }
 
+/** Density to failure: memory per instance against instances running, per engine. */
+function densityCurveCharts(result: RunResult): string[] {
+  return densityCurves(result).map((curve) => {
+    const title = `Memory per instance (MiB) vs ${curve.parameter}`;
+    return `<h3>${escapeHtml(title)}</h3>${lineChart(`chart-density-curve-${curve.parameter}`.replace(/[^a-z0-9-]/gi, '-'), title, curve)}`;
+  });
+}
+
 /**
  * A surface as one heatmap per engine: a cell per (row, column) point, shaded from light (the
  * smallest value among all engines) to dark (the largest) on a log scale when the values span
@@ -657,7 +665,7 @@ export function renderHtml(input: HtmlInput): string {
     sections.push(
       `<section id="overhead"><h2>Overhead against native, per dimension</h2>${idleNote ? `<p class="warning">${escapeHtml(idleNote)}</p>` : ''}${overhead.join('')}</section>`,
     );
-  const sweeps = [...sweepCharts(result, idle), ...surfaceCharts(result)];
+  const sweeps = [...sweepCharts(result, idle), ...surfaceCharts(result), ...densityCurveCharts(result)];
   if (sweeps.length > 0) sections.push(`<section id="sweeps"><h2>Sweeps</h2>${sweeps.join('')}</section>`);
 
   if (result.claims.length > 0) {

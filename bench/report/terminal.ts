@@ -1,6 +1,14 @@
 import { createColors } from 'picocolors';
 import { metricInfo } from '../../engines/metrics.js';
-import { renderCurve, renderSurface, renderTimeline, stormTimeline, sweepCurves, sweepSurfaces } from './curves.js';
+import {
+  densityCurves,
+  renderCurve,
+  renderSurface,
+  renderTimeline,
+  stormTimeline,
+  sweepCurves,
+  sweepSurfaces,
+} from './curves.js';
 import {
   CHARTED_METRICS,
   COMPARISON_ROWS,
@@ -99,6 +107,7 @@ export function renderTerminal(result: RunResult, options: TerminalOptions): str
   const timeline = stormTimeline(result);
   if (timeline) out.push('', renderTimeline(timeline, c, width));
   for (const surface of sweepSurfaces(result)) out.push('', renderSurface(surface, c));
+  for (const curve of densityCurves(result)) out.push('', renderCurve(curve, c, width));
 
   if (hasRealRows(result)) {
     const modelVsReal = renderModelVsReal(result, { color: options.color });

@@ -3,6 +3,7 @@ import type { Cell, DensityResource, Measurement } from '../../types.js';
 import type { RealDriverSpec } from '../driver-spec.js';
 import { measureBoot } from './boot.js';
 import { measureDensity } from './density.js';
+import { densityCurveSamples, measureDensityCurve } from './density-curve.js';
 import { measureWork, overheadSamples, type WorkComparison } from './overhead.js';
 import { openSession } from './session.js';
 import { measureStorm } from './storm.js';
@@ -51,6 +52,11 @@ export async function measureCell(spec: RealDriverSpec, cell: Cell): Promise<Mea
       if ('unsuitable' in storm) throw new Error(storm.unsuitable);
       Object.assign(samples, storm.samples);
       Object.assign(details, storm.details);
+    });
+    await attempt('density_curve', async () => {
+      const curve = densityCurveSamples(await measureDensityCurve(session, options, notes));
+      Object.assign(samples, curve.samples);
+      Object.assign(details, curve.details);
     });
     if (families.has('overhead') || families.has('isolation')) {
       try {
