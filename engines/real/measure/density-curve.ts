@@ -188,11 +188,22 @@ async function readingWithKsm(instances: readonly IdleInstance[], timeoutMs: num
   }
 }
 
+/** How many times the kernel's OOM killer has run since boot (/proc/vmstat oom_kill). */
+export async function oomKills(): Promise<number | undefined> {
+  try {
+    const match = (await readFile('/proc/vmstat', 'utf8')).match(/^oom_kill (\d+)$/m);
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function measureDensityCurve(
   session: DriverSession,
   options: ResolvedRealOptions,
   notes: string[],
 ): Promise<DensityCurve> {
+  const oomBefore = await oomKills();
   const memory = await hostMemory();
   const memAvailableBeforeMiB = memory.availableKiB / 1024;
   const settings: DensitySettings = {
@@ -248,6 +259,11 @@ export async function measureDensityCurve(
           ? `; same-page merging over ${ksm.fullScans} full scans saved ${ksm.savedMiB.toFixed(1)} MiB`
           : '; same-page merging (KSM) not available here'),
     );
+    const oomAfter = await oomKills();
+    if (oomBefore !== undefined && oomAfter !== undefined && oomAfter > oomBefore)
+      notes.push(
+        `density_curve: the kernel's OOM killer ran ${oomAfter - oomBefore} time(s) during the curve (/proc/vmstat oom_kill): lower real.densityMemoryBudgetMiB`,
+      );
     return { points, stop, memAvailableBeforeMiB, ...(ksm ? { ksm } : {}) };
   } finally {
     await Promise.all(instances.map((instance) => instance.stop().catch(() => undefined)));
