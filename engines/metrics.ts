@@ -114,6 +114,24 @@ const FIXED: Readonly<Record<string, MetricInfo>> = {
     description: 'The whole workload, percent slower than native',
     lowerIsBetter: true,
   },
+  throughput: {
+    family: 'overhead',
+    unit: 'ops/s',
+    description: 'Application operations per second (details.throughput names the operation)',
+    lowerIsBetter: false,
+  },
+  latency: {
+    family: 'overhead',
+    unit: 'µs',
+    description: 'Median latency of one application operation',
+    lowerIsBetter: true,
+  },
+  'latency.p99': {
+    family: 'overhead',
+    unit: 'µs',
+    description: '99th-percentile latency of one application operation',
+    lowerIsBetter: true,
+  },
   isolation: {
     family: 'isolation',
     unit: 'instances',

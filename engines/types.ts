@@ -153,6 +153,8 @@ export interface Workload {
   readonly networkMB: number;
   /** Small request/response exchanges over the network, thousands. */
   readonly roundTripsK: number;
+  /** Closed-loop clients in flight (application workloads); default 1. */
+  readonly clients?: number;
 }
 
 /** Container networking: the host's network namespace, or a bridge with NAT. */

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compareModelWithReal, modelError } from '../bench/report/model-vs-real.js';
+import { compareModelWithReal, modelError, renderModelVsReal } from '../bench/report/model-vs-real.js';
 import type { RunResult } from '../bench/report/results.js';
 import { loadScenario } from '../bench/scenario/load.js';
 import { findHardware } from '../engines/hardware/index.js';
@@ -212,6 +212,27 @@ describe('model against measurement', () => {
     expect(comparison?.metrics).toEqual([
       { metric: 'boot_time', unit: 'ms', measured: 600, modeled: 300, error: -50, errorKind: 'relative' },
     ]);
+  });
+  it('shows a measured application figure beside an empty model column when the model predicts none', () => {
+    const row = (driver: 'model' | 'real', metric: string, unit: string, p50: number) =>
+      ({ engine: 'runc', driver, metric, unit, params: { 'workload.name': 'kv-get' }, p50 }) as const;
+    const result = {
+      engines: [
+        { id: 'runc', title: 'model', kind: 'container', driver: 'model' },
+        { id: 'runc', title: 'real', kind: 'container', driver: 'real', modeledCounterpart: 'runc' },
+      ],
+      hardware: { id: 'host' },
+      rows: [
+        row('model', 'overhead_network', '%', 4),
+        row('real', 'throughput', 'ops/s', 12000),
+        row('real', 'overhead_network', '%', 10),
+      ],
+    } as unknown as RunResult;
+    expect(compareModelWithReal(result)[0]?.metrics).toEqual([
+      { metric: 'throughput', unit: 'ops/s', measured: 12000 },
+      { metric: 'overhead_network', unit: '%', measured: 10, modeled: 4, error: -6, errorKind: 'points' },
+    ]);
+    expect(renderModelVsReal(result, { color: false })).toMatch(/throughput\s+12[,.]?000 ops\/s\s+—\s+—/);
   });
 });
 

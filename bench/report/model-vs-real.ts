@@ -25,9 +25,13 @@ const COMPARED = [
   'image_size.compressed',
   'density',
   'density.memory_per_instance',
+  'throughput',
+  'latency',
+  'latency.p99',
   'overhead_cpu',
   'overhead_memory',
   'overhead_disk',
+  'overhead_network',
   'overhead_total',
   'isolation.shared_kernel',
   'boot_storm',
@@ -36,17 +40,21 @@ const COMPARED = [
   'boot_storm.rate',
 ] as const;
 
+/** Absolute application figures: shown even when the model predicts none of them. */
+const APPLICATION_METRICS: ReadonlySet<string> = new Set(['throughput', 'latency', 'latency.p99']);
+
 export interface MetricComparison {
   readonly metric: string;
   readonly unit: string;
   readonly measured: number;
-  readonly modeled: number;
+  /** Undefined when the model does not predict this metric (yet): the measurement stands alone. */
+  readonly modeled?: number;
   /**
    * How far the model is off: relative (modeled / measured - 1, in %) for quantities, the
    * difference in percentage points for overheads (themselves percentages), 0 or 1 for flags.
    */
-  readonly error: number;
-  readonly errorKind: 'relative' | 'points' | 'match';
+  readonly error?: number;
+  readonly errorKind?: 'relative' | 'points' | 'match';
 }
 
 export interface DriverComparison {
@@ -90,7 +98,12 @@ export function compareModelWithReal(result: RunResult): DriverComparison[] {
       for (const metric of [COMPARED[0], ...phases, ...COMPARED.slice(1)]) {
         const measured = real.find((r) => r.metric === metric);
         const modeled = model.find((r) => r.metric === metric);
-        if (!measured || !modeled) continue;
+        if (!measured) continue;
+        // A measured application figure the model has no prediction for stays, beside an empty model column.
+        if (!modeled) {
+          if (APPLICATION_METRICS.has(metric)) metrics.push({ metric, unit: measured.unit, measured: measured.p50 });
+          continue;
+        }
         metrics.push({
           metric,
           unit: measured.unit,
@@ -111,6 +124,7 @@ export function hasRealRows(result: RunResult): boolean {
 }
 
 function formatError(m: MetricComparison): string {
+  if (m.error === undefined) return '—';
   switch (m.errorKind) {
     case 'points':
       return `${m.error >= 0 ? '+' : ''}${formatNumber(m.error)} pp`;
@@ -145,7 +159,12 @@ export function renderModelVsReal(result: RunResult, options: { color: boolean }
     );
     const lines = [['metric', 'measured', 'model', 'error']];
     for (const m of cmp.metrics)
-      lines.push([m.metric, formatValue(m.measured, m.unit), formatValue(m.modeled, m.unit), formatError(m)]);
+      lines.push([
+        m.metric,
+        formatValue(m.measured, m.unit),
+        m.modeled === undefined ? '—' : formatValue(m.modeled, m.unit),
+        formatError(m),
+      ]);
     const widths = lines[0]!.map((_, col) => Math.max(...lines.map((l) => l[col]!.length)));
     lines.forEach((line, i) => {
       const text = line.map((v, col) => (col === 0 ? v.padEnd(widths[col]!) : v.padStart(widths[col]!))).join('  ');

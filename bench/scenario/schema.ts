@@ -69,6 +69,7 @@ export const workloadSchema = z.strictObject({
   diskQueueDepth: z.number().int().positive().default(1),
   networkMB: nonNegative.default(0),
   roundTripsK: nonNegative.default(0),
+  clients: z.number().int().positive().optional(),
 });
 
 /** Settings only real drivers read; each has a default in engines/real/options.ts. */

@@ -1,4 +1,4 @@
-import type { Cell, Engine, EngineKind } from '../types.js';
+import type { Cell, Engine, EngineKind, NetworkMode } from '../types.js';
 import type { Availability } from './availability.js';
 import type { LaunchTiming } from './measure/launcher.js';
 import type { ResolvedRealOptions } from './options.js';
@@ -42,6 +42,40 @@ export interface ImageSizes {
   readonly description: string;
 }
 
+/** A long-running application server to start in a fresh instance (engines/real/apps). */
+export interface ServerLaunch {
+  /** The server's command line, as the instance sees its file system. */
+  readonly argv: readonly string[];
+  /** The port the server listens on inside the instance. */
+  readonly port: number;
+  /** Host paths the instance sees read-only at the same place (/usr, /lib, /lib64, /etc). */
+  readonly hostPaths: readonly string[];
+  /** A host directory the instance sees read-write at the same place (configuration, data). */
+  readonly writableDir?: string;
+  readonly network: NetworkMode;
+}
+
+/** A server running in an instance, reachable from the host. */
+export interface RunningServer {
+  /** The address a client on the host connects to. */
+  readonly host: string;
+  readonly port: number;
+  /** The processes whose trees make up the instance. */
+  pids(): Promise<number[]>;
+  /** Stops the server and removes its instance and network. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** A command to run to completion in a fresh instance, such as sysbench or fio. */
+export interface CommandLaunch {
+  /** Commands run one after another in the same instance (prepare, run, cleanup). */
+  readonly steps: readonly (readonly string[])[];
+  readonly hostPaths: readonly string[];
+  /** The command's working directory, read-write, at the same path inside the instance. */
+  readonly writableDir: string;
+  readonly timeoutMs: number;
+}
+
 /** A driver prepared for one cell: its bundle, image or initramfs exists until dispose(). */
 export interface DriverSession {
   readonly boot: BootCommand;
@@ -57,6 +91,10 @@ export interface DriverSession {
   runWorkload(repetitions: number): Promise<string[]>;
   /** VMs: instances are capped by vCPU overcommit as well. */
   readonly isVm: boolean;
+  /** Starts an application server in a fresh instance; absent when the driver cannot. */
+  startServer?(launch: ServerLaunch): Promise<RunningServer>;
+  /** Runs commands in one fresh instance; the standard output of each step, in order. */
+  runInInstance?(launch: CommandLaunch): Promise<string[]>;
   /** Removes what open() made beyond the cell's work directory (containers, images). */
   dispose?(): Promise<void>;
 }

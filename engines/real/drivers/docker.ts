@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { type Availability, combineAvailability, missing, present, toolAvailability } from '../availability.js';
 import { defineContainerDriver } from '../define-driver.js';
 import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
-import { IN_ROOTFS, imageLayer, rootfsEntries } from '../guest/rootfs.js';
+import { IN_INSTANCE, IN_ROOTFS, imageLayer, rootfsEntries } from '../guest/rootfs.js';
 import { READY_MARKER } from '../guest/scripts.js';
 import { type CleanupHandle, registerCleanup } from '../host/cleanup.js';
+import { announcedServer, freePort, splitSteps, startServerProcess, writeStepsScript } from '../host/server.js';
 import { findTool, REAL_RUN_ID, runCommand, runCommandSync, startInstance } from '../host/spawn.js';
 import { workloadTimeoutMs } from '../options.js';
 
@@ -75,6 +76,31 @@ export const dockerDriver = defineContainerDriver({
       ...args,
     ];
     let containers = 0;
+    /**
+     * `docker run` of an application container: host paths bound read-only at the same place, a
+     * writable directory, and the network Docker gives it (host, or its bridge with NAT).
+     */
+    const appRun = (name: string, hostPaths: readonly string[], writableDir: string, network: string[]): string[] => [
+      docker,
+      'run',
+      '--rm',
+      '--name',
+      name,
+      '--label',
+      RUN_LABEL,
+      ...hostPaths.flatMap((path) => ['--volume', `${path}:${path}:ro`]),
+      '--volume',
+      `${writableDir}:${writableDir}`,
+      ...network,
+    ];
+    /** A container registered for removal by name before it exists. */
+    const appContainer = (): { name: string; remove: CleanupHandle } => {
+      const name = `virtbench-${REAL_RUN_ID}-app-${containers++}`;
+      const remove = registerCleanup(`docker container ${name}`, () =>
+        runCommandSync([docker, 'rm', '--force', name], { timeoutMs: 30_000 }),
+      );
+      return { name, remove };
+    };
     return {
       // Detached: the client returns once the daemon has started the container, so its exit is
       // the readiness signal (the id it prints comes earlier, right after create). The daemon's
@@ -148,6 +174,58 @@ export const dockerDriver = defineContainerDriver({
         (
           await runCommand(run(image, ...IN_ROOTFS.work(reps)), { timeoutMs: workloadTimeoutMs(options, reps) })
         ).stdout.split('\n'),
+      // Bridge: Docker's default bridge, the port published on the host's loopback through
+      // Docker's NAT rules (and its userland proxy for loopback clients), as `docker run -p` does.
+      startServer: async (launch) => {
+        const { name, remove } = appContainer();
+        const hostPort = launch.network === 'bridge' ? await freePort() : launch.port;
+        const network =
+          launch.network === 'bridge'
+            ? ['--network', 'bridge', '--publish', `127.0.0.1:${hostPort}:${launch.port}`]
+            : ['--network', 'host'];
+        const writable = launch.writableDir ?? workDir;
+        const argv = [
+          ...appRun(name, launch.hostPaths, writable, network),
+          image,
+          ...announcedServer([IN_INSTANCE.busybox, 'sh'], launch.argv),
+        ];
+        try {
+          const server = await startServerProcess(argv, options.timeoutMs);
+          return {
+            host: '127.0.0.1',
+            port: hostPort,
+            pids: async () => {
+              const inspect = await runCommand([docker, 'container', 'inspect', '--format', '{{.State.Pid}}', name], {
+                timeoutMs: options.timeoutMs,
+              });
+              return [Number(inspect.stdout.trim())];
+            },
+            stop: async () => {
+              remove.release();
+              server.kill();
+            },
+          };
+        } catch (error) {
+          remove.release();
+          throw error;
+        }
+      },
+      runInInstance: async (launch) => {
+        const { name, remove } = appContainer();
+        const script = await writeStepsScript(launch);
+        const argv = [
+          ...appRun(name, launch.hostPaths, launch.writableDir, ['--network', 'none', '--workdir', launch.writableDir]),
+          image,
+          IN_INSTANCE.busybox,
+          'sh',
+          script,
+        ];
+        try {
+          return splitSteps((await runCommand(argv, { timeoutMs: launch.timeoutMs })).stdout, launch.steps.length);
+        } finally {
+          remove.release();
+        }
+      },
       dispose: async () => artifacts.release(),
     };
   },

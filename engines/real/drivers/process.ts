@@ -4,6 +4,7 @@ import { busyboxAvailability } from '../availability.js';
 import { defineRealDriver, idleProcess } from '../define-driver.js';
 import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
 import { IDLE_SCRIPT, READY_MARKER, WORK_SCRIPT } from '../guest/scripts.js';
+import { runNativeSteps, startNativeServer } from '../host/server.js';
 import { runCommand, startInstance } from '../host/spawn.js';
 import { workloadTimeoutMs } from '../options.js';
 
@@ -45,6 +46,10 @@ export const processDriver = defineRealDriver({
         });
         return result.stdout.split('\n');
       },
+      // The native baseline: the server on the host, in the host's network (a process has no
+      // network of its own, whatever the cell's network mode).
+      startServer: (launch) => startNativeServer(busybox, launch, options.timeoutMs),
+      runInInstance: (launch) => runNativeSteps(busybox, launch),
     };
   },
 });

@@ -4,11 +4,14 @@ import { join } from 'node:path';
 import type { Cell, EngineKind } from '../../types.js';
 import { type Availability, combineAvailability, missing, present, toolAvailability } from '../availability.js';
 import { defineRealDriver, idleProcess } from '../define-driver.js';
+import type { RunningServer, ServerLaunch } from '../driver-spec.js';
+import { buildServerInitramfs } from '../guest/app-initramfs.js';
 import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
 import { buildInitramfs } from '../guest/initramfs.js';
-import { CLOUD_KERNEL_PACKAGE, locateKernel, obtainKernel } from '../guest/kernel.js';
+import { CLOUD_KERNEL_PACKAGE, type KernelImage, locateKernel, obtainKernel } from '../guest/kernel.js';
 import { parseGuestDmesg, READY_MARKER, WORKLOAD_SIZES } from '../guest/scripts.js';
 import { type Accelerator, probeAccelerator } from '../host/accelerator.js';
+import { freePort, startServerProcess } from '../host/server.js';
 import { findTool, runCommand, runCommandSync, startInstance } from '../host/spawn.js';
 import type { LaunchTiming } from '../measure/launcher.js';
 import { workloadTimeoutMs } from '../options.js';
@@ -102,6 +105,7 @@ export const qemuDriver = defineRealDriver({
       `console=ttyS0 quiet panic=-1 vbmode=${mode}${extra}`,
     ];
     let disks = 0;
+    let servers = 0;
     return {
       boot: { argv: [...machine, ...append('boot')], marker: READY_MARKER },
       bootPhases: (timing: LaunchTiming) => {
@@ -143,6 +147,48 @@ export const qemuDriver = defineRealDriver({
         });
         return result.stdout.split('\n');
       },
+      startServer: (launch) =>
+        startQemuServer(launch, {
+          machine,
+          busybox,
+          kernel,
+          initrdPath: join(workDir, `server-${servers++}.cpio.gz`),
+          timeoutMs: options.timeoutMs,
+        }),
     };
   },
 });
+
+/**
+ * An application server in a fresh VM booted from its own initramfs (the server, its libraries
+ * and files), on QEMU's user-mode network with the server's port forwarded from a free port on
+ * the host's loopback: the realistic network for an emulated guest (no tap device, no root
+ * needed). The cell's network mode does not apply: the guest always has its own network stack.
+ */
+async function startQemuServer(
+  launch: ServerLaunch,
+  vm: {
+    machine: readonly string[];
+    busybox: string;
+    kernel: KernelImage;
+    initrdPath: string;
+    timeoutMs: number;
+  },
+): Promise<RunningServer> {
+  await writeFile(vm.initrdPath, await buildServerInitramfs({ ...launch, busybox: vm.busybox, kernel: vm.kernel }));
+  const hostPort = await freePort();
+  const argv = vm.machine.map((arg, i) => (vm.machine[i - 1] === '-initrd' ? vm.initrdPath : arg));
+  const server = await startServerProcess(
+    [
+      ...argv,
+      '-netdev',
+      `user,id=net0,hostfwd=tcp:127.0.0.1:${hostPort}-:${launch.port}`,
+      '-device',
+      'virtio-net-pci,netdev=net0',
+      '-append',
+      'console=ttyS0 quiet panic=-1',
+    ],
+    vm.timeoutMs,
+  );
+  return { host: '127.0.0.1', port: hostPort, pids: async () => [server.pid], stop: async () => server.kill() };
+}

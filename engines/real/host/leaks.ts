@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { vethPrefix } from './netns.js';
 import { findTool, REAL_RUN_ID, RUN_ENV, runCommandSync } from './spawn.js';
 import { TEMP_PREFIX } from './tempdir.js';
 
@@ -57,6 +58,13 @@ export async function findLeftovers(runIdPrefix: string = REAL_RUN_ID): Promise<
   if (ip) {
     for (const ns of runCommandSync([ip, 'netns', 'list'], { timeoutMs: 10_000 }).stdout.split('\n'))
       if (ns.includes(tag)) found.push(`network namespace ${ns}`);
+    const pid = Number(runIdPrefix.split('-')[0]);
+    if (Number.isInteger(pid) && pid > 0) {
+      for (const link of runCommandSync([ip, '-o', 'link', 'show'], { timeoutMs: 10_000 }).stdout.split('\n')) {
+        const name = link.split(':')[1]?.trim().split('@')[0];
+        if (name?.startsWith(vethPrefix(pid))) found.push(`veth ${name}`);
+      }
+    }
   }
   return found;
 }

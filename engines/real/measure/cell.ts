@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Cell, DensityResource, Measurement } from '../../types.js';
+import { findRealApp } from '../apps/index.js';
 import type { RealDriverSpec } from '../driver-spec.js';
+import { appUnsuitability, measureApp } from './apps.js';
 import { measureBoot } from './boot.js';
 import { measureDensity } from './density.js';
 import { densityCurveSamples, measureDensityCurve } from './density-curve.js';
@@ -16,6 +18,13 @@ export async function measureCell(spec: RealDriverSpec, cell: Cell): Promise<Mea
   if (opened.state === 'unavailable') return { state: 'unsuitable', reasons: [opened.reason] };
   const { session, options, busybox, notes } = opened;
   const families = new Set(cell.metrics ?? ALL_FAMILIES);
+  // An application workload (Redis, nginx, sysbench, fio) replaces the fixed busybox workloads.
+  const app = findRealApp(cell.workload.name);
+  const unfit = app && families.has('overhead') ? appUnsuitability(spec.id, session, app) : undefined;
+  if (unfit) {
+    await opened.close().catch(() => undefined);
+    return { state: 'unsuitable', reasons: [unfit] };
+  }
   const samples: Record<string, number[]> = {};
   const details: Record<string, string> = {};
   let densityBinding: DensityResource | undefined;
@@ -58,7 +67,13 @@ export async function measureCell(spec: RealDriverSpec, cell: Cell): Promise<Mea
       Object.assign(samples, curve.samples);
       Object.assign(details, curve.details);
     });
-    if (families.has('overhead') || families.has('isolation')) {
+    if (app) {
+      await attempt('overhead', async () => {
+        const measured = await measureApp(session, app, cell, { busybox, workDir: opened.workDir, options, notes });
+        Object.assign(samples, measured.samples);
+        Object.assign(details, measured.details);
+      });
+    } else if (families.has('overhead') || families.has('isolation')) {
       try {
         work = await measureWork(session, busybox, opened.workDir, options);
       } catch (error) {
@@ -66,7 +81,9 @@ export async function measureCell(spec: RealDriverSpec, cell: Cell): Promise<Mea
       }
     }
     if (work && families.has('overhead')) Object.assign(samples, overheadSamples(work, notes));
+    // Isolation reads the kernel boot id the fixed workloads report; an application reports none.
     await attempt('isolation', async () => {
+      if (app) throw new Error(`the application workload ${cell.workload.name} reports no kernel boot id`);
       if (!work?.instance.bootId) throw new Error('the instance reported no kernel boot id');
       const hostBootId = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
       const shared = work.instance.bootId === hostBootId;
