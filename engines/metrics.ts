@@ -11,6 +11,7 @@ export const METRIC_FAMILIES = [
   'isolation',
   'boot_storm',
   'density_curve',
+  'neighbours',
 ] as const;
 export type MetricFamily = (typeof METRIC_FAMILIES)[number];
 
@@ -235,6 +236,75 @@ const FIXED: Readonly<Record<string, MetricInfo>> = {
     family: 'density_curve',
     unit: 'MiB',
     description: 'Density to failure: memory same-page merging (KSM) saved over all instances',
+    lowerIsBetter: false,
+  },
+  'neighbours.solo_p99': {
+    family: 'neighbours',
+    unit: 'µs',
+    description: "Noisy neighbours (real drivers): the victim's p99 GET latency with no aggressor beside it",
+    lowerIsBetter: true,
+  },
+  'neighbours.cpu': {
+    family: 'neighbours',
+    unit: 'x',
+    description:
+      "Noisy neighbours: the victim's p99 GET latency beside a CPU hog (two busy loops) of the same engine, over its p99 alone",
+    lowerIsBetter: true,
+  },
+  'neighbours.cpu_limited': {
+    family: 'neighbours',
+    unit: 'x',
+    description:
+      'Noisy neighbours: the same with the aggressor in a cgroup (0.5 CPU, 64 MiB, 32 pids, 8 MiB/s direct writes)',
+    lowerIsBetter: true,
+  },
+  'neighbours.memory': {
+    family: 'neighbours',
+    unit: 'x',
+    description:
+      "Noisy neighbours: the victim's p99 GET latency beside a memory-bandwidth hog (dd through 32 MiB buffers) of the same engine, over its p99 alone",
+    lowerIsBetter: true,
+  },
+  'neighbours.memory_limited': {
+    family: 'neighbours',
+    unit: 'x',
+    description:
+      'Noisy neighbours: the same with the aggressor in a cgroup (0.5 CPU, 64 MiB, 32 pids, 8 MiB/s direct writes)',
+    lowerIsBetter: true,
+  },
+  'neighbours.disk': {
+    family: 'neighbours',
+    unit: 'x',
+    description:
+      "Noisy neighbours: the victim's p99 GET latency beside a disk writer (direct 1 MiB writes with fsync) of the same engine, over its p99 alone",
+    lowerIsBetter: true,
+  },
+  'neighbours.disk_limited': {
+    family: 'neighbours',
+    unit: 'x',
+    description:
+      'Noisy neighbours: the same with the aggressor in a cgroup (0.5 CPU, 64 MiB, 32 pids, 8 MiB/s direct writes)',
+    lowerIsBetter: true,
+  },
+  'neighbours.fork': {
+    family: 'neighbours',
+    unit: 'x',
+    description:
+      "Noisy neighbours: the victim's p99 GET latency beside a bounded fork flood of the same engine, over its p99 alone",
+    lowerIsBetter: true,
+  },
+  'neighbours.fork_limited': {
+    family: 'neighbours',
+    unit: 'x',
+    description:
+      'Noisy neighbours: the same with the aggressor in a cgroup (0.5 CPU, 64 MiB, 32 pids, 8 MiB/s direct writes)',
+    lowerIsBetter: true,
+  },
+  'neighbours.panic_contained': {
+    family: 'neighbours',
+    unit: 'flag',
+    description:
+      'Fault blast radius (VMs): 1 when a guest kernel panic ended only its own VMM and the neighbouring VM kept answering',
     lowerIsBetter: false,
   },
 };

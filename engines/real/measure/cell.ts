@@ -6,6 +6,7 @@ import { appUnsuitability, measureApp } from './apps.js';
 import { measureBoot } from './boot.js';
 import { measureDensity } from './density.js';
 import { densityCurveSamples, measureDensityCurve } from './density-curve.js';
+import { measureNeighbours } from './neighbours.js';
 import { measureWork, overheadSamples, type WorkComparison } from './overhead.js';
 import { openSession } from './session.js';
 import { measureStorm } from './storm.js';
@@ -66,6 +67,11 @@ export async function measureCell(spec: RealDriverSpec, cell: Cell): Promise<Mea
       const curve = densityCurveSamples(await measureDensityCurve(session, options, notes));
       Object.assign(samples, curve.samples);
       Object.assign(details, curve.details);
+    });
+    await attempt('neighbours', async () => {
+      const measured = await measureNeighbours(session, cell, { busybox, workDir: opened.workDir, options, notes });
+      Object.assign(samples, measured.samples);
+      Object.assign(details, measured.details);
     });
     if (app) {
       await attempt('overhead', async () => {
