@@ -3,7 +3,16 @@
  * which direction is better. Scenarios, runs, gates and reports all read it.
  */
 /** The metric families a scenario can ask for; each expands to one or more metric ids. */
-export const METRIC_FAMILIES = ['boot_time', 'image_size', 'density', 'overhead', 'isolation', 'boot_storm'] as const;
+export const METRIC_FAMILIES = [
+  'boot_time',
+  'image_size',
+  'density',
+  'overhead',
+  'isolation',
+  'boot_storm',
+  'density_curve',
+  'neighbours',
+] as const;
 export type MetricFamily = (typeof METRIC_FAMILIES)[number];
 
 export interface MetricInfo {
@@ -201,6 +210,142 @@ const FIXED: Readonly<Record<string, MetricInfo>> = {
       'Boot storm: instances ready per second over time, one sample per time bucket (samples in the JSON result)',
     lowerIsBetter: false,
   },
+  density_curve: {
+    family: 'density_curve',
+    unit: 'instances',
+    description:
+      'Density to failure (real drivers): idle instances running when a stop condition was met; the detail names it',
+    lowerIsBetter: false,
+  },
+  'density_curve.instances': {
+    family: 'density_curve',
+    unit: 'instances',
+    description:
+      'Density to failure: instances running after each batch (the x of the curve; samples in the JSON result)',
+    lowerIsBetter: false,
+  },
+  'density_curve.pss_per_instance': {
+    family: 'density_curve',
+    unit: 'MiB',
+    description: 'Density to failure: proportional set size per instance after each batch',
+    lowerIsBetter: true,
+  },
+  'density_curve.private_per_instance': {
+    family: 'density_curve',
+    unit: 'MiB',
+    description: 'Density to failure: pages only one instance maps, per instance, after each batch',
+    lowerIsBetter: true,
+  },
+  'density_curve.shared_per_instance': {
+    family: 'density_curve',
+    unit: 'MiB',
+    description: "Density to failure: each instance's share of pages it maps with others, after each batch",
+    lowerIsBetter: true,
+  },
+  'density_curve.mem_available': {
+    family: 'density_curve',
+    unit: 'MiB',
+    description: "Density to failure: the host's MemAvailable after each batch",
+    lowerIsBetter: false,
+  },
+  'density_curve.start_latency': {
+    family: 'density_curve',
+    unit: 'ms',
+    description: 'Density to failure: median start latency of each batch',
+    lowerIsBetter: true,
+  },
+  'density_curve.pss_per_instance_ksm': {
+    family: 'density_curve',
+    unit: 'MiB',
+    description: 'Density to failure: proportional set size per instance once same-page merging (KSM) settled',
+    lowerIsBetter: true,
+  },
+  'density_curve.ksm_saved': {
+    family: 'density_curve',
+    unit: 'MiB',
+    description: 'Density to failure: memory same-page merging (KSM) saved over all instances',
+    lowerIsBetter: false,
+  },
+  'neighbours.solo_p99': {
+    family: 'neighbours',
+    unit: 'µs',
+    description: "Noisy neighbours (real drivers): the victim's p99 GET latency with no aggressor beside it",
+    lowerIsBetter: true,
+  },
+  'neighbours.cpu': {
+    family: 'neighbours',
+    unit: 'x',
+    description:
+      "Noisy neighbours: the victim's p99 GET latency beside a CPU hog (two busy loops) of the same engine, over its p99 alone",
+    lowerIsBetter: true,
+  },
+  'neighbours.cpu_limited': {
+    family: 'neighbours',
+    unit: 'x',
+    description:
+      'Noisy neighbours: the same with the aggressor in a cgroup (0.5 CPU, 64 MiB, 32 pids, 8 MiB/s direct writes)',
+    lowerIsBetter: true,
+  },
+  'neighbours.memory': {
+    family: 'neighbours',
+    unit: 'x',
+    description:
+      "Noisy neighbours: the victim's p99 GET latency beside a memory-bandwidth hog (dd through 32 MiB buffers) of the same engine, over its p99 alone",
+    lowerIsBetter: true,
+  },
+  'neighbours.memory_limited': {
+    family: 'neighbours',
+    unit: 'x',
+    description:
+      'Noisy neighbours: the same with the aggressor in a cgroup (0.5 CPU, 64 MiB, 32 pids, 8 MiB/s direct writes)',
+    lowerIsBetter: true,
+  },
+  'neighbours.disk': {
+    family: 'neighbours',
+    unit: 'x',
+    description:
+      "Noisy neighbours: the victim's p99 GET latency beside a disk writer (direct 1 MiB writes with fsync) of the same engine, over its p99 alone",
+    lowerIsBetter: true,
+  },
+  'neighbours.disk_limited': {
+    family: 'neighbours',
+    unit: 'x',
+    description:
+      'Noisy neighbours: the same with the aggressor in a cgroup (0.5 CPU, 64 MiB, 32 pids, 8 MiB/s direct writes)',
+    lowerIsBetter: true,
+  },
+  'neighbours.fork': {
+    family: 'neighbours',
+    unit: 'x',
+    description:
+      "Noisy neighbours: the victim's p99 GET latency beside a bounded fork flood of the same engine, over its p99 alone",
+    lowerIsBetter: true,
+  },
+  'neighbours.fork_limited': {
+    family: 'neighbours',
+    unit: 'x',
+    description:
+      'Noisy neighbours: the same with the aggressor in a cgroup (0.5 CPU, 64 MiB, 32 pids, 8 MiB/s direct writes)',
+    lowerIsBetter: true,
+  },
+  'neighbours.panic_contained': {
+    family: 'neighbours',
+    unit: 'flag',
+    description:
+      'Fault blast radius (VMs): 1 when a guest kernel panic ended only its own VMM and the neighbouring VM kept answering',
+    lowerIsBetter: false,
+  },
+};
+
+/** Metrics whose samples are a series in order (one per batch or time bucket), not repetitions. */
+export const SERIES_METRICS: Readonly<Record<string, { readonly x: string }>> = {
+  'boot_storm.ready_per_second': { x: 'bucket' },
+  'density_curve.instances': { x: 'batch' },
+  'density_curve.pss_per_instance': { x: 'density_curve.instances' },
+  'density_curve.private_per_instance': { x: 'density_curve.instances' },
+  'density_curve.shared_per_instance': { x: 'density_curve.instances' },
+  'density_curve.mem_available': { x: 'density_curve.instances' },
+  'density_curve.start_latency': { x: 'density_curve.instances' },
 };
 
 /** What a metric id means. Boot phases (boot_time.<phase>) are open-ended, so they are derived. */

@@ -258,6 +258,14 @@ export interface RealDriverOptions {
   readonly densityInstances?: number;
   /** Memory the density instances may take together, MiB; default min(25% of MemAvailable, 4 GiB). */
   readonly densityMemoryBudgetMiB?: number;
+  /** Density to failure: the most instances it starts (default 200). */
+  readonly densityLimit?: number;
+  /** Density to failure: instances started per batch (default 4). */
+  readonly densityBatch?: number;
+  /** Density to failure: stop when MemAvailable falls below this, MiB (default max(1 GiB, 10% of MemTotal)). */
+  readonly densityMemoryFloorMiB?: number;
+  /** Density to failure: stop when a batch's median start exceeds this, ms (default 10x the first batch's, at least 1 s). */
+  readonly densityStartCeilingMs?: number;
   /** Longest any single step (one boot, one workload run) may take, ms. */
   readonly timeoutMs?: number;
   /** qemu: the guest kernel (bzImage); default /boot/vmlinuz-*, then the distribution's cloud kernel. */
@@ -330,6 +338,8 @@ export interface StormSettings {
    * reading the results), ms of one thread: it competes for the CPU beside the boots.
    */
   readonly harnessCpuMs?: number;
+  /** Instances of the same engine already running, idle, when the storm starts; 0 when absent. */
+  readonly running?: number;
 }
 
 /** Everything one engine needs to produce its metrics for one point of a scenario. */

@@ -3,7 +3,7 @@ import type { createColors } from 'picocolors';
 import { metricInfo } from '../../engines/metrics.js';
 import { formatNumber, wrapText } from './format.js';
 import type { ResultRow } from './metrics.js';
-import type { RunResult } from './results.js';
+import { engineDisplayName, type RunResult } from './results.js';
 
 type Colors = ReturnType<typeof createColors>;
 
@@ -36,9 +36,147 @@ export const CURVE_METRICS = [
   'throughput',
   'latency.p99',
   'boot_storm',
+  'boot_storm.p50',
   'boot_storm.p99',
   'boot_storm.rate',
 ] as const;
+
+/**
+ * Density-to-failure curves: per engine and sweep point, the memory each instance takes (PSS,
+ * and its private and shared parts) against the instances running, one point per batch.
+ */
+export function densityCurves(result: RunResult): Curve[] {
+  const curves: Curve[] = [];
+  for (const xsRow of result.rows.filter((r) => r.metric === 'density_curve.instances' && r.samples.length > 1)) {
+    const engine = result.engines.find((e) => e.id === xsRow.engine && e.driver === xsRow.driver);
+    const sameCell = (r: ResultRow): boolean =>
+      r.engine === xsRow.engine &&
+      r.driver === xsRow.driver &&
+      JSON.stringify(r.params) === JSON.stringify(xsRow.params);
+    const series = (
+      [
+        ['density_curve.pss_per_instance', 'PSS'],
+        ['density_curve.private_per_instance', 'private'],
+        ['density_curve.shared_per_instance', 'shared'],
+      ] as const
+    ).flatMap(([metric, label]) => {
+      const row = result.rows.find((r) => r.metric === metric && sameCell(r));
+      return row ? [{ engine: label, ys: [...row.samples] }] : [];
+    });
+    if (series.length === 0) continue;
+    const name = engine ? engineDisplayName(engine) : xsRow.engine;
+    curves.push({
+      parameter: `${name}: instances running`,
+      metric: 'density_curve.pss_per_instance',
+      unit: 'MiB',
+      xs: [...xsRow.samples],
+      held: xsRow.params,
+      series,
+      skipped: [],
+    });
+  }
+  return curves;
+}
+
+/**
+ * A metric over two swept parameters at once, per engine: the boot-storm latency surface over
+ * instances started together (columns) and instances already running (rows). Other sweep
+ * parameters are held at their first value.
+ */
+export interface Surface {
+  readonly metric: string;
+  readonly unit: string;
+  readonly rowParameter: string;
+  readonly columnParameter: string;
+  readonly rowValues: readonly number[];
+  readonly columnValues: readonly number[];
+  readonly held: Readonly<Record<string, unknown>>;
+  /** values[row][column]: the metric's p50, undefined where the engine did not run that point. */
+  readonly engines: readonly { readonly engine: string; readonly values: readonly (number | undefined)[][] }[];
+}
+
+/** Pairs of swept parameters that make a surface: [rows, columns]. */
+const SURFACE_AXES = [['storm.running', 'storm.instances']] as const;
+
+/** Metrics drawn as surfaces where both axes of a pair are swept. */
+export const SURFACE_METRICS = ['boot_storm.p50', 'boot_storm.p99'] as const;
+
+export function sweepSurfaces(result: RunResult, metrics: readonly string[] = SURFACE_METRICS): Surface[] {
+  const surfaces: Surface[] = [];
+  for (const [rowParameter, columnParameter] of SURFACE_AXES) {
+    if (!result.sweepParameters.includes(rowParameter) || !result.sweepParameters.includes(columnParameter)) continue;
+    const valuesOf = (parameter: string): number[] =>
+      [...new Set(result.rows.map((r) => r.params[parameter]))]
+        .filter((x): x is number => typeof x === 'number')
+        .sort((a, b) => a - b);
+    const rowValues = valuesOf(rowParameter);
+    const columnValues = valuesOf(columnParameter);
+    const others = result.sweepParameters.filter((p) => p !== rowParameter && p !== columnParameter);
+    const held = Object.fromEntries(
+      others.map((p) => [p, result.rows.find((r) => r.params[p] !== undefined)?.params[p]]),
+    );
+    const rows = result.rows.filter((r) => others.every((p) => r.params[p] === held[p]));
+    for (const metric of metrics) {
+      const engines = result.engines
+        .map((e) => ({
+          engine: engineDisplayName(e),
+          values: rowValues.map((y) =>
+            columnValues.map(
+              (x) =>
+                rows.find(
+                  (r) =>
+                    r.engine === e.id &&
+                    r.driver === e.driver &&
+                    r.metric === metric &&
+                    r.params[rowParameter] === y &&
+                    r.params[columnParameter] === x,
+                )?.p50,
+            ),
+          ),
+        }))
+        .filter((e) => e.values.some((row) => row.some((v) => v !== undefined)));
+      if (engines.length === 0) continue;
+      surfaces.push({
+        metric,
+        unit: metricInfo(metric).unit,
+        rowParameter,
+        columnParameter,
+        rowValues,
+        columnValues,
+        held,
+        engines,
+      });
+    }
+  }
+  return surfaces;
+}
+
+/** A surface as one text grid per engine: columns the first parameter's values, rows the second's. */
+export function renderSurface(surface: Surface, c: Colors): string {
+  const out = [
+    c.bold(`${surface.metric} (${surface.unit}, p50) by ${surface.rowParameter} and ${surface.columnParameter}`),
+  ];
+  const header = [
+    `${surface.rowParameter} \\ ${surface.columnParameter}`,
+    ...surface.columnValues.map((x) => formatNumber(x)),
+  ];
+  for (const engine of surface.engines) {
+    const lines = [
+      header,
+      ...surface.rowValues.map((y, i) => [
+        formatNumber(y),
+        ...engine.values[i]!.map((v) => (v === undefined ? '—' : formatNumber(v))),
+      ]),
+    ];
+    const widths = header.map((_, k) => Math.max(...lines.map((l) => l[k]!.length)));
+    out.push(`  ${c.bold(engine.engine)}`);
+    for (const line of lines)
+      out.push(
+        `    ${line.map((cell, k) => (k === 0 ? cell.padEnd(widths[k]!) : cell.padStart(widths[k]!))).join('  ')}`,
+      );
+  }
+  return out.join('\n');
+}
 
 export interface CurveOptions {
   /** Keep curves that are flat within their noise (the HTML report draws every swept metric). */
@@ -68,9 +206,11 @@ export function sweepCurves(
     for (const metric of metrics) {
       const series = result.engines
         .map((e) => ({
-          engine: e.id,
+          engine: engineDisplayName(e),
           points: xs.map((x) =>
-            lineRows.find((r) => r.engine === e.id && r.metric === metric && r.params[parameter] === x),
+            lineRows.find(
+              (r) => r.engine === e.id && r.driver === e.driver && r.metric === metric && r.params[parameter] === x,
+            ),
           ),
         }))
         .filter((s) => s.points.some((p) => p !== undefined));
@@ -84,7 +224,7 @@ export function sweepCurves(
         xs,
         held,
         series: series.map((s) => ({ engine: s.engine, ys: s.points.map((p) => p?.p50) })),
-        skipped: skipped.filter((k) => series.some((s) => s.engine === k.engine)),
+        skipped: skipped.filter((k) => series.some((s) => s.engine === k.engine || s.engine === `${k.engine} (real)`)),
       });
     }
   }

@@ -100,6 +100,17 @@ export const COMPARISON_ROWS: readonly { label: string; metric: string }[] = [
   { label: 'Boot storm: p50 latency', metric: 'boot_storm.p50' },
   { label: 'Boot storm: p99 latency', metric: 'boot_storm.p99' },
   { label: 'Boot storm: ready per second', metric: 'boot_storm.rate' },
+  { label: 'Density to failure: instances', metric: 'density_curve' },
+  { label: 'Neighbour: victim p99 alone', metric: 'neighbours.solo_p99' },
+  { label: 'Neighbour: CPU hog slowdown', metric: 'neighbours.cpu' },
+  { label: '  with limits', metric: 'neighbours.cpu_limited' },
+  { label: 'Neighbour: memory hog slowdown', metric: 'neighbours.memory' },
+  { label: '  with limits', metric: 'neighbours.memory_limited' },
+  { label: 'Neighbour: disk writer slowdown', metric: 'neighbours.disk' },
+  { label: '  with limits', metric: 'neighbours.disk_limited' },
+  { label: 'Neighbour: fork flood slowdown', metric: 'neighbours.fork' },
+  { label: '  with limits', metric: 'neighbours.fork_limited' },
+  { label: 'Guest panic contained', metric: 'neighbours.panic_contained' },
 ];
 
 /** Headline metrics that get a bar chart each. */

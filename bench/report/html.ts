@@ -3,7 +3,7 @@ import { formatChange, relativeChange } from '../gate/change.js';
 import { formatDifferences } from '../gate/environment.js';
 import { type GateReport, gatePassed } from '../gate/evaluate.js';
 import { countLine, engineLabel, metricLabel, tableCells } from '../gate/table.js';
-import { type Curve, sweepCurves } from './curves.js';
+import { type Curve, densityCurves, type Surface, sweepCurves, sweepSurfaces } from './curves.js';
 import {
   COMPARISON_ROWS,
   collapseNotes,
@@ -363,7 +363,7 @@ export function metricName(metric: string): string {
   );
 }
 
-const SWEPT_METRICS = ['boot_time', 'image_size', 'density', 'overhead_total'] as const;
+const SWEPT_METRICS = ['boot_time', 'image_size', 'density', 'overhead_total', 'boot_storm', 'boot_storm.p50'] as const;
 
 /**
  * One line chart per numeric sweep parameter and headline metric, one line per engine, drawn at
@@ -384,6 +384,85 @@ function sweepCharts(result: RunResult, idle: ReadonlySet<string>): string[] {
       (skipped.length > 0 ? `<ul class="skipped-points">${skipped.join('')}</ul>` : '')
     );
   });
+}
+
+/** Density to failure: memory per instance against instances running, per engine. */
+function densityCurveCharts(result: RunResult): string[] {
+  return densityCurves(result).map((curve) => {
+    const title = `Memory per instance (MiB) vs ${curve.parameter}`;
+    return `<h3>${escapeHtml(title)}</h3>${lineChart(`chart-density-curve-${curve.parameter}`.replace(/[^a-z0-9-]/gi, '-'), title, curve)}`;
+  });
+}
+
+/**
+ * A surface as one heatmap per engine: a cell per (row, column) point, shaded from light (the
+ * smallest value among all engines) to dark (the largest) on a log scale when the values span
+ * more than a decade, labelled with its value; a point the engine did not run is left blank.
+ */
+function surfaceCharts(result: RunResult): string[] {
+  return sweepSurfaces(result).map((surface) => {
+    const title = `${metricName(surface.metric)} (${surface.unit}, p50) by ${surface.rowParameter} and ${surface.columnParameter}`;
+    const heldText = Object.entries(surface.held).map(([p, v]) => `${p}=${String(v)}`);
+    const held = heldText.length > 0 ? ` <span class="scale">(${escapeHtml(heldText.join(', '))})</span>` : '';
+    return `<h3>${escapeHtml(title)}${held}</h3>${surface.engines
+      .map((engine) =>
+        heatmap(
+          `chart-surface-${surface.metric}-${engine.engine}`.replace(/[^a-z0-9-]/gi, '-'),
+          `${engine.engine}: ${title}`,
+          surface,
+          engine.values,
+        ),
+      )
+      .join('')}`;
+  });
+}
+
+function heatmap(id: string, title: string, surface: Surface, values: readonly (number | undefined)[][]): string {
+  const all = surface.engines.flatMap((e) => e.values.flat()).filter((v): v is number => v !== undefined && v > 0);
+  const lo = Math.min(...all);
+  const hi = Math.max(...all);
+  const log = hi / lo > 10;
+  const shade = (v: number): number => {
+    if (hi === lo) return 0.5;
+    return log ? Math.log(v / lo) / Math.log(hi / lo) : (v - lo) / (hi - lo);
+  };
+  const cell = 56;
+  const rowHeight = 26;
+  const left = 110;
+  const top = 34;
+  const height = top + rowHeight * surface.rowValues.length + 12;
+  const out = [svgOpen(id, height, title)];
+  out.push(`<text class="legend-label" x="0" y="14">${escapeHtml(title.split(':')[0]!)}</text>`);
+  out.push(
+    `<text class="axis-title" x="${left}" y="${top - 6}">${escapeHtml(`${surface.columnParameter} →`)}</text><text class="axis-title" x="0" y="${top - 6}">${escapeHtml(`${surface.rowParameter} ↓`)}</text>`,
+  );
+  surface.columnValues.forEach((x, k) => {
+    out.push(
+      `<text class="tick" x="${left + k * cell + cell / 2}" y="${top + rowHeight * surface.rowValues.length + 10}" text-anchor="middle">${escapeHtml(formatNumber(x))}</text>`,
+    );
+  });
+  surface.rowValues.forEach((y, i) => {
+    const rowTop = top + i * rowHeight;
+    out.push(
+      `<text class="tick" x="${left - 8}" y="${rowTop + 17}" text-anchor="end">${escapeHtml(formatNumber(y))}</text>`,
+    );
+    surface.columnValues.forEach((x, k) => {
+      const v = values[i]?.[k];
+      const cellLeft = left + k * cell;
+      if (v === undefined) {
+        out.push(`<rect x="${cellLeft}" y="${rowTop}" width="${cell - 2}" height="${rowHeight - 2}" fill="#f4f4f4"/>`);
+        return;
+      }
+      const t = v > 0 ? shade(v) : 0;
+      const lightness = Math.round(92 - t * 62);
+      const fill = `hsl(210 70% ${lightness}%)`;
+      out.push(
+        `<rect x="${cellLeft}" y="${rowTop}" width="${cell - 2}" height="${rowHeight - 2}" fill="${fill}"><title>${escapeHtml(`${surface.rowParameter}=${y}, ${surface.columnParameter}=${x}: ${formatValue(v, surface.unit)}`)}</title></rect><text class="segment-label" x="${cellLeft + (cell - 2) / 2}" y="${rowTop + 16}" text-anchor="middle" fill="${lightness < 55 ? '#fff' : '#222'}">${escapeHtml(formatNumber(v))}</text>`,
+      );
+    });
+  });
+  out.push('</svg>');
+  return out.join('');
 }
 
 function ticks(min: number, max: number, count: number): number[] {
@@ -586,7 +665,7 @@ export function renderHtml(input: HtmlInput): string {
     sections.push(
       `<section id="overhead"><h2>Overhead against native, per dimension</h2>${idleNote ? `<p class="warning">${escapeHtml(idleNote)}</p>` : ''}${overhead.join('')}</section>`,
     );
-  const sweeps = sweepCharts(result, idle);
+  const sweeps = [...sweepCharts(result, idle), ...surfaceCharts(result), ...densityCurveCharts(result)];
   if (sweeps.length > 0) sections.push(`<section id="sweeps"><h2>Sweeps</h2>${sweeps.join('')}</section>`);
 
   if (result.claims.length > 0) {

@@ -34,6 +34,10 @@ const COMPARED = [
   'overhead_network',
   'overhead_total',
   'isolation.shared_kernel',
+  'boot_storm',
+  'boot_storm.p50',
+  'boot_storm.p99',
+  'boot_storm.rate',
 ] as const;
 
 /** Absolute application figures: shown even when the model predicts none of them. */

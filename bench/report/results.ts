@@ -64,6 +64,11 @@ export interface EngineSummary {
   readonly modeledCounterpart?: string;
 }
 
+/** How reports name an engine; a real driver is marked, since it may share its id with a modeled engine. */
+export function engineDisplayName(engine: Pick<EngineSummary, 'id' | 'driver'>): string {
+  return engine.driver === 'real' ? `${engine.id} (real)` : engine.id;
+}
+
 /** A cell an engine could not run, with its reasons. */
 export interface SkippedCell {
   readonly engine: string;

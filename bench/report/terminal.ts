@@ -1,6 +1,14 @@
 import { createColors } from 'picocolors';
 import { metricInfo } from '../../engines/metrics.js';
-import { renderCurve, renderTimeline, stormTimeline, sweepCurves } from './curves.js';
+import {
+  densityCurves,
+  renderCurve,
+  renderSurface,
+  renderTimeline,
+  stormTimeline,
+  sweepCurves,
+  sweepSurfaces,
+} from './curves.js';
 import {
   CHARTED_METRICS,
   COMPARISON_ROWS,
@@ -14,7 +22,7 @@ import {
 } from './format.js';
 import type { ResultRow } from './metrics.js';
 import { hasRealRows, renderModelVsReal } from './model-vs-real.js';
-import type { EngineSummary, RunResult, SkippedCell } from './results.js';
+import { type EngineSummary, engineDisplayName, type RunResult, type SkippedCell } from './results.js';
 
 export interface TerminalOptions {
   readonly color: boolean;
@@ -98,6 +106,8 @@ export function renderTerminal(result: RunResult, options: TerminalOptions): str
   for (const chart of sweepCharts(result, c, width)) out.push('', chart);
   const timeline = stormTimeline(result);
   if (timeline) out.push('', renderTimeline(timeline, c, width));
+  for (const surface of sweepSurfaces(result)) out.push('', renderSurface(surface, c));
+  for (const curve of densityCurves(result)) out.push('', renderCurve(curve, c, width));
 
   if (hasRealRows(result)) {
     const modelVsReal = renderModelVsReal(result, { color: options.color });
@@ -115,10 +125,7 @@ export function renderTerminal(result: RunResult, options: TerminalOptions): str
   return `${out.join('\n')}\n`;
 }
 
-/** An engine's column name; a real driver is marked, since it may share its id with a modeled engine. */
-function engineLabel(engine: EngineSummary): string {
-  return engine.driver === 'real' ? `${engine.id} (real)` : engine.id;
-}
+const engineLabel = engineDisplayName;
 
 /**
  * A column heading broken after hyphens and before parentheses so that it is no wider than its

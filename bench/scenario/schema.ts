@@ -124,6 +124,28 @@ export const realOptionsSchema = z.strictObject({
   densityMemoryBudgetMiB: positive
     .optional()
     .describe('memory the density instances may take together, MiB (default: min(25% of MemAvailable, 4096))'),
+  densityLimit: z
+    .number()
+    .int()
+    .positive()
+    .max(100_000)
+    .optional()
+    .describe('density to failure: the most instances started (default 200)'),
+  densityBatch: z
+    .number()
+    .int()
+    .positive()
+    .max(1000)
+    .optional()
+    .describe('density to failure: instances started per batch (default 4)'),
+  densityMemoryFloorMiB: positive
+    .optional()
+    .describe('density to failure: stop when MemAvailable falls below this, MiB (default max(1024, 10% of MemTotal))'),
+  densityStartCeilingMs: positive
+    .optional()
+    .describe(
+      "density to failure: stop when a batch's median start exceeds this, ms (default 10x the first batch's, at least 1000)",
+    ),
   timeoutMs: z.number().int().positive().optional().describe('longest one boot or one workload step may take, ms'),
   kernel: z.string().min(1).optional().describe('qemu: guest kernel (bzImage), relative to the scenario file'),
   accelerator: z
@@ -239,6 +261,13 @@ export const stormSchema = z.strictObject({
   harnessCpuMs: nonNegative
     .optional()
     .describe("host CPU each start's own script spends outside its timed span, ms of one thread"),
+  running: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(MOST_STORM_INSTANCES)
+    .default(0)
+    .describe('instances of the same engine already running, idle, when the storm starts'),
 });
 
 const STATS = ['mean', 'p50', 'p95', 'p99', 'min', 'max'] as const;

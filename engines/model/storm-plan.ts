@@ -136,6 +136,17 @@ function kernelIsShared(engine: ModeledEngineSpec, cell: Cell, settings: StormSe
   return settings.sharedImage && (engine.kind === 'microvm' || givenKernel || cell.options.linkedClones);
 }
 
+/**
+ * The CPU a storm's starts get while instances already running keep `runningDemand` cores busy
+ * with their application: what the running load leaves, but never less than a fair share, as the
+ * scheduler splits a contended CPU between runnable threads (the running load counts as its demand
+ * in threads, each start as one).
+ */
+export function cpuLeftForStarts(hostThreads: number, runningDemand: number, starts: number): number {
+  const fairShare = (hostThreads * starts) / (starts + runningDemand);
+  return Math.max(hostThreads - runningDemand, fairShare);
+}
+
 export function stormPlan(engine: ModeledEngineSpec, cell: Cell, settings: StormSettings): StormPlan {
   const params = stormParams(engine);
   const phases = bootPhases(engine, cell);
@@ -245,11 +256,12 @@ export function stormPlan(engine: ModeledEngineSpec, cell: Cell, settings: Storm
 
   const { sockets, coresPerSocket, threadsPerCore } = cell.hardware.cpu;
   const cores = sockets * coresPerSocket;
+  const hostThreads = cores * (1 + SMT_THREAD_YIELD.value * (threadsPerCore - 1));
   return {
     phases: names,
     steps,
     gates,
-    cpuCapacity: cores * (1 + SMT_THREAD_YIELD.value * (threadsPerCore - 1)),
+    cpuCapacity: cpuLeftForStarts(hostThreads, (settings.running ?? 0) * cell.app.demandCores, settings.instances),
     backgroundCpuMs: Math.max(0, params.backgroundCpuMs.value),
     guestFrom: isVmKind(engine.kind) ? names.findIndex((n) => GUEST_FIRST_PHASES.includes(n)) : -1,
     guestTo: isVmKind(engine.kind) ? names.indexOf('app_start') : -1,

@@ -17,6 +17,11 @@ export interface ResolvedRealOptions {
   readonly densityInstances: number;
   /** undefined: the smaller of 25% of MemAvailable and 4 GiB, decided when density runs. */
   readonly densityMemoryBudgetMiB?: number;
+  /** Density to failure: the most instances started, instances per batch, the MemAvailable floor and the start-latency ceiling. */
+  readonly densityLimit: number;
+  readonly densityBatch: number;
+  readonly densityMemoryFloorMiB?: number;
+  readonly densityStartCeilingMs?: number;
   readonly timeoutMs: number;
   readonly kernel?: string;
   readonly accelerator: 'auto' | 'kvm' | 'tcg';
@@ -37,6 +42,8 @@ export const REAL_DEFAULTS = {
   bootWarmup: 3,
   workloadRepetitions: 3,
   densityInstances: 8,
+  densityLimit: 200,
+  densityBatch: 4,
   accelerator: 'auto',
   startMode: 'warm',
 } as const;
@@ -59,6 +66,10 @@ export function resolveRealOptions(cell: Cell, defaultTimeoutMs: number): Resolv
     workloadRepetitions: given.workloadRepetitions ?? REAL_DEFAULTS.workloadRepetitions,
     densityInstances: given.densityInstances ?? REAL_DEFAULTS.densityInstances,
     densityMemoryBudgetMiB: given.densityMemoryBudgetMiB,
+    densityLimit: given.densityLimit ?? REAL_DEFAULTS.densityLimit,
+    densityBatch: given.densityBatch ?? REAL_DEFAULTS.densityBatch,
+    densityMemoryFloorMiB: given.densityMemoryFloorMiB,
+    densityStartCeilingMs: given.densityStartCeilingMs,
     timeoutMs: given.timeoutMs ?? defaultTimeoutMs,
     kernel: given.kernel,
     accelerator: given.accelerator ?? REAL_DEFAULTS.accelerator,

@@ -1,10 +1,12 @@
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { writeAtomically } from '../../../engines/shared/atomic-write.js';
 import { EXIT, errnoCode, type InputError, usageError } from '../../../engines/shared/errors.js';
 import { hashString } from '../../../engines/shared/random.js';
 import { renderHtml } from '../../report/html.js';
 import { renderMarkdown } from '../../report/markdown.js';
+import { hasSeries, renderSeriesCsv } from '../../report/series-csv.js';
 import { renderTerminal } from '../../report/terminal.js';
 import { parseShard, type ShardSpec, shardFileBase, startShard } from '../../run/shard.js';
 import { type CliContext, parseList, resolveScenarioPath, terminalOptions, write } from '../context.js';
@@ -113,7 +115,11 @@ export function register(program: Command, context: CliContext, setExit: (code: 
     }).finally(() => progress.stop());
     const result = run.result;
     if (!flags.quiet) write(context.stdout, renderTerminal(result, terminalOptions(context, flags.color)));
-    write(context.stdout, `wrote ${base}.csv and ${base}.json`);
+    if (hasSeries(result)) {
+      // Curves measured point by point get a CSV of their own beside the summary rows.
+      await writeAtomically([{ path: `${base}.series.csv`, content: renderSeriesCsv(result) }]);
+      write(context.stdout, `wrote ${base}.csv, ${base}.json and ${base}.series.csv`);
+    } else write(context.stdout, `wrote ${base}.csv and ${base}.json`);
     if (flags.markdown || flags.html) {
       const written = await writeReports(context, flags, {
         markdown: () => renderMarkdown({ result, mode: 'result' }),

@@ -39,12 +39,12 @@ export function appUnsuitability(driver: string, session: DriverSession, app: Re
   return undefined;
 }
 
-function toolPaths(app: RealApp): ToolPaths {
+export function toolPaths(app: RealApp): ToolPaths {
   return Object.fromEntries(app.tools.map((tool) => [tool, findTool(tool)!]));
 }
 
 /** A directory both the host and the instance's (possibly unprivileged) server can use. */
-async function appDir(workDir: string, name: string): Promise<string> {
+export async function appDir(workDir: string, name: string): Promise<string> {
   const dir = join(workDir, name);
   await mkdir(dir, { recursive: true });
   await chmod(dir, 0o755);

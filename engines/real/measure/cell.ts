@@ -5,8 +5,11 @@ import type { RealDriverSpec } from '../driver-spec.js';
 import { appUnsuitability, measureApp } from './apps.js';
 import { measureBoot, startModeProblem } from './boot.js';
 import { measureDensity } from './density.js';
+import { densityCurveSamples, measureDensityCurve } from './density-curve.js';
+import { measureNeighbours } from './neighbours.js';
 import { measureWork, overheadSamples, type WorkComparison } from './overhead.js';
 import { openSession } from './session.js';
+import { measureStorm } from './storm.js';
 
 const ALL_FAMILIES = ['boot_time', 'image_size', 'density', 'overhead', 'isolation'];
 
@@ -31,7 +34,7 @@ export async function measureCell(spec: RealDriverSpec, cell: Cell): Promise<Mea
     return { state: 'unsuitable', reasons: [unfit] };
   }
   const samples: Record<string, number[]> = {};
-  let details: Record<string, string> | undefined;
+  const details: Record<string, string> = {};
   let densityBinding: DensityResource | undefined;
   let densityInstances: number | undefined;
   let work: WorkComparison | undefined;
@@ -60,11 +63,28 @@ export async function measureCell(spec: RealDriverSpec, cell: Cell): Promise<Mea
       densityBinding = density.binding;
       densityInstances = density.instances;
     });
+    await attempt('boot_storm', async () => {
+      if (!cell.storm) throw new Error('the scenario has no storm: block');
+      const storm = await measureStorm(session, cell.storm, options, busybox, notes);
+      if ('unsuitable' in storm) throw new Error(storm.unsuitable);
+      Object.assign(samples, storm.samples);
+      Object.assign(details, storm.details);
+    });
+    await attempt('density_curve', async () => {
+      const curve = densityCurveSamples(await measureDensityCurve(session, options, notes));
+      Object.assign(samples, curve.samples);
+      Object.assign(details, curve.details);
+    });
+    await attempt('neighbours', async () => {
+      const measured = await measureNeighbours(session, cell, { busybox, workDir: opened.workDir, options, notes });
+      Object.assign(samples, measured.samples);
+      Object.assign(details, measured.details);
+    });
     if (app) {
       await attempt('overhead', async () => {
         const measured = await measureApp(session, app, cell, { busybox, workDir: opened.workDir, options, notes });
         Object.assign(samples, measured.samples);
-        details = measured.details;
+        Object.assign(details, measured.details);
       });
     } else if (families.has('overhead') || families.has('isolation')) {
       try {
@@ -94,7 +114,7 @@ export async function measureCell(spec: RealDriverSpec, cell: Cell): Promise<Mea
     state: 'measured',
     samples,
     ...(densityBinding ? { densityBinding } : {}),
-    ...(details ? { details } : {}),
+    ...(Object.keys(details).length > 0 ? { details } : {}),
     notes,
   };
 }
