@@ -261,7 +261,11 @@ export function stormPlan(engine: ModeledEngineSpec, cell: Cell, settings: Storm
     phases: names,
     steps,
     gates,
-    cpuCapacity: cpuLeftForStarts(hostThreads, (settings.running ?? 0) * cell.app.demandCores, settings.instances),
+    cpuCapacity: cpuLeftForStarts(
+      hostThreads,
+      (settings.running ?? 0) * cell.app.demandCores,
+      Math.min(settings.concurrency ?? settings.instances, settings.instances),
+    ),
     backgroundCpuMs: Math.max(0, params.backgroundCpuMs.value),
     guestFrom: isVmKind(engine.kind) ? names.findIndex((n) => GUEST_FIRST_PHASES.includes(n)) : -1,
     guestTo: isVmKind(engine.kind) ? names.indexOf('app_start') : -1,

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { vethPrefix } from './netns.js';
 import { labeledHostState } from './leftovers.js';
+import { vethPrefix } from './netns.js';
 import { findTool, REAL_RUN_ID, RUN_ENV, runCommandSync } from './spawn.js';
 import { TEMP_PREFIX } from './tempdir.js';
 

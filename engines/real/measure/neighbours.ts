@@ -132,7 +132,7 @@ export async function measureNeighbours(
         `aggressor in a cgroup with 0.5 CPU, 64 MiB, 32 pids and 8 MiB/s of direct writes.`,
     );
     if (session.isVm) {
-      const panic = await guestPanic(session, startServer, victim, busybox, context);
+      const panic = await guestPanic(startServer, victim, busybox, context);
       samples['neighbours.panic_contained'] = [panic.contained ? 1 : 0];
       details['neighbours.panic_contained'] = panic.description;
     } else {
@@ -151,7 +151,6 @@ export async function measureNeighbours(
  * (QEMU runs with -no-reboot, so a guest that panics and reboots ends the VMM).
  */
 async function guestPanic(
-  session: DriverSession,
   startServer: NonNullable<DriverSession['startServer']>,
   victim: RunningServer,
   busybox: string,
