@@ -16,6 +16,13 @@ export const ENGINE_LOADERS: Readonly<Record<string, () => Promise<Engine>>> = {
   virtualbox: async () => (await import('./modeled/virtualbox.js')).virtualbox,
   'vmware-workstation': async () => (await import('./modeled/vmware-workstation.js')).vmwareWorkstation,
   'qemu-tcg': async () => (await import('./modeled/qemu-tcg.js')).qemuTcg,
+  runc: async () => (await import('./modeled/runc.js')).runc,
+  crun: async () => (await import('./modeled/crun.js')).crun,
+  podman: async () => (await import('./modeled/podman.js')).podman,
+  containerd: async () => (await import('./modeled/containerd.js')).containerd,
+  lxc: async () => (await import('./modeled/lxc.js')).lxc,
+  nspawn: async () => (await import('./modeled/nspawn.js')).nspawn,
+  bwrap: async () => (await import('./modeled/bwrap.js')).bwrap,
 };
 
 /**

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { fixedMetricIds, isKnownMetric, METRIC_FAMILIES } from '../../engines/metrics.js';
-import { ACCELERATOR_CHOICES, DRIVERS, ENGINE_KINDS, NETWORK_MODES } from '../../engines/types.js';
+import {
+  ACCELERATOR_CHOICES,
+  DRIVERS,
+  ENGINE_KINDS,
+  GVISOR_PLATFORMS,
+  NETWORK_MODES,
+  OCI_RUNTIMES,
+} from '../../engines/types.js';
 
 /**
  * The scenario file format. Keys are camelCase and mirror the engine types one to one, so a
@@ -44,6 +51,17 @@ export const hardwareSchema = z.strictObject({
     readWriteOverlap: z.number().min(0).max(1).optional(),
   }),
   network: z.strictObject({ gbits: positive, rttUs: positive }),
+  kernel: z
+    .strictObject({
+      forkExecUs: positive.optional(),
+      namespaceUs: positive.optional(),
+      netnsUs: positive.optional(),
+      mountUs: positive.optional(),
+      cgroupWriteUs: positive.optional(),
+      ipcRoundTripUs: positive.optional(),
+    })
+    .optional()
+    .describe("the host kernel's start-up operations, µs each; each left out follows from the CPU"),
 });
 
 export const appSchema = z.strictObject({
@@ -114,6 +132,8 @@ const optionFields = {
   pinning: z.boolean(),
   linkedClones: z.boolean(),
   real: realOptionsSchema,
+  platform: z.enum(GVISOR_PLATFORMS).describe('gVisor: how system calls are intercepted (default systrap)'),
+  runtime: z.enum(OCI_RUNTIMES).describe("podman: the OCI runtime it starts containers with (default crun)"),
 };
 
 export const OPTION_DEFAULTS = {

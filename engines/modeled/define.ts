@@ -6,6 +6,7 @@ import { engineTimes, nativeTimes, OVERHEAD_DIMENSIONS, overheadPercent } from '
 import type { ModeledEngineSpec } from '../model/params.js';
 import { stormMeasurement } from '../model/storm-metrics.js';
 import { unsuitability } from '../model/suitability.js';
+import { resolveVariants } from '../model/variants.js';
 import { createRandom, noiseFactor } from '../shared/random.js';
 import type { Cell, Engine, Measurement } from '../types.js';
 
@@ -55,7 +56,8 @@ export function isMadeFromSpec(engine: Engine): engine is ModeledEngine {
 }
 
 /** The model's prediction for one cell, synchronously, for callers that need no engine object. */
-export function predict(spec: ModeledEngineSpec, cell: Cell): Measurement {
+export function predict(engineSpec: ModeledEngineSpec, cell: Cell): Measurement {
+  const { spec, notes: variantNotes } = resolveVariants(engineSpec, cell);
   const reasons = unsuitability(spec, cell);
   if (reasons.length > 0) return { state: 'unsuitable', reasons };
   const random = createRandom(cell.seed);
@@ -107,13 +109,15 @@ export function predict(spec: ModeledEngineSpec, cell: Cell): Measurement {
   push('isolation', faultBlastRadius(spec.kind, fit.instances));
   push('isolation.shared_kernel', sharesHostKernel(spec.kind) ? 1 : 0);
 
-  if (!cell.storm) return { state: 'measured', samples, densityBinding: fit.binding };
+  const withNotes = variantNotes.length > 0 ? { notes: variantNotes } : {};
+  if (!cell.storm) return { state: 'measured', samples, densityBinding: fit.binding, ...withNotes };
   const storm = stormMeasurement(spec, cell, cell.storm, fit.instances);
+  const notes = [...variantNotes, ...(storm.notes ?? [])];
   return {
     state: 'measured',
     samples: { ...samples, ...storm.samples },
     densityBinding: fit.binding,
     details: storm.details,
-    notes: storm.notes,
+    ...(notes.length > 0 ? { notes } : {}),
   };
 }
