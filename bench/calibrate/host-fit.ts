@@ -49,7 +49,10 @@ export const RIDGE = 0.02;
 const MOST_LOG_FACTOR = Math.log(100);
 
 /** The hardware profile with fitted factors applied: a slower effective clock and explicit kernel costs. */
-export function applyFactors(hardware: HardwareProfile, factors: Readonly<Record<FitQuantity, number>>): HardwareProfile {
+export function applyFactors(
+  hardware: HardwareProfile,
+  factors: Readonly<Record<FitQuantity, number>>,
+): HardwareProfile {
   const base = kernelCosts(hardware);
   const cpu = { ...hardware.cpu, ghz: hardware.cpu.ghz / factors.cpu };
   const kernel: KernelCosts = {
@@ -96,7 +99,12 @@ export interface HostUnitFit {
   readonly fitDrivers: readonly string[];
   readonly quantities: readonly FittedQuantity[];
   /** Prices the fit did not move, as the fitted profile has them. */
-  readonly unfitted: readonly { readonly label: string; readonly value: number; readonly unit: string; readonly why: string }[];
+  readonly unfitted: readonly {
+    readonly label: string;
+    readonly value: number;
+    readonly unit: string;
+    readonly why: string;
+  }[];
   readonly drivers: readonly DriverPrediction[];
   readonly hardware: HardwareProfile;
 }
@@ -109,7 +117,10 @@ export function fitFactors(hardware: HardwareProfile, drivers: readonly FitDrive
   const logs: Record<FitQuantity, number> = { cpu: 0, forkExecUs: 0, namespaceUs: 0, mountUs: 0, cgroupWriteUs: 0 };
   if (fitting.length === 0) return { ...ONES };
   const objective = (): number => {
-    const factors = Object.fromEntries(FIT_QUANTITIES.map((q) => [q, Math.exp(logs[q])])) as Record<FitQuantity, number>;
+    const factors = Object.fromEntries(FIT_QUANTITIES.map((q) => [q, Math.exp(logs[q])])) as Record<
+      FitQuantity,
+      number
+    >;
     const fitted = applyFactors(hardware, factors);
     let sum = 0;
     for (const d of fitting) sum += Math.log(d.modelMs(fitted) / d.measuredMs) ** 2;
@@ -172,7 +183,8 @@ export function fitHostUnits(hardware: HardwareProfile, drivers: readonly FitDri
       label: 'daemon round trip',
       value: after.ipcRoundTripUs,
       unit: 'µs',
-      why: hardware.kernel?.ipcRoundTripUs !== undefined ? 'given by the profile' : 'predicted: follows the fitted clock',
+      why:
+        hardware.kernel?.ipcRoundTripUs !== undefined ? 'given by the profile' : 'predicted: follows the fitted clock',
     },
     {
       label: 'network namespace',
@@ -312,7 +324,11 @@ export async function calibrateHostUnits(
     unfitted: fit.unfitted,
     drivers: fit.drivers,
     // The fitted host as an inline hardware profile a scenario may use.
-    hardware: { ...fit.hardware, id: `${run.hardware.id}-fitted`, source: `${run.hardware.source}; unit costs fitted by virtbench calibrate --host from ${resultFile}` },
+    hardware: {
+      ...fit.hardware,
+      id: `${run.hardware.id}-fitted`,
+      source: `${run.hardware.source}; unit costs fitted by virtbench calibrate --host from ${resultFile}`,
+    },
   };
   await writeAtomically([{ path: file, content: `${JSON.stringify(summary, null, 2)}\n` }]);
   return { fit, text: `${renderHostUnitFit(fit, resultFile, missing)}\n\nwrote ${file}`, file };

@@ -133,7 +133,7 @@ const optionFields = {
   linkedClones: z.boolean(),
   real: realOptionsSchema,
   platform: z.enum(GVISOR_PLATFORMS).describe('gVisor: how system calls are intercepted (default systrap)'),
-  runtime: z.enum(OCI_RUNTIMES).describe("podman: the OCI runtime it starts containers with (default crun)"),
+  runtime: z.enum(OCI_RUNTIMES).describe('podman: the OCI runtime it starts containers with (default crun)'),
 };
 
 export const OPTION_DEFAULTS = {

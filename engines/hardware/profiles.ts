@@ -141,9 +141,10 @@ export const ANT2021_KPTI_SYSCALL_NS = 236;
 /** The host of Ant Group's gVisor getpid table (gvisor.dev blog, 2021-12-02). */
 export const ant2021Host: HardwareProfile = {
   id: 'ant2021-xeon-e5-2650v2',
-  description: 'Ant Group host with an Intel Xeon E5-2650 v2 (Ivy Bridge-EP, 8 cores / 16 threads at 2.6 GHz); the rest is not published',
+  description:
+    'Ant Group host with an Intel Xeon E5-2650 v2 (Ivy Bridge-EP, 8 cores / 16 threads at 2.6 GHz); the rest is not published',
   source:
-    'hosts.csv ant2021-xeon-e5-2650v2 (only the CPU model is stated); system calls from ant2021-getpid-native (and with page-table isolation from ant2021-getpid-native-kpti); the clock and topology are the part\'s datasheet; memory, storage and network are assumed (no row uses them)',
+    "hosts.csv ant2021-xeon-e5-2650v2 (only the CPU model is stated); system calls from ant2021-getpid-native (and with page-table isolation from ant2021-getpid-native-kpti); the clock and topology are the part's datasheet; memory, storage and network are assumed (no row uses them)",
   cpu: {
     sockets: 1, // assumed: the post names the CPU model only
     coresPerSocket: 8, // Intel datasheet of the E5-2650 v2

@@ -1,6 +1,5 @@
 import type { Cell } from '../types.js';
 import { effectiveCpuFraction } from './overhead.js';
-import { workMs } from './start-work.js';
 import {
   type ContainerBootParams,
   isContainerEngine,
@@ -8,6 +7,7 @@ import {
   type ModeledEngineSpec,
   type VmBootParams,
 } from './params.js';
+import { workMs } from './start-work.js';
 
 /** One named stage of start-up and its duration. Phases are reported in the order they happen. */
 export interface Phase {

@@ -32,7 +32,8 @@ export const PARAMETERS = {
       runtimeMcycles:
         "The runtime's CPU work besides the kernel operations counted apart: its language runtime's start for each exec of it, reading the bundle, Mcycles.",
       runtimeSyscalls: 'Plain system calls the runtime makes besides the operations counted apart.',
-      namespaces: 'Namespaces created besides the network one: pid, mount, uts, ipc (user and cgroup where the tool makes them).',
+      namespaces:
+        'Namespaces created besides the network one: pid, mount, uts, ipc (user and cgroup where the tool makes them).',
       bridgeForkExecs:
         'Bridge mode: helper processes run to wire the network (iptables, a CNI plugin, a proxy), besides the network namespace.',
       bridgeSyscalls:
@@ -164,7 +165,10 @@ export interface OptionVariant {
 
 /** Engine options that change the mechanism, each with its default and what every value does. */
 export interface OptionVariants {
-  readonly platform?: { readonly default: GvisorPlatform; readonly values: Readonly<Record<GvisorPlatform, OptionVariant>> };
+  readonly platform?: {
+    readonly default: GvisorPlatform;
+    readonly values: Readonly<Record<GvisorPlatform, OptionVariant>>;
+  };
   readonly runtime?: {
     readonly default: OciRuntime;
     readonly values: Readonly<Partial<Record<OciRuntime, OptionVariant>>>;

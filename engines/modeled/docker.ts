@@ -10,7 +10,11 @@ export const docker = defineModeledEngine({
   boot: {
     ...dockerDaemonWork(GO_BINARY_MIB.runc),
     ...RUNC_WORK,
-    mounts: withMounts(RUNC_WORK, 4, "dockerd's overlay root and its binds over /etc/hosts, /etc/hostname and /etc/resolv.conf"),
+    mounts: withMounts(
+      RUNC_WORK,
+      4,
+      "dockerd's overlay root and its binds over /etc/hosts, /etc/hostname and /etc/resolv.conf",
+    ),
     ...DOCKER_BRIDGE,
     ...NO_SANDBOX,
   },

@@ -72,7 +72,11 @@ export const gvisor = defineModeledEngine({
   boot: {
     ...dockerDaemonWork(undefined),
     ...RUNSC_WORK,
-    mounts: withMounts(RUNSC_WORK, 4, "dockerd's overlay root and its binds over /etc/hosts, /etc/hostname and /etc/resolv.conf"),
+    mounts: withMounts(
+      RUNSC_WORK,
+      4,
+      "dockerd's overlay root and its binds over /etc/hosts, /etc/hostname and /etc/resolv.conf",
+    ),
     ...DOCKER_BRIDGE,
     ...RUNSC_SANDBOX,
   },

@@ -12,7 +12,10 @@ export const lxc = defineModeledEngine({
     ...NO_DAEMON,
     runtimeForkExecs: assumed(3, 'lxc-execute, lxc-init as the container init, and the command it runs'),
     runtimeMcycles: assumed(5, 'a C tool: loading liblxc and parsing the container config, about 5 million cycles'),
-    runtimeSyscalls: assumed(1500, 'liblxc walks the config and the host mounts with more system calls than crun, fewer than a Go runtime'),
+    runtimeSyscalls: assumed(
+      1500,
+      'liblxc walks the config and the host mounts with more system calls than crun, fewer than a Go runtime',
+    ),
     namespaces: assumed(5, 'pid, mount, uts, ipc and cgroup'),
     cgroupWrites: assumed(60, 'a directory per cgroup v1 controller, the device rules and the attach'),
     mounts: assumed(

@@ -9,7 +9,10 @@ export const native = defineModeledEngine({
   title: 'Native process',
   kind: 'native',
   boot: {
-    forkExecs: assumed(1, "the entry point's fork and exec: its price is the host's (engines/hardware/kernel-costs.ts)"),
+    forkExecs: assumed(
+      1,
+      "the entry point's fork and exec: its price is the host's (engines/hardware/kernel-costs.ts)",
+    ),
   },
   memory: {
     instanceOverheadMiB: none('a process needs nothing beyond its own working set'),

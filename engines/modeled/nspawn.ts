@@ -13,7 +13,10 @@ export const nspawn = defineModeledEngine({
   id: 'nspawn',
   title: 'systemd-nspawn',
   boot: {
-    daemonRoundTrips: assumed(8, 'D-Bus calls to systemd-machined (register) and to systemd (the scope unit) and their replies'),
+    daemonRoundTrips: assumed(
+      8,
+      'D-Bus calls to systemd-machined (register) and to systemd (the scope unit) and their replies',
+    ),
     daemonForkExecs: assumed(0, 'machined and systemd are running already'),
     daemonMcycles: assumed(5, "systemd and machined handling the calls: the unit's set-up and bookkeeping"),
     daemonFsyncs: assumed(0, 'machine registration is kept in /run, a tmpfs'),

@@ -23,7 +23,10 @@ export const GO_START_MCYCLES_PER_MIB = derived(
 /** Sizes of the Go binaries on the start paths, MiB: what each start of them costs follows. */
 export const GO_BINARY_MIB = {
   runc: assumed(8.35, 'runc 1.1.5 as Debian 12 ships it: 8,752,456 bytes'),
-  runsc: assumed(22.1, 'runsc 20221219 as Debian 12 ships it: 24,013,136 bytes (one binary for the CLI, the Sentry and the Gofer)'),
+  runsc: assumed(
+    22.1,
+    'runsc 20221219 as Debian 12 ships it: 24,013,136 bytes (one binary for the CLI, the Sentry and the Gofer)',
+  ),
   docker: assumed(40.8, 'the docker CLI of Docker 20.10 as Debian 12 ships it: 42,791,888 bytes'),
   dockerd: assumed(71.7, 'dockerd 20.10 as Debian 12 ships it: 75,181,184 bytes'),
   shim: assumed(11.08, 'containerd-shim-runc-v2 1.6 as Debian 12 ships it: 11,615,216 bytes'),
@@ -60,7 +63,10 @@ const OCI_MOUNTS = assumed(
 );
 
 export const RUNC_WORK: RuntimeWork = {
-  runtimeForkExecs: assumed(3, "counted with strace -f: `runc run`, its re-exec as `runc init`, and the container's process"),
+  runtimeForkExecs: assumed(
+    3,
+    "counted with strace -f: `runc run`, its re-exec as `runc init`, and the container's process",
+  ),
   runtimeMcycles: derived(
     goStarts(GO_BINARY_MIB.runc, GO_BINARY_MIB.runc),
     'two Go starts of the runc binary (runc and runc init) at GO_START_MCYCLES_PER_MIB',
@@ -75,7 +81,10 @@ export const RUNC_WORK: RuntimeWork = {
 };
 
 export const CRUN_WORK: RuntimeWork = {
-  runtimeForkExecs: assumed(2, "crun and the container's process: crun clones the container's init without re-executing itself"),
+  runtimeForkExecs: assumed(
+    2,
+    "crun and the container's process: crun clones the container's init without re-executing itself",
+  ),
   runtimeMcycles: assumed(
     2,
     'a 0.5 MB C program: dynamic loading of libseccomp, libcap and yajl and parsing config.json, about 2 million cycles',

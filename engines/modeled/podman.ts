@@ -62,7 +62,10 @@ export const podman = defineModeledEngine({
   title: 'Podman (crun unless options.runtime says otherwise)',
   kind: 'container',
   boot: {
-    daemonRoundTrips: assumed(2, 'no daemon: conmon reports the container pid and the runtime result over its sync pipes'),
+    daemonRoundTrips: assumed(
+      2,
+      'no daemon: conmon reports the container pid and the runtime result over its sync pipes',
+    ),
     daemonForkExecs: assumed(3, 'the podman CLI, conmon (which forks itself away) and the runtime start'),
     daemonMcycles: derived(
       goStarts(GO_BINARY_MIB.podman) + 30,

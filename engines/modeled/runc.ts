@@ -15,5 +15,8 @@ export const runc = defineModeledEngine({
   boot: { ...NO_DAEMON, ...RUNC_WORK, ...BARE_NETNS, ...NO_SANDBOX },
   memory: { ...docker.spec.memory, hostReserveMiB: assumed(2048, 'host OS; no engine daemon') },
   costs: docker.spec.costs,
-  noise: { ...docker.spec.noise, bootCov: assumed(0.06, 'no daemon round trips: namespace, cgroup and mount set-up vary with host load') },
+  noise: {
+    ...docker.spec.noise,
+    bootCov: assumed(0.06, 'no daemon round trips: namespace, cgroup and mount set-up vary with host load'),
+  },
 });

@@ -85,19 +85,6 @@ function rowEstimate(row: MeasuredRun['rows'][number]): Estimate {
   return { value: row.p50, halfWidth: tQuantile975(df) * Math.sqrt(variance), fewest: row.n, variance, df };
 }
 
-/** a - b - constant, with the Welch–Satterthwaite degrees of freedom. */
-function difference(a: Estimate, b: Estimate, constant = 0): Estimate {
-  const variance = a.variance + b.variance;
-  const df = variance === 0 ? Math.min(a.df, b.df) : variance ** 2 / (a.variance ** 2 / a.df + b.variance ** 2 / b.df);
-  return {
-    value: a.value - b.value - constant,
-    halfWidth: tQuantile975(Math.max(1, df)) * Math.sqrt(variance),
-    fewest: Math.min(a.fewest, b.fewest),
-    variance,
-    df,
-  };
-}
-
 /**
  * Why an estimate does not resolve its parameter, or undefined when it does: it needs
  * MIN_FIT_SAMPLES samples, and a 95% confidence interval narrower than the effect itself, so
