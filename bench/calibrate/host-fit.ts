@@ -43,7 +43,7 @@ const QUANTITY_LABELS: Readonly<Record<FitQuantity, string>> = {
 export const DEFAULT_FIT_DRIVERS = ['process', 'namespaces', 'runc'] as const;
 
 /** Weight of the pull of each log factor towards 0 (the probed value), against squared log errors of boot times. */
-export const RIDGE = 0.02;
+export const RIDGE = 0.002;
 
 /** The largest factor the fit may move a price by, either way. */
 const MOST_LOG_FACTOR = Math.log(100);
