@@ -31,9 +31,9 @@ const byId = (id: string): CalibrationRow => {
 };
 
 describe('published data', () => {
-  it('ships all 62 published rows with unique ids, each study with its scenario', async () => {
-    expect(published).toHaveLength(62);
-    expect(new Set(published.map((r) => r.id)).size).toBe(62);
+  it('ships all 67 published rows with unique ids, each study with its scenario', async () => {
+    expect(published).toHaveLength(67);
+    expect(new Set(published.map((r) => r.id)).size).toBe(67);
     expect(new Set(rows.map((r) => r.study))).toEqual(new Set(published.map((r) => r.study)));
     expect(rows.map((r) => r.id).sort()).toEqual(published.map((r) => r.id).sort());
   });
@@ -136,7 +136,7 @@ describe('calibration table', () => {
     expect(text).toContain('model vs published');
     expect(text).toMatch(/median \|error\|/);
     const records = parse(renderCalibrationCsv(rows), { columns: true }) as Record<string, string>[];
-    expect(records).toHaveLength(62);
+    expect(records).toHaveLength(67);
     for (const column of ['id', 'unit', 'published', 'model', 'error_pct', 'gated'])
       expect(Object.keys(records[0]!)).toContain(column);
     expect(records.find((r) => r.id === 'img-ubuntu-cloud-qcow2')!.gated).toBe('no');
