@@ -307,14 +307,21 @@ export function renderHostUnitFit(fit: HostUnitFit, resultFile: string, missing:
 export async function calibrateHostUnits(
   resultFile: string,
   dir: string,
-  fitSet: readonly string[] = DEFAULT_FIT_DRIVERS,
+  /** Drivers to fit; by default those of DEFAULT_FIT_DRIVERS the run has. */
+  named?: readonly string[],
 ): Promise<{ fit: HostUnitFit; text: string; file: string }> {
+  const fitSet = named ?? DEFAULT_FIT_DRIVERS;
   const run = JSON.parse(await readFile(resultFile, 'utf8')) as MeasuredRun;
   const scenario = await loadScenario(run.scenario.file, {
     allowOutsideModules: true,
     resolvedHardware: run.hardware,
   });
   const { drivers, missing } = await fitDriversOf(run, scenario, fitSet);
+  const unknown = fitSet.filter((id) => !drivers.some((d) => d.driver === id));
+  if (named && unknown.length > 0)
+    throw new Error(
+      `--fit names ${unknown.join(', ')}, which ${resultFile} has no boot_time for with a modeled counterpart; it has: ${drivers.map((d) => d.driver).join(', ') || 'none'}`,
+    );
   const fit = fitHostUnits(run.hardware, drivers);
   const file = join(dir, 'host-units.json');
   const summary = {

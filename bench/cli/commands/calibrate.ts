@@ -67,11 +67,9 @@ export function register(program: Command, context: CliContext, setExit: (code: 
         ?.split(',')
         .map((s) => s.trim())
         .filter(Boolean);
-      const units = await calibrateHostUnits(resultFile, hostProfileDir(), fitSet ?? DEFAULT_FIT_DRIVERS).catch(
-        (error: Error) => {
-          throw usageError(error.message, hint);
-        },
-      );
+      const units = await calibrateHostUnits(resultFile, hostProfileDir(), fitSet).catch((error: Error) => {
+        throw usageError(error.message, hint);
+      });
       write(context.stdout, `\n${units.text}`);
       return;
     }
