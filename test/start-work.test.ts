@@ -1,6 +1,14 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyFactors, type FitDriver, fitHostUnits, modelBootMs } from '../bench/calibrate/host-fit.js';
+import {
+  applyFactors,
+  calibrateHostUnits,
+  type FitDriver,
+  fitHostUnits,
+  modelBootMs,
+} from '../bench/calibrate/host-fit.js';
 import { findHardware } from '../engines/hardware/index.js';
 import { defaultKernelCost, KERNEL_OPERATIONS, kernelCosts } from '../engines/hardware/kernel-costs.js';
 import { bootPhases } from '../engines/model/boot.js';
@@ -10,7 +18,7 @@ import { interceptionNs, resolveVariants } from '../engines/model/variants.js';
 import type { ModeledEngine } from '../engines/modeled/define.js';
 import { engineIds, loadEngine } from '../engines/registry.js';
 import type { Cell, HardwareProfile } from '../engines/types.js';
-import { seedCell } from './helpers.js';
+import { seedCell, withTempDir } from './helpers.js';
 
 async function spec(id: string): Promise<ModeledEngineSpec> {
   return ((await loadEngine(id)) as ModeledEngine).spec;
@@ -232,5 +240,59 @@ describe('calibrate --host unit-cost fit', () => {
       await synthetic({ cpu: 2, forkExecUs: 5, namespaceUs: 1, mountUs: 1, cgroupWriteUs: 1 }, []),
     );
     for (const q of fit.quantities) expect(q.fitted).toBeCloseTo(q.probed, 9);
+  });
+});
+
+describe('calibrate --host on a real-host result', () => {
+  const real = (id: string, counterpart: string, p50: number) => ({
+    engine: { id, driver: 'real', modeledCounterpart: counterpart },
+    row: { engine: id, driver: 'real', metric: 'boot_time', p50, n: 20, stddev: 1 },
+  });
+  const drivers = [
+    real('process', 'native', 5),
+    real('namespaces', 'namespaces', 12),
+    real('runc', 'runc', 90),
+    real('docker', 'docker', 700),
+    real('crun', 'crun', 40),
+    real('lxc', 'no-such-engine', 40),
+  ];
+  const result = {
+    scenario: { name: 'real-host', file: 'scenarios/real-host.yaml' },
+    hardware: findHardware('dev-laptop')!,
+    engines: drivers.map((d) => d.engine),
+    rows: drivers.map((d) => d.row),
+  };
+
+  it('fits the named drivers, predicts the others by their counterparts, and writes the fitted host', async () => {
+    await withTempDir(async (dir) => {
+      const file = join(dir, 'real-host.json');
+      await writeFile(file, JSON.stringify(result));
+      const { fit, text } = await calibrateHostUnits(file, dir);
+      expect(fit.fitDrivers).toEqual(['process', 'namespaces', 'runc']);
+      // crun is not in real-host.yaml's engines: its counterpart comes from the registry by id.
+      expect(fit.drivers.map((d) => [d.driver, d.role])).toEqual([
+        ['process', 'fitted'],
+        ['namespaces', 'fitted'],
+        ['runc', 'fitted'],
+        ['docker', 'predicted'],
+        ['crun', 'predicted'],
+      ]);
+      expect(text).toContain(
+        'not fitted or predicted: lxc: its counterpart no-such-engine is not a built-in modeled engine yet',
+      );
+      const saved = JSON.parse(await readFile(join(dir, 'host-units.json'), 'utf8'));
+      expect(saved.hardware.id).toBe('dev-laptop-fitted');
+      expect(Object.keys(saved.hardware.kernel).sort()).toEqual(
+        ['cgroupWriteUs', 'forkExecUs', 'ipcRoundTripUs', 'mountUs', 'namespaceUs', 'netnsUs'].sort(),
+      );
+    });
+  });
+
+  it('refuses a --fit driver the result has no boot for', async () => {
+    await withTempDir(async (dir) => {
+      const file = join(dir, 'real-host.json');
+      await writeFile(file, JSON.stringify(result));
+      await expect(calibrateHostUnits(file, dir, ['process', 'qemu'])).rejects.toThrow(/--fit names qemu/);
+    });
   });
 });
