@@ -112,12 +112,12 @@ async function syscallNs(busybox: string): Promise<number> {
 
 /**
  * fork + exec of a small static binary to its exit, as virtbench itself starts processes (the
- * launcher's spawn, which real drivers' boots pay too): the lower quartile of 7, after one
+ * launcher's spawn, which real drivers' boots pay too): the second fastest of 4, after one
  * discarded, so that a burst of load on a shared host during the probe does not set it.
  */
 async function forkExecUs(busybox: string): Promise<number> {
   const times: number[] = [];
-  for (let i = 0; i < 8; i++) times.push((await runCommand([busybox, 'true'], { timeoutMs: 10_000 })).ms);
+  for (let i = 0; i < 5; i++) times.push((await runCommand([busybox, 'true'], { timeoutMs: 10_000 })).ms);
   const kept = times.slice(1).sort((a, b) => a - b);
   return kept[kept.length >> 2]! * 1000;
 }
@@ -259,7 +259,7 @@ async function probeHost(): Promise<HardwareProfile> {
       'detected by virtbench on this host:',
       `topology from /proc/cpuinfo; GHz from ${cpu.ghzSource}; virtualization from ${virtualizationSource};`,
       `syscallNs from busybox dd one-byte copies (${syscall === undefined ? 'assumed 100: no busybox' : 'measured'});`,
-      `kernel.forkExecUs ${forkExec === undefined ? 'from the CPU (no busybox)' : 'measured: the lower quartile of 7 spawns of busybox true to its exit'}, the other kernel costs from the CPU (engines/hardware/kernel-costs.ts);`,
+      `kernel.forkExecUs ${forkExec === undefined ? 'from the CPU (no busybox)' : 'measured: the second fastest of 4 spawns of busybox true to its exit'}, the other kernel costs from the CPU (engines/hardware/kernel-costs.ts);`,
       'memory size from /proc/meminfo, bandwidth from a 256 MiB buffer copy, random access from a 64 MiB pointer chase;',
       `storage on ${tmpdir()}: 64 MiB write + fdatasync, read ${storage.readSource}, 4 KiB fdatasync latency (IOPS are its queue-depth-1 rate, a floor);`,
       `network: link speed from ${link.source}, round trip over loopback TCP`,
