@@ -25,6 +25,13 @@ export const ENGINE_LOADERS: Readonly<Record<string, () => Promise<Engine>>> = {
   'kata-qemu': async () => (await import('./modeled/kata-qemu.js')).kataQemu,
   'kata-clh': async () => (await import('./modeled/kata-clh.js')).kataClh,
   'cloud-instance': async () => (await import('./modeled/cloud-instance.js')).cloudInstance,
+  runc: async () => (await import('./modeled/runc.js')).runc,
+  crun: async () => (await import('./modeled/crun.js')).crun,
+  podman: async () => (await import('./modeled/podman.js')).podman,
+  containerd: async () => (await import('./modeled/containerd.js')).containerd,
+  lxc: async () => (await import('./modeled/lxc.js')).lxc,
+  nspawn: async () => (await import('./modeled/nspawn.js')).nspawn,
+  bwrap: async () => (await import('./modeled/bwrap.js')).bwrap,
 };
 
 /**

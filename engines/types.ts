@@ -60,6 +60,12 @@ export interface HardwareProfile {
      */
     readonly idleExitUs?: number;
   };
+  /**
+   * What the host kernel's start-up operations cost here, each once: the units every container,
+   * sandbox and process start is counted in (engines/hardware/kernel-costs.ts). Each one left out
+   * follows from the CPU's clock and system-call cost.
+   */
+  readonly kernel?: Partial<KernelCosts>;
   readonly memory: {
     readonly gib: number;
     /**
@@ -91,6 +97,30 @@ export interface HardwareProfile {
     readonly rttUs: number;
   };
 }
+
+/** Costs of the host kernel's start-up operations, µs each. */
+export interface KernelCosts {
+  /** fork + exec of a small binary, to its exit and reaping. */
+  readonly forkExecUs: number;
+  /** Creating one namespace (pid, mount, uts, ipc, user, cgroup) with clone or unshare. */
+  readonly namespaceUs: number;
+  /** Creating one network namespace with its loopback device. */
+  readonly netnsUs: number;
+  /** One mount(2): a bind, an overlay, a proc or tmpfs mount, a remount or pivot_root. */
+  readonly mountUs: number;
+  /** One cgroup file-system operation: a mkdir, a limit written, a process attached. */
+  readonly cgroupWriteUs: number;
+  /** One request and reply between two processes over a Unix socket (a daemon API or gRPC call). */
+  readonly ipcRoundTripUs: number;
+}
+
+/** The OCI runtime an engine that can use several starts its containers with. */
+export const OCI_RUNTIMES = ['runc', 'crun', 'runsc'] as const;
+export type OciRuntime = (typeof OCI_RUNTIMES)[number];
+
+/** How gVisor intercepts the system calls of the application it runs. */
+export const GVISOR_PLATFORMS = ['ptrace', 'systrap', 'kvm'] as const;
+export type GvisorPlatform = (typeof GVISOR_PLATFORMS)[number];
 
 /** The operating system an instance runs: a container base image or a VM's installed distribution. */
 export interface OsImage {
@@ -209,12 +239,6 @@ export type QemuFirmware = (typeof QEMU_FIRMWARES)[number];
  */
 export const START_MODES = ['warm', 'cold', 'image-inclusive', 'restore'] as const;
 export type StartMode = (typeof START_MODES)[number];
-/** The OCI runtime a container engine hands its containers to (podman, docker). */
-export const OCI_RUNTIMES = ['runc', 'crun', 'runsc'] as const;
-export type OciRuntime = (typeof OCI_RUNTIMES)[number];
-/** gVisor's platform: how the Sentry intercepts the application's system calls. */
-export const GVISOR_PLATFORMS = ['ptrace', 'systrap', 'kvm'] as const;
-export type GvisorPlatform = (typeof GVISOR_PLATFORMS)[number];
 
 /** Who runs an unprivileged-capable sandbox (bwrap): root, or an unprivileged user through a user namespace. */
 export const SANDBOX_USERS = ['root', 'unprivileged'] as const;
@@ -244,6 +268,10 @@ export interface EngineOptions {
   readonly boot?: VmBootMode;
   /** Settings only real drivers read (iterations, timeouts, kernel path, density budget). */
   readonly real?: RealDriverOptions;
+  /** gVisor: how system calls are intercepted; the engine's default when absent. */
+  readonly platform?: GvisorPlatform;
+  /** Engines that drive an OCI runtime (podman): which one; the engine's default when absent. */
+  readonly runtime?: OciRuntime;
 }
 
 /** How a real driver measures on this host; every field has a default (see engines/real/options.ts). */

@@ -32,9 +32,9 @@ const byId = (id: string): CalibrationRow => {
 };
 
 describe('published data', () => {
-  it('ships all 120 published rows with unique ids, each study with its scenario', async () => {
-    expect(published).toHaveLength(120);
-    expect(new Set(published.map((r) => r.id)).size).toBe(120);
+  it('ships all 125 published rows with unique ids, each study with its scenario', async () => {
+    expect(published).toHaveLength(125);
+    expect(new Set(published.map((r) => r.id)).size).toBe(125);
     expect(new Set(rows.map((r) => r.study))).toEqual(new Set(published.map((r) => r.study)));
     expect(rows.map((r) => r.id).sort()).toEqual(published.map((r) => r.id).sort());
   });
@@ -145,7 +145,7 @@ describe('calibration table', () => {
     expect(text).toContain('model vs published');
     expect(text).toMatch(/median \|error\|/);
     const records = parse(renderCalibrationCsv(rows), { columns: true }) as Record<string, string>[];
-    expect(records).toHaveLength(120);
+    expect(records).toHaveLength(125);
     for (const column of ['id', 'unit', 'published', 'model', 'error_pct', 'gated'])
       expect(Object.keys(records[0]!)).toContain(column);
     expect(records.find((r) => r.id === 'img-ubuntu-cloud-qcow2')!.gated).toBe('no');

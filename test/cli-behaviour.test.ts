@@ -246,8 +246,8 @@ describe('the hint beside a real driver without its model', () => {
 
   it('names a built-in counterpart by id, and says a profile counterpart needs its file', () => {
     expect(renderModelVsReal(result('docker'), { color: false })).toContain(`add "- docker" to the scenario's engines`);
-    const profile = renderModelVsReal(result('runc'), { color: false });
-    expect(profile).toContain('"runc" is an engine profile, not a built-in engine: add "- profile:');
+    const profile = renderModelVsReal(result('namespaces'), { color: false });
+    expect(profile).toContain('"namespaces" is an engine profile, not a built-in engine: add "- profile:');
     expect(profile).not.toContain('add it to the scenario');
   });
 });

@@ -1,3 +1,4 @@
+import { ANT2021_KPTI_SYSCALL_NS } from '../../engines/hardware/profiles.js';
 import type { App, EngineOptions, HardwareProfile, NetworkMode, StormSettings } from '../../engines/types.js';
 
 /**
@@ -206,6 +207,8 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
 
   // gvisor: google/gvisor website/performance/*.csv
   'raw-syscall': { workload: 'syscall-bound', readout: { kind: 'latency', factor: 1e9 } },
+  // gvisor-ant2021: gVisor test/perf/linux/getpid_benchmark.cc, a loop of getpid calls.
+  'getpid-loop': { workload: 'syscall-bound', readout: { kind: 'latency', factor: 1e9 } },
   'memory-per-container-sleep': {
     readout: { kind: 'memory-per-instance', factor: MB_PER_MIB },
     // The sleeping process's few hundred KiB are inside gvisor-mem-sleep-runc, which sets runc's own overhead.
@@ -237,6 +240,13 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
 export const ROW_SETUPS: Readonly<Record<string, Setup>> = {
   'felter-linpack-kvm-untuned': { options: { pinning: false }, why: 'default guest: floating vCPUs, no topology' },
   'felter-linpack-kvm-tuned': { options: { pinning: true }, why: 'vCPUs pinned, host topology exposed' },
+  'gvisor-syscall-runsc-kvm': { options: { platform: 'kvm' }, why: 'syscall.csv row runsc-kvm: the KVM platform' },
+  'ant2021-getpid-runsc-kvm': { options: { platform: 'kvm' }, why: 'the table names its platform: runsc-KVM' },
+  'ant2021-getpid-runsc-ptrace': { options: { platform: 'ptrace' }, why: 'the table names its platform: runsc-ptrace' },
+  'ant2021-getpid-native-kpti': {
+    hardware: (hw) => ({ ...hw, cpu: { ...hw.cpu, syscallNs: ANT2021_KPTI_SYSCALL_NS } }),
+    why: 'the same host with kernel page-table isolation on: every system call switches page tables twice',
+  },
 };
 
 /** Readouts that differ between rows of one benchmark. */
@@ -252,7 +262,8 @@ export const ROW_READOUTS: Readonly<Record<string, Readout>> = {
 /** Engines a study names differently from virtbench, by study. */
 export const ENGINE_ALIASES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   // gVisor's perf.py starts its runc containers through Docker.
-  gvisor: { runc: 'docker' },
+  gvisor: { runc: 'docker', 'gvisor-kvm': 'gvisor' },
+  'gvisor-ant2021': { 'gvisor-kvm': 'gvisor', 'gvisor-ptrace': 'gvisor', 'native-kpti': 'native' },
   // Both studies ran QEMU's pc machine with its default firmware, SeaBIOS.
   'fc-nsdi2020': { qemu: 'qemu-seabios' },
   'unikraft-eurosys21': { qemu: 'qemu-seabios' },

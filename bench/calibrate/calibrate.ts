@@ -260,11 +260,18 @@ export async function modelCitations(extraEngines: readonly Engine[] = []): Prom
   for (const engine of engines) {
     if (!isModeled(engine) || seen.has(engine.id)) continue;
     seen.add(engine.id);
-    const { boot, memory, costs, noise, storm, controlPlane } = engine.spec;
+    const { boot, memory, costs, noise, storm, controlPlane, variants } = engine.spec;
     owners.push({
       owner: engine.id,
       groups: { boot, memory, costs, noise, ...(storm ? { storm } : {}), ...(controlPlane ? { controlPlane } : {}) },
     });
+    // Options that change the mechanism (gVisor's platform, podman's runtime) carry parameters of their own.
+    for (const [option, choices] of Object.entries(variants ?? {})) {
+      for (const [value, variant] of Object.entries(choices.values)) {
+        const { note: _note, ...groups } = variant as Record<string, unknown>;
+        owners.push({ owner: `${engine.id} ${option}=${value}`, groups });
+      }
+    }
   }
   for (const image of BUILTIN_IMAGES) {
     const { id: _id, description: _description, ...params } = image;

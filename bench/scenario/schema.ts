@@ -57,6 +57,17 @@ export const hardwareSchema = z.strictObject({
     readWriteOverlap: z.number().min(0).max(1).optional(),
   }),
   network: z.strictObject({ gbits: positive, rttUs: positive }),
+  kernel: z
+    .strictObject({
+      forkExecUs: positive.optional(),
+      namespaceUs: positive.optional(),
+      netnsUs: positive.optional(),
+      mountUs: positive.optional(),
+      cgroupWriteUs: positive.optional(),
+      ipcRoundTripUs: positive.optional(),
+    })
+    .optional()
+    .describe("the host kernel's start-up operations, µs each; each left out follows from the CPU"),
 });
 
 export const appSchema = z.strictObject({
@@ -183,6 +194,8 @@ const optionFields = {
   linkedClones: z.boolean(),
   boot: z.enum(VM_BOOT_MODES).describe('VMs: firmware and boot loader, or the VMM entering the kernel directly'),
   real: realOptionsSchema,
+  platform: z.enum(GVISOR_PLATFORMS).describe('gVisor: how system calls are intercepted (default systrap)'),
+  runtime: z.enum(OCI_RUNTIMES).describe('podman: the OCI runtime it starts containers with (default crun)'),
 };
 
 export const OPTION_DEFAULTS = {

@@ -7,6 +7,7 @@ import {
   type ModeledEngineSpec,
   type VmBootParams,
 } from './params.js';
+import { workMs } from './start-work.js';
 
 /** One named stage of start-up and its duration. Phases are reported in the order they happen. */
 export interface Phase {
@@ -43,7 +44,7 @@ export function bootPhases(engine: ModeledEngineSpec, cell: Cell): Phase[] {
   const cpuScale = 1 + effectiveCpuFraction(engine, cell);
   const appStart: Phase = { name: 'app_start', ms: cpuMs(cell.app.startMcycles, cell) * cpuScale };
   if (engine.kind === 'native') {
-    return [{ name: 'exec', ms: engine.boot.execMs.value }, appStart];
+    return [{ name: 'exec', ms: workMs({ forkExecs: engine.boot.forkExecs.value }, cell.hardware) }, appStart];
   }
   if (isContainerEngine(engine)) {
     return [...containerPhases(engine.boot, engine, cell), appStart].filter((p) => p.ms > 0);
@@ -69,13 +70,46 @@ function containerPhases(boot: ContainerBootParams, engine: ModeledEngineSpec, c
     // Unpacking streams decompression into the filesystem, so the slower of the two sets the pace.
     phases.push({ name: 'unpack', ms: Math.max(writeMs, inflateMs) });
   }
-  phases.push({ name: 'daemon', ms: boot.daemonMs.value });
-  phases.push({ name: 'runtime_start', ms: boot.runtimeStartMs.value });
-  phases.push({ name: 'namespaces', ms: boot.namespacesMs.value });
-  if (options.network === 'bridge') phases.push({ name: 'network_setup', ms: boot.networkNamespaceMs.value });
-  phases.push({ name: 'cgroups', ms: boot.cgroupMs.value });
-  phases.push({ name: 'rootfs_mount', ms: layers * boot.layerMountMs.value });
-  if (engine.kind === 'sandbox') phases.push({ name: 'sandbox_kernel', ms: boot.sandboxKernelStartMs.value });
+  const work = (phase: string, ms: number): void => {
+    phases.push({ name: phase, ms });
+  };
+  work(
+    'daemon',
+    workMs(
+      {
+        roundTrips: boot.daemonRoundTrips.value,
+        forkExecs: boot.daemonForkExecs.value,
+        mcycles: boot.daemonMcycles.value,
+        fsyncs: boot.daemonFsyncs.value,
+      },
+      hardware,
+    ),
+  );
+  work(
+    'runtime_start',
+    workMs(
+      {
+        forkExecs: boot.runtimeForkExecs.value,
+        mcycles: boot.runtimeMcycles.value,
+        syscalls: boot.runtimeSyscalls.value,
+      },
+      hardware,
+    ),
+  );
+  // A user-space kernel boots as part of the runtime's start, in its own processes.
+  if (engine.kind === 'sandbox')
+    work(
+      'sandbox_kernel',
+      workMs({ forkExecs: boot.sandboxForkExecs.value, mcycles: boot.sandboxMcycles.value }, hardware),
+    );
+  work('namespaces', workMs({ namespaces: boot.namespaces.value }, hardware));
+  if (options.network === 'bridge')
+    work(
+      'network_setup',
+      workMs({ netns: 1, forkExecs: boot.bridgeForkExecs.value, syscalls: boot.bridgeSyscalls.value }, hardware),
+    );
+  work('cgroups', workMs({ cgroupWrites: boot.cgroupWrites.value }, hardware));
+  work('rootfs_mount', workMs({ mounts: boot.mounts.value }, hardware));
   return phases;
 }
 

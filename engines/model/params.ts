@@ -1,4 +1,4 @@
-import type { EngineKind, Param } from '../types.js';
+import type { EngineKind, GvisorPlatform, OciRuntime, Param } from '../types.js';
 
 /**
  * Every parameter of a modeled engine, by group, each with what it means and its unit. The
@@ -38,20 +38,39 @@ export const PARAMETERS = {
       wakeupsPerIo:
         "Thread hand-offs per guest block request during boot (the VMM's I/O thread woken, the halted vCPU woken with the completion); on an idle host each pays the CPU's idle-state exit.",
     },
-    /** Start-up costs of containers and sandboxes, which share or proxy the host kernel. */
+    /**
+     * Start-up work of containers and sandboxes, which share or proxy the host kernel: counts of
+     * what each phase does, priced by the host (engines/hardware/kernel-costs.ts, engines/model/start-work.ts).
+     */
     container: {
-      daemonMs: 'Engine daemon API call and per-container shim start (dockerd, containerd, shim); 0 for bare runtimes.',
-      runtimeStartMs: "The OCI runtime's own start: reading the bundle, forking the container init, exec, ms.",
-      namespacesMs: 'Creating the pid, mount, uts and ipc namespaces, ms.',
-      networkNamespaceMs:
-        'A new network namespace with a veth pair on a bridge and NAT rules; paid only in bridge mode, ms.',
-      cgroupMs: "Creating and joining the container's cgroup, ms.",
-      layerMountMs: 'Mounting one overlay layer of the root filesystem, ms.',
-      sandboxKernelStartMs: "Booting a user-space kernel (gVisor's Sentry and Gofer); 0 for plain containers, ms.",
+      daemonRoundTrips:
+        'Requests and replies on the daemon path (client to engine daemon, daemon to containerd, containerd to the shim), each over a Unix socket; 0 for bare runtimes.',
+      daemonForkExecs:
+        'Processes the daemon path starts besides the runtime: the client binary, the shim (which re-executes itself), runtime hooks.',
+      daemonMcycles:
+        'CPU work of the daemon path for one container: the start of every Go binary it executes (which grows with the binary) and request handling, Mcycles.',
+      daemonFsyncs: 'Durable metadata writes on the daemon path (containerd bolt commits, daemon config files).',
+      runtimeForkExecs:
+        "fork+exec the OCI runtime makes: its own binary, its re-execution as the container's init, the container's process.",
+      runtimeMcycles:
+        "The runtime's CPU work besides the kernel operations counted apart: its language runtime's start for each exec of it, reading the bundle, Mcycles.",
+      runtimeSyscalls: 'Plain system calls the runtime makes besides the operations counted apart.',
+      namespaces:
+        'Namespaces created besides the network one: pid, mount, uts, ipc (user and cgroup where the tool makes them).',
+      bridgeForkExecs:
+        'Bridge mode: helper processes run to wire the network (iptables, a CNI plugin, a proxy), besides the network namespace.',
+      bridgeSyscalls:
+        'Bridge mode: netlink and other system calls that create the veth pair, attach it to the bridge and add NAT rules.',
+      cgroupWrites: 'cgroup file-system operations: a directory per controller, limits written, the process attached.',
+      mounts:
+        "Mounts made for the container: the root's bind or overlay and pivot_root, proc, dev, devpts, shm, mqueue, sys, masked and read-only paths, the daemon's /etc binds.",
+      sandboxForkExecs: "Processes of a user-space kernel (gVisor's Sentry and Gofer); 0 for plain containers.",
+      sandboxMcycles:
+        "CPU work to boot a user-space kernel: its Go runtime start, its own kernel's and virtual file system's set-up, Mcycles; 0 for plain containers.",
     },
-    /** Start-up cost of a plain process. */
+    /** Start-up work of a plain process. */
     native: {
-      execMs: 'fork + exec of the entry point, ms.',
+      forkExecs: 'fork + exec of the entry point.',
     },
   },
   /**
@@ -163,7 +182,40 @@ type KindsBooting<Group extends BootGroupName> = {
 export type VmKind = KindsBooting<'vm'>;
 export type ContainerKind = KindsBooting<'container'>;
 
+/**
+ * How a system call reaches a user-space kernel: the host kernel entries and CPU work of one
+ * interception, or a fixed time where neither explains it. It replaces the host system call.
+ */
+export interface SyscallInterception {
+  readonly kernelEntries: Param;
+  readonly kcycles: Param;
+  readonly fixedNs: Param;
+}
+
+/** What one value of an engine option changes: some boot work, some costs, how system calls are caught. */
+export interface OptionVariant {
+  /** Said in the measurement's notes, so the report names the choice. */
+  readonly note: string;
+  readonly boot?: Readonly<Partial<Record<string, Param>>>;
+  readonly costs?: Partial<CostParams>;
+  readonly interception?: SyscallInterception;
+}
+
+/** Engine options that change the mechanism, each with its default and what every value does. */
+export interface OptionVariants {
+  readonly platform?: {
+    readonly default: GvisorPlatform;
+    readonly values: Readonly<Record<GvisorPlatform, OptionVariant>>;
+  };
+  readonly runtime?: {
+    readonly default: OciRuntime;
+    readonly values: Readonly<Partial<Record<OciRuntime, OptionVariant>>>;
+  };
+}
+
 interface CommonParams {
+  /** Engine options (options.platform, options.runtime) that change this engine's work and costs. */
+  readonly variants?: OptionVariants;
   readonly memory: MemoryParams;
   readonly costs: CostParams;
   readonly noise: NoiseParams;

@@ -5,6 +5,7 @@ import { faultBlastRadius, sharesHostKernel } from '../model/isolation.js';
 import type { ModeledEngineSpec } from '../model/params.js';
 import { stormMeasurement } from '../model/storm-metrics.js';
 import { unsuitability } from '../model/suitability.js';
+import { resolveVariants } from '../model/variants.js';
 import { workloadSamples } from '../model/workload-metrics.js';
 import { createRandom, noiseFactor } from '../shared/random.js';
 import type { Cell, Engine, Measurement } from '../types.js';
@@ -55,7 +56,8 @@ export function isMadeFromSpec(engine: Engine): engine is ModeledEngine {
 }
 
 /** The model's prediction for one cell, synchronously, for callers that need no engine object. */
-export function predict(spec: ModeledEngineSpec, cell: Cell): Measurement {
+export function predict(engineSpec: ModeledEngineSpec, cell: Cell): Measurement {
+  const { spec, notes: variantNotes } = resolveVariants(engineSpec, cell);
   const reasons = unsuitability(spec, cell);
   if (reasons.length > 0) return { state: 'unsuitable', reasons };
   const random = createRandom(cell.seed);
@@ -98,13 +100,15 @@ export function predict(spec: ModeledEngineSpec, cell: Cell): Measurement {
   push('isolation.shared_kernel', sharesHostKernel(spec.kind) ? 1 : 0);
 
   const details = Object.keys(workload.details).length > 0 ? { details: workload.details } : {};
-  if (!cell.storm) return { state: 'measured', samples, densityBinding: fit.binding, ...details };
+  const withNotes = variantNotes.length > 0 ? { notes: variantNotes } : {};
+  if (!cell.storm) return { state: 'measured', samples, densityBinding: fit.binding, ...details, ...withNotes };
   const storm = stormMeasurement(spec, cell, cell.storm, fit.instances);
+  const notes = [...variantNotes, ...(storm.notes ?? [])];
   return {
     state: 'measured',
     samples: { ...samples, ...storm.samples },
     densityBinding: fit.binding,
     details: { ...workload.details, ...storm.details },
-    notes: storm.notes,
+    ...(notes.length > 0 ? { notes } : {}),
   };
 }

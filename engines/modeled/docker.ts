@@ -1,24 +1,22 @@
-import { assumed, derived, param, read } from '../param.js';
+import { assumed, derived, read } from '../param.js';
 import { defineModeledEngine } from './define.js';
+import { DOCKER_BRIDGE, dockerDaemonWork, GO_BINARY_MIB, NO_SANDBOX, RUNC_WORK, withMounts } from './oci-work.js';
 
-/** Docker Engine: dockerd and containerd drive runc; the container shares the host kernel. */
+/** Docker Engine: dockerd and containerd drive runc; the container shares the host kernel. Its start is runc's plus the daemon path. */
 export const docker = defineModeledEngine({
   id: 'docker',
   title: 'Docker (containerd + runc)',
   kind: 'container',
   boot: {
-    daemonMs: param(
-      250,
-      'recalled',
-      'docker run API round trip, containerd task create and shim spawn: about 0.25 s on a server',
+    ...dockerDaemonWork(GO_BINARY_MIB.runc),
+    ...RUNC_WORK,
+    mounts: withMounts(
+      RUNC_WORK,
+      4,
+      "dockerd's overlay root and its binds over /etc/hosts, /etc/hostname and /etc/resolv.conf",
     ),
-    // runc-true-nonetns (75.1 ms for a whole `runc run` of /bin/true) split across the runtime's own steps.
-    runtimeStartMs: derived(55.1, 'runc-true-nonetns 75.1 ms less namespaces, cgroup and rootfs below'),
-    namespacesMs: assumed(8, 'part of runc-true-nonetns: clone with CLONE_NEWPID|NEWNS|NEWUTS|NEWIPC'),
-    networkNamespaceMs: derived(114.8, 'runc-true-netns 189.9 ms - runc-true-nonetns 75.1 ms'),
-    cgroupMs: assumed(8, 'part of runc-true-nonetns: cgroup mkdir, limits and attach'),
-    layerMountMs: assumed(2, 'part of runc-true-nonetns: one overlay mount per layer'),
-    sandboxKernelStartMs: assumed(0, 'runc starts no user-space kernel'),
+    ...DOCKER_BRIDGE,
+    ...NO_SANDBOX,
   },
   memory: {
     instanceOverheadMiB: read(4.1 / 1.048576, 'gvisor-mem-sleep-runc: 4.1 MB for a sleeping runc container'),

@@ -9,7 +9,10 @@ export const native = defineModeledEngine({
   title: 'Native process',
   kind: 'native',
   boot: {
-    execMs: param(1, 'recalled', 'fork + exec of a dynamically linked binary on Linux: about 1 ms'),
+    forkExecs: assumed(
+      1,
+      "the entry point's fork and exec: its price is the host's (engines/hardware/kernel-costs.ts)",
+    ),
   },
   memory: {
     instanceOverheadMiB: none('a process needs nothing beyond its own working set'),

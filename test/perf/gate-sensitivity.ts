@@ -88,7 +88,8 @@ interface Mechanism {
   readonly apply: (percent: number) => Scenario;
 }
 
-function slowerPhase(engine: string, parameter: string): Mechanism {
+/** Makes the engine's boot `percent` slower through one boot parameter; `perMs` is how much of it is one ms (GHz for Mcycles). */
+function slowerPhase(engine: string, parameter: string, perMs = 1): Mechanism {
   const spec = (scenario.engines.find((e) => e.engine.id === engine)!.engine as ModeledEngine).spec;
   const current = (spec.boot as unknown as Record<string, { value: number }>)[parameter]!.value;
   const boot = meanOf(baseline, engine, 'boot_time');
@@ -96,7 +97,7 @@ function slowerPhase(engine: string, parameter: string): Mechanism {
     label: `${engine} boot_time via boot.${parameter}`,
     engine,
     metric: 'boot_time',
-    apply: (percent) => withEngine(scenario, engine, { [parameter]: current + (percent / 100) * boot }),
+    apply: (percent) => withEngine(scenario, engine, { [parameter]: current + (percent / 100) * boot * perMs }),
   };
 }
 
@@ -104,7 +105,7 @@ const containerImage = meanOf(baseline, 'docker', 'image_size');
 const mechanisms: Mechanism[] = [
   slowerPhase('kvm', 'firmwareMs'),
   slowerPhase('firecracker', 'vmmStartMs'),
-  slowerPhase('docker', 'daemonMs'),
+  slowerPhase('docker', 'daemonMcycles', scenario.hardware.cpu.ghz),
   slowerPhase('virtualbox', 'firmwareMs'),
   {
     label: 'docker image_size via app.sizeMiB',

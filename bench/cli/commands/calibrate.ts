@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { calibrateHost } from '../../../engines/real/measure/host-profile.js';
+import { calibrateHost, hostProfileDir } from '../../../engines/real/measure/host-profile.js';
 import { writeAtomically } from '../../../engines/shared/atomic-write.js';
 import { packageRoot } from '../../../engines/shared/environment.js';
 import { EXIT, usageError } from '../../../engines/shared/errors.js';
@@ -13,6 +13,7 @@ import {
   renderCrossValidationParametersCsv,
   renderCrossValidationSummary,
 } from '../../calibrate/cross-validate-report.js';
+import { calibrateHostUnits, DEFAULT_FIT_DRIVERS } from '../../calibrate/host-fit.js';
 import { loadPublished } from '../../calibrate/published.js';
 import { renderCalibration, renderCalibrationCsv, renderCalibrationSummary } from '../../calibrate/report.js';
 import { addWorkersOption, type CliContext, useColor, type WorkerFlags, workerOptions, write } from '../context.js';
@@ -76,21 +77,32 @@ export function register(program: Command, context: CliContext, setExit: (code: 
       '--host [result]',
       "instead: fit this host's parameters from a real run's JSON (default reports/real-host.json) and save them as engine profiles",
     )
+    .option(
+      '--fit <drivers>',
+      `with --host: comma-separated real drivers whose boot times set the host's unit costs; the others are predicted (default ${DEFAULT_FIT_DRIVERS.join(',')})`,
+    )
     .option('-q, --quiet', 'print only the summary')
     .option('--color', 'force colour')
     .option('--no-color', 'no colour');
-  addWorkersOption(command).action(async (flags: CalibrateFlags & { host?: string | true }) => {
+  addWorkersOption(command).action(async (flags: CalibrateFlags & { host?: string | true; fit?: string }) => {
     if (flags.host !== undefined) {
-      // engines/real/measure/host-profile.ts does the fitting and writing; see docs/calibration.md.
-      const calibration = await calibrateHost(
-        flags.host === true ? join(flags.out, 'real-host.json') : flags.host,
-      ).catch((error: Error) => {
-        throw usageError(
-          error.message,
-          'run `virtbench run scenarios/real-host.yaml` first, or pass its JSON result: --host path/to/result.json',
-        );
+      // engines/real/measure/host-profile.ts fits engine parameters, bench/calibrate/host-fit.ts the
+      // host's unit costs of start-up; see docs/calibration.md.
+      const resultFile = flags.host === true ? join(flags.out, 'real-host.json') : flags.host;
+      const hint =
+        'run `virtbench run scenarios/real-host.yaml` first, or pass its JSON result: --host path/to/result.json';
+      const calibration = await calibrateHost(resultFile).catch((error: Error) => {
+        throw usageError(error.message, hint);
       });
       write(context.stdout, calibration.text);
+      const fitSet = flags.fit
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const units = await calibrateHostUnits(resultFile, hostProfileDir(), fitSet).catch((error: Error) => {
+        throw usageError(error.message, hint);
+      });
+      write(context.stdout, `\n${units.text}`);
       return;
     }
     const root = packageRoot();

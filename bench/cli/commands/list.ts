@@ -57,7 +57,7 @@ async function listEngines(showParams: boolean): Promise<string> {
     'Real drivers, measured on this host (a scenario entry sets driver: real; `virtbench doctor` tells which this host has):\n' +
     `${table(real)}\n` +
     'qemu uses KVM when a probe with a timeout succeeds, and emulation (TCG) otherwise; its kind and the modeled engine it is compared with follow.\n' +
-    'The modeled namespaces and runc engines are engine profiles, loaded by scenarios/real-host.yaml with profile:.'
+    'The modeled namespaces engine is an engine profile, loaded by scenarios/real-host.yaml with profile:.'
   );
 }
 

@@ -110,6 +110,18 @@ async function syscallNs(busybox: string): Promise<number> {
   return Math.max(1, ((large - small) * 1e6) / (2 * 100_000)); // two calls (read, write) per byte
 }
 
+/**
+ * fork + exec of a small static binary to its exit, as virtbench itself starts processes (the
+ * launcher's spawn, which real drivers' boots pay too): the second fastest of 4, after one
+ * discarded, so that a burst of load on a shared host during the probe does not set it.
+ */
+async function forkExecUs(busybox: string): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) times.push((await runCommand([busybox, 'true'], { timeoutMs: 10_000 })).ms);
+  const kept = times.slice(1).sort((a, b) => a - b);
+  return kept[kept.length >> 2]! * 1000;
+}
+
 interface StorageProbe {
   readonly capacityGiB: number;
   readonly seqWriteMBs: number;
@@ -235,6 +247,7 @@ async function probeHost(): Promise<HardwareProfile> {
   const bandwidth = memoryBandwidthGBs();
   const randomNs = randomAccessNs();
   const syscall = busybox ? await syscallNs(busybox.path) : undefined;
+  const forkExec = busybox ? await forkExecUs(busybox.path) : undefined;
   const storage = await storageProbe(busybox?.path);
   const rttUs = await loopbackRttUs();
   const link = await linkGbits();
@@ -246,6 +259,7 @@ async function probeHost(): Promise<HardwareProfile> {
       'detected by virtbench on this host:',
       `topology from /proc/cpuinfo; GHz from ${cpu.ghzSource}; virtualization from ${virtualizationSource};`,
       `syscallNs from busybox dd one-byte copies (${syscall === undefined ? 'assumed 100: no busybox' : 'measured'});`,
+      `kernel.forkExecUs ${forkExec === undefined ? 'from the CPU (no busybox)' : 'measured: the second fastest of 4 spawns of busybox true to its exit'}, the other kernel costs from the CPU (engines/hardware/kernel-costs.ts);`,
       'memory size from /proc/meminfo, bandwidth from a 256 MiB buffer copy, random access from a 64 MiB pointer chase;',
       `storage on ${tmpdir()}: 64 MiB write + fdatasync, read ${storage.readSource}, 4 KiB fdatasync latency (IOPS are its queue-depth-1 rate, a floor);`,
       `network: link speed from ${link.source}, round trip over loopback TCP`,
@@ -269,5 +283,6 @@ async function probeHost(): Promise<HardwareProfile> {
       latencyUs: round(storage.latencyUs),
     },
     network: { gbits: round(link.gbits), rttUs: round(rttUs) },
+    ...(forkExec === undefined ? {} : { kernel: { forkExecUs: round(forkExec) } }),
   };
 }

@@ -15,9 +15,9 @@ import type { HardwareProfile } from '../../types.js';
  * drivers measured (the JSON result of a run of scenarios/real-host.yaml), saved as engine
  * profiles that any later scenario can use with `profile:`.
  *
- * The fit follows the model's own phase structure: each driver adds one layer to the one below
- * it (process < namespaces < runc < docker), so each layer's parameter is the difference of two
- * measured boot times. Overheads become cost fractions directly.
+ * Start-up of processes, containers and sandboxes is counted as work priced by the host, so it
+ * is fitted as the host's unit costs (bench/calibrate/host-fit.ts), not here. A VM's firmware
+ * time, memory per instance and overheads become engine parameters directly.
  */
 
 /** The parts of a run result the fit reads; a RunResult has this shape. */
@@ -83,19 +83,6 @@ function rowEstimate(row: MeasuredRun['rows'][number]): Estimate {
   const variance = row.n > 1 ? row.stddev ** 2 / row.n : Infinity;
   const df = Math.max(1, row.n - 1);
   return { value: row.p50, halfWidth: tQuantile975(df) * Math.sqrt(variance), fewest: row.n, variance, df };
-}
-
-/** a - b - constant, with the Welch–Satterthwaite degrees of freedom. */
-function difference(a: Estimate, b: Estimate, constant = 0): Estimate {
-  const variance = a.variance + b.variance;
-  const df = variance === 0 ? Math.min(a.df, b.df) : variance ** 2 / (a.variance ** 2 / a.df + b.variance ** 2 / b.df);
-  return {
-    value: a.value - b.value - constant,
-    halfWidth: tQuantile975(Math.max(1, df)) * Math.sqrt(variance),
-    fewest: Math.min(a.fewest, b.fewest),
-    variance,
-    df,
-  };
 }
 
 /**
@@ -169,90 +156,9 @@ export function fitHostProfile(run: MeasuredRun, resultFile: string): HostProfil
     return false;
   };
 
-  const processBoot = measured('process', 'boot_time');
-  const namespaces = measured('namespaces', 'boot_time');
-  const runc = measured('runc', 'boot_time');
-  const dockerBoot = measured('docker', 'boot_time');
-  const { cgroupMs, layerMountMs } = docker.spec.boot;
-  // The model mounts one base layer plus the application's layer for every container.
-  const layers = 2;
-
-  if (processBoot !== undefined)
-    fitParameter('native', 'Native process', 'native', 'boot', 'execMs', processBoot, cite('process', 'boot_time'));
-  else notes.push('execMs not fitted: no process boot_time in the result');
-
-  const namespacesEstimate =
-    namespaces !== undefined && processBoot !== undefined ? difference(namespaces, processBoot) : undefined;
-  const namespacesSource = `${cite('namespaces', 'boot_time')} less ${cite('process', 'boot_time')}: namespace creation and chroot on top of the exec`;
-  const namespacesFitted =
-    namespacesEstimate !== undefined &&
-    fitParameter(
-      'namespaces',
-      'Linux namespaces (unshare)',
-      'docker',
-      'boot',
-      'namespacesMs',
-      namespacesEstimate,
-      namespacesSource,
-    );
-  if (namespacesFitted) {
-    const fixed = (name: string, why: string) =>
-      add('namespaces', 'Linux namespaces (unshare)', 'docker', 'boot', name, 0, why);
-    fixed('daemonMs', 'no daemon: unshare is run directly');
-    fixed('runtimeStartMs', 'unshare itself is part of the measured namespace cost');
-    fixed('cgroupMs', 'unshare creates no cgroup');
-    fixed('layerMountMs', 'the root is a plain directory entered with chroot');
-  }
-  if (namespacesEstimate === undefined)
-    notes.push('namespacesMs not fitted: needs both process and namespaces boot_time');
-
-  const runtimeEstimate =
-    runc !== undefined && namespaces !== undefined
-      ? difference(runc, namespaces, cgroupMs.value + layers * layerMountMs.value)
-      : undefined;
-  const runtimeSource =
-    runtimeEstimate !== undefined
-      ? `${cite('runc', 'boot_time')} less ${cite('namespaces', 'boot_time')}, less the model's cgroupMs (${cgroupMs.value}) and ${layers} x layerMountMs (${layerMountMs.value})`
-      : '';
-  for (const [stem, title] of [
-    ['runc', 'runc (bare OCI runtime)'],
-    ['docker', 'Docker (containerd + runc)'],
-  ] as const) {
-    if (namespacesFitted)
-      add(
-        stem,
-        title,
-        'docker',
-        'boot',
-        'namespacesMs',
-        namespacesEstimate.value,
-        `as host-namespaces: ${cite('namespaces', 'boot_time')} less the process boot`,
-      );
-    if (runtimeEstimate !== undefined)
-      fitParameter(stem, title, 'docker', 'boot', 'runtimeStartMs', runtimeEstimate, runtimeSource);
-  }
-  if (runtimeEstimate === undefined) notes.push('runtimeStartMs not fitted: needs both namespaces and runc boot_time');
-  if (runc !== undefined)
-    add(
-      'runc',
-      'runc (bare OCI runtime)',
-      'docker',
-      'boot',
-      'daemonMs',
-      0,
-      'no daemon: the runtime is invoked directly',
-    );
-  if (dockerBoot !== undefined && runc !== undefined) {
-    fitParameter(
-      'docker',
-      'Docker (containerd + runc)',
-      'docker',
-      'boot',
-      'daemonMs',
-      difference(dockerBoot, runc),
-      `${cite('docker', 'boot_time')} less ${cite('runc', 'boot_time')}: the daemon, containerd and the shim`,
-    );
-  } else notes.push('daemonMs not fitted: needs both runc and docker boot_time');
+  notes.push(
+    "process, container and sandbox start-up is not an engine parameter: it is work priced by the host's unit costs, which the unit-cost fit sets (bench/calibrate/host-fit.ts)",
+  );
 
   const qemu = run.engines.find((e) => e.id === 'qemu' && e.driver === 'real');
   const vm =
