@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runInstanceOnce } from './define-driver.js';
 import type { DriverSession, SessionContext } from './driver-spec.js';
+import { ociAppHooks } from './guest/oci-app.js';
 import { IN_ROOTFS, imageLayer, materializeRootfs, ociConfig, unpackedBytes } from './guest/rootfs.js';
 import { READY_MARKER } from './guest/scripts.js';
 import { type CleanupHandle, registerCleanup } from './host/cleanup.js';
@@ -25,6 +26,8 @@ export interface ContainerShape {
 }
 
 export interface OciRuntime {
+  /** The driver id: names the network namespaces its application containers get. */
+  readonly driver: string;
   /** argv up to the subcommand, the state root included; may start with a wrapper (crun's mount namespace). */
   readonly prefix: readonly string[];
   /** For the image description: "crun", "runsc (gVisor, ptrace)". */
@@ -32,6 +35,11 @@ export interface OciRuntime {
   readonly idleEstimateMiB: number;
   /** The processes of a running container, from `state`'s pid and its bundle (runsc adds its gofer). */
   readonly pidsOf?: (statePid: number, bundleDir: string) => Promise<number[]>;
+  /**
+   * Whether a server in the container can be reached from the host: not when the runtime keeps
+   * its own network off (runsc --network=none), where only benchmarks that run to completion fit.
+   */
+  readonly servesNetwork: boolean;
 }
 
 /** An OCI config for one container: ociConfig plus a labeled cgroup path and the container's shape. */
@@ -118,8 +126,22 @@ export async function openOciRuntimeSession(context: SessionContext, runtime: Oc
       const work = await container('work', IN_ROOTFS.work(reps));
       return runInstanceOnce(work.argv, track(work.id), workloadTimeoutMs(options, reps));
     },
+    ...appHooks(),
     dispose: async () => {
       for (const handle of handles.reverse()) handle.release();
     },
   };
+
+  function appHooks(): Pick<DriverSession, 'startServer' | 'runInInstance'> {
+    const hooks = ociAppHooks({
+      driver: runtime.driver,
+      rootfs,
+      workDir,
+      timeoutMs: options.timeoutMs,
+      runArgv: (dir, id) => [...runtime.prefix, 'run', '--bundle', dir, id],
+      containerId: runLabel,
+      track,
+    });
+    return runtime.servesNetwork ? hooks : { runInInstance: hooks.runInInstance };
+  }
 }

@@ -76,6 +76,12 @@ export const crunDriver = defineContainerDriver({
   open: async (context) => {
     const { prefix, workaround } = await crunCommand(findTool('crun')!, join(context.workDir, 'crun-state'));
     if (workaround) context.notes.push(workaround);
-    return openOciRuntimeSession(context, { prefix, description: 'crun', idleEstimateMiB: 8 });
+    return openOciRuntimeSession(context, {
+      driver: 'crun',
+      prefix,
+      description: 'crun',
+      idleEstimateMiB: 8,
+      servesNetwork: true,
+    });
   },
 });

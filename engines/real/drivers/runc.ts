@@ -9,9 +9,8 @@ import {
 } from '../availability.js';
 import { defineContainerDriver } from '../define-driver.js';
 import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
-import { type AppContainer, ociAppConfig } from '../guest/oci-app.js';
+import { ociAppHooks } from '../guest/oci-app.js';
 import {
-  IN_INSTANCE,
   IN_ROOTFS,
   imageLayer,
   materializeRootfs,
@@ -21,8 +20,6 @@ import {
 } from '../guest/rootfs.js';
 import { READY_MARKER } from '../guest/scripts.js';
 import { type CleanupHandle, registerCleanup } from '../host/cleanup.js';
-import { createBridgeNetwork } from '../host/netns.js';
-import { announcedServer, splitSteps, startServerProcess, writeStepsScript } from '../host/server.js';
 import { findTool, REAL_RUN_ID, runCommand, runCommandSync, startInstance } from '../host/spawn.js';
 import { workloadTimeoutMs } from '../options.js';
 
@@ -74,15 +71,6 @@ export const runcDriver = defineContainerDriver({
       handles.push(handle);
       return handle;
     };
-    /** A bundle for an application container: host paths, a writable directory, a network. */
-    const appBundle = async (name: string, app: AppContainer): Promise<string> => {
-      const dir = join(workDir, 'bundles', name);
-      await mkdir(dir, { recursive: true });
-      const config = ociAppConfig(rootfs, `virtbench-${name}`, app);
-      await writeFile(join(dir, 'config.json'), JSON.stringify(config, null, 2));
-      return dir;
-    };
-    let apps = 0;
     const bootBundle = await bundle('boot', IN_ROOTFS.boot);
     const bootId = containerId('boot');
     track(bootId);
@@ -136,53 +124,15 @@ export const runcDriver = defineContainerDriver({
           handle.release();
         }
       },
-      startServer: async (launch) => {
-        const name = `app-${apps++}`;
-        const id = containerId(name);
-        const network = launch.network === 'bridge' ? await createBridgeNetwork('runc') : undefined;
-        try {
-          const handle = track(id);
-          const dir = await appBundle(name, {
-            args: announcedServer([IN_INSTANCE.busybox, 'sh'], launch.argv),
-            hostPaths: launch.hostPaths,
-            writableDir: launch.writableDir,
-            network: network ? { kind: 'path', path: network.path } : { kind: 'host' },
-          });
-          const server = await startServerProcess([runc, 'run', '--bundle', dir, id], options.timeoutMs);
-          return {
-            host: network?.instanceAddress ?? '127.0.0.1',
-            port: launch.port,
-            pids: async () => [server.pid],
-            stop: async () => {
-              handle.release();
-              server.kill();
-              network?.release();
-            },
-          };
-        } catch (error) {
-          network?.release();
-          throw error;
-        }
-      },
-      runInInstance: async (launch) => {
-        const name = `app-${apps++}`;
-        const id = containerId(name);
-        const handle = track(id);
-        const script = await writeStepsScript(launch);
-        const dir = await appBundle(name, {
-          args: [IN_INSTANCE.busybox, 'sh', script],
-          hostPaths: launch.hostPaths,
-          writableDir: launch.writableDir,
-          network: { kind: 'own' },
-          cwd: launch.writableDir,
-        });
-        try {
-          const result = await runCommand([runc, 'run', '--bundle', dir, id], { timeoutMs: launch.timeoutMs });
-          return splitSteps(result.stdout, launch.steps.length);
-        } finally {
-          handle.release();
-        }
-      },
+      ...ociAppHooks({
+        driver: 'runc',
+        rootfs,
+        workDir,
+        timeoutMs: options.timeoutMs,
+        runArgv: (dir, id) => [runc, 'run', '--bundle', dir, id],
+        containerId,
+        track,
+      }),
       dispose: async () => {
         for (const handle of handles.reverse()) handle.release();
       },

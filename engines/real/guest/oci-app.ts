@@ -1,4 +1,11 @@
-import { ociConfig } from './rootfs.js';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DriverSession } from '../driver-spec.js';
+import type { CleanupHandle } from '../host/cleanup.js';
+import { createBridgeNetwork } from '../host/netns.js';
+import { announcedServer, splitSteps, startServerProcess, writeStepsScript } from '../host/server.js';
+import { runCommand } from '../host/spawn.js';
+import { IN_INSTANCE, ociConfig } from './rootfs.js';
 
 /**
  * The one place an OCI runtime's application container is described: the generated rootfs,
@@ -48,4 +55,86 @@ export function ociAppConfig(rootfs: string, hostname: string, app: AppContainer
   if (app.network.kind === 'path') others.push({ type: 'network', path: app.network.path });
   config.linux.namespaces = others;
   return config;
+}
+
+/** What an OCI runtime's session gives the application hooks. */
+export interface OciAppRuntime {
+  /** The driver id, for network namespace names. */
+  readonly driver: string;
+  readonly rootfs: string;
+  readonly workDir: string;
+  readonly timeoutMs: number;
+  /** argv that runs the bundle in `dir` as container `id` (`runc run --bundle dir id`). */
+  runArgv(dir: string, id: string): string[];
+  /** A container id for a name, labeled with the run. */
+  containerId(name: string): string;
+  /** Registers a container's teardown before it exists. */
+  track(id: string): CleanupHandle;
+}
+
+/**
+ * startServer and runInInstance for any OCI runtime: the server, or the benchmark's steps, in a
+ * container of the generated rootfs with the host's tools bound read-only (ociAppConfig), on the
+ * host's network, a veth pair into a namespace of its own (bridge), or no network at all.
+ */
+export function ociAppHooks(runtime: OciAppRuntime): Pick<DriverSession, 'startServer' | 'runInInstance'> {
+  let apps = 0;
+  const bundle = async (name: string, app: AppContainer): Promise<string> => {
+    const dir = join(runtime.workDir, 'bundles', name);
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, 'config.json'),
+      JSON.stringify(ociAppConfig(runtime.rootfs, `virtbench-${name}`, app), null, 2),
+    );
+    return dir;
+  };
+  return {
+    startServer: async (launch) => {
+      const name = `app-${apps++}`;
+      const id = runtime.containerId(name);
+      const network = launch.network === 'bridge' ? await createBridgeNetwork(runtime.driver) : undefined;
+      try {
+        const handle = runtime.track(id);
+        const dir = await bundle(name, {
+          args: announcedServer([IN_INSTANCE.busybox, 'sh'], launch.argv),
+          hostPaths: launch.hostPaths,
+          writableDir: launch.writableDir,
+          network: network ? { kind: 'path', path: network.path } : { kind: 'host' },
+        });
+        const server = await startServerProcess(runtime.runArgv(dir, id), runtime.timeoutMs);
+        return {
+          host: network?.instanceAddress ?? '127.0.0.1',
+          port: launch.port,
+          pids: async () => [server.pid],
+          stop: async () => {
+            handle.release();
+            server.kill();
+            network?.release();
+          },
+        };
+      } catch (error) {
+        network?.release();
+        throw error;
+      }
+    },
+    runInInstance: async (launch) => {
+      const name = `app-${apps++}`;
+      const id = runtime.containerId(name);
+      const handle = runtime.track(id);
+      const script = await writeStepsScript(launch);
+      const dir = await bundle(name, {
+        args: [IN_INSTANCE.busybox, 'sh', script],
+        hostPaths: launch.hostPaths,
+        writableDir: launch.writableDir,
+        network: { kind: 'own' },
+        cwd: launch.writableDir,
+      });
+      try {
+        const result = await runCommand(runtime.runArgv(dir, id), { timeoutMs: launch.timeoutMs });
+        return splitSteps(result.stdout, launch.steps.length);
+      } finally {
+        handle.release();
+      }
+    },
+  };
 }
