@@ -11,8 +11,7 @@ import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
 import { IN_INSTANCE, IN_ROOTFS, materializeRootfs, unpackableRootfs, unpackedBytes } from '../guest/rootfs.js';
 import { READY_MARKER } from '../guest/scripts.js';
 import type { BridgeNetwork } from '../host/netns.js';
-import { createBridgeNetwork } from '../host/netns.js';
-import { announcedServer, splitSteps, startServerProcess, writeStepsScript } from '../host/server.js';
+import { announcedServer, splitSteps, startServerInNetwork, writeStepsScript } from '../host/server.js';
 import { findTool, runCommand, runCommandSync, startInstance } from '../host/spawn.js';
 import { workloadTimeoutMs } from '../options.js';
 
@@ -116,29 +115,15 @@ export const namespacesDriver = defineContainerDriver({
         const argv = inContainer(...IN_ROOTFS.workInBareNamespaces(reps));
         return (await runCommand(argv, { timeoutMs: workloadTimeoutMs(options, reps) })).stdout.split('\n');
       },
-      startServer: async (launch) => {
-        const network = launch.network === 'bridge' ? await createBridgeNetwork('ns') : undefined;
-        try {
-          const argv = announcedServer([IN_INSTANCE.busybox, 'sh'], launch.argv);
-          const writable = launch.writableDir ?? workDir;
-          const server = await startServerProcess(
-            appContainer(launch.hostPaths, writable, network ?? 'host', argv),
-            options.timeoutMs,
-          );
-          return {
-            host: network?.instanceAddress ?? '127.0.0.1',
-            port: launch.port,
-            pids: async () => [server.pid],
-            stop: async () => {
-              server.kill();
-              network?.release();
-            },
-          };
-        } catch (error) {
-          network?.release();
-          throw error;
-        }
-      },
+      startServer: (launch) =>
+        startServerInNetwork('ns', launch, options.timeoutMs, (network) => ({
+          argv: appContainer(
+            launch.hostPaths,
+            launch.writableDir ?? workDir,
+            network ?? 'host',
+            announcedServer([IN_INSTANCE.busybox, 'sh'], launch.argv),
+          ),
+        })),
       runInInstance: async (launch) => {
         const script = await writeStepsScript(launch);
         const argv = appContainer(launch.hostPaths, launch.writableDir, 'own', [IN_INSTANCE.busybox, 'sh', script]);

@@ -2,8 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DriverSession } from '../driver-spec.js';
 import type { CleanupHandle } from '../host/cleanup.js';
-import { createBridgeNetwork } from '../host/netns.js';
-import { announcedServer, splitSteps, startServerProcess, writeStepsScript } from '../host/server.js';
+import { announcedServer, splitSteps, startServerInNetwork, writeStepsScript } from '../host/server.js';
 import { runCommand } from '../host/spawn.js';
 import { IN_INSTANCE, ociConfig } from './rootfs.js';
 
@@ -89,11 +88,10 @@ export function ociAppHooks(runtime: OciAppRuntime): Pick<DriverSession, 'startS
     return dir;
   };
   return {
-    startServer: async (launch) => {
+    startServer: (launch) => {
       const name = `app-${apps++}`;
       const id = runtime.containerId(name);
-      const network = launch.network === 'bridge' ? await createBridgeNetwork(runtime.driver) : undefined;
-      try {
+      return startServerInNetwork(runtime.driver, launch, runtime.timeoutMs, async (network) => {
         const handle = runtime.track(id);
         const dir = await bundle(name, {
           args: announcedServer([IN_INSTANCE.busybox, 'sh'], launch.argv),
@@ -101,21 +99,8 @@ export function ociAppHooks(runtime: OciAppRuntime): Pick<DriverSession, 'startS
           writableDir: launch.writableDir,
           network: network ? { kind: 'path', path: network.path } : { kind: 'host' },
         });
-        const server = await startServerProcess(runtime.runArgv(dir, id), runtime.timeoutMs);
-        return {
-          host: network?.instanceAddress ?? '127.0.0.1',
-          port: launch.port,
-          pids: async () => [server.pid],
-          stop: async () => {
-            handle.release();
-            server.kill();
-            network?.release();
-          },
-        };
-      } catch (error) {
-        network?.release();
-        throw error;
-      }
+        return { argv: runtime.runArgv(dir, id), teardown: () => handle.release() };
+      });
     },
     runInInstance: async (launch) => {
       const name = `app-${apps++}`;

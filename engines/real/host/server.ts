@@ -3,6 +3,7 @@ import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import type { CommandLaunch, RunningServer, ServerLaunch } from '../driver-spec.js';
 import { READY_MARKER } from '../guest/scripts.js';
+import { type BridgeNetwork, createBridgeNetwork } from './netns.js';
 import { runCommand, startInstance } from './spawn.js';
 
 /**
@@ -143,4 +144,44 @@ export async function writeStepsScript(launch: {
   const path = join(launch.writableDir, '.virtbench-steps.sh');
   await writeFile(path, stepsScript(launch.steps, launch.writableDir));
   return path;
+}
+
+/** The command that runs a server, given the network it joins, and what removes its instance. */
+export interface ServerCommand {
+  readonly argv: readonly string[];
+  readonly teardown?: () => void;
+}
+
+/**
+ * A server on the host's network, or, for bridge mode, in a network namespace of its own reached
+ * through a veth pair (host/netns.ts). `commandFor` builds the instance's command for that
+ * network; stopping the server removes the instance, then the namespace.
+ */
+export async function startServerInNetwork(
+  driver: string,
+  launch: ServerLaunch,
+  timeoutMs: number,
+  commandFor: (network: BridgeNetwork | undefined) => Promise<ServerCommand> | ServerCommand,
+): Promise<RunningServer> {
+  const network = launch.network === 'bridge' ? await createBridgeNetwork(driver) : undefined;
+  let command: ServerCommand | undefined;
+  try {
+    command = await commandFor(network);
+    const server = await startServerProcess(command.argv, timeoutMs);
+    const teardown = command.teardown;
+    return {
+      host: network?.instanceAddress ?? '127.0.0.1',
+      port: launch.port,
+      pids: async () => [server.pid],
+      stop: async () => {
+        teardown?.();
+        server.kill();
+        network?.release();
+      },
+    };
+  } catch (error) {
+    command?.teardown?.();
+    network?.release();
+    throw error;
+  }
 }
