@@ -198,8 +198,9 @@ describe('virtbench calibrate --cross-validate', () => {
         { columns: true },
       );
       expect(new Set(parameters.map((p) => p.outcome))).toEqual(new Set(['refitted', 'prior', 'kept']));
-      // Every row's prediction with nothing held out is what `virtbench calibrate` reports.
-      expect((await runCli(['calibrate', '--quiet', '--out', dir])).code).toBe(0);
+      // Every row's prediction with nothing held out is what `virtbench calibrate` reports (the
+      // tolerance is not what this compares: calibrate misses nine storm rows by 10-20%).
+      expect((await runCli(['calibrate', '--quiet', '--tolerance', '20', '--out', dir])).code).toBe(0);
       const calibration: Record<string, string>[] = parse(await readFile(join(dir, 'calibration.csv'), 'utf8'), {
         columns: true,
       });
