@@ -96,19 +96,34 @@ export function createLimitGroup(name: string, limits: InstanceLimits): LimitGro
   };
 }
 
+/** How long removing a cgroup waits for its last processes to finish exiting. */
+const REMOVE_PATIENCE_MS = 5000;
+const REMOVE_RETRY_MS = 50;
+
 /**
  * Removes a cgroup once its processes are gone: any still in it are moved back to the root
- * group first (a cgroup with tasks cannot be removed), which lifts their limits.
+ * group first (a cgroup with tasks cannot be removed), which lifts their limits. A process that
+ * is still exiting (a VMM just killed) can be neither moved nor waited for asynchronously here,
+ * since teardowns are synchronous, so the removal is retried for a few seconds.
  */
 function removeGroup(dir: string): void {
   if (!existsSync(dir)) return;
   const root = join(dir, '..', 'cgroup.procs');
-  for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+  const deadline = Date.now() + REMOVE_PATIENCE_MS;
+  for (;;) {
+    for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+      try {
+        writeFileSync(root, pid);
+      } catch {
+        // Gone already, or exiting.
+      }
+    }
     try {
-      writeFileSync(root, pid);
-    } catch {
-      // Gone already.
+      rmdirSync(dir);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EBUSY' || Date.now() > deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, REMOVE_RETRY_MS);
     }
   }
-  rmdirSync(dir);
 }

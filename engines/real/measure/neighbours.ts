@@ -122,7 +122,11 @@ export async function measureNeighbours(
           samples[`neighbours.${aggressor}${limited ? '_limited' : ''}`] = [slowdown(solo, p99)];
         } finally {
           await hog.stop().catch(() => undefined);
-          group?.release();
+          try {
+            group?.release();
+          } catch (error) {
+            notes.push(`neighbours: ${error instanceof Error ? error.message : String(error)}`);
+          }
         }
       }
     }
