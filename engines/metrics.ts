@@ -339,7 +339,6 @@ const FIXED: Readonly<Record<string, MetricInfo>> = {
 
 /** Metrics whose samples are a series in order (one per batch or time bucket), not repetitions. */
 export const SERIES_METRICS: Readonly<Record<string, { readonly x: string }>> = {
-  'boot_storm.ready_per_second': { x: 'bucket' },
   'density_curve.instances': { x: 'batch' },
   'density_curve.pss_per_instance': { x: 'density_curve.instances' },
   'density_curve.private_per_instance': { x: 'density_curve.instances' },

@@ -5,7 +5,7 @@ import type { RunResult } from './results.js';
 
 /**
  * The curves a run measured as series rather than repetitions (density to failure after each
- * batch, a boot storm's instances ready per time bucket), one CSV row per point: the main CSV
+ * batch), one CSV row per point: the main CSV
  * summarises each metric in one row, which would hide the curve. Pure: a function of the result.
  */
 export const SERIES_CSV_COLUMNS = ['scenario', 'engine', 'driver', 'metric', 'unit', 'point', 'x_name', 'x', 'value'];
