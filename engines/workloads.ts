@@ -32,7 +32,8 @@ export interface WorkloadProfile {
 
 type Terms = Partial<Omit<Workload, 'name'>>;
 
-const NO_WORK: Omit<Workload, 'name'> = {
+/** A workload that does nothing: every term 0, one thread, queue depth 1. */
+export const NO_WORK: Omit<Workload, 'name'> = {
   computeGcycles: 0,
   threads: 1,
   memoryGB: 0,

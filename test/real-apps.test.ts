@@ -1,7 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { findHardware } from '../engines/hardware/index.js';
-import { findImage } from '../engines/images.js';
 import { parseFioJson } from '../engines/real/apps/fio.js';
 import { parseWrk } from '../engines/real/apps/nginx.js';
 import { parseRedisBenchmarkCsv, redisApp } from '../engines/real/apps/redis.js';
@@ -13,6 +11,7 @@ import { splitSteps, stepsScript } from '../engines/real/host/server.js';
 import { findTool } from '../engines/real/host/spawn.js';
 import { loadEngine } from '../engines/registry.js';
 import type { Cell, NetworkMode } from '../engines/types.js';
+import { realTestCell } from './real-cells.js';
 
 /**
  * Real applications (engines/real/apps): each parser on output recorded from the Debian tools on
@@ -99,42 +98,14 @@ describe('application output parsers, on recorded output', () => {
 const isRoot = process.getuid?.() === 0;
 
 function appCell(workload: string, clients: number, network: NetworkMode, timeoutMs?: number): Cell {
-  return {
+  return realTestCell({
     scenario: 'real-apps-test',
-    hardware: findHardware('dev-laptop')!,
-    os: findImage('firecracker-minimal') ?? findImage('alpine-3.22')!,
-    app: { name: workload, sizeMiB: 0, startMcycles: 1, workingSetMiB: 1, demandCores: 0.05, writtenMiB: 0 },
-    workload: {
-      name: workload,
-      clients,
-      computeGcycles: 0,
-      threads: 1,
-      memoryGB: 0,
-      randomAccessesM: 0,
-      syscallsM: 0,
-      diskSeqReadMB: 0,
-      diskSeqWriteMB: 0,
-      diskRandReadK: 0,
-      diskRandWriteK: 0,
-      diskQueueDepth: 1,
-      networkMB: 0,
-      roundTripsK: 0,
-    },
-    density: { targetCpuUtilization: 0.8, vcpuOvercommit: 4, memoryOvercommit: 1, pageSharing: false, fleetSize: 10 },
-    options: {
-      memoryMiB: 256,
-      vcpus: 1,
-      image: 'alpine-3.22',
-      imageCached: true,
-      network,
-      pinning: false,
-      linkedClones: false,
-      real: { workloadRepetitions: 1, ...(timeoutMs ? { timeoutMs } : {}) },
-    },
+    workload: { name: workload, clients },
+    network,
+    real: { workloadRepetitions: 1, ...(timeoutMs ? { timeoutMs } : {}) },
     repetitions: 1,
-    seed: 1,
     metrics: ['overhead'],
-  };
+  });
 }
 
 function missingTools(tools: readonly string[]): string {

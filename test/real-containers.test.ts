@@ -2,8 +2,6 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findHardware } from '../engines/hardware/index.js';
-import { findImage } from '../engines/images.js';
 import type { Availability } from '../engines/real/availability.js';
 import type { RealDriver } from '../engines/real/driver-spec.js';
 import { cgroupLayout, unprivilegedUserNamespaces } from '../engines/real/host/capabilities.js';
@@ -13,6 +11,7 @@ import { REAL_RUN_ID } from '../engines/real/host/spawn.js';
 import { loadEngine } from '../engines/registry.js';
 import type { Cell, NetworkMode, RealDriverOptions } from '../engines/types.js';
 import { runCli, withTempDir } from './helpers.js';
+import { QUICK_REAL, realTestCell, skipNote } from './real-cells.js';
 
 /**
  * The container drivers beyond runc: crun, runsc (gVisor), bubblewrap, systemd-nspawn and LXC,
@@ -39,48 +38,11 @@ for (const id of DRIVERS) {
 }
 
 function skipReason(id: string, availability = drivers.get(id)!.availability): string {
-  return availability.available
-    ? ''
-    : ` (skipped: ${availability.reasons.join('; ')}; Debian packages: ${availability.packages.join(' ') || 'none'})`;
+  return skipNote(availability);
 }
 
-/** A small cell: few iterations, so the suite stays short on a 2-core machine. */
 function smallCell(real: RealDriverOptions = {}, network: NetworkMode = 'host'): Cell {
-  return {
-    scenario: 'real-containers-test',
-    hardware: findHardware('dev-laptop')!,
-    os: findImage('firecracker-minimal') ?? findImage('alpine-3.22')!,
-    app: { name: 'busybox-echo', sizeMiB: 0, startMcycles: 1, workingSetMiB: 1, demandCores: 0.05, writtenMiB: 0 },
-    workload: {
-      name: 'none',
-      computeGcycles: 0,
-      threads: 1,
-      memoryGB: 0,
-      randomAccessesM: 0,
-      syscallsM: 0,
-      diskSeqReadMB: 0,
-      diskSeqWriteMB: 0,
-      diskRandReadK: 0,
-      diskRandWriteK: 0,
-      diskQueueDepth: 1,
-      networkMB: 0,
-      roundTripsK: 0,
-    },
-    density: { targetCpuUtilization: 0.8, vcpuOvercommit: 4, memoryOvercommit: 1, pageSharing: false, fleetSize: 10 },
-    options: {
-      memoryMiB: 256,
-      vcpus: 1,
-      image: 'alpine-3.22',
-      imageCached: true,
-      network,
-      pinning: false,
-      linkedClones: false,
-      real: { bootWarmup: 1, bootIterations: 3, workloadRepetitions: 1, densityInstances: 2, ...real },
-    },
-    repetitions: 3,
-    seed: 1,
-    metrics: ['boot_time', 'image_size', 'density', 'overhead', 'isolation'],
-  } as Cell;
+  return realTestCell({ scenario: 'real-containers-test', real: { ...QUICK_REAL, ...real }, network });
 }
 
 /** Measures a cell and checks what every container driver reports, then that nothing is left. */

@@ -3,8 +3,6 @@ import { existsSync, readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findHardware } from '../engines/hardware/index.js';
-import { findImage } from '../engines/images.js';
 import type { Availability } from '../engines/real/availability.js';
 import type { RealDriver } from '../engines/real/driver-spec.js';
 import { cleanContainerdLeftovers } from '../engines/real/drivers/containerd.js';
@@ -16,6 +14,7 @@ import { openSession } from '../engines/real/measure/session.js';
 import { engineIds, loadEngine } from '../engines/registry.js';
 import type { Cell, OciRuntime } from '../engines/types.js';
 import { withTempDir } from './helpers.js';
+import { QUICK_REAL, realTestCell, skipNote } from './real-cells.js';
 
 /**
  * The daemon-backed real drivers (Podman, containerd, Docker with runsc) against this host. Each
@@ -39,47 +38,10 @@ const CASES: readonly Case[] = [
 ];
 
 function cellFor(c: Case): Cell {
-  return {
+  return realTestCell({
     scenario: 'real-daemon-drivers-test',
-    hardware: findHardware('dev-laptop')!,
-    os: findImage('firecracker-minimal') ?? findImage('alpine-3.22')!,
-    app: { name: 'busybox-echo', sizeMiB: 0, startMcycles: 1, workingSetMiB: 1, demandCores: 0.05, writtenMiB: 0 },
-    workload: {
-      name: 'none',
-      computeGcycles: 0,
-      threads: 1,
-      memoryGB: 0,
-      randomAccessesM: 0,
-      syscallsM: 0,
-      diskSeqReadMB: 0,
-      diskSeqWriteMB: 0,
-      diskRandReadK: 0,
-      diskRandWriteK: 0,
-      diskQueueDepth: 1,
-      networkMB: 0,
-      roundTripsK: 0,
-    },
-    density: { targetCpuUtilization: 0.8, vcpuOvercommit: 4, memoryOvercommit: 1, pageSharing: false, fleetSize: 10 },
-    options: {
-      memoryMiB: 256,
-      vcpus: 1,
-      image: 'alpine-3.22',
-      imageCached: true,
-      network: 'host',
-      pinning: false,
-      linkedClones: false,
-      real: {
-        bootWarmup: 1,
-        bootIterations: 3,
-        workloadRepetitions: 1,
-        densityInstances: 2,
-        ...(c.runtime ? { runtime: c.runtime } : {}),
-      },
-    },
-    repetitions: 3,
-    seed: 1,
-    metrics: ['boot_time', 'image_size', 'density', 'overhead', 'isolation'],
-  } as Cell;
+    real: { ...QUICK_REAL, ...(c.runtime ? { runtime: c.runtime } : {}) },
+  });
 }
 
 const loaded = new Map<Case, { driver: RealDriver; availability: Availability }>();
@@ -93,10 +55,7 @@ function title(c: Case): string {
 }
 
 function skipReason(c: Case): string {
-  const { availability } = loaded.get(c)!;
-  return availability.available
-    ? ''
-    : ` (skipped: ${availability.reasons.join('; ')}; Debian packages: ${availability.packages.join(' ') || 'none'})`;
+  return skipNote(loaded.get(c)!.availability);
 }
 
 /** cgroup directories named for a run, in any hierarchy. */

@@ -3,14 +3,13 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findHardware } from '../engines/hardware/index.js';
-import { findImage } from '../engines/images.js';
 import type { Availability } from '../engines/real/availability.js';
 import type { RealDriver } from '../engines/real/driver-spec.js';
 import { findLeftovers } from '../engines/real/host/leaks.js';
 import { engineIds, loadEngine } from '../engines/registry.js';
 import type { Cell } from '../engines/types.js';
 import { runCli, withTempDir } from './helpers.js';
+import { QUICK_REAL, realTestCell, skipNote } from './real-cells.js';
 
 /**
  * The real drivers against this host. Each test skips, saying why, when its driver cannot run
@@ -29,55 +28,16 @@ for (const id of DRIVERS) {
 }
 
 function skipReason(id: string): string {
-  const { availability } = drivers.get(id)!;
-  return availability.available
-    ? ''
-    : ` (skipped: ${availability.reasons.join('; ')}; Debian packages: ${availability.packages.join(' ') || 'none'})`;
+  return skipNote(drivers.get(id)!.availability);
 }
 
-/** A small cell: few iterations, so the suite stays short on a 2-core CI machine. */
+/** A quick cell; VMs start one idle instance for density, containers two. */
 function smallCell(id: string, real: Cell['options']['real'] = {}, metrics?: string[]): Cell {
-  return {
+  return realTestCell({
     scenario: 'real-drivers-test',
-    hardware: findHardware('dev-laptop')!,
-    os: findImage('firecracker-minimal') ?? findImage('alpine-3.22')!,
-    app: { name: 'busybox-echo', sizeMiB: 0, startMcycles: 1, workingSetMiB: 1, demandCores: 0.05, writtenMiB: 0 },
-    workload: {
-      name: 'none',
-      computeGcycles: 0,
-      threads: 1,
-      memoryGB: 0,
-      randomAccessesM: 0,
-      syscallsM: 0,
-      diskSeqReadMB: 0,
-      diskSeqWriteMB: 0,
-      diskRandReadK: 0,
-      diskRandWriteK: 0,
-      diskQueueDepth: 1,
-      networkMB: 0,
-      roundTripsK: 0,
-    },
-    density: { targetCpuUtilization: 0.8, vcpuOvercommit: 4, memoryOvercommit: 1, pageSharing: false, fleetSize: 10 },
-    options: {
-      memoryMiB: 256,
-      vcpus: 1,
-      image: 'alpine-3.22',
-      imageCached: true,
-      network: 'host',
-      pinning: false,
-      linkedClones: false,
-      real: {
-        bootWarmup: 1,
-        bootIterations: 3,
-        workloadRepetitions: 1,
-        densityInstances: VMS.includes(id) ? 1 : 2,
-        ...real,
-      },
-    },
-    repetitions: 3,
-    seed: 1,
-    metrics: metrics ?? ['boot_time', 'image_size', 'density', 'overhead', 'isolation'],
-  } as Cell;
+    real: { ...QUICK_REAL, densityInstances: VMS.includes(id) ? 1 : 2, ...real },
+    ...(metrics ? { metrics } : {}),
+  });
 }
 
 const TIMEOUT_MS: Record<string, number> = {
