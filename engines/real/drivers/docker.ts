@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type Availability, combineAvailability, missing, present, toolAvailability } from '../availability.js';
 import { defineContainerDriver } from '../define-driver.js';
 import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
-import { IN_INSTANCE, IN_ROOTFS, imageLayer, rootfsEntries } from '../guest/rootfs.js';
+import { IN_INSTANCE, IN_ROOTFS, imageLayer, importedImageSizes, rootfsEntries } from '../guest/rootfs.js';
 import { READY_MARKER } from '../guest/scripts.js';
 import { type CleanupHandle, registerCleanup } from '../host/cleanup.js';
 import { announcedServer, freePort, splitSteps, startServerProcess, writeStepsScript } from '../host/server.js';
@@ -129,20 +129,15 @@ export const dockerDriver = defineContainerDriver({
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
       },
-      images: async () => {
-        const size = Number(
-          (
-            await runCommand([docker, 'image', 'inspect', '--format', '{{.Size}}', image], {
-              timeoutMs: options.timeoutMs,
-            })
-          ).stdout.trim(),
-        );
-        return {
-          onDiskBytes: size,
-          compressedBytes: layer.gzip.length,
-          description: `docker: image ${image} ${(size / 2 ** 20).toFixed(2)} MiB in the image store, imported from a ${(layer.gzip.length / 2 ** 20).toFixed(2)} MiB gzip layer`,
-        };
-      },
+      images: () =>
+        importedImageSizes(
+          'docker',
+          image,
+          [docker, 'image', 'inspect', '--format', '{{.Size}}', image],
+          layer,
+          'the image store',
+          options.timeoutMs,
+        ),
       idleEstimateMiB: 24,
       isVm: false,
       startIdle: async () => {

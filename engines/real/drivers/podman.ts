@@ -13,7 +13,7 @@ import {
 import { defineContainerDriver } from '../define-driver.js';
 import type { DriverSession } from '../driver-spec.js';
 import { BUSYBOX_PACKAGE } from '../guest/busybox.js';
-import { IN_ROOTFS, imageLayer, rootfsEntries } from '../guest/rootfs.js';
+import { IN_ROOTFS, imageLayer, importedImageSizes, rootfsEntries } from '../guest/rootfs.js';
 import { READY_MARKER } from '../guest/scripts.js';
 import { type CleanupHandle, registerCleanup } from '../host/cleanup.js';
 import {
@@ -292,20 +292,15 @@ export const podmanDriver = defineContainerDriver({
       // Attached: the container prints the line once podman has created it and the runtime has
       // started it; podman then removes it (--rm) before exiting, which the launcher waits for.
       boot: { argv: podmanInstanceArgv(host, image, { command: IN_ROOTFS.boot }), marker: READY_MARKER },
-      images: async () => {
-        const size = Number(
-          (
-            await runCommand(podmanArgv(host, ['image', 'inspect', '--format', '{{.Size}}', image]), {
-              timeoutMs: options.timeoutMs,
-            })
-          ).stdout.trim(),
-        );
-        return {
-          onDiskBytes: size,
-          compressedBytes: layer.gzip.length,
-          description: `podman: image ${image} ${(size / 2 ** 20).toFixed(2)} MiB in its private store, imported from a ${(layer.gzip.length / 2 ** 20).toFixed(2)} MiB gzip layer`,
-        };
-      },
+      images: () =>
+        importedImageSizes(
+          'podman',
+          image,
+          podmanArgv(host, ['image', 'inspect', '--format', '{{.Size}}', image]),
+          layer,
+          'its private store',
+          options.timeoutMs,
+        ),
       idleEstimateMiB: 24,
       isVm: false,
       startIdle: async () => {

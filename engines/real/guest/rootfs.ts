@@ -1,6 +1,7 @@
 import { chmod, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import type { ImageSizes } from '../driver-spec.js';
 import { findTool, REAL_RUN_ID, RUN_ENV, runCommand } from '../host/spawn.js';
 import type { ArchiveEntry } from './archive.js';
 import { tarArchive } from './archive.js';
@@ -128,6 +129,26 @@ export interface Layer {
 export function imageLayer(entries: readonly ArchiveEntry[]): Layer {
   const tar = tarArchive(entries);
   return { tar, gzip: gzipSync(tar, { level: 9 }) };
+}
+
+/**
+ * The sizes of an image an engine imported from the layer into its own store: what its
+ * `image inspect --format {{.Size}}` reports on disk, and the gzip layer as what would be fetched.
+ */
+export async function importedImageSizes(
+  engine: string,
+  image: string,
+  inspectArgv: readonly string[],
+  layer: Layer,
+  store: string,
+  timeoutMs: number,
+): Promise<ImageSizes> {
+  const size = Number((await runCommand(inspectArgv, { timeoutMs })).stdout.trim());
+  return {
+    onDiskBytes: size,
+    compressedBytes: layer.gzip.length,
+    description: `${engine}: image ${image} ${(size / 2 ** 20).toFixed(2)} MiB in ${store}, imported from a ${(layer.gzip.length / 2 ** 20).toFixed(2)} MiB gzip layer`,
+  };
 }
 
 /** An OCI runtime config for one container of the generated rootfs, following `runc spec`. */
