@@ -8,16 +8,15 @@ import {
   cpuUsage,
   describeUsage,
   parseHostTicks,
-  parseProcessTicks,
   saturatedResource,
 } from '../engines/real/host/cpu-usage.js';
+import { parseRollup, parseStat } from '../engines/real/host/procfs.js';
 import {
   defaultMemoryFloorMiB,
   densityCurveSamples,
   describeStop,
   limitOfFailure,
   nextBatchSize,
-  parseRollup,
   stopAfterBatch,
 } from '../engines/real/measure/density-curve.js';
 import { stormOverBudget, stormRounds, stormSamples } from '../engines/real/measure/storm.js';
@@ -31,7 +30,14 @@ describe('host CPU accounting from /proc', () => {
 
   it('reads a process name with spaces and parentheses, its own and its children’s ticks', () => {
     const line = '42 (my (odd) name) S 1 42 42 0 -1 4194560 100 0 0 0 7 3 20 10 20 0 1 0 5000 1000 10';
-    expect(parseProcessTicks(line)).toEqual({ comm: 'my (odd) name', ownTicks: 10, childTicks: 30, startTicks: 5000 });
+    expect(parseStat(line)).toEqual({
+      pid: 42,
+      ppid: 1,
+      comm: 'my (odd) name',
+      ticks: 10,
+      childTicks: 30,
+      startTicks: 5000,
+    });
   });
 
   const snapshot = (
@@ -44,7 +50,7 @@ describe('host CPU accounting from /proc', () => {
     processes: new Map(
       processes.map(([pid, comm, own, child, start]) => [
         pid,
-        { comm, ownTicks: own, childTicks: child, startTicks: start },
+        { comm, ticks: own, childTicks: child, startTicks: start },
       ]),
     ),
   });

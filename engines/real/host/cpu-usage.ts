@@ -1,5 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { USER_HZ } from './procfs.js';
+import { readFile } from 'node:fs/promises';
+import { allProcesses, type StatLine, USER_HZ } from './procfs.js';
 
 /**
  * Where the host's CPU time went over an interval, from /proc alone: the whole host's busy and
@@ -15,15 +15,8 @@ interface HostTicks {
   readonly total: number;
 }
 
-interface ProcessTicks {
-  readonly comm: string;
-  /** utime + stime: its own CPU. */
-  readonly ownTicks: number;
-  /** cutime + cstime: the CPU of the children it has waited for. */
-  readonly childTicks: number;
-  /** Start time since boot, in ticks: tells a reused pid from the process seen before. */
-  readonly startTicks: number;
-}
+/** What a snapshot keeps of a process: its name, CPU ticks and start time. */
+type ProcessTicks = Pick<StatLine, 'comm' | 'ticks' | 'childTicks' | 'startTicks'>;
 
 export interface CpuSnapshot {
   readonly at: number;
@@ -62,37 +55,10 @@ export function parseHostTicks(procStat: string): HostTicks {
   return { busy, iowait, total: busy + idle + iowait };
 }
 
-/** Parses /proc/<pid>/stat into its name and CPU ticks; undefined for a malformed line. */
-export function parseProcessTicks(text: string): ProcessTicks | undefined {
-  const open = text.indexOf('(');
-  const close = text.lastIndexOf(')');
-  if (open < 0 || close < 0) return undefined;
-  // Fields resume after the last ')': fields[0] is field 3 (state), so field n is fields[n - 3].
-  const fields = text.slice(close + 2).split(' ');
-  const field = (n: number): number => Number(fields[n - 3]);
-  return {
-    comm: text.slice(open + 1, close),
-    ownTicks: field(14) + field(15),
-    childTicks: field(16) + field(17),
-    startTicks: field(22),
-  };
-}
-
 export async function cpuSnapshot(): Promise<CpuSnapshot> {
   const at = performance.now();
   const host = parseHostTicks(await readFile('/proc/stat', 'utf8'));
-  const processes = new Map<number, ProcessTicks>();
-  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
-  await Promise.all(
-    pids.map(async (pid) => {
-      try {
-        const ticks = parseProcessTicks(await readFile(`/proc/${pid}/stat`, 'utf8'));
-        if (ticks) processes.set(Number(pid), ticks);
-      } catch {
-        // The process exited between the listing and the read.
-      }
-    }),
-  );
+  const processes = new Map<number, ProcessTicks>((await allProcesses()).map((p) => [p.pid, p]));
   return { at, host, processes };
 }
 
@@ -109,7 +75,7 @@ export function cpuUsage(before: CpuSnapshot, after: CpuSnapshot, hostThreads: n
   for (const [pid, end] of after.processes) {
     const start = before.processes.get(pid);
     if (!start || start.startTicks !== end.startTicks) continue;
-    const own = Math.max(0, end.ownTicks - start.ownTicks);
+    const own = Math.max(0, end.ticks - start.ticks);
     const children = Math.max(0, end.childTicks - start.childTicks);
     const seconds = (children <= mostTicks ? own + children : own) / USER_HZ;
     if (seconds === 0) continue;

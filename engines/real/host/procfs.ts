@@ -20,23 +20,34 @@ export async function hostMemory(): Promise<HostMemory> {
   return { totalKiB: field('MemTotal'), availableKiB: field('MemAvailable') };
 }
 
-interface StatLine {
+/** The fields of /proc/<pid>/stat that virtbench reads. */
+export interface StatLine {
   readonly pid: number;
   readonly ppid: number;
+  readonly comm: string;
+  /** utime + stime: its own CPU, in USER_HZ ticks. */
   readonly ticks: number;
+  /** cutime + cstime: the CPU of the children it has waited for. */
+  readonly childTicks: number;
+  /** Start time since boot, in ticks: tells a reused pid from the process seen before. */
+  readonly startTicks: number;
 }
 
-function parseStat(text: string): StatLine | undefined {
+export function parseStat(text: string): StatLine | undefined {
   // The command name may contain spaces and parentheses: fields resume after the last ')'.
   const close = text.lastIndexOf(')');
   const open = text.indexOf('(');
   if (close < 0 || open < 0) return undefined;
   const fields = text.slice(close + 2).split(' ');
   // fields[0] is state (field 3), so field n is fields[n - 3].
+  const field = (n: number): number => Number(fields[n - 3]);
   return {
     pid: Number(text.slice(0, open).trim()),
-    ppid: Number(fields[1]),
-    ticks: Number(fields[11]) + Number(fields[12]),
+    ppid: field(4),
+    comm: text.slice(open + 1, close),
+    ticks: field(14) + field(15),
+    childTicks: field(16) + field(17),
+    startTicks: field(22),
   };
 }
 
@@ -48,7 +59,8 @@ async function readStat(pid: number): Promise<StatLine | undefined> {
   }
 }
 
-async function allProcesses(): Promise<StatLine[]> {
+/** Every process's stat line; processes that exit while they are read are left out. */
+export async function allProcesses(): Promise<StatLine[]> {
   const pids = (await readdir('/proc')).filter((n) => /^\d+$/.test(n)).map(Number);
   const stats = await Promise.all(pids.map(readStat));
   return stats.filter((s): s is StatLine => s !== undefined);
@@ -79,12 +91,26 @@ export async function processTree(roots: readonly number[]): Promise<number[]> {
  * (busybox text, QEMU's libraries) fairly between instances. 0 for a process that is gone.
  */
 export async function pssKiB(pid: number): Promise<number> {
+  return (await memoryRollup(pid)).pssKiB;
+}
+
+/** What a process maps, from smaps_rollup: its PSS and the pages only it maps, KiB. */
+export interface MemoryRollup {
+  readonly pssKiB: number;
+  readonly privateKiB: number;
+}
+
+export function parseRollup(text: string): MemoryRollup {
+  const field = (name: string): number => Number(text.match(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm'))?.[1] ?? 0);
+  return { pssKiB: field('Pss'), privateKiB: field('Private_Clean') + field('Private_Dirty') };
+}
+
+/** A process's memory rollup; nothing for a process that is gone. */
+export async function memoryRollup(pid: number): Promise<MemoryRollup> {
   try {
-    const text = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
-    const match = text.match(/^Pss:\s+(\d+) kB/m);
-    return match ? Number(match[1]) : 0;
+    return parseRollup(await readFile(`/proc/${pid}/smaps_rollup`, 'utf8'));
   } catch {
-    return 0;
+    return { pssKiB: 0, privateKiB: 0 };
   }
 }
 

@@ -1,9 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { median } from '../../shared/stats.js';
 import type { DriverSession, IdleInstance } from '../driver-spec.js';
 import { registerCleanup } from '../host/cleanup.js';
-import { hostMemory, processTree } from '../host/procfs.js';
+import { hostMemory, type MemoryRollup, memoryRollup, processTree } from '../host/procfs.js';
 import { defaultMemoryBudgetMiB, type ResolvedRealOptions } from '../options.js';
 
 /**
@@ -49,28 +50,10 @@ export function limitOfFailure(message: string): string {
   return 'error';
 }
 
-/** Memory one instance maps, from smaps_rollup: pages only it maps, and its share of the others. */
-export interface InstanceMemory {
-  readonly pssKiB: number;
-  readonly privateKiB: number;
-}
-
-export function parseRollup(text: string): InstanceMemory {
-  const field = (name: string): number => Number(text.match(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm'))?.[1] ?? 0);
-  return { pssKiB: field('Pss'), privateKiB: field('Private_Clean') + field('Private_Dirty') };
-}
-
-async function processMemory(pid: number): Promise<InstanceMemory> {
-  try {
-    return parseRollup(await readFile(`/proc/${pid}/smaps_rollup`, 'utf8'));
-  } catch {
-    return { pssKiB: 0, privateKiB: 0 };
-  }
-}
-
-async function instanceMemory(instance: IdleInstance): Promise<InstanceMemory> {
+/** An instance's memory: its process tree's rollups summed. */
+async function instanceMemory(instance: IdleInstance): Promise<MemoryRollup> {
   const tree = await processTree(await instance.pids());
-  const parts = await Promise.all(tree.map(processMemory));
+  const parts = await Promise.all(tree.map(memoryRollup));
   return {
     pssKiB: parts.reduce((sum, p) => sum + p.pssKiB, 0),
     privateKiB: parts.reduce((sum, p) => sum + p.privateKiB, 0),
@@ -175,7 +158,7 @@ async function readingWithKsm(instances: readonly IdleInstance[], timeoutMs: num
     const start = await scans();
     const deadline = performance.now() + timeoutMs;
     // Two full scans: the first marks candidates, the second merges them.
-    while ((await scans()) < start + 2 && performance.now() < deadline) await delay(500);
+    while ((await scans()) < start + 2 && performance.now() < deadline) await sleep(500);
     const fullScans = (await scans()) - start;
     const saved = Number((await readFile(`${KSM}/pages_sharing`, 'utf8')).trim()) * 4;
     const memory = await Promise.all(instances.map(instanceMemory));
@@ -290,8 +273,4 @@ export function densityCurveSamples(curve: DensityCurve): {
     samples['density_curve.ksm_saved'] = [curve.ksm.savedMiB];
   }
   return { samples, details: { density_curve: `stopped by ${describeStop(curve.stop)}` } };
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
