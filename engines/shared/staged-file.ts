@@ -2,6 +2,7 @@ import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { asOutputError } from './errors.js';
+import { processAlive } from './process-alive.js';
 import { InterruptedError, onStop, stopRequested } from './stop.js';
 
 /**
@@ -140,16 +141,6 @@ export function tempSiblingOf(path: string): string {
 }
 
 const TEMP_NAME = /^\.[0-9a-z]+\.(\d+)\.tmp$/;
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 const swept = new Set<string>();
 

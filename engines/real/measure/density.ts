@@ -1,5 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mean } from '../../shared/stats.js';
 import type { Cell, DensityResource } from '../../types.js';
 import type { DriverSession, IdleInstance } from '../driver-spec.js';
@@ -111,11 +112,11 @@ export async function measureDensity(
   const instances: IdleInstance[] = [];
   try {
     for (let i = 0; i < count; i++) instances.push(await session.startIdle(i));
-    await delay(1000); // let start-up work settle before reading memory and CPU
+    await sleep(1000); // let start-up work settle before reading memory and CPU
     const trees = await Promise.all(instances.map(async (instance) => processTree(await instance.pids())));
     const cpuBefore = await Promise.all(trees.map((tree) => sumOf(tree, cpuSeconds)));
     const started = performance.now();
-    await delay(2000);
+    await sleep(2000);
     const cpuAfter = await Promise.all(trees.map((tree) => sumOf(tree, cpuSeconds)));
     const wallSeconds = (performance.now() - started) / 1000;
     const pss = await Promise.all(trees.map((tree) => sumOf(tree, pssKiB)));
@@ -154,8 +155,4 @@ export async function measureDensity(
 async function sumOf(pids: readonly number[], read: (pid: number) => Promise<number>): Promise<number> {
   const values = await Promise.all(pids.map(read));
   return values.reduce((a, b) => a + b, 0);
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

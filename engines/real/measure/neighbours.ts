@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { processAlive } from '../../shared/process-alive.js';
 import { median } from '../../shared/stats.js';
 import type { Cell } from '../../types.js';
 import { DEFAULT_APP_RUN } from '../apps/app.js';
@@ -115,7 +117,7 @@ export async function measureNeighbours(
             group.attach(await processTree(await hog.pids()));
             for (const reason of group.unset) notes.push(`neighbours: ${aggressor} aggressor: ${reason}`);
           }
-          await delay(AGGRESSOR_SETTLE_MS);
+          await sleep(AGGRESSOR_SETTLE_MS);
           // Processes the hog forked before it was moved stay outside the limits: move the tree again.
           if (group) group.attach(await processTree(await hog.pids()));
           const p99 = await probe();
@@ -173,11 +175,11 @@ async function guestPanic(
     const deadline = performance.now() + context.options.timeoutMs;
     let exited = false;
     while (performance.now() < deadline) {
-      if ((await Promise.all(vmm.map(alive))).every((a) => !a)) {
+      if (!vmm.some(processAlive)) {
         exited = true;
         break;
       }
-      await delay(200);
+      await sleep(200);
     }
     let answered = true;
     try {
@@ -195,17 +197,4 @@ async function guestPanic(
   } finally {
     await doomed.stop().catch(() => undefined);
   }
-}
-
-async function alive(pid: number): Promise<boolean> {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

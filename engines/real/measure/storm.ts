@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { median, percentile } from '../../shared/stats.js';
 import type { StormSettings } from '../../types.js';
 import type { DriverSession, IdleInstance } from '../driver-spec.js';
@@ -161,7 +162,7 @@ async function stormRound(
   try {
     const outcomes = await Promise.allSettled(
       Array.from({ length: instances }, async (_, i) => {
-        if (spacingMs > 0) await delay(origin + i * spacingMs - performance.now());
+        if (spacingMs > 0) await sleep(Math.max(0, origin + i * spacingMs - performance.now()));
         const requested = performance.now();
         const instance = await session.startIdle(firstIndex + i);
         const ready = performance.now();
@@ -187,8 +188,4 @@ async function stormRound(
 
 function reason(result: PromiseRejectedResult): string {
   return result.reason instanceof Error ? result.reason.message : String(result.reason);
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
